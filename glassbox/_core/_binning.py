@@ -1,0 +1,228 @@
+"""Quantile, categorical and missing-value bins.
+
+Rules, additive models, ALE and LIME all discretise features the same way, so the bins
+are learnt here once:
+
+- a numeric column gets at most ``max_bins`` value bins with quantile thresholds (one bin
+  per distinct value when there are few enough of them); bin ``b`` holds the values
+  ``thresholds[b - 1] < x <= thresholds[b]``;
+- a categorical column gets one bin per level, the bin index being the level's code;
+- every column has one more bin, the last, for missing values (and for categories
+  ``fit`` never saw).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from ._params import Interval, validate_params
+from ._validation import validate_X
+
+__all__ = ["Bins", "QuantileBinner", "apply_bins", "fit_bins"]
+
+
+@dataclass(frozen=True, eq=False)
+class Bins:
+    """Learnt bins of every feature of an encoded table.
+
+    Attributes
+    ----------
+    thresholds : tuple of length n_features
+        Sorted upper edges of the value bins of a numeric feature (``None`` for a
+        categorical one); ``len(thresholds[j]) + 1`` value bins.
+    n_bins : ndarray of shape (n_features,)
+        Value bins plus the missing bin, per feature.
+    edges : tuple of length n_features
+        ``[min, thresholds..., max]`` of the training values of a numeric feature
+        (``None`` for a categorical one): the bin boundaries ALE evaluates at.
+    is_categorical : ndarray of bool of shape (n_features,)
+    """
+
+    thresholds: tuple
+    n_bins: np.ndarray
+    edges: tuple
+    is_categorical: np.ndarray
+
+    @property
+    def missing_bin(self):
+        """Index of the missing bin of each feature, shape (n_features,)."""
+        return self.n_bins - 1
+
+
+def fit_bins(X, is_categorical, *, max_bins=32, categories=None, subsample=200_000, random_state=None):
+    """Learn :class:`Bins` from an encoded array.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Encoded as by ``validate_X``: NaN is missing, categorical columns hold codes.
+    is_categorical : ndarray of bool of shape (n_features,)
+    max_bins : int, default=32
+        Most value bins of a numeric feature (the missing bin comes on top).
+    categories : sequence of length n_features, default=None
+        Levels of each categorical column; by default ``max code + 1`` levels.
+    subsample : int or None, default=200_000
+        Quantiles are computed on at most this many rows.
+    random_state : int, RandomState or None
+        Draws the subsample.
+    """
+    n_samples, n_features = X.shape
+    if subsample is not None and n_samples > subsample:
+        rows = check_random_state(random_state).choice(n_samples, subsample, replace=False)
+        X_fit = X[rows]
+    else:
+        X_fit = X
+    thresholds, edges = [], []
+    n_bins = np.empty(n_features, dtype=np.intp)
+    for j in range(n_features):
+        column = X_fit[:, j]
+        if is_categorical[j]:
+            if categories is not None:
+                n_levels = len(categories[j])
+            else:
+                n_levels = int(np.nanmax(column, initial=-1)) + 1
+            thresholds.append(None)
+            edges.append(None)
+            n_bins[j] = max(n_levels, 1) + 1
+            continue
+        values = column[~np.isnan(column)]
+        cuts = _quantile_thresholds(values, max_bins)
+        thresholds.append(cuts)
+        low, high = (values.min(), values.max()) if len(values) else (np.nan, np.nan)
+        edges.append(np.concatenate([[low], cuts, [high]]))
+        n_bins[j] = len(cuts) + 2
+    return Bins(tuple(thresholds), n_bins, tuple(edges), np.asarray(is_categorical, dtype=bool))
+
+
+def apply_bins(bins, X):
+    """Bin index of every cell of encoded ``X``, shape (n_samples, n_features), int32.
+
+    Values beyond the training range fall in the outermost value bins; NaN and unknown
+    categories (code -1) fall in the missing bin.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    out = np.empty(X.shape, dtype=np.int32)
+    for j, cuts in enumerate(bins.thresholds):
+        column = X[:, j]
+        missing = np.isnan(column)
+        if cuts is None:
+            codes = np.where(missing | (column < 0), bins.missing_bin[j], column)
+            out[:, j] = np.minimum(codes, bins.missing_bin[j]).astype(np.int32)
+        else:
+            out[:, j] = np.searchsorted(cuts, column, side="left")
+            out[missing, j] = bins.missing_bin[j]
+    return out
+
+
+def _quantile_thresholds(values, max_bins):
+    """Thresholds between distinct values, or at quantiles when there are many."""
+    distinct = np.unique(values)
+    if len(distinct) <= max_bins:
+        return (distinct[:-1] + distinct[1:]) / 2
+    quantiles = np.linspace(0, 100, max_bins + 1)[1:-1]
+    cuts = np.unique(np.percentile(values, quantiles, method="midpoint"))
+    return cuts[cuts < distinct[-1]]
+
+
+class QuantileBinner(TransformerMixin, BaseEstimator):
+    """Discretise features: quantile bins, one bin per category, a bin for missing values.
+
+    Numeric columns get at most ``max_bins`` value bins cut at quantiles (one per
+    distinct value when there are at most ``max_bins`` of them); categorical columns
+    (pandas category, object and string columns) get one bin per category, in the order
+    of their sorted levels. The last bin of every column holds missing values and
+    categories that ``fit`` never saw. Values outside the training range go to the
+    outermost value bins.
+
+    Parameters
+    ----------
+    max_bins : int, default=32
+        Most value bins per numeric feature, not counting the missing bin.
+    subsample : int or None, default=200_000
+        Quantiles are computed on at most this many rows; ``None`` uses all rows.
+    random_state : int, RandomState instance or None, default=None
+        Draws the subsample.
+
+    Attributes
+    ----------
+    bins_ : Bins
+        Thresholds, edges and bin counts of every feature.
+    n_bins_ : ndarray of shape (n_features_in_,)
+        Bins per feature, the missing bin included.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Defined when ``X`` has string column names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassbox._core import QuantileBinner
+    >>> X = np.array([[1.0], [2.0], [3.0], [np.nan]])
+    >>> QuantileBinner(max_bins=2).fit(X).transform(X).ravel().tolist()
+    [0, 0, 1, 2]
+    """
+
+    _parameter_constraints = {
+        "max_bins": [Interval(Integral, 2, None, closed="left")],
+        "subsample": [Interval(Integral, 1, None, closed="left"), None],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, max_bins=32, *, subsample=200_000, random_state=None):
+        self.max_bins = max_bins
+        self.subsample = subsample
+        self.random_state = random_state
+
+    def fit(self, X, y=None):
+        validate_params(self)
+        X_encoded = validate_X(self, X, reset=True)
+        schema = self._feature_schema
+        self.bins_ = fit_bins(
+            X_encoded,
+            schema.is_categorical,
+            max_bins=self.max_bins,
+            categories=schema.categories,
+            subsample=self.subsample,
+            random_state=self.random_state,
+        )
+        self.n_bins_ = self.bins_.n_bins
+        return self
+
+    def transform(self, X):
+        check_is_fitted(self)
+        X_encoded = validate_X(self, X, reset=False, handle_unknown="use_encoded_value")
+        return apply_bins(self.bins_, X_encoded)
+
+    def get_feature_names_out(self, input_features=None):
+        check_is_fitted(self)
+        return np.asarray(self._feature_schema.feature_names, dtype=object)
+
+    def bin_labels(self, feature):
+        """Readable label of every bin of ``feature`` (name or index).
+
+        Numeric bins read ``(a, b]``, categorical bins as their level, the last bin
+        ``missing``.
+        """
+        check_is_fitted(self)
+        schema = self._feature_schema
+        j = feature if isinstance(feature, Integral) else list(schema.feature_names).index(feature)
+        cuts = self.bins_.thresholds[j]
+        if cuts is None:
+            labels = [str(level) for level in schema.categories[j]]
+        else:
+            bounds = ["-inf", *(f"{c:.4g}" for c in cuts), "inf"]
+            labels = [f"({lo}, {hi}]" for lo, hi in zip(bounds[:-1], bounds[1:])]
+        return [*labels, "missing"]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.categorical = True
+        tags.transformer_tags.preserves_dtype = []  # bin indices are integers
+        return tags

@@ -1,0 +1,250 @@
+"""Background summaries and masked batch evaluation.
+
+The interventional value of a coalition of features for a row ``x`` is the model's
+average output when the features in the coalition keep ``x``'s values and the others
+take a background row's values. :func:`masked_predict` evaluates it for every explained
+row and every mask in one stacked, chunked computation:
+
+    v[i, k] = sum_b w_b f(where(masks[k], X[i], background[b]))
+
+Shapley values (exact, kernel, permutation), LIME, permutation importance and partial
+dependence are all this primitive with different masks and backgrounds. Work is cut
+into chunks of ``batch_size`` hybrid rows; each chunk builds its rows, calls the model
+once and reduces over the background before returning, so memory stays bounded by
+``batch_size`` whatever the number of rows, masks and background rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.utils import check_random_state
+
+from ._predict import chunk_bounds, resolve_batch_size, run_chunks
+
+__all__ = [
+    "Background",
+    "KMeansBackground",
+    "kmeans_background",
+    "masked_predict",
+    "predict_rows",
+    "sample_background",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class Background:
+    """Encoded background rows and their weights.
+
+    Attributes
+    ----------
+    data : ndarray of shape (n_background, n_features)
+        Encoded rows (see ``validate_X``).
+    weights : ndarray of shape (n_background,)
+        Non-negative, summing to one.
+    """
+
+    data: np.ndarray
+    weights: np.ndarray
+
+    def __post_init__(self):
+        if self.data.ndim != 2 or len(self.weights) != len(self.data):
+            raise ValueError(
+                f"Background needs rows of shape (n_background, n_features) and one weight per "
+                f"row; got data of shape {self.data.shape} and {len(self.weights)} weights."
+            )
+
+    @property
+    def n_samples(self):
+        return len(self.data)
+
+    def mean(self):
+        """Weighted mean row (NaN-aware): the reference of linear and gradient methods."""
+        present = ~np.isnan(self.data)
+        totals = np.where(present, self.data, 0.0).T @ self.weights
+        mass = present.T.astype(np.float64) @ self.weights
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(mass > 0, totals / mass, np.nan)
+
+
+@dataclass(frozen=True)
+class KMeansBackground:
+    """Ask an explainer to summarise its background by k-means instead of sampling.
+
+    Pass it as ``background=KMeansBackground(20)``: at ``fit`` the explainer replaces
+    the rows of ``X`` by ``n_clusters`` weighted representatives (see
+    :func:`kmeans_background`). Fewer background rows mean proportionally fewer model
+    evaluations.
+
+    Parameters
+    ----------
+    n_clusters : int, default=10
+    """
+
+    n_clusters: int = 10
+
+    def __post_init__(self):
+        if not isinstance(self.n_clusters, (int, np.integer)) or self.n_clusters < 1:
+            raise ValueError(f"n_clusters must be a positive int; got {self.n_clusters!r}.")
+
+
+def sample_background(X, *, max_samples=100, random_state=None):
+    """At most ``max_samples`` rows of encoded ``X`` drawn without replacement.
+
+    All rows are kept, in order, when there are no more than ``max_samples``.
+    """
+    n_samples = len(X)
+    if n_samples <= max_samples:
+        rows = np.arange(n_samples)
+    else:
+        rows = np.sort(check_random_state(random_state).choice(n_samples, max_samples, replace=False))
+    return Background(X[rows], np.full(len(rows), 1.0 / len(rows)))
+
+
+def kmeans_background(X, is_categorical, *, n_clusters=10, random_state=None):
+    """Summarise encoded ``X`` by ``n_clusters`` weighted rows found by k-means.
+
+    Clustering runs on standardised numeric columns (missing values imputed with the
+    median for the distance only) and one-hot categorical columns. Each summary row
+    takes the mean of its cluster's numeric values (NaN when all are missing) and the
+    most frequent level of each categorical column, never an average of codes, so no
+    impossible category is created. Weights are the clusters' shares of the rows.
+    """
+    n_samples, n_features = X.shape
+    if n_samples <= n_clusters:
+        return Background(X.copy(), np.full(n_samples, 1.0 / n_samples))
+    design = _clustering_design(X, is_categorical)
+    labels = KMeans(n_clusters=n_clusters, n_init=3, random_state=check_random_state(random_state)).fit_predict(design)
+    counts = np.bincount(labels, minlength=n_clusters).astype(np.float64)
+    keep = counts > 0
+    centers = np.empty((n_clusters, n_features))
+    for j in range(n_features):
+        column = X[:, j]
+        missing = np.isnan(column) | (is_categorical[j] & (column < 0))
+        if is_categorical[j]:
+            # Level (or missing, the last slot) most frequent in each cluster.
+            n_levels = int(np.nanmax(column, initial=-1)) + 2
+            slot = np.where(missing, n_levels - 1, column).astype(np.intp)
+            table = np.bincount(labels * n_levels + slot, minlength=n_clusters * n_levels)
+            best = table.reshape(n_clusters, n_levels).argmax(axis=1).astype(np.float64)
+            centers[:, j] = np.where(best == n_levels - 1, np.nan, best)
+        else:
+            sums = np.bincount(labels, weights=np.where(missing, 0.0, column), minlength=n_clusters)
+            present = np.bincount(labels, weights=~missing, minlength=n_clusters)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                centers[:, j] = np.where(present > 0, sums / present, np.nan)
+    return Background(centers[keep], counts[keep] / counts.sum())
+
+
+def _clustering_design(X, is_categorical):
+    parts = []
+    for j in range(X.shape[1]):
+        column = X[:, j]
+        if is_categorical[j]:
+            codes = np.where(np.isnan(column) | (column < 0), -1, column).astype(np.intp)
+            levels = np.unique(codes)
+            parts.append((codes[:, None] == levels[None, :]).astype(np.float64))
+        else:
+            filled = np.where(np.isnan(column), np.nanmedian(column) if (~np.isnan(column)).any() else 0.0, column)
+            scale = filled.std()
+            parts.append(((filled - filled.mean()) / (scale if scale > 0 else 1.0))[:, None])
+    return np.hstack(parts)
+
+
+def masked_predict(
+    model_output,
+    X,
+    masks,
+    background,
+    *,
+    average=True,
+    batch_size="auto",
+    n_jobs=None,
+    verbose=False,
+):
+    """Model outputs of rows of ``X`` with masked features taken from background rows.
+
+    Parameters
+    ----------
+    model_output : callable
+        Maps encoded rows of shape (n, n_features) to outputs of shape (n, n_outputs),
+        typically a :class:`~glassbox._core.ModelOutput`.
+    X : ndarray of shape (n_samples, n_features)
+        Encoded rows to explain.
+    masks : ndarray of bool of shape (n_masks, n_features) or (n_samples, n_masks, n_features)
+        ``True`` keeps the row's value, ``False`` takes the background's. One set shared
+        by every row, or one set per row.
+    background : Background
+    average : bool, default=True
+        Average over the background rows with their weights.
+    batch_size : int or "auto", default="auto"
+        Hybrid rows per model call; bounds memory.
+    n_jobs : int or None, default=None
+        Chunks run through joblib with this many workers; the result does not depend
+        on it.
+    verbose : bool, default=False
+        Report progress on standard error.
+
+    Returns
+    -------
+    values : ndarray of shape (n_samples, n_masks, n_outputs)
+        Or ``(n_samples, n_masks, n_background, n_outputs)`` with ``average=False``.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    masks = np.asarray(masks, dtype=bool)
+    n_samples, n_features = X.shape
+    if masks.shape[-1] != n_features or masks.ndim not in (2, 3) or (masks.ndim == 3 and len(masks) != n_samples):
+        raise ValueError(
+            f"masks must have shape (n_masks, {n_features}) or ({n_samples}, n_masks, {n_features}); "
+            f"got {masks.shape}."
+        )
+    n_masks = masks.shape[-2]
+    n_background = background.n_samples
+    n_total = n_samples * n_masks * n_background
+    batch_size = resolve_batch_size(batch_size, n_features)
+    bounds = chunk_bounds(n_total, batch_size)
+    args = [(model_output, X, masks, background, start, stop, average) for start, stop in bounds]
+    results = run_chunks(_masked_chunk, args, n_jobs=n_jobs, verbose=verbose, desc="masked evaluation")
+    if not average:
+        return np.concatenate(results).reshape(n_samples, n_masks, n_background, -1)
+    n_outputs = results[0][1].shape[1] if results else 0
+    values = np.zeros((n_samples * n_masks, n_outputs))
+    for first_group, sums in results:  # chunk order: the same sum for any n_jobs
+        values[first_group : first_group + len(sums)] += sums
+    return values.reshape(n_samples, n_masks, n_outputs)
+
+
+def _masked_chunk(model_output, X, masks, background, start, stop, average):
+    n_masks, n_background = masks.shape[-2], background.n_samples
+    flat = np.arange(start, stop)
+    row = flat // (n_masks * n_background)
+    mask = (flat // n_background) % n_masks
+    bg = flat % n_background
+    keep = masks[mask] if masks.ndim == 2 else masks[row, mask]
+    hybrids = np.where(keep, X[row], background.data[bg])  # (chunk, n_features)
+    outputs = model_output(hybrids)  # (chunk, n_outputs)
+    if not average:
+        return outputs
+    group = flat // n_background  # row * n_masks + mask, non-decreasing
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    sums = np.add.reduceat(outputs * background.weights[bg][:, None], starts, axis=0)
+    return group[0], sums
+
+
+def predict_rows(model_output, Z, *, batch_size="auto", n_jobs=None, verbose=False):
+    """Evaluate ``model_output`` on a large stack of encoded rows in bounded chunks.
+
+    Returns an array of shape (n_rows, n_outputs) equal to ``model_output(Z)``.
+    """
+    Z = np.asarray(Z, dtype=np.float64)
+    bounds = chunk_bounds(len(Z), resolve_batch_size(batch_size, Z.shape[1]))
+    results = run_chunks(
+        _rows_chunk, [(model_output, Z, s, e) for s, e in bounds], n_jobs=n_jobs, verbose=verbose, desc="predicting"
+    )
+    return np.concatenate(results)
+
+
+def _rows_chunk(model_output, Z, start, stop):
+    return model_output(Z[start:stop])

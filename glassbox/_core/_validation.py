@@ -1,0 +1,463 @@
+"""Input validation shared by every glassbox estimator and explainer.
+
+glassbox works internally on one representation of a table: a float64 array of shape
+``(n_samples, n_features)`` in which numeric columns hold their values, categorical
+columns hold the integer code of their level (as a float) and a missing value is NaN in
+either kind. The :class:`FeatureSchema` learnt at ``fit`` remembers the feature names,
+which columns are categorical and their levels, and the container and dtypes the user
+passed, so that
+
+- ``schema.encode(X)`` turns a DataFrame or array into that representation, and
+- ``schema.decode(Z)`` turns (masked, perturbed) rows back into exactly the format the
+  wrapped model was fitted on: categories come back as themselves, never as codes.
+
+Categorical columns are pandas ``category``, ``object`` and string columns (and, in a
+numpy array of dtype object or str, columns holding strings). They are never cast to
+numbers: a column of strings ``"1"``, ``"2"`` stays categorical.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import validate_data
+
+__all__ = [
+    "FeatureSchema",
+    "check_sample_weight",
+    "check_target",
+    "learn_schema",
+    "validate_X",
+]
+
+UNKNOWN_CODE = -1.0
+"""Code of a category that ``fit`` never saw, with ``handle_unknown="use_encoded_value"``."""
+
+_NUMERIC_INFERRED = {"floating", "integer", "mixed-integer-float", "decimal", "boolean", "empty"}
+_CATEGORICAL_INFERRED = {"string", "bytes", "categorical", "mixed", "mixed-integer"}
+
+
+@dataclass(frozen=True, eq=False)
+class FeatureSchema:
+    """What ``fit`` learnt about the columns of ``X``.
+
+    Attributes
+    ----------
+    feature_names : ndarray of str of shape (n_features,)
+        Column names of a DataFrame, or ``x0, x1, ...`` for an array.
+    is_categorical : ndarray of bool of shape (n_features,)
+    categories : tuple of length n_features
+        The levels (an object ndarray) of each categorical column, ``None`` for numeric
+        columns. A level's position is its code.
+    dtypes : tuple or None
+        The pandas dtype of each column when fitted on a DataFrame.
+    is_frame : bool
+        Whether ``fit`` received a DataFrame; ``decode`` returns the same container.
+    """
+
+    feature_names: np.ndarray
+    is_categorical: np.ndarray
+    categories: tuple
+    dtypes: tuple | None
+    is_frame: bool
+
+    @property
+    def n_features(self):
+        return len(self.feature_names)
+
+    # -- encoding ------------------------------------------------------------------
+    def encode(self, X, *, handle_unknown="error"):
+        """Encode validated 2-D ``X`` (DataFrame or ndarray) into float64 codes.
+
+        Parameters
+        ----------
+        X : DataFrame or ndarray of shape (n_samples, n_features)
+        handle_unknown : {"error", "use_encoded_value"}
+            What to do with a category ``fit`` never saw: raise, or give it the code
+            ``-1`` (it then matches no level and is not missing).
+
+        Returns
+        -------
+        X_encoded : ndarray of shape (n_samples, n_features), dtype float64
+        """
+        columns = _columns(X)
+        out = np.empty((_n_rows(X), self.n_features), dtype=np.float64)
+        for j, values in enumerate(columns):
+            if self.is_categorical[j]:
+                out[:, j] = _encode_categorical(
+                    values, self.categories[j], self.feature_names[j], handle_unknown
+                )
+            else:
+                out[:, j] = _to_float(values, self.feature_names[j])
+        return out
+
+    def with_levels_of(self, X):
+        """A schema whose categorical columns also know the levels first seen in ``X``.
+
+        Existing codes are unchanged; new levels are appended. Explainers use it so
+        that a row whose category the background never held can still be decoded.
+        """
+        columns = _columns(X)
+        categories = list(self.categories)
+        for j in np.flatnonzero(self.is_categorical):
+            values = np.asarray(columns[j], dtype=object)
+            present = pd.unique(values[~pd.isna(values)])
+            new = [v for v in present if v not in set(categories[j].tolist())]
+            if new:
+                categories[j] = np.concatenate([categories[j], np.asarray(new, dtype=object)])
+        return replace(self, categories=tuple(categories))
+
+    # -- decoding ------------------------------------------------------------------
+    def decode(self, Z):
+        """Turn encoded rows back into the container and dtypes ``fit`` received.
+
+        Parameters
+        ----------
+        Z : ndarray of shape (n_rows, n_features)
+            Encoded rows, for example masked copies built by an explainer.
+
+        Returns
+        -------
+        X : DataFrame or ndarray of shape (n_rows, n_features)
+        """
+        if self.is_frame:
+            data = {name: self._decode_column(Z[:, j], j) for j, name in enumerate(self.feature_names)}
+            return pd.DataFrame(data, copy=False)
+        if not self.is_categorical.any():
+            return Z
+        return self.display(Z)
+
+    def display(self, Z):
+        """Encoded rows as a person reads them: categories as their levels, NaN as missing.
+
+        Returns a float array when every column is numeric, an object array otherwise.
+        """
+        if not self.is_categorical.any():
+            return np.asarray(Z, dtype=np.float64)
+        out = np.asarray(Z, dtype=object).copy()
+        for j in np.flatnonzero(self.is_categorical):
+            out[:, j] = _levels_of(Z[:, j], self.categories[j])
+        return out
+
+    def _decode_column(self, z, j):
+        dtype = self.dtypes[j]
+        if self.is_categorical[j]:
+            levels = self.categories[j]
+            if isinstance(dtype, pd.CategoricalDtype):
+                codes = np.where(np.isnan(z), -1, z).astype(np.intp)
+                if len(levels) != len(dtype.categories):
+                    dtype = pd.CategoricalDtype(levels, ordered=dtype.ordered)
+                return pd.Categorical.from_codes(codes, dtype=dtype)
+            values = _levels_of(z, levels)
+            return pd.array(values, dtype=dtype) if _is_string_dtype(dtype) else values
+        try:
+            if isinstance(dtype, pd.api.extensions.ExtensionDtype):
+                return pd.array(z, dtype=dtype)
+            if dtype.kind in "iub" and np.isnan(z).any():
+                return z
+            return z.astype(dtype)
+        except (TypeError, ValueError):
+            return z
+
+
+def learn_schema(X):
+    """Learn the :class:`FeatureSchema` of a 2-D DataFrame or ndarray."""
+    is_frame = isinstance(X, pd.DataFrame)
+    if is_frame:
+        names = np.asarray([str(c) for c in X.columns], dtype=object)
+        dtypes = tuple(X.dtypes)
+    else:
+        names = np.asarray([f"x{j}" for j in range(X.shape[1])], dtype=object)
+        dtypes = None
+    is_categorical = np.zeros(len(names), dtype=bool)
+    categories = []
+    for j, values in enumerate(_columns(X)):
+        levels = _categorical_levels(values, names[j])
+        is_categorical[j] = levels is not None
+        categories.append(levels)
+    return FeatureSchema(names, is_categorical, tuple(categories), dtypes, is_frame)
+
+
+def validate_X(
+    estimator,
+    X,
+    *,
+    reset,
+    allow_nan=True,
+    allow_categorical=True,
+    handle_unknown="error",
+    ensure_min_samples=1,
+):
+    """Validate ``X`` and encode it as float64 codes (see the module docstring).
+
+    With ``reset=True`` (in ``fit``) the estimator learns ``n_features_in_``,
+    ``feature_names_in_`` (for DataFrames with string column names) and its private
+    ``_feature_schema``. With ``reset=False`` ``X`` is checked against them; a
+    DataFrame whose columns are the fitted ones in another order is reordered by name.
+    The user's ``X`` is never modified.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+    X : array-like or DataFrame of shape (n_samples, n_features)
+    reset : bool
+        Learn the schema (``fit``) or check against it (``predict``, ``explain``...).
+    allow_nan : bool, default=True
+        The caller's missing-value policy: ``False`` raises on NaN.
+    allow_categorical : bool, default=True
+        ``False`` raises on categorical columns, naming them.
+    handle_unknown : {"error", "use_encoded_value"}, default="error"
+        What to do with categories ``fit`` never saw (see :meth:`FeatureSchema.encode`).
+    ensure_min_samples : int, default=1
+
+    Returns
+    -------
+    X_encoded : ndarray of shape (n_samples, n_features), dtype float64
+    """
+    owner = type(estimator).__name__
+    X = _as_2d(X, owner, ensure_min_samples)
+    if not reset and isinstance(X, pd.DataFrame):
+        X = _reorder_like_fit(estimator, X)
+    validate_data(estimator, X, reset=reset, skip_check_array=True)
+    if reset:
+        schema = learn_schema(X)
+        estimator._feature_schema = schema
+    else:
+        schema = estimator._feature_schema
+    if not allow_categorical and schema.is_categorical.any():
+        names = ", ".join(repr(n) for n in schema.feature_names[schema.is_categorical])
+        raise TypeError(
+            f"{owner} needs numeric features, but these columns are categorical: {names}. "
+            "Encode them first, for example with sklearn.preprocessing.OneHotEncoder."
+        )
+    X_encoded = schema.encode(X, handle_unknown=handle_unknown)
+    _check_finite(X_encoded, schema, owner, allow_nan)
+    return X_encoded
+
+
+def check_target(estimator, y, n_samples, *, task):
+    """Validate a 1-D target against ``n_samples`` rows of ``X``.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        Named in error messages.
+    y : array-like of shape (n_samples,)
+    n_samples : int
+    task : {"classification", "regression"}
+
+    Returns
+    -------
+    y : ndarray
+        For classification, the integer index of each label in ``classes``; for
+        regression, float64 values.
+    classes : ndarray or None
+        The sorted class labels (classification only).
+    """
+    owner = type(estimator).__name__
+    if y is None:
+        raise ValueError(f"{owner} requires y to be passed, but the target y is None.")
+    y = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y.ravel()
+    if y.ndim != 1:
+        raise ValueError(f"{owner} expects a 1-D target y; got an array of shape {y.shape}. y should be a 1d array.")
+    if len(y) != n_samples:
+        raise ValueError(
+            f"X has {n_samples} samples but y has {len(y)}: found input variables with "
+            "inconsistent numbers of samples."
+        )
+    if task == "classification":
+        if pd.isna(y).any():
+            raise ValueError(f"{owner} got missing values in the target y; drop or label those rows.")
+        check_classification_targets(y)
+        classes, y_index = np.unique(y, return_inverse=True)
+        return y_index, classes
+    try:
+        y = y.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{owner} is a regressor and needs a numeric target y; got dtype {y.dtype}.") from exc
+    if not np.isfinite(y).all():
+        raise ValueError(f"{owner} got NaN or infinity in the target y; drop those rows.")
+    return y, None
+
+
+def check_sample_weight(sample_weight, n_samples):
+    """Validate ``sample_weight``: ``None`` gives ones; otherwise finite, non-negative,
+    1-D of length ``n_samples`` and not all zero."""
+    if sample_weight is None:
+        return np.ones(n_samples, dtype=np.float64)
+    if isinstance(sample_weight, numbers.Number):
+        return np.full(n_samples, float(sample_weight))
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if w.ndim != 1 or len(w) != n_samples:
+        raise ValueError(f"sample_weight must be 1-D of length {n_samples} (one per row of X); got shape {w.shape}.")
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise ValueError("sample_weight must be finite and non-negative.")
+    if not w.any():
+        raise ValueError("sample_weight sums to zero: at least one row needs a positive weight.")
+    return w
+
+
+# -- helpers -------------------------------------------------------------------------
+def _as_2d(X, owner, ensure_min_samples):
+    """Return a DataFrame or 2-D ndarray, raising clear errors for other shapes."""
+    if X is None:
+        raise ValueError(f"{owner} expects X of shape (n_samples, n_features); got None.")
+    if hasattr(X, "toarray") or hasattr(X, "tocsr"):
+        raise TypeError(f"{owner} does not accept sparse matrices; got {type(X).__name__}. Use X.toarray().")
+    if isinstance(X, pd.Series):
+        raise ValueError(
+            f"{owner} expects a 2-D X; got a pandas Series. Reshape your data with "
+            "series.to_frame() for a single feature."
+        )
+    if not isinstance(X, pd.DataFrame):
+        if hasattr(X, "to_pandas") and not hasattr(X, "__array__"):
+            X = X.to_pandas()
+        else:
+            X = np.asarray(X)
+            if X.dtype.kind == "c":
+                raise ValueError(f"Complex data not supported; {owner} got an array of dtype {X.dtype}.")
+            if X.ndim != 2:
+                raise ValueError(
+                    f"{owner} expects a 2-D X of shape (n_samples, n_features); got a {X.ndim}-D "
+                    f"array of shape {X.shape}. Reshape your data with X.reshape(-1, 1) for a "
+                    "single feature or X.reshape(1, -1) for a single sample."
+                )
+    n_samples, n_features = X.shape
+    if n_samples < ensure_min_samples:
+        raise ValueError(
+            f"Found array with {n_samples} sample(s) (shape={X.shape}) while a minimum of "
+            f"{ensure_min_samples} is required by {owner}."
+        )
+    if n_features < 1:
+        raise ValueError(
+            f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of 1 is required by {owner}."
+        )
+    return X
+
+
+def _reorder_like_fit(estimator, X):
+    fitted = getattr(estimator, "feature_names_in_", None)
+    if fitted is None or list(X.columns) == list(fitted):
+        return X
+    if len(X.columns) == len(fitted) and set(map(str, X.columns)) == set(fitted):
+        return X[list(fitted)]
+    return X
+
+
+def _columns(X):
+    if isinstance(X, pd.DataFrame):
+        return [X.iloc[:, j] for j in range(X.shape[1])]
+    return [X[:, j] for j in range(X.shape[1])]
+
+
+def _n_rows(X):
+    return X.shape[0]
+
+
+def _is_string_dtype(dtype):
+    return isinstance(dtype, pd.StringDtype)
+
+
+def _categorical_levels(values, name):
+    """The sorted levels of a categorical column, or None for a numeric one."""
+    if isinstance(values, pd.Series):
+        dtype = values.dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            return np.asarray(dtype.categories, dtype=object)
+        if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
+            raise TypeError(
+                f"Column {name!r} holds dates or times (dtype {dtype}); convert it to numbers, "
+                "for example days since a reference date."
+            )
+        if _is_string_dtype(dtype):
+            return _sorted_levels(values.to_numpy(dtype=object))
+        if dtype != object:
+            return None
+        values = values.to_numpy(dtype=object)
+    elif values.dtype.kind in "US":
+        return _sorted_levels(values.astype(object))
+    elif values.dtype != object:
+        return None
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind in _NUMERIC_INFERRED:
+        return None
+    if kind in _CATEGORICAL_INFERRED:
+        present = values[~pd.isna(values)]
+        for v in present:
+            if not isinstance(v, (str, bytes, numbers.Number)):
+                raise TypeError(
+                    f"Column {name!r}: argument must be a string or a real number, not "
+                    f"{type(v).__name__!r}."
+                )
+        return _sorted_levels(values)
+    raise TypeError(
+        f"Column {name!r} holds values of kind {kind!r}; glassbox expects numbers "
+        "(numeric features) or strings (categorical features)."
+    )
+
+
+def _sorted_levels(values):
+    present = pd.unique(values[~pd.isna(values)])
+    try:
+        present = sorted(present)
+    except TypeError:
+        present = sorted(present, key=str)
+    return np.asarray(present, dtype=object)
+
+
+def _encode_categorical(values, levels, name, handle_unknown):
+    raw = values.to_numpy(dtype=object) if isinstance(values, pd.Series) else np.asarray(values, dtype=object)
+    missing = pd.isna(raw)
+    codes = pd.Index(levels).get_indexer(raw).astype(np.float64)
+    unknown = (codes < 0) & ~missing
+    if unknown.any():
+        if handle_unknown == "error":
+            seen = ", ".join(repr(v) for v in pd.unique(raw[unknown])[:5])
+            raise ValueError(
+                f"Column {name!r} holds categories that fit never saw: {seen}. Known "
+                f"categories: {', '.join(repr(v) for v in levels[:10])}"
+                f"{' ...' if len(levels) > 10 else ''}."
+            )
+        codes[unknown] = UNKNOWN_CODE
+    codes[missing] = np.nan
+    return codes
+
+
+def _to_float(values, name):
+    try:
+        if isinstance(values, pd.Series):
+            return values.to_numpy(dtype=np.float64, na_value=np.nan)
+        return np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"Column {name!r} was numeric at fit but now holds values that are not numbers: {exc}"
+        ) from exc
+
+
+def _levels_of(z, levels):
+    """Levels for codes ``z`` (float, NaN for missing, -1 for unknown -> NaN)."""
+    valid = ~np.isnan(z) & (z >= 0)
+    out = np.full(len(z), np.nan, dtype=object)
+    out[valid] = levels[z[valid].astype(np.intp)]
+    return out
+
+
+def _check_finite(X_encoded, schema, owner, allow_nan):
+    numeric = ~schema.is_categorical
+    if np.isinf(X_encoded[:, numeric]).any():
+        bad = schema.feature_names[numeric][np.isinf(X_encoded[:, numeric]).any(axis=0)]
+        raise ValueError(f"Input X contains infinity in {', '.join(map(repr, bad))}; {owner} needs finite values.")
+    if not allow_nan:
+        nan_columns = np.isnan(X_encoded).any(axis=0)
+        if nan_columns.any():
+            names = ", ".join(repr(n) for n in schema.feature_names[nan_columns])
+            raise ValueError(
+                f"Input X contains NaN (missing values) in {names}; {owner} does not accept "
+                "missing values. Impute them first, for example with sklearn.impute.SimpleImputer."
+            )

@@ -1,0 +1,56 @@
+"""``glassbox.explain(model, X)``: the right explainer for a model, picked for you."""
+
+from __future__ import annotations
+
+from ._base import TransparentMixin
+
+__all__ = ["explain", "register_explainer"]
+
+_REGISTRY = []  # (priority, name, predicate, factory); higher priority is tried first
+
+
+def register_explainer(name, predicate, factory, *, priority=0):
+    """Make ``explain`` use ``factory(model, **kwargs)`` for models where ``predicate(model)``.
+
+    Explainer modules call this when they are imported; ``factory`` returns an unfitted
+    explainer. Registrations with a higher ``priority`` are tried first; registering a
+    ``name`` again replaces it.
+    """
+    _REGISTRY[:] = [entry for entry in _REGISTRY if entry[1] != name]
+    _REGISTRY.append((priority, name, predicate, factory))
+    _REGISTRY.sort(key=lambda entry: -entry[0])
+
+
+def explain(model, X=None, **kwargs):
+    """Explain ``model``, choosing the method a newcomer would hope for.
+
+    A glassbox model explains itself: ``model.explain(X)`` (its global explanation
+    when ``X`` is None). Any other fitted model goes to the first registered explainer
+    that accepts it, fitted on ``X`` (the background) and explaining ``X``.
+
+    Parameters
+    ----------
+    model : fitted estimator
+    X : array-like or DataFrame of shape (n_samples, n_features), default=None
+        Rows to explain; required for models that are not glassbox models.
+    **kwargs
+        Passed to the chosen explainer (for example ``random_state``).
+
+    Returns
+    -------
+    explanation : Explanation
+    """
+    if isinstance(model, TransparentMixin):
+        if kwargs:
+            raise TypeError(f"{type(model).__name__} explains itself and takes no options; got {sorted(kwargs)}.")
+        return model.explain(X)
+    if X is None:
+        raise ValueError(f"Explaining {type(model).__name__} needs the rows to explain: explain(model, X).")
+    for _, _, predicate, factory in _REGISTRY:
+        if predicate(model):
+            return factory(model, **kwargs).fit(X).explain(X)
+    available = ", ".join(entry[1] for entry in _REGISTRY) or "none yet"
+    raise TypeError(
+        f"No registered explainer accepts {type(model).__name__} (registered: {available}). "
+        "Pick an explainer from glassbox.explainers directly."
+    )

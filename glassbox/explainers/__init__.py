@@ -1,0 +1,3 @@
+"""Post-hoc explainers: scikit-learn meta-estimators around the model they explain."""
+
+__all__ = []
