@@ -45,12 +45,14 @@ def complexity(estimator):
         return complexity(estimator.best_estimator_)
     if hasattr(estimator, "steps"):
         return complexity(estimator.steps[-1][1])
+    if not hasattr(estimator, "fit"):
+        raise TypeError(f"complexity() needs a fitted estimator; got an object of type {name}.")
     try:
         check_is_fitted(estimator)
     except NotFittedError:
         raise NotFittedError(f"complexity() needs a fitted model; {name} is not fitted yet.") from None
-    except TypeError:
-        raise TypeError(f"complexity() needs a fitted estimator; got an object of type {name}.") from None
+    except (TypeError, AttributeError):
+        pass  # not a scikit-learn estimator: measured by its attributes below
     if hasattr(estimator, "tree_"):
         return _tree_splits(estimator)
     if hasattr(estimator, "estimators_"):

@@ -1,0 +1,63 @@
+"""Quantile, categorical and missing bins."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from glassbox._core import QuantileBinner, apply_bins, fit_bins
+
+
+def test_few_distinct_values_get_one_bin_each():
+    X = np.array([[3.0], [1.0], [2.0], [2.0], [np.nan]])
+    binner = QuantileBinner(max_bins=8).fit(X)
+    assert binner.transform(X).ravel().tolist() == [2, 0, 1, 1, 3]
+    assert binner.n_bins_.tolist() == [4]
+    assert binner.bin_labels(0) == ["(-inf, 1.5]", "(1.5, 2.5]", "(2.5, inf]", "missing"]
+
+
+def test_quantile_bins_are_balanced():
+    X = np.random.default_rng(0).normal(size=(10_000, 1))
+    counts = np.bincount(QuantileBinner(max_bins=10).fit(X).transform(X).ravel())
+    assert len(counts) == 10 and counts.min() > 900 and counts.max() < 1100
+
+
+def test_categories_get_one_bin_per_level_and_unseen_go_to_missing():
+    frame = pd.DataFrame({"c": ["b", "a", None, "c"], "x": [1.0, 2.0, 3.0, 4.0]})
+    binner = QuantileBinner().fit(frame)
+    assert binner.transform(frame)[:, 0].tolist() == [1, 0, 3, 2]
+    assert binner.bin_labels("c") == ["a", "b", "c", "missing"]
+    assert binner.transform(pd.DataFrame({"c": ["zzz"], "x": [1.0]}))[0, 0] == 3
+
+
+def test_out_of_range_values_fall_in_edge_bins():
+    X = np.arange(10.0)[:, None]
+    binner = QuantileBinner(max_bins=4).fit(X)
+    assert binner.transform(np.array([[-1e9], [1e9]])).ravel().tolist() == [0, 3]
+
+
+def test_constant_and_all_missing_columns():
+    X = np.column_stack([np.ones(5), np.full(5, np.nan)])
+    bins = fit_bins(X, np.array([False, False]))
+    assert bins.n_bins.tolist() == [2, 2]
+    assert apply_bins(bins, X).tolist() == [[0, 1]] * 5
+
+
+def test_subsample_is_seeded():
+    X = np.random.default_rng(1).normal(size=(5_000, 1))
+    a = fit_bins(X, np.array([False]), max_bins=16, subsample=500, random_state=3)
+    b = fit_bins(X, np.array([False]), max_bins=16, subsample=500, random_state=3)
+    np.testing.assert_array_equal(a.thresholds[0], b.thresholds[0])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(-1e3, 1e3), min_size=2, max_size=200), st.integers(2, 16))
+def test_bins_are_ordered_and_within_budget(values, max_bins):
+    X = np.asarray(values)[:, None]
+    bins = fit_bins(X, np.array([False]), max_bins=max_bins)
+    index = apply_bins(bins, X).ravel()
+    assert bins.n_bins[0] - 1 <= max_bins
+    order = np.argsort(X.ravel(), kind="stable")
+    assert np.all(np.diff(index[order]) >= 0)  # monotone in the value
+    assert index.max() < bins.n_bins[0] - 1  # no value lands in the missing bin

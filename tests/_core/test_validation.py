@@ -1,0 +1,185 @@
+"""Input validation: encoding, decoding, feature names and clear errors."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.base import BaseEstimator
+
+from glassbox._core import check_sample_weight, check_target, learn_schema, validate_X
+
+
+class Model(BaseEstimator):
+    """Bare estimator the validators attach their fitted attributes to."""
+
+
+@pytest.fixture
+def penguins():
+    palmerpenguins = pytest.importorskip("palmerpenguins")
+    return palmerpenguins.load_penguins().drop(columns="species")
+
+
+def test_mixed_frame_round_trips_exactly(penguins):
+    model = Model()
+    encoded = validate_X(model, penguins, reset=True)
+    schema = model._feature_schema
+    assert encoded.dtype == np.float64
+    assert list(schema.feature_names[schema.is_categorical]) == ["island", "sex"]
+    assert list(schema.categories[0]) == ["Biscoe", "Dream", "Torgersen"]
+    pd.testing.assert_frame_equal(schema.decode(encoded), penguins)
+    assert list(model.feature_names_in_) == list(penguins.columns)
+
+
+def test_categorical_codes_and_missing(penguins):
+    model = Model()
+    encoded = validate_X(model, penguins, reset=True)
+    island = penguins["island"].to_numpy(dtype=object)
+    levels = model._feature_schema.categories[0]
+    np.testing.assert_array_equal(levels[encoded[:, 0].astype(int)], island)
+    np.testing.assert_array_equal(np.isnan(encoded[:, 6 - 1]), penguins["sex"].isna().to_numpy())
+
+
+def test_numeric_strings_stay_categorical():
+    frame = pd.DataFrame({"code": ["1", "2", "10"], "x": [1.0, 2.0, 3.0]})
+    schema = learn_schema(frame)
+    assert schema.is_categorical.tolist() == [True, False]
+    assert list(schema.categories[0]) == ["1", "10", "2"]
+
+
+def test_pandas_category_keeps_its_level_order_and_dtype():
+    frame = pd.DataFrame({"size": pd.Categorical(["s", "l", "m"], categories=["s", "m", "l"], ordered=True)})
+    model = Model()
+    encoded = validate_X(model, frame, reset=True)
+    assert encoded[:, 0].tolist() == [0.0, 2.0, 1.0]
+    decoded = model._feature_schema.decode(encoded)
+    assert decoded["size"].dtype == frame["size"].dtype
+
+
+def test_object_array_with_strings_is_categorical_and_numbers_numeric():
+    X = np.array([["a", 1.0], ["b", 2.5], [None, 3.0]], dtype=object)
+    model = Model()
+    encoded = validate_X(model, X, reset=True)
+    assert model._feature_schema.is_categorical.tolist() == [True, False]
+    assert np.isnan(encoded[2, 0]) and encoded[1, 1] == 2.5
+    decoded = model._feature_schema.decode(encoded)
+    assert decoded[0, 0] == "a" and decoded[1, 1] == 2.5
+
+
+def test_unknown_category_error_and_encoded_value():
+    model = Model()
+    validate_X(model, pd.DataFrame({"c": ["a", "b"]}), reset=True)
+    with pytest.raises(ValueError, match=r"Column 'c' holds categories that fit never saw: 'z'"):
+        validate_X(model, pd.DataFrame({"c": ["z"]}), reset=False)
+    encoded = validate_X(model, pd.DataFrame({"c": ["z", None]}), reset=False, handle_unknown="use_encoded_value")
+    assert encoded[0, 0] == -1.0 and np.isnan(encoded[1, 0])
+
+
+def test_with_levels_of_appends_new_levels_keeping_codes():
+    schema = learn_schema(pd.DataFrame({"c": ["b", "a"]}))
+    extended = schema.with_levels_of(pd.DataFrame({"c": ["c", "a"]}))
+    assert list(extended.categories[0]) == ["a", "b", "c"]
+    np.testing.assert_array_equal(extended.encode(pd.DataFrame({"c": ["c", "b"]}))[:, 0], [2.0, 1.0])
+
+
+def test_reordered_columns_are_matched_by_name():
+    frame = pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]})
+    model = Model()
+    first = validate_X(model, frame, reset=True)
+    again = validate_X(model, frame[["b", "a"]], reset=False)
+    np.testing.assert_array_equal(first, again)
+
+
+def test_user_frame_is_not_modified(penguins):
+    copy = penguins.copy()
+    model = Model()
+    validate_X(model, penguins, reset=True)
+    validate_X(model, penguins, reset=False)
+    pd.testing.assert_frame_equal(penguins, copy)
+
+
+@pytest.mark.parametrize(
+    ("X", "error", "match"),
+    [
+        (np.arange(3.0), ValueError, r"2-D X .* got a 1-D array of shape \(3,\)\. Reshape your data"),
+        (np.zeros((2, 2, 2)), ValueError, r"got a 3-D array"),
+        (np.zeros((0, 3)), ValueError, r"0 sample\(s\) \(shape=\(0, 3\)\)"),
+        (np.zeros((3, 0)), ValueError, r"0 feature\(s\)"),
+        (np.array([[1.0, np.inf]]), ValueError, r"infinity in 'x1'"),
+        (np.array([[1 + 2j]]), ValueError, "Complex data not supported"),
+        (np.array([[{"a": 1}]], dtype=object), TypeError, "argument must be a string or a real number, not 'dict'"),
+        (pd.Series([1.0, 2.0]), ValueError, "got a pandas Series"),
+        (pd.DataFrame({"t": pd.to_datetime(["2020-01-01"])}), TypeError, "dates or times"),
+        (None, ValueError, "got None"),
+    ],
+)
+def test_bad_X_gets_a_clear_error(X, error, match):
+    with pytest.raises(error, match=match):
+        validate_X(Model(), X, reset=True)
+
+
+def test_nan_policy_is_the_callers():
+    X = np.array([[1.0, np.nan], [2.0, 3.0]])
+    assert np.isnan(validate_X(Model(), X, reset=True)[0, 1])
+    with pytest.raises(ValueError, match=r"NaN \(missing values\) in 'x1'; Model does not accept"):
+        validate_X(Model(), X, reset=True, allow_nan=False)
+
+
+def test_categorical_refused_where_the_caller_needs_numbers():
+    with pytest.raises(TypeError, match=r"needs numeric features, but these columns are categorical: 'c'"):
+        validate_X(Model(), pd.DataFrame({"c": ["a"], "x": [1.0]}), reset=True, allow_categorical=False)
+
+
+def test_wrong_feature_count_and_names_at_predict_time():
+    model = Model()
+    validate_X(model, pd.DataFrame({"a": [1.0], "b": [2.0]}), reset=True)
+    with pytest.raises(ValueError, match="X has 1 features, but Model is expecting 2 features"):
+        validate_X(model, np.zeros((1, 1)), reset=False)
+    with pytest.raises(ValueError, match="feature names should match"):
+        validate_X(model, pd.DataFrame({"a": [1.0], "c": [2.0]}), reset=False)
+
+
+def test_strings_where_numbers_were_fitted():
+    model = Model()
+    validate_X(model, pd.DataFrame({"x": [1.0, 2.0]}), reset=True)
+    with pytest.raises(TypeError, match="Column 'x' was numeric at fit"):
+        validate_X(model, pd.DataFrame({"x": ["a", "b"]}), reset=False)
+
+
+def test_check_target():
+    y_index, classes = check_target(Model(), np.array(["b", "a", "b"]), 3, task="classification")
+    assert classes.tolist() == ["a", "b"] and y_index.tolist() == [1, 0, 1]
+    with pytest.raises(ValueError, match="requires y to be passed, but the target y is None"):
+        check_target(Model(), None, 3, task="regression")
+    with pytest.raises(ValueError, match="X has 3 samples but y has 2"):
+        check_target(Model(), [1.0, 2.0], 3, task="regression")
+    with pytest.raises(ValueError, match="Unknown label type"):
+        check_target(Model(), [0.5, 1.5, 2.5], 3, task="classification")
+    with pytest.raises(ValueError, match="needs a numeric target"):
+        check_target(Model(), ["a", "b", "c"], 3, task="regression")
+
+
+def test_check_sample_weight():
+    np.testing.assert_array_equal(check_sample_weight(None, 3), np.ones(3))
+    with pytest.raises(ValueError, match="length 3"):
+        check_sample_weight([1.0, 2.0], 3)
+    with pytest.raises(ValueError, match="non-negative"):
+        check_sample_weight([1.0, -2.0, 1.0], 3)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.one_of(st.sampled_from(["a", "b", "c"]), st.none()), min_size=1, max_size=20),
+    st.lists(st.floats(-1e6, 1e6) | st.just(float("nan")), min_size=20, max_size=20),
+)
+def test_encode_decode_round_trip_property(levels, numbers):
+    n = len(levels)
+    frame = pd.DataFrame({"cat": pd.Series(levels, dtype=object), "num": numbers[:n]})
+    if frame["cat"].isna().all():
+        frame["cat"] = frame["cat"].astype(object).fillna("a")
+    model = Model()
+    encoded = validate_X(model, frame, reset=True)
+    decoded = model._feature_schema.decode(encoded)
+    assert decoded["cat"].isna().equals(frame["cat"].isna())
+    assert (decoded["cat"].dropna() == frame["cat"].dropna()).all()
+    np.testing.assert_array_equal(decoded["num"].to_numpy(), frame["num"].to_numpy())

@@ -1,0 +1,56 @@
+"""Displays are checked by their artists under the Agg backend."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from glassbox import Effect, Explanation  # noqa: E402
+from glassbox.plot import EffectDisplay, ImportanceDisplay  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_importance_bars_are_sorted_with_error_bars():
+    values = np.array([[[1.0], [-3.0], [0.5]], [[1.0], [1.0], [-0.5]]])
+    exp = Explanation(values, feature_names=["a", "b", "c"], output_names=["y"], method="shap")
+    disp = exp.plot()
+    assert isinstance(disp, ImportanceDisplay)
+    widths = [bar.get_width() for bar in disp.bars_]
+    assert widths == [2.0, 1.0, 0.5]  # mean |value|: b, a, c
+    ticks = sorted(zip(disp.ax_.get_yticks(), (t.get_text() for t in disp.ax_.get_yticklabels())))
+    assert [label for _, label in ticks] == ["c", "a", "b"]  # bottom to top: largest on top
+    assert disp.bars_.errorbar is not None
+    assert disp.ax_.get_xlabel() == "mean |shap| (y)"
+
+
+def test_numeric_effect_draws_curve_individuals_and_band():
+    grid = np.linspace(0, 1, 5)
+    values = (grid**2)[:, None]
+    effect = Effect(("x",), (grid,), values, individual=np.stack([values, values + 1, values - 1]),
+                    lower=values - 0.1, upper=values + 0.1, method="pdp")
+    disp = effect.plot()
+    np.testing.assert_allclose(disp.lines_[0].get_ydata(), grid**2)
+    assert len(disp.lines_) == 4 and disp.band_ is not None
+    assert disp.ax_.get_xlabel() == "x" and disp.ax_.get_ylabel() == "pdp (0)"
+
+
+def test_categorical_effect_draws_bars_with_a_missing_level():
+    levels = np.array(["a", "b", np.nan], dtype=object)
+    effect = Effect(("c",), (levels,), np.array([[1.0], [2.0], [0.5]]), is_categorical=(True,))
+    disp = EffectDisplay.from_effect(effect).plot()
+    assert [b.get_height() for b in disp.bars_] == [1.0, 2.0, 0.5]
+    assert [t.get_text() for t in disp.ax_.get_xticklabels()] == ["a", "b", "missing"]
+
+
+def test_pair_effect_is_refused_with_a_reason():
+    effect = Effect(("a", "b"), (np.arange(2.0), np.arange(3.0)), np.zeros((2, 3, 1)))
+    with pytest.raises(ValueError, match="covers a pair"):
+        EffectDisplay(effect)
