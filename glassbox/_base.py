@@ -18,8 +18,8 @@ from sklearn.utils.validation import check_is_fitted
 from ._core import (
     Background,
     HasMethods,
-    KMeansBackground,
     Interval,
+    KMeansBackground,
     ModelOutput,
     StrOptions,
     draw_seed,

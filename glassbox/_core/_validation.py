@@ -377,7 +377,7 @@ def _categorical_levels(values, name):
             )
         if _is_string_dtype(dtype):
             return _sorted_levels(values.to_numpy(dtype=object))
-        if dtype != object:
+        if not pd.api.types.is_object_dtype(dtype):
             return None
         values = values.to_numpy(dtype=object)
     elif values.dtype.kind in "US":

@@ -134,7 +134,8 @@ def test_wrong_feature_count_and_names_at_predict_time():
     model = Model()
     validate_X(model, pd.DataFrame({"a": [1.0], "b": [2.0]}), reset=True)
     with pytest.raises(ValueError, match="X has 1 features, but Model is expecting 2 features"):
-        validate_X(model, np.zeros((1, 1)), reset=False)
+        with pytest.warns(UserWarning, match="X does not have valid feature names"):
+            validate_X(model, np.zeros((1, 1)), reset=False)
     with pytest.raises(ValueError, match="feature names should match"):
         validate_X(model, pd.DataFrame({"a": [1.0], "c": [2.0]}), reset=False)
 
