@@ -10,6 +10,7 @@ from __future__ import annotations
 from numbers import Integral
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, TransformerMixin, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import get_tags
@@ -198,19 +199,25 @@ class BaseExplainer(MetaEstimatorMixin, BaseEstimator):
 
         Categories that ``fit`` never saw are legitimate here (the model may know them):
         the schema is extended with them so that masked rows still decode to real values.
+        Pass the returned model output on to ``_explanation(..., model_output=...)``.
         """
         check_is_fitted(self)
         X_encoded = validate_X(self, X, reset=False, handle_unknown="use_encoded_value")
         schema = self._feature_schema
         if not (X_encoded[:, schema.is_categorical] == UNKNOWN_CODE).any():
             return X_encoded, self._model_output
-        extended = schema.with_levels_of(X if not hasattr(X, "columns") else X[list(schema.feature_names)])
-        encoded = extended.encode(X if not hasattr(X, "columns") else X[list(schema.feature_names)])
-        return encoded, ModelOutput(self.estimator_, extended, self.output)
+        raw = X[list(schema.feature_names)] if isinstance(X, pd.DataFrame) else np.asarray(X)
+        extended = schema.with_levels_of(raw)
+        return extended.encode(raw), ModelOutput(self.estimator_, extended, self.output)
 
-    def _explanation(self, X_encoded, values, base_values, *, method, std=None, schema=None):
-        """Wrap values of shape (n_samples, n_features, n_outputs) with names and data."""
-        schema = schema or self._feature_schema
+    def _explanation(self, X_encoded, values, base_values, *, method, std=None, schema=None, model_output=None):
+        """Wrap values of shape (n_samples, n_features, n_outputs) with names and data.
+
+        Pass the ``model_output`` that ``_prepare`` returned: its schema knows the
+        categories first seen in the explained rows.
+        """
+        if schema is None:
+            schema = model_output.schema if model_output is not None else self._feature_schema
         return Explanation(
             values,
             base_values=base_values,

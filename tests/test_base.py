@@ -37,7 +37,7 @@ class OcclusionExplainer(LocalExplainer):
         v = masked_predict(model_output, X_encoded, masks, self.background_, batch_size=self.batch_size,
                            n_jobs=self.n_jobs)
         values = v[:, :1, :] - v[:, 1:, :]  # (n, p, o)
-        return self._explanation(X_encoded, values, v[:, 0, :], method="occlusion")
+        return self._explanation(X_encoded, values, v[:, 0, :], method="occlusion", model_output=model_output)
 
 
 @parametrize_with_checks([OcclusionExplainer(Ridge())])
@@ -153,3 +153,25 @@ def test_user_frame_is_not_modified(regression_data):
     copy = frame.copy()
     OcclusionExplainer(Ridge()).fit(frame, y).explain(frame)
     pd.testing.assert_frame_equal(frame, copy)
+
+
+def test_unseen_category_in_an_object_array_is_explained():
+    class LevelModel(Ridge):
+        """Regressor on an object array: value 5 for level 'c', else the number column."""
+
+        def fit(self, X, y):
+            self.n_features_in_ = 2
+            return self
+
+        def predict(self, X):
+            X = np.asarray(X, dtype=object)
+            return np.where(X[:, 0] == "c", 5.0, X[:, 1].astype(float))
+
+    X = np.array([["a", 1.0], ["b", 2.0], ["a", 3.0]], dtype=object)
+    explainer = OcclusionExplainer(LevelModel().fit(X, None)).fit(X)
+    row = np.array([["c", 1.0]], dtype=object)
+    exp = explainer.explain(row)
+    assert exp.data[0, 0] == "c"
+    np.testing.assert_allclose(exp.base_values[0, 0], 5.0)  # the model saw the real level
+    # Occluding the level replaces it with background levels: mean over a, b, a -> column 1 = 1.0.
+    np.testing.assert_allclose(exp.values[0, 0, 0], 5.0 - 1.0)
