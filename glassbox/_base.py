@@ -7,6 +7,7 @@ derives from :class:`BaseExplainer` (global ones, such as permutation importance
 
 from __future__ import annotations
 
+import copy
 from numbers import Integral
 
 import numpy as np
@@ -33,7 +34,7 @@ from ._core._predict import OUTPUTS
 from ._core._validation import UNKNOWN_CODE
 from .explanation import Explanation
 
-__all__ = ["BaseExplainer", "LocalExplainer", "TransparentMixin"]
+__all__ = ["BaseExplainer", "LocalExplainer", "PrefitCloneMixin", "TransparentMixin", "fitted_model"]
 
 
 class TransparentMixin:
@@ -68,7 +69,34 @@ class TransparentMixin:
         )
 
 
-class BaseExplainer(MetaEstimatorMixin, BaseEstimator):
+class PrefitCloneMixin:
+    """``clone`` keeps a fitted wrapped model that ``prefit`` says is used as it is.
+
+    A fitted model handed to an explainer or a surrogate is data, not a hyperparameter:
+    GridSearchCV and cross-validation clone the meta-estimator and should explain (or
+    mimic) that same model, not refit an empty copy of it. With ``prefit=True``, or
+    ``"auto"`` and a fitted model, the clone shares the fitted model; otherwise
+    everything is cloned as scikit-learn does. ``_wrapped_param`` names the parameter.
+    """
+
+    _wrapped_param = "estimator"
+
+    def __sklearn_clone__(self):
+        params = self.get_params(deep=False)
+        model = params[self._wrapped_param]
+        keep = self.prefit is True or (self.prefit == "auto" and _is_fitted(model))
+        cloned = type(self)(**{
+            name: value if (keep and name == self._wrapped_param) else clone(value, safe=False)
+            for name, value in params.items()
+        })
+        if hasattr(self, "_metadata_request"):
+            cloned._metadata_request = clone(self._metadata_request, safe=False)
+        if hasattr(self, "_sklearn_output_config"):
+            cloned._sklearn_output_config = copy.deepcopy(self._sklearn_output_config)
+        return cloned
+
+
+class BaseExplainer(PrefitCloneMixin, MetaEstimatorMixin, BaseEstimator):
     """Base of the post-hoc explainers: a meta-estimator around the explained model.
 
     ``fit(X, y=None)`` uses the wrapped estimator as it is when it is already fitted
@@ -143,35 +171,12 @@ class BaseExplainer(MetaEstimatorMixin, BaseEstimator):
         """
         validate_params(self)
         X_encoded = validate_X(self, X, reset=True)
-        self.estimator_ = self._fitted_estimator(X, y, fit_params)
+        self.estimator_ = fitted_model(self, self.estimator, X, y, prefit=self.prefit, fit_params=fit_params)
         self._model_output = ModelOutput(self.estimator_, self._feature_schema, self.output)
         self.output_names_ = self._model_output.output_names
         self._seed = draw_seed(self.random_state)
         self.background_ = self._learn_background(X_encoded)
         return self
-
-    def _fitted_estimator(self, X, y, fit_params):
-        name = type(self.estimator).__name__
-        is_fitted = _is_fitted(self.estimator)
-        if self.prefit is True or (self.prefit == "auto" and is_fitted):
-            if not is_fitted:
-                raise NotFittedError(
-                    f"{type(self).__name__} got prefit=True but {name} is not fitted. Fit it first, "
-                    "or pass prefit='auto' to let the explainer fit a clone on X, y."
-                )
-            expected = getattr(self.estimator, "n_features_in_", None)
-            if expected is not None and expected != self.n_features_in_:
-                raise ValueError(
-                    f"{name} was fitted on {expected} features but X has {self.n_features_in_}; "
-                    "explain the model on data with the columns it was fitted on."
-                )
-            return self.estimator
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None: {name} "
-                "is not fitted yet. Pass y, or fit the model first."
-            )
-        return clone(self.estimator).fit(X, y, **fit_params)
 
     def _learn_background(self, X_encoded):
         background = self.background
@@ -260,6 +265,36 @@ class LocalExplainer(TransformerMixin, BaseExplainer):
         if len(self.output_names_) == 1:
             return features
         return np.asarray([f"{o}__{f}" for o in self.output_names_ for f in features], dtype=object)
+
+
+def fitted_model(owner, estimator, X, y, *, prefit, fit_params=None):
+    """The fitted model a meta-estimator wraps, following the ``prefit`` convention.
+
+    ``prefit=True``: ``estimator`` must be fitted and is used as it is. ``False``: a clone
+    is fitted on ``X, y``. ``"auto"``: fitted models are used, others fitted. A fitted
+    model must have been fitted on as many features as ``owner`` saw in ``X``.
+    """
+    name = type(estimator).__name__
+    is_fitted = _is_fitted(estimator)
+    if prefit is True or (prefit == "auto" and is_fitted):
+        if not is_fitted:
+            raise NotFittedError(
+                f"{type(owner).__name__} got prefit=True but {name} is not fitted. Fit it first, "
+                "or pass prefit='auto' to let it fit a clone on X, y."
+            )
+        expected = getattr(estimator, "n_features_in_", None)
+        if expected is not None and expected != owner.n_features_in_:
+            raise ValueError(
+                f"{name} was fitted on {expected} features but X has {owner.n_features_in_}; "
+                "use data with the columns it was fitted on."
+            )
+        return estimator
+    if y is None:
+        raise ValueError(
+            f"{type(owner).__name__} requires y to be passed, but the target y is None: {name} "
+            "is not fitted yet. Pass y, or fit the model first."
+        )
+    return clone(estimator).fit(X, y, **(fit_params or {}))
 
 
 def _is_fitted(estimator):

@@ -175,3 +175,14 @@ def test_unseen_category_in_an_object_array_is_explained():
     np.testing.assert_allclose(exp.base_values[0, 0], 5.0)  # the model saw the real level
     # Occluding the level replaces it with background levels: mean over a, b, a -> column 1 = 1.0.
     np.testing.assert_allclose(exp.values[0, 0, 0], 5.0 - 1.0)
+
+
+def test_clone_keeps_a_prefit_model_and_clones_an_unfitted_one(regression_data):
+    X, y = regression_data
+    fitted = LinearRegression().fit(X, y)
+    assert clone(OcclusionExplainer(fitted)).estimator is fitted
+    assert clone(OcclusionExplainer(fitted, prefit=False)).estimator is not fitted
+    unfitted = Ridge(alpha=3.0)
+    copy = clone(OcclusionExplainer(unfitted, background=7).set_output(transform="pandas"))
+    assert copy.estimator is not unfitted and copy.estimator.alpha == 3.0 and copy.background == 7
+    assert copy._sklearn_output_config == {"transform": "pandas"}

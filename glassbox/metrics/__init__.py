@@ -1,6 +1,19 @@
-"""Measures of models and explanations: complexity (and, as they land, fidelity, the
-accuracy-complexity trade-off and explanation quality)."""
+"""Measures of models and explanations: complexity, fidelity, the accuracy-complexity
+trade-off and the quality of explanations."""
 
 from ._complexity import complexity
+from ._fidelity import fidelity_score
+from ._quality import deletion_score, faithfulness_curve, insertion_score, stability_score
+from ._tradeoff import complexity_scorer, pareto_front, simplest_within
 
-__all__ = ["complexity"]
+__all__ = [
+    "complexity",
+    "complexity_scorer",
+    "deletion_score",
+    "faithfulness_curve",
+    "fidelity_score",
+    "insertion_score",
+    "pareto_front",
+    "simplest_within",
+    "stability_score",
+]
