@@ -6,8 +6,17 @@ the artists (``bars_``, ``lines_``) so they can be restyled without recomputing.
 
 from ._effect import EffectDisplay
 from ._importance import ImportanceDisplay
+from ._tradeoff import TradeoffDisplay
+from ._waterfall import WaterfallDisplay
 
-__all__ = ["EffectDisplay", "ImportanceDisplay", "plot_effect", "plot_explanation"]
+__all__ = [
+    "EffectDisplay",
+    "ImportanceDisplay",
+    "TradeoffDisplay",
+    "WaterfallDisplay",
+    "plot_effect",
+    "plot_explanation",
+]
 
 
 def plot_explanation(explanation, *, ax=None, output=0, max_features=20):

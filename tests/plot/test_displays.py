@@ -54,3 +54,35 @@ def test_pair_effect_is_refused_with_a_reason():
     effect = Effect(("a", "b"), (np.arange(2.0), np.arange(3.0)), np.zeros((2, 3, 1)))
     with pytest.raises(ValueError, match="covers a pair"):
         EffectDisplay(effect)
+
+
+def test_waterfall_adds_up_from_base_to_output():
+    from glassbox.plot import WaterfallDisplay
+
+    values = np.array([[[0.5], [-2.0], [0.1], [0.3]]])
+    exp = Explanation(values, base_values=[[1.0]], data=np.array([[63.0, np.nan, 1.0, 2.0]]),
+                      feature_names=["age", "bmi", "a", "b"], output_names=["risk"])
+    disp = WaterfallDisplay.from_explanation(exp, max_features=2).plot()
+    widths = [bar.get_width() for bar in disp.bars_]
+    lefts = [bar.get_x() for bar in disp.bars_]
+    assert widths == pytest.approx([-2.0, 0.5, 0.4])  # largest first, the rest summed
+    assert lefts == pytest.approx([1.0, -1.0, -0.5])  # each bar starts where the last ended
+    ticks = sorted(zip(disp.ax_.get_yticks(), (t.get_text() for t in disp.ax_.get_yticklabels())), reverse=True)
+    assert [label for _, label in ticks] == ["bmi = missing", "age = 63", "2 other features"]
+    assert disp.ax_.get_xlabel() == "risk: base 1 -> output -0.1"
+
+
+def test_tradeoff_display_marks_front_and_choice():
+    from glassbox.plot import TradeoffDisplay
+
+    results = {
+        "mean_test_auc": np.array([0.8, 0.7, 0.85, 0.9]),
+        "std_test_auc": np.zeros(4),
+        "mean_test_complexity": -np.array([2.0, 3.0, 4.0, 9.0]),
+        "params": [{"family": "tree"}, {"family": "tree"}, {"family": "rules"}, {"family": "box"}],
+    }
+    disp = TradeoffDisplay.from_cv_results(results, "auc", chosen=2, labels=lambda p: p["family"]).plot()
+    assert [len(p.get_offsets()) for p in disp.points_] == [2, 1, 1]
+    np.testing.assert_array_equal(disp.front_line_.get_xdata(), [2.0, 4.0, 9.0])
+    assert disp.chosen_marker_.get_xdata().tolist() == [4.0]
+    assert [t.get_text() for t in disp.ax_.get_legend().get_texts()] == ["tree", "rules", "box", "Pareto front", "chosen"]

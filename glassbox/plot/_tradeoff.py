@@ -1,0 +1,86 @@
+"""The accuracy-complexity trade-off: every candidate, the Pareto front, the choice."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..metrics._tradeoff import _complexities, _metric_columns, pareto_front
+
+__all__ = ["TradeoffDisplay"]
+
+
+class TradeoffDisplay:
+    """Score against complexity for the candidates of a search, with the front drawn.
+
+    Parameters
+    ----------
+    complexity : ndarray of shape (n_candidates,)
+    score : ndarray of shape (n_candidates,)
+    score_std : ndarray of shape (n_candidates,) or None
+    front : ndarray of int
+        Indices of the candidates on the Pareto front, least complex first.
+    chosen : int or None
+        Index of the chosen candidate (for example ``search.best_index_``).
+    labels : array-like of shape (n_candidates,) or None
+        A family name per candidate; each family gets its own colour.
+    metric : str, default="score"
+
+    Attributes
+    ----------
+    ax_, figure_ : matplotlib Axes and Figure
+    points_ : list of PathCollection
+        One scatter per family.
+    front_line_ : Line2D
+    chosen_marker_ : Line2D or None
+    """
+
+    def __init__(self, complexity, score, *, score_std=None, front, chosen=None, labels=None, metric="score"):
+        self.complexity = np.asarray(complexity, dtype=float)
+        self.score = np.asarray(score, dtype=float)
+        self.score_std = None if score_std is None else np.asarray(score_std, dtype=float)
+        self.front = np.asarray(front, dtype=int)
+        self.chosen = chosen
+        self.labels = None if labels is None else np.asarray(labels, dtype=object)
+        self.metric = metric
+
+    @classmethod
+    def from_cv_results(cls, cv_results, metric, *, complexity="complexity", chosen=None, labels=None):
+        """From the ``cv_results_`` of a search scored on ``metric`` and complexity.
+
+        ``labels`` may be a callable mapping a candidate's params to a family name.
+        """
+        mean, std, _ = _metric_columns(cv_results, metric)
+        cost = _complexities(cv_results, complexity)
+        if callable(labels):
+            labels = [labels(params) for params in cv_results["params"]]
+        front = pareto_front(cv_results, metric, complexity=complexity)["candidate"].to_numpy()
+        return cls(cost, mean, score_std=std, front=front, chosen=chosen, labels=labels, metric=metric)
+
+    def plot(self, ax=None, *, log_complexity=True):
+        """Draw on ``ax`` (a new figure by default) and return ``self``."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6.5, 4))
+        labels = self.labels if self.labels is not None else np.full(len(self.score), "candidate", dtype=object)
+        self.points_ = []
+        for family in dict.fromkeys(labels.tolist()):  # first-seen order
+            members = labels == family
+            self.points_.append(ax.scatter(self.complexity[members], self.score[members], label=str(family), s=28))
+        (self.front_line_,) = ax.plot(
+            self.complexity[self.front], self.score[self.front], color="black", linewidth=1, drawstyle="steps-post",
+            label="Pareto front",
+        )
+        self.chosen_marker_ = None
+        if self.chosen is not None:
+            (self.chosen_marker_,) = ax.plot(
+                self.complexity[self.chosen], self.score[self.chosen], marker="*", markersize=16, color="gold",
+                markeredgecolor="black", linestyle="none", label="chosen",
+            )
+        if log_complexity and (self.complexity > 0).all():
+            ax.set_xscale("log")
+        ax.set_xlabel("complexity (pieces a reader must read)")
+        ax.set_ylabel(f"mean cross-validated {self.metric}")
+        ax.legend(fontsize="small", loc="lower right")
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
