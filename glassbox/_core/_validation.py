@@ -19,10 +19,12 @@ numbers: a column of strings ``"1"``, ``"2"`` stays categorical.
 from __future__ import annotations
 
 import numbers
+import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
+from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
@@ -263,6 +265,12 @@ def check_target(estimator, y, n_samples, *, task):
         raise ValueError(f"{owner} requires y to be passed, but the target y is None.")
     y = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y)
     if y.ndim == 2 and y.shape[1] == 1:
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected. Please change the shape "
+            "of y to (n_samples,), for example using ravel().",
+            DataConversionWarning,
+            stacklevel=3,
+        )
         y = y.ravel()
     if y.ndim != 1:
         raise ValueError(f"{owner} expects a 1-D target y; got an array of shape {y.shape}. y should be a 1d array.")

@@ -1,4 +1,9 @@
 """Models that are transparent by construction: each has ``fit``, ``predict``,
 ``explain``, ``complexity_`` and reads as text."""
 
+from ._linear import SparseLinearClassifier, SparseLinearRegressor
+from ._tree import TreeClassifier, TreeRegressor
+
 __all__ = []
+__all__ += ["SparseLinearClassifier", "SparseLinearRegressor"]
+__all__ += ["TreeClassifier", "TreeRegressor"]

@@ -1,12 +1,13 @@
 """Conditions on one feature, shared by trees and rule lists.
 
 A condition is ``(feature, op, value, missing)``: ``feature`` is a column index,
-``op`` one of ``"<="``, ``">"``, ``"=="``, ``"!="``, ``"missing"``, ``value`` a
-threshold or a category code (on the encoded representation of ``_core``), and
-``missing`` says whether the condition holds when the feature is missing (ignored for
-``op="missing"``, which holds exactly then). Sets of conditions are parallel arrays,
-evaluated as boolean masks without a Python loop over rows, and rendered as text, SQL
-and Python so that every model reads and exports the same way.
+``op`` one of ``"<="``, ``">"``, ``"=="``, ``"!="``, ``"missing"``, ``"not missing"``,
+``value`` a threshold or a category code (on the encoded representation of ``_core``),
+and ``missing`` says whether the condition holds when the feature is missing (ignored for
+``op="missing"``, which holds exactly then, and ``op="not missing"``, which holds exactly
+otherwise). Sets of conditions are parallel arrays, evaluated as boolean masks without a
+Python loop over rows, and rendered as text, SQL and Python so that every model reads
+and exports the same way.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 
 __all__ = ["Conditions", "python_literal", "sql_identifier", "sql_literal"]
 
-OPS = ("<=", ">", "==", "!=", "missing")
+OPS = ("<=", ">", "==", "!=", "missing", "not missing")
 _TEXT_OPS = {"<=": "<=", ">": ">", "==": "=", "!=": "!="}
 
 
@@ -64,18 +65,19 @@ class Conditions:
         value = self.value[None, :]
         with np.errstate(invalid="ignore"):
             holds = np.select(
-                [self.op == "<=", self.op == ">", self.op == "==", self.op == "!="],
-                [columns <= value, columns > value, columns == value, columns != value],
+                [self.op == "<=", self.op == ">", self.op == "==", self.op == "!=", self.op == "not missing"],
+                [columns <= value, columns > value, columns == value, columns != value, True],
                 default=False,
             )
-        return np.where(is_missing, (self.op == "missing") | self.missing, holds & (self.op != "missing"))
+        holds_if_missing = (self.op == "missing") | (self.missing & (self.op != "not missing"))
+        return np.where(is_missing, holds_if_missing, holds)
 
     # -- rendering -----------------------------------------------------------------
     def to_text(self, i, schema, *, precision=4):
         """Condition ``i`` as a person writes it, e.g. ``bmi > 30.5`` or ``smoker = yes``."""
         name, op, value = schema.feature_names[self.feature[i]], self.op[i], self.value[i]
-        if op == "missing":
-            return f"{name} is missing"
+        if op in ("missing", "not missing"):
+            return f"{name} is {op}"
         shown = _level(schema, self.feature[i], value) if schema.is_categorical[self.feature[i]] else f"{value:.{precision}g}"
         text = f"{name} {_TEXT_OPS[op]} {shown}"
         return f"({text} or {name} is missing)" if self.missing[i] else text
@@ -84,8 +86,8 @@ class Conditions:
         """Condition ``i`` as a SQL boolean expression (NULL is missing)."""
         column = sql_identifier(schema.feature_names[self.feature[i]])
         op, value = self.op[i], self.value[i]
-        if op == "missing":
-            return f"{column} IS NULL"
+        if op in ("missing", "not missing"):
+            return f"{column} IS {'NULL' if op == 'missing' else 'NOT NULL'}"
         literal = (
             sql_literal(_level(schema, self.feature[i], value))
             if schema.is_categorical[self.feature[i]]
@@ -104,8 +106,8 @@ class Conditions:
         """
         access = f"{row}[{python_literal(str(schema.feature_names[self.feature[i]]))}]"
         op, value = self.op[i], self.value[i]
-        if op == "missing":
-            return f"_missing({access})"
+        if op in ("missing", "not missing"):
+            return f"{'' if op == 'missing' else 'not '}_missing({access})"
         literal = (
             python_literal(_level(schema, self.feature[i], value))
             if schema.is_categorical[self.feature[i]]
