@@ -79,6 +79,9 @@ class Explanation:
         What produced the values, for example ``"shapley-exact"``.
     std : ndarray of the shape of ``values``, default=None
         Standard error of sampled values.
+    fidelity : ndarray of shape (n_samples, n_outputs) or (n_outputs,), default=None
+        How well the method's own approximation reproduces the model, where it has one:
+        for LIME, the weighted R² of each row's local surrogate on its neighbourhood.
 
     Examples
     --------
@@ -103,6 +106,7 @@ class Explanation:
     output_names: np.ndarray | None = None
     method: str = ""
     std: np.ndarray | None = None
+    fidelity: np.ndarray | None = None
 
     def __post_init__(self):
         values = np.asarray(self.values, dtype=np.float64)
@@ -133,6 +137,12 @@ class Explanation:
             if std.shape != values.shape:
                 raise ValueError(f"std of shape {std.shape} does not match values of shape {values.shape}.")
             object.__setattr__(self, "std", std)
+        if self.fidelity is not None:
+            fidelity = np.asarray(self.fidelity, dtype=np.float64)
+            expected = (values.shape[0], n_outputs) if values.ndim == 3 else (n_outputs,)
+            if fidelity.shape != expected:
+                raise ValueError(f"fidelity of shape {fidelity.shape} does not match values of shape {values.shape}.")
+            object.__setattr__(self, "fidelity", fidelity)
 
     # -- shape ---------------------------------------------------------------------
     @property
@@ -181,6 +191,7 @@ class Explanation:
                 feature_names=self.feature_names[features],
                 output_names=self.output_names[outputs],
                 std=None if self.std is None else self.std[cells],
+                fidelity=None if self.fidelity is None else self.fidelity[np.ix_(rows, outputs)],
             )
         features = _resolve_index(keys[0], self.feature_names, "feature")
         outputs = _resolve_index(keys[1], self.output_names, "output")
@@ -192,6 +203,7 @@ class Explanation:
             feature_names=self.feature_names[features],
             output_names=self.output_names[outputs],
             std=None if self.std is None else self.std[cells],
+            fidelity=None if self.fidelity is None else self.fidelity[outputs],
         )
 
     # -- reductions ----------------------------------------------------------------
@@ -275,9 +287,11 @@ class Explanation:
         )
 
     def plot(self, **kwargs):
-        """Draw the natural picture: bars for a global result, a beeswarm for a local one.
+        """Draw the natural picture: importance bars for a global result, a beeswarm for a
+        local one, a waterfall for a single row (with its base value).
 
-        Requires matplotlib; see :mod:`glassbox.plot` for the Display classes.
+        Keyword arguments go to :func:`glassbox.plot.plot_explanation` (``ax``,
+        ``output``, ``max_features``, styling); returns the Display drawn.
         """
         from .plot import plot_explanation
 
@@ -406,7 +420,11 @@ class Effect:
         )
 
     def plot(self, **kwargs):
-        """Draw the curve (or heatmap for a pair). Requires matplotlib."""
+        """Draw the curve (bars for a categorical feature, a heatmap for a pair).
+
+        Keyword arguments go to :func:`glassbox.plot.plot_effect` (``ax``, ``output``,
+        styling); returns the :class:`~glassbox.plot.EffectDisplay` drawn.
+        """
         from .plot import plot_effect
 
         return plot_effect(self, **kwargs)

@@ -89,10 +89,11 @@ class FeatureSelector(SelectorMixin, MetaEstimatorMixin, BaseEstimator):
                 f"max_features={self.max_features} is larger than the {self.n_features_in_} features of X."
             )
         self.explainer_ = clone(self.explainer).fit(X, y)
-        rows = np.arange(_n_rows(X))
+        table = X if hasattr(X, "iloc") else np.asarray(X)
+        rows = np.arange(len(table))
         if self.max_samples is not None and len(rows) > self.max_samples:
             rows = np.sort(check_random_state(self.random_state).choice(len(rows), self.max_samples, replace=False))
-        X_explained = X.iloc[rows] if hasattr(X, "iloc") else np.asarray(X)[rows]
+        X_explained = table.iloc[rows] if hasattr(table, "iloc") else table[rows]
         takes_y = "y" in inspect.signature(self.explainer_.explain).parameters
         if takes_y:
             y_explained = None if y is None else np.asarray(y)[rows]
@@ -125,7 +126,3 @@ class FeatureSelector(SelectorMixin, MetaEstimatorMixin, BaseEstimator):
         tags.input_tags.allow_nan = inner.allow_nan
         tags.target_tags.required = False
         return tags
-
-
-def _n_rows(X):
-    return X.shape[0] if hasattr(X, "shape") else len(X)

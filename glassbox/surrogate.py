@@ -7,6 +7,7 @@ from numbers import Real
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.model_selection import train_test_split
+from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
@@ -118,7 +119,7 @@ class GlobalSurrogate(PrefitCloneMixin, MetaEstimatorMixin, BaseEstimator):
         self : object
         """
         validate_params(self)
-        validate_X(self, X, reset=True)
+        validate_X(self, X, reset=True, allow_nan=self._accepts_nan())
         self.black_box_ = fitted_model(self, self.black_box, X, y, prefit=self.prefit, fit_params=fit_params)
         targets = self._targets(X)
         if self.validation_fraction is None or len(targets) < 4:
@@ -160,20 +161,27 @@ class GlobalSurrogate(PrefitCloneMixin, MetaEstimatorMixin, BaseEstimator):
     def _fidelity(self, X, targets):
         return fidelity_score(targets, np.asarray(self.surrogate_.predict(X)), metric=self.metric)
 
+    def _accepts_nan(self):
+        return get_tags(self.black_box).input_tags.allow_nan and get_tags(self.surrogate).input_tags.allow_nan
+
+    def _check(self, X):
+        check_is_fitted(self)
+        validate_X(self, X, reset=False, allow_nan=self._accepts_nan(), handle_unknown="use_encoded_value")
+
     def predict(self, X):
         """The surrogate's predictions."""
-        check_is_fitted(self)
+        self._check(X)
         return self.surrogate_.predict(X)
 
     @available_if(_surrogate_has("predict_proba"))
     def predict_proba(self, X):
         """The surrogate's class probabilities."""
-        check_is_fitted(self)
+        self._check(X)
         return self.surrogate_.predict_proba(X)
 
     def score(self, X, y=None):
         """Fidelity of the surrogate to the black box on ``X`` (``y`` is ignored)."""
-        check_is_fitted(self)
+        self._check(X)
         return self._fidelity(X, self._targets(X))
 
     @available_if(_surrogate_has("explain"))
@@ -199,7 +207,7 @@ class GlobalSurrogate(PrefitCloneMixin, MetaEstimatorMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
+        tags.input_tags.allow_nan = self._accepts_nan()
         tags.target_tags.required = False
         return tags
 

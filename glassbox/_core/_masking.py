@@ -29,6 +29,7 @@ __all__ = [
     "KMeansBackground",
     "kmeans_background",
     "masked_predict",
+    "predict_built",
     "predict_rows",
     "sample_background",
 ]
@@ -218,15 +219,20 @@ def masked_predict(
 
 def _masked_chunk(model_output, X, masks, background, start, stop, average):
     n_masks, n_background = masks.shape[-2], background.n_samples
-    flat = np.arange(start, stop)
-    row = flat // (n_masks * n_background)
-    mask = (flat // n_background) % n_masks
-    bg = flat % n_background
-    keep = masks[mask] if masks.ndim == 2 else masks[row, mask]
-    hybrids = np.where(keep, X[row], background.data[bg])  # (chunk, n_features)
+    # The chunk covers (row, mask) groups first..last, each of n_background hybrid rows;
+    # building whole groups by broadcasting is several times faster than gathering.
+    first, last = start // n_background, (stop - 1) // n_background
+    groups = np.arange(first, last + 1)
+    row, mask = groups // n_masks, groups % n_masks
+    keep = masks[mask] if masks.ndim == 2 else masks[row, mask]  # (n_groups, n_features)
+    hybrids = np.where(keep[:, None, :], X[row][:, None, :], background.data[None])  # (n_groups, B, p)
+    offset = first * n_background
+    hybrids = hybrids.reshape(-1, X.shape[1])[start - offset : stop - offset]  # (chunk, n_features)
     outputs = model_output(hybrids)  # (chunk, n_outputs)
     if not average:
         return outputs
+    flat = np.arange(start, stop)
+    bg = flat % n_background
     group = flat // n_background  # row * n_masks + mask, non-decreasing
     starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
     sums = np.add.reduceat(outputs * background.weights[bg][:, None], starts, axis=0)
@@ -248,3 +254,29 @@ def predict_rows(model_output, Z, *, batch_size="auto", n_jobs=None, verbose=Fal
 
 def _rows_chunk(model_output, Z, start, stop):
     return model_output(Z[start:stop])
+
+
+def predict_built(model_output, build_rows, n_rows, *, n_features, batch_size="auto", n_jobs=None, verbose=False):
+    """Evaluate ``model_output`` on a stack of ``n_rows`` rows built chunk by chunk.
+
+    :func:`predict_rows` for a stack too large to hold at once (every repeat of every
+    permuted feature, both bin edges of every feature): ``build_rows(start, stop)``
+    returns the encoded rows ``start:stop`` of the stack, of shape
+    ``(stop - start, n_features)``, so memory stays bounded by ``batch_size``. It must
+    depend on its arguments only (draw random numbers before, not inside), so that the
+    result is the same for any ``n_jobs``, and pickle (a module-level class rather than
+    a closure) for other joblib backends.
+
+    Returns
+    -------
+    outputs : ndarray of shape (n_rows, ...)
+        ``model_output`` of the rows of the stack, in order.
+    """
+    bounds = chunk_bounds(n_rows, resolve_batch_size(batch_size, n_features))
+    args = [(model_output, build_rows, start, stop) for start, stop in bounds]
+    results = run_chunks(_built_chunk, args, n_jobs=n_jobs, verbose=verbose, desc="predicting")
+    return np.concatenate(results)
+
+
+def _built_chunk(model_output, build_rows, start, stop):
+    return model_output(build_rows(start, stop))

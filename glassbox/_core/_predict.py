@@ -6,9 +6,9 @@ copies). :class:`ModelOutput` decodes them into the format the model was fitted 
 calls the chosen method and returns a float array ``(n_rows, n_outputs)``.
 :func:`run_chunks` cuts the work into independent chunks whose boundaries depend on
 ``batch_size`` only, never on ``n_jobs``, and runs them through joblib. Randomness is
-drawn from one integer seed (:func:`draw_seed`) spawned per chunk (:func:`chunk_rngs`),
-so the same ``random_state`` gives the same result for any ``n_jobs`` and any joblib
-backend, the Dask and Ray ones included.
+drawn from one integer seed (:func:`draw_seed`) spawned per chunk (:func:`chunk_rngs`)
+or keyed by the row explained (:func:`row_rngs`), so the same ``random_state`` gives the
+same result for any ``n_jobs`` and any joblib backend, the Dask and Ray ones included.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ __all__ = [
     "chunk_rngs",
     "draw_seed",
     "resolve_batch_size",
+    "row_rngs",
     "run_chunks",
 ]
 
@@ -140,6 +141,21 @@ def draw_seed(random_state):
 def chunk_rngs(seed, n_chunks):
     """Independent generators for ``n_chunks`` chunks spawned from one ``seed``."""
     return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(n_chunks)]
+
+
+def row_rngs(seed, X):
+    """One generator per row of encoded ``X``, keyed by ``seed`` and the row's values.
+
+    A row draws the same random numbers wherever it sits in ``X`` and however the rows
+    are chunked or parallelised, so a sampled explanation of a row depends only on the
+    row and ``seed``: explaining it alone, in a batch or in another order gives the same
+    result. Equal rows get equal streams.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    # One bit pattern for NaN and for zero, so that equal rows give equal keys.
+    canonical = np.where(np.isnan(X), np.nan, X) + 0.0
+    words = np.ascontiguousarray(canonical).view(np.uint32).reshape(len(X), -1)
+    return [np.random.default_rng(np.random.SeedSequence([seed, *row])) for row in words.tolist()]
 
 
 def run_chunks(task, args_per_chunk, *, n_jobs=None, verbose=False, desc="evaluating"):

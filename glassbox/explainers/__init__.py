@@ -1,3 +1,20 @@
 """Post-hoc explainers: scikit-learn meta-estimators around the model they explain."""
 
-__all__ = []
+from ._counterfactual import CounterfactualExplainer, Counterfactuals
+from ._effects import AccumulatedLocalEffects, PartialDependence
+from ._gradients import GradientExplainer, layer_activations
+from ._lime import LimeExplainer
+from ._permutation import PermutationImportance
+from ._shapley import ShapleyExplainer
+
+__all__ = [
+    "AccumulatedLocalEffects",
+    "CounterfactualExplainer",
+    "Counterfactuals",
+    "GradientExplainer",
+    "LimeExplainer",
+    "PartialDependence",
+    "PermutationImportance",
+    "ShapleyExplainer",
+    "layer_activations",
+]

@@ -15,6 +15,7 @@ from glassbox._core import (
     draw_seed,
     kmeans_background,
     masked_predict,
+    predict_built,
     predict_rows,
     run_chunks,
     sample_background,
@@ -93,6 +94,25 @@ def test_masks_of_wrong_shape_are_rejected():
 def test_predict_rows_is_chunk_invariant():
     X, f = _linear_output()
     np.testing.assert_allclose(predict_rows(f, X, batch_size=7, n_jobs=2), f(X))
+
+
+class _Tiled:
+    """Rows start:stop of X stacked three times, each copy shifted by its index."""
+
+    def __init__(self, X):
+        self.X = X
+
+    def __call__(self, start, stop):
+        flat = np.arange(start, stop)
+        return self.X[flat % len(self.X)] + (flat // len(self.X))[:, None]
+
+
+def test_predict_built_equals_predicting_the_materialised_stack():
+    X, f = _linear_output()
+    stack = _Tiled(X)(0, 3 * len(X))
+    for batch_size, n_jobs in [("auto", None), (7, 1), (7, 2)]:
+        out = predict_built(f, _Tiled(X), 3 * len(X), n_features=X.shape[1], batch_size=batch_size, n_jobs=n_jobs)
+        np.testing.assert_allclose(out, f(stack))
 
 
 def test_same_seed_same_draws_for_any_n_jobs():

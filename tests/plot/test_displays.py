@@ -21,7 +21,7 @@ def close_figures():
 def test_importance_bars_are_sorted_with_error_bars():
     values = np.array([[[1.0], [-3.0], [0.5]], [[1.0], [1.0], [-0.5]]])
     exp = Explanation(values, feature_names=["a", "b", "c"], output_names=["y"], method="shap")
-    disp = exp.plot()
+    disp = ImportanceDisplay.from_explanation(exp).plot()
     assert isinstance(disp, ImportanceDisplay)
     widths = [bar.get_width() for bar in disp.bars_]
     assert widths == [2.0, 1.0, 0.5]  # mean |value|: b, a, c
@@ -48,12 +48,6 @@ def test_categorical_effect_draws_bars_with_a_missing_level():
     disp = EffectDisplay.from_effect(effect).plot()
     assert [b.get_height() for b in disp.bars_] == [1.0, 2.0, 0.5]
     assert [t.get_text() for t in disp.ax_.get_xticklabels()] == ["a", "b", "missing"]
-
-
-def test_pair_effect_is_refused_with_a_reason():
-    effect = Effect(("a", "b"), (np.arange(2.0), np.arange(3.0)), np.zeros((2, 3, 1)))
-    with pytest.raises(ValueError, match="covers a pair"):
-        EffectDisplay(effect)
 
 
 def test_waterfall_adds_up_from_base_to_output():

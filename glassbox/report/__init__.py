@@ -1,0 +1,5 @@
+"""The self-contained HTML report and the ``glassbox`` command line."""
+
+from ._build import Report, ReportError, build, load_table
+
+__all__ = ["Report", "ReportError", "build", "load_table"]

@@ -1,0 +1,593 @@
+"""TreeSHAP: exact against brute-force Shapley values, efficiency on every model kind.
+
+The references here are written from the definitions, independently of the module:
+interventional values average the model over background rows for every coalition;
+path-dependent values take the conditional expectation of each tree by following the
+row on known features and the training cover on unknown ones. Both enumerate every
+coalition, so they are exact and slow.
+"""
+
+from itertools import product
+from math import factorial
+
+import joblib
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sklearn.datasets import make_classification, make_regression
+from sklearn.dummy import DummyRegressor
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    GradientBoostingClassifier,
+    GradientBoostingRegressor,
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LinearRegression, Ridge
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor, ExtraTreeRegressor
+
+from glassbox.explainers import _treeshap
+from glassbox.explainers._treeshap import TreeShap, is_tree_model, tree_shap
+
+# ---------------------------------------------------------------------------------------
+# Brute-force references
+# ---------------------------------------------------------------------------------------
+
+
+def shapley_from_game(values, n_features):
+    """Shapley values from v(S) for every coalition S (bit mask), shape (2**p, o)."""
+    phi = np.zeros((n_features,) + values.shape[1:])
+    for mask in range(2**n_features):
+        size = bin(mask).count("1")
+        for j in range(n_features):
+            if not mask >> j & 1:
+                weight = factorial(size) * factorial(n_features - size - 1) / factorial(n_features)
+                phi[j] += weight * (values[mask | 1 << j] - values[mask])
+    return phi
+
+
+def coalition_masks(n_features):
+    return np.array([[mask >> j & 1 for j in range(n_features)] for mask in range(2**n_features)], bool)
+
+
+def brute_interventional(output, x, background, weights):
+    """Shapley values of v(S) = sum_b w_b output(x_S, z_b,not S); shape (p, o)."""
+    n_features = len(x)
+    masks = coalition_masks(n_features)
+    hybrids = np.where(masks[:, None, :], x, background[None, :, :]).reshape(-1, n_features)
+    outputs = np.asarray(output(hybrids), dtype=float).reshape(len(masks), len(background), -1)
+    return shapley_from_game(np.einsum("mbo,b->mo", outputs, weights), n_features)
+
+
+def sklearn_tree_nodes(tree, value):
+    """(left, right, feature, threshold, missing_left, cover, value) of a fitted tree_."""
+    missing = getattr(tree, "missing_go_to_left", np.zeros(tree.node_count, np.uint8))
+    return (
+        tree.children_left,
+        tree.children_right,
+        tree.feature,
+        tree.threshold,
+        missing.astype(bool),
+        tree.weighted_n_node_samples,
+        value,
+    )
+
+
+def conditional_expectation(nodes, x, known, float32):
+    """E[tree | x on the known features], following the cover elsewhere (recursive)."""
+    left, right, feature, threshold, missing_left, cover, value = nodes
+
+    def visit(node):
+        if left[node] < 0:
+            return value[node]
+        f = feature[node]
+        if known[f]:
+            v = np.float32(x[f]) if float32 else x[f]
+            goes_left = missing_left[node] if np.isnan(v) else v <= threshold[node]
+            return visit(left[node] if goes_left else right[node])
+        return (cover[left[node]] * visit(left[node]) + cover[right[node]] * visit(right[node])) / cover[node]
+
+    return visit(0)
+
+
+def brute_path_dependent(trees, x, float32=True):
+    """Path-dependent Shapley values of a sum of trees given as node tuples; (p, o)."""
+    n_features = len(x)
+    values = np.array(
+        [sum(conditional_expectation(t, x, known, float32) for t in trees) for known in coalition_masks(n_features)]
+    )
+    return shapley_from_game(values.reshape(len(values), -1), n_features)
+
+
+def forest_trees(model):
+    """Node tuples of a decision tree or forest, values scaled as the model sums them."""
+    members = getattr(model, "estimators_", [model])
+    trees = []
+    for member in members:
+        tree = member.tree_
+        if hasattr(model, "classes_"):
+            value = tree.value[:, 0, :] / tree.value[:, 0, :].sum(axis=1, keepdims=True)
+        else:
+            value = tree.value[:, :, 0]
+        trees.append(sklearn_tree_nodes(tree, value / len(members)))
+    return trees
+
+
+def hgb_trees(model):
+    trees = []
+    for iteration in model._predictors:
+        nodes = iteration[0].nodes
+        left = np.where(nodes["is_leaf"], -1, nodes["left"].astype(int))
+        right = np.where(nodes["is_leaf"], -1, nodes["right"].astype(int))
+        trees.append(
+            (left, right, nodes["feature_idx"], nodes["num_threshold"], nodes["missing_go_to_left"].astype(bool),
+             nodes["count"].astype(float), nodes["value"][:, None])
+        )
+    return trees
+
+
+# ---------------------------------------------------------------------------------------
+# Fixtures
+# ---------------------------------------------------------------------------------------
+
+
+def regression_data(n_samples=300, n_features=5, seed=0, missing=0.0):
+    X, y = make_regression(n_samples=n_samples, n_features=n_features, n_informative=n_features, random_state=seed)
+    if missing:
+        X[np.random.default_rng(seed).random(X.shape) < missing] = np.nan
+    return X, y / y.std()
+
+
+def classification_data(n_classes=3, n_samples=300, n_features=5, seed=0):
+    return make_classification(
+        n_samples=n_samples, n_features=n_features, n_informative=3, n_redundant=0,
+        n_classes=n_classes, n_clusters_per_class=1, random_state=seed,
+    )
+
+
+MODELS = {
+    "tree-regressor": (lambda: DecisionTreeRegressor(max_depth=6, random_state=0), "regression"),
+    "tree-classifier": (lambda: DecisionTreeClassifier(max_depth=5, random_state=0), "multiclass"),
+    "extra-tree": (lambda: ExtraTreeRegressor(max_depth=7, random_state=0), "regression"),
+    "forest-regressor": (lambda: RandomForestRegressor(15, max_depth=6, random_state=0), "regression"),
+    "forest-binary": (lambda: RandomForestClassifier(15, max_depth=6, random_state=0), "binary"),
+    "forest-multiclass": (lambda: RandomForestClassifier(15, max_depth=6, random_state=0), "multiclass"),
+    "extra-trees-regressor": (lambda: ExtraTreesRegressor(15, max_depth=6, random_state=0), "regression"),
+    "extra-trees-classifier": (lambda: ExtraTreesClassifier(15, max_depth=6, random_state=0), "multiclass"),
+    "forest-multioutput": (lambda: RandomForestRegressor(10, max_depth=5, random_state=0), "multioutput"),
+    "forest-missing": (lambda: RandomForestRegressor(10, max_depth=6, random_state=0), "missing"),
+    "gb-regressor": (lambda: GradientBoostingRegressor(n_estimators=30, random_state=0), "regression"),
+    "gb-huber": (lambda: GradientBoostingRegressor(loss="huber", n_estimators=20, random_state=0), "regression"),
+    "gb-binary": (lambda: GradientBoostingClassifier(n_estimators=30, random_state=0), "binary"),
+    "gb-multiclass": (lambda: GradientBoostingClassifier(n_estimators=20, random_state=0), "multiclass"),
+    "gb-zero-init": (lambda: GradientBoostingRegressor(init="zero", n_estimators=20, random_state=0), "regression"),
+    "hgb-regressor": (lambda: HistGradientBoostingRegressor(max_iter=30, random_state=0), "regression"),
+    "hgb-missing": (lambda: HistGradientBoostingRegressor(max_iter=30, random_state=0), "missing"),
+    "hgb-binary": (lambda: HistGradientBoostingClassifier(max_iter=20, random_state=0), "binary"),
+    "hgb-multiclass": (lambda: HistGradientBoostingClassifier(max_iter=20, random_state=0), "multiclass"),
+}
+
+
+def fitted(name):
+    make, data = MODELS[name]
+    if data == "regression":
+        X, y = regression_data()
+    elif data == "missing":
+        X, y = regression_data(missing=0.15)
+    elif data == "multioutput":
+        X, y = regression_data()
+        y = np.column_stack([y, np.sin(3 * y)])
+    else:
+        X, y = classification_data(2 if data == "binary" else 3)
+    return make().fit(X, y), X
+
+
+# ---------------------------------------------------------------------------------------
+# Efficiency and agreement with brute force
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("interventional", [False, True], ids=["path-dependent", "interventional"])
+def test_values_add_up_to_the_explained_output(name, interventional):
+    model, X = fitted(name)
+    background = X[200:240] if interventional else None
+    values, base, method = tree_shap(model, X[:60], background=background)
+    explained = np.asarray(getattr(model, method)(X[:60]), dtype=float).reshape(60, -1)
+    assert values.shape == (60, X.shape[1], explained.shape[1])
+    np.testing.assert_allclose(base + values.sum(axis=1), explained, rtol=0, atol=1e-8)
+
+
+@pytest.mark.parametrize("name", ["forest-multiclass", "gb-multiclass", "hgb-missing", "forest-missing"])
+def test_interventional_equals_the_brute_force(name):
+    model, X = fitted(name)
+    background, weights = X[200:212], np.linspace(1.0, 2.0, 12)
+    weights /= weights.sum()
+    values, base, method = tree_shap(model, X[:4], background=background, background_weights=weights)
+    output = getattr(model, method)
+    for i in range(4):
+        expected = brute_interventional(output, X[i], background, weights)
+        np.testing.assert_allclose(values[i], expected, rtol=0, atol=1e-10)
+    mean_output = np.asarray(output(background), dtype=float).reshape(12, -1).T @ weights
+    np.testing.assert_allclose(base[0], mean_output, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("name", ["forest-multiclass", "forest-missing", "tree-regressor", "extra-trees-regressor"])
+def test_path_dependent_equals_the_brute_force(name):
+    model, X = fitted(name)
+    values, base, _ = tree_shap(model, X[:3])
+    trees = forest_trees(model)
+    for i in range(3):
+        np.testing.assert_allclose(values[i], brute_path_dependent(trees, X[i]), rtol=0, atol=1e-10)
+    # The base value is the cover-weighted mean output: every feature unknown.
+    unknown = np.zeros(X.shape[1], bool)
+    np.testing.assert_allclose(base[0], sum(conditional_expectation(t, X[0], unknown, True) for t in trees))
+
+
+def test_path_dependent_hist_gradient_boosting_with_missing_values_equals_the_brute_force():
+    model, X = fitted("hgb-missing")
+    values, _, _ = tree_shap(model, X[:3])
+    trees = hgb_trees(model)
+    for i in range(3):
+        np.testing.assert_allclose(values[i], brute_path_dependent(trees, X[i], float32=False), rtol=0, atol=1e-10)
+
+
+@st.composite
+def small_problems(draw):
+    seed = draw(st.integers(0, 2**16))
+    rng = np.random.default_rng(seed)
+    n_features = draw(st.integers(1, 5))
+    n_samples = draw(st.integers(8, 60))
+    # Few distinct values: ties, repeated splits on one feature, thresholds hit exactly.
+    X = rng.integers(0, draw(st.integers(2, 6)), size=(n_samples, n_features)).astype(float)
+    X += rng.normal(scale=draw(st.sampled_from([0.0, 0.3])), size=X.shape)
+    if draw(st.booleans()):
+        X[rng.random(X.shape) < 0.15] = np.nan
+    y = rng.normal(size=n_samples) + np.nan_to_num(X[:, 0])
+    kind = draw(st.sampled_from(["tree", "forest", "extra"]))
+    depth = draw(st.integers(1, 6))
+    if kind == "tree":
+        model = DecisionTreeRegressor(max_depth=depth, random_state=seed)
+    elif kind == "forest":
+        model = RandomForestRegressor(n_estimators=3, max_depth=depth, random_state=seed)
+    else:
+        model = ExtraTreesRegressor(n_estimators=3, max_depth=depth, random_state=seed)
+    model.fit(X, y)
+    n_background = draw(st.integers(1, 6))
+    weights = rng.random(n_background) + 0.1
+    return model, X, X[rng.integers(0, n_samples, n_background)], weights / weights.sum()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_problems(), st.sampled_from([1, 50, 10**6]))
+def test_random_small_trees_equal_the_brute_force(problem, expected_rows):
+    # expected_rows changes which leaves get tables and how they merge into blocks.
+    model, X, background, weights = problem
+    x = X[:3]
+    explainer = TreeShap(model, expected_rows=expected_rows)
+    values, _ = explainer.explain(x)
+    trees = forest_trees(model)
+    for i in range(len(x)):
+        np.testing.assert_allclose(values[i], brute_path_dependent(trees, x[i]), rtol=0, atol=1e-9)
+    explainer = TreeShap(model, background=background, background_weights=weights, expected_rows=expected_rows)
+    values, _ = explainer.explain(x)
+    for i in range(len(x)):
+        expected = brute_interventional(model.predict, x[i], background, weights)
+        np.testing.assert_allclose(values[i], expected, rtol=0, atol=1e-9)
+
+
+# ---------------------------------------------------------------------------------------
+# Deep trees: the formulas used without tables
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def without_tables(monkeypatch):
+    """Every leaf with a path feature goes through the formulas without tables."""
+    monkeypatch.setattr(_treeshap, "_MAX_TABLE_BITS", 0)
+
+
+@pytest.mark.parametrize("name", ["forest-multiclass", "forest-missing", "gb-multiclass", "hgb-missing"])
+def test_deep_leaf_formulas_equal_the_tables(name, without_tables, monkeypatch):
+    model, X = fitted(name)
+    background = X[200:230]
+    deep = [tree_shap(model, X[:40]), tree_shap(model, X[:40], background=background)]
+    monkeypatch.setattr(_treeshap, "_MAX_PATTERN_BITS", 0)  # interventional: all pairs
+    all_pairs = tree_shap(model, X[:40], background=background)
+    monkeypatch.undo()
+    tabled = [tree_shap(model, X[:40]), tree_shap(model, X[:40], background=background)]
+    for (v_deep, b_deep, _), (v_table, b_table, _) in zip(deep + [all_pairs], tabled + tabled[1:]):
+        np.testing.assert_allclose(v_deep, v_table, rtol=0, atol=1e-10)
+        np.testing.assert_allclose(b_deep, b_table, rtol=0, atol=1e-12)
+
+
+def test_deep_tree_is_exact(monkeypatch):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(1500, 30))
+    y = np.sin(X).sum(axis=1)
+    model = DecisionTreeRegressor(random_state=0).fit(X, y)  # depth about 20, paths with 15+ features
+    assert model.get_depth() > 15
+    for background in (None, X[:25]):
+        explainer = TreeShap(model, background=background, expected_rows=40)
+        assert explainer._plan.deep is not None
+        values, base = explainer.explain(X[-40:])
+        np.testing.assert_allclose(base[:, 0] + values.sum(axis=(1, 2)), model.predict(X[-40:]), rtol=0, atol=1e-8)
+
+
+# ---------------------------------------------------------------------------------------
+# Agreement with shap
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["forest-regressor", "forest-multiclass", "gb-regressor", "gb-binary", "hgb-regressor", "hgb-missing"]
+)
+def test_path_dependent_agrees_with_shap(name):
+    shap = pytest.importorskip("shap")
+    model, X = fitted(name)
+    values, base, _ = tree_shap(model, X[:50])
+    explainer = shap.TreeExplainer(model)
+    reference = np.asarray(explainer.shap_values(X[:50], check_additivity=False)).reshape(values.shape)
+    np.testing.assert_allclose(values, reference, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(base[0], np.ravel(explainer.expected_value), rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["forest-regressor", "forest-multiclass", "extra-trees-regressor", "gb-binary"])
+def test_interventional_agrees_with_shap(name):
+    # shap's interventional values of HistGradientBoosting models do not add up to
+    # the model output (they miss the brute force by about 1e-2); those are checked
+    # against the brute force above instead.
+    shap = pytest.importorskip("shap")
+    model, X = fitted(name)
+    background = X[200:300]
+    values, base, _ = tree_shap(model, X[:50], background=background)
+    explainer = shap.TreeExplainer(model, data=background, feature_perturbation="interventional")
+    reference = np.asarray(explainer.shap_values(X[:50], check_additivity=False)).reshape(values.shape)
+    np.testing.assert_allclose(values, reference, rtol=0, atol=1e-6)
+
+
+# ---------------------------------------------------------------------------------------
+# HistGradientBoosting categorical features
+# ---------------------------------------------------------------------------------------
+
+
+def categorical_problem():
+    rng = np.random.default_rng(0)
+    n = 400
+    X = np.column_stack([rng.normal(size=n), rng.integers(0, 6, n).astype(float), rng.normal(size=n)])
+    X[rng.random(n) < 0.1, 1] = np.nan
+    y = X[:, 0] + np.array([0.0, 2.0, -1.0, 3.0, 0.5, -2.0])[np.nan_to_num(X[:, 1], nan=0).astype(int)] + X[:, 2]
+    return X, y
+
+
+def test_hist_gradient_boosting_categorical_splits_numpy():
+    X, y = categorical_problem()
+    model = HistGradientBoostingRegressor(max_iter=15, categorical_features=[1], random_state=0).fit(X, y)
+    assert any(p[0].nodes["is_categorical"].any() for p in model._predictors)
+    X_new = X[:6].copy()
+    X_new[0, 1] = 9.0  # a category never seen in fit is routed like a missing value
+    background = X[300:308]
+    values, base, _ = tree_shap(model, X_new, background=background)
+    np.testing.assert_allclose(base[:, 0] + values.sum(axis=(1, 2)), model.predict(X_new), rtol=0, atol=1e-8)
+    weights = np.full(8, 1 / 8)
+    for i in range(len(X_new)):
+        expected = brute_interventional(model.predict, X_new[i], background, weights)
+        np.testing.assert_allclose(values[i], expected, rtol=0, atol=1e-10)
+    values, base, _ = tree_shap(model, X_new)
+    np.testing.assert_allclose(base[:, 0] + values.sum(axis=(1, 2)), model.predict(X_new), rtol=0, atol=1e-8)
+
+
+def test_hist_gradient_boosting_categorical_dataframe_with_decode():
+    pd = pytest.importorskip("pandas")
+    X, y = categorical_problem()
+    levels = np.array(["a", "b", "c", "d", "e", "f"])
+    # The categorical column comes second; the model's preprocessor puts it first.
+    frame = pd.DataFrame({"x0": X[:, 0], "colour": pd.Categorical.from_codes(
+        np.nan_to_num(X[:, 1], nan=-1).astype(int), categories=levels), "x2": X[:, 2]})
+    model = HistGradientBoostingClassifier(max_iter=10, categorical_features="from_dtype", random_state=0)
+    model.fit(frame, y > np.median(y))
+
+    def decode(Z):
+        codes = np.nan_to_num(Z[:, 1], nan=-1).astype(int)
+        return pd.DataFrame({"x0": Z[:, 0], "colour": pd.Categorical.from_codes(codes, categories=levels), "x2": Z[:, 2]})
+
+    background = X[300:310]
+    values, base, method = tree_shap(model, X[:8], background=background, decode=decode)
+    assert method == "decision_function"
+    np.testing.assert_allclose(
+        base[:, 0] + values.sum(axis=(1, 2)), model.decision_function(decode(X[:8])), rtol=0, atol=1e-8
+    )
+    weights = np.full(10, 1 / 10)
+    for i in range(3):
+        expected = brute_interventional(lambda Z: model.decision_function(decode(Z)), X[i], background, weights)
+        np.testing.assert_allclose(values[i], expected, rtol=0, atol=1e-10)
+
+
+# ---------------------------------------------------------------------------------------
+# glassbox's own trees
+# ---------------------------------------------------------------------------------------
+
+
+def penguins():
+    pytest.importorskip("palmerpenguins")
+    from palmerpenguins import load_penguins
+
+    frame = load_penguins().dropna(subset=["body_mass_g"])
+    return frame.drop(columns=["body_mass_g", "year"]), frame["body_mass_g"].to_numpy()
+
+
+def test_glassbox_tree_regressor_with_categories_and_missing_values():
+    from glassbox.models import TreeRegressor
+
+    X, y = penguins()
+    model = TreeRegressor(max_leaf_nodes=10, random_state=0).fit(X, y)
+    assert (model._nodes.op == "!=").any()  # splits on a category level
+    encoded = model._encode(X)
+    rows, background = encoded[:5], encoded[100:108]
+    values, base, method = tree_shap(model, rows, background=background)
+    assert method == "predict"
+
+    def predict(Z):
+        return model.predict(model._feature_schema.decode(Z))
+
+    weights = np.full(8, 1 / 8)
+    for i in range(len(rows)):
+        np.testing.assert_allclose(values[i], brute_interventional(predict, rows[i], background, weights), atol=1e-8)
+    # The caller's encoding may differ from the model's: decode re-encodes the rows.
+    decoded, _, _ = tree_shap(model, rows, background=background, decode=model._feature_schema.decode)
+    np.testing.assert_allclose(decoded, values, rtol=0, atol=1e-10)
+    values, base, _ = tree_shap(model, encoded[:40])
+    np.testing.assert_allclose(base[:, 0] + values.sum(axis=(1, 2)), model.predict(X.iloc[:40]), rtol=0, atol=1e-8)
+
+
+def test_glassbox_tree_classifier_path_dependent_equals_the_brute_force():
+    from glassbox.models import TreeClassifier
+
+    X, _ = penguins()
+    model = TreeClassifier(max_leaf_nodes=8, random_state=0).fit(X.drop(columns="species"), X["species"])
+    encoded = model._encode(X.drop(columns="species"))
+    values, base, method = tree_shap(model, encoded[:4])
+    assert method == "predict_proba" and values.shape == (4, 5, 3)
+    nodes, cover = model._nodes, model.tree_estimator_.tree_.weighted_n_node_samples
+
+    def conditional(x, known):  # the model's routing: a category level goes right
+        def visit(node):
+            if nodes.left[node] < 0:
+                return nodes.value[node]
+            f, v = nodes.feature[node], x[nodes.feature[node]]
+            if not known[f]:
+                children = nodes.left[node], nodes.right[node]
+                return sum(cover[c] * visit(c) for c in children) / cover[node]
+            if np.isnan(v):
+                goes_left = nodes.missing_left[node]
+            else:
+                goes_left = v != nodes.threshold[node] if nodes.op[node] == "!=" else v <= nodes.threshold[node]
+            return visit(nodes.left[node] if goes_left else nodes.right[node])
+
+        return visit(0)
+
+    for i in range(4):
+        game = np.array([conditional(encoded[i], known) for known in coalition_masks(5)])
+        np.testing.assert_allclose(values[i], shapley_from_game(game, 5), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(base[0], conditional(encoded[0], np.zeros(5, bool)), rtol=0, atol=1e-12)
+
+
+# ---------------------------------------------------------------------------------------
+# Chunking, reuse, outputs
+# ---------------------------------------------------------------------------------------
+
+
+def test_batch_size_and_n_jobs_do_not_change_values():
+    model, X = fitted("forest-multiclass")
+    background = X[200:230]
+    reference = tree_shap(model, X[:50], background=background)[0]
+    for kwargs in ({"batch_size": 7}, {"batch_size": 1}):
+        np.testing.assert_array_equal(tree_shap(model, X[:50], background=background, **kwargs)[0], reference)
+    with joblib.parallel_config(backend="threading"):
+        parallel = tree_shap(model, X[:50], background=background, n_jobs=2, batch_size=16)[0]
+    np.testing.assert_array_equal(parallel, reference)
+
+
+def test_precomputed_explainer_is_reusable():
+    model, X = fitted("gb-regressor")
+    explainer = TreeShap(model)
+    first, base = explainer.explain(X[:30])
+    np.testing.assert_array_equal(explainer.explain(X[:30])[0], first)
+    np.testing.assert_array_equal(explainer.explain(X[10:20])[0], first[10:20])
+    np.testing.assert_allclose(base[0], explainer.expected_value)
+    assert explainer.explain(X[:0])[0].shape == (0, X.shape[1], 1)
+
+
+def test_single_leaf_trees_only_shift_the_base_value():
+    X, y = regression_data()
+    model = GradientBoostingRegressor(n_estimators=5, max_depth=1, min_samples_split=10**6).fit(X, y)
+    values, base, _ = tree_shap(model, X[:5])
+    np.testing.assert_array_equal(values, 0.0)
+    np.testing.assert_allclose(base[:, 0], model.predict(X[:5]))
+
+
+def test_default_outputs():
+    assert tree_shap(fitted("forest-binary")[0], fitted("forest-binary")[1][:2])[2] == "predict_proba"
+    assert tree_shap(fitted("gb-binary")[0], fitted("gb-binary")[1][:2])[2] == "decision_function"
+    model, X = fitted("hgb-multiclass")
+    values, base, method = tree_shap(model, X[:2], output="decision_function")
+    assert method == "decision_function" and values.shape == (2, X.shape[1], 3) and base.shape == (2, 3)
+
+
+def test_is_tree_model():
+    from glassbox.models import TreeClassifier
+
+    assert is_tree_model(RandomForestRegressor()) and is_tree_model(HistGradientBoostingClassifier())
+    assert is_tree_model(TreeClassifier())
+    assert is_tree_model(DecisionTreeClassifier()) and is_tree_model(GradientBoostingRegressor())
+    assert not is_tree_model(Ridge()) and not is_tree_model("a tree")
+
+
+# ---------------------------------------------------------------------------------------
+# Bad input
+# ---------------------------------------------------------------------------------------
+
+
+def test_unsupported_model_names_the_alternative():
+    X, y = regression_data()
+    with pytest.raises(TypeError, match=r"got Ridge.*method='kernel'"):
+        tree_shap(Ridge().fit(X, y), X[:2])
+
+
+def test_not_fitted_model():
+    with pytest.raises(NotFittedError, match="RandomForestRegressor is not fitted"):
+        tree_shap(RandomForestRegressor(), np.zeros((2, 3)))
+
+
+@pytest.mark.parametrize(
+    "name, output, match",
+    [
+        ("gb-binary", "predict_proba", r"predict_proba is not\. Use output='decision_function', or method='kernel'"),
+        ("hgb-multiclass", "log_odds", r"Use output='decision_function'"),
+        ("forest-binary", "decision_function", r"Use output='predict_proba', or method='kernel'"),
+        ("forest-regressor", "predict_proba", r"Use output='predict'"),
+        ("forest-regressor", "probability", r"output must be one of"),
+    ],
+)
+def test_output_that_is_not_a_sum_of_trees(name, output, match):
+    model, X = fitted(name)
+    with pytest.raises(ValueError, match=match):
+        tree_shap(model, X[:2], output=output)
+
+
+def test_models_whose_output_is_not_additive():
+    X, y = regression_data()
+    with pytest.raises(ValueError, match=r"loss='poisson'.*method='kernel'"):
+        tree_shap(HistGradientBoostingRegressor(loss="poisson", max_iter=5).fit(X, np.exp(y)), X[:2])
+    with pytest.raises(ValueError, match=r"starts from the predictions of LinearRegression.*method='kernel'"):
+        tree_shap(GradientBoostingRegressor(init=LinearRegression(), n_estimators=5).fit(X, y), X[:2])
+    model = GradientBoostingRegressor(init=DummyRegressor(strategy="median"), n_estimators=5).fit(X, y)
+    values, base, _ = tree_shap(model, X[:3])
+    np.testing.assert_allclose(base[:, 0] + values.sum(axis=(1, 2)), model.predict(X[:3]), atol=1e-8)
+    X2, y2 = classification_data()
+    with pytest.raises(ValueError, match="one probability array per target"):
+        tree_shap(RandomForestClassifier(3).fit(X2, np.column_stack([y2, y2])), X2[:2])
+
+
+def test_rows_and_background_of_the_wrong_shape():
+    model, X = fitted("forest-regressor")
+    with pytest.raises(ValueError, match=r"X must have shape \(n_rows, 5\).*got shape \(2, 4\)"):
+        tree_shap(model, X[:2, :4])
+    with pytest.raises(ValueError, match=r"background must have shape \(n_rows, 5\)"):
+        tree_shap(model, X[:2], background=X[:5, :3])
+    with pytest.raises(ValueError, match="background_weights must be 5 non-negative numbers"):
+        tree_shap(model, X[:2], background=X[:5], background_weights=[1.0, -1.0, 1.0, 1.0, 1.0])
+
+
+def test_hist_gradient_boosting_nodes_without_the_expected_fields(monkeypatch):
+    model, X = fitted("hgb-regressor")
+    nodes = model._predictors[0][0].nodes
+    kept = [name for name in nodes.dtype.names if name != "missing_go_to_left"]
+    monkeypatch.setattr(model._predictors[0][0], "nodes", nodes[kept])
+    with pytest.raises(ValueError, match=r"without the fields \['missing_go_to_left'\].*method='kernel'"):
+        tree_shap(model, X[:2])
