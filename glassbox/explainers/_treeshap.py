@@ -315,6 +315,11 @@ class _Ensemble:
     def n_model_features(self):
         return self.n_features if self.columns is None else len(self.columns)
 
+    @property
+    def categorical(self):
+        """Nodes whose split is not a threshold (a category level or set); None if none."""
+        return None if self.kind is None else self.kind != _NUMERIC
+
     def model_input(self, X):
         """The caller's rows as the float64 columns the trees compare."""
         if self.transform is not None:
@@ -410,7 +415,10 @@ class _TreeList:
         bitsets = None
         if (kind == _BITSET).any():
             bitsets = np.concatenate(
-                [np.zeros((len(t["left"]), 2, 8), np.uint32) if t["bitsets"] is None else t["bitsets"] for t in self.trees]
+                [
+                    np.zeros((len(t["left"]), 2, 8), np.uint32) if t["bitsets"] is None else t["bitsets"]
+                    for t in self.trees
+                ]
             )
         return _Ensemble(
             left=np.where(is_split, left + offsets, -1),
@@ -434,8 +442,14 @@ def _add_sklearn_tree(trees, tree, value, columns):
     if missing_left is None:
         missing_left = np.zeros(len(left), bool)
     trees.add(
-        left, tree.children_right, tree.feature, tree.threshold, missing_left,
-        tree.weighted_n_node_samples, value, columns,
+        left,
+        tree.children_right,
+        tree.feature,
+        tree.threshold,
+        missing_left,
+        tree.weighted_n_node_samples,
+        value,
+        columns,
     )
 
 
@@ -506,8 +520,11 @@ def _extract_forest(estimator, output, n_features):
         _add_sklearn_tree(trees, tree, value * scale, columns)
     n_outputs = len(estimator.classes_) if is_classifier else int(getattr(estimator, "n_outputs_", 1))
     return trees.build(
-        n_outputs=n_outputs, output_method=method, n_features=n_features,
-        offset=np.zeros(n_outputs), float32_inputs=True,
+        n_outputs=n_outputs,
+        output_method=method,
+        n_features=n_features,
+        offset=np.zeros(n_outputs),
+        float32_inputs=True,
     )
 
 
@@ -531,8 +548,11 @@ def _extract_gradient_boosting(estimator, output, n_features):
             _add_sklearn_tree(trees, tree, tree.value[:, 0, :1] * estimator.learning_rate, [k])
     n_outputs = stages.shape[1]
     ensemble = trees.build(
-        n_outputs=n_outputs, output_method=method, n_features=n_features,
-        offset=np.zeros(n_outputs), float32_inputs=True,
+        n_outputs=n_outputs,
+        output_method=method,
+        n_features=n_features,
+        offset=np.zeros(n_outputs),
+        float32_inputs=True,
     )
     # The initial raw prediction is a constant: read it off one row.
     row = np.zeros((1, n_features))
@@ -587,8 +607,16 @@ def _extract_hist_gradient_boosting(estimator, output, decode, n_features):
                 bitsets[cat, 0] = predictor.raw_left_cat_bitsets[nodes["bitset_idx"][cat]]
                 bitsets[cat, 1] = known[f_idx_map[feature[cat]]]
             trees.add(
-                left, right, feature, nodes["num_threshold"], nodes["missing_go_to_left"].astype(bool),
-                nodes["count"], nodes["value"], [k], kind=kind, bitsets=bitsets,
+                left,
+                right,
+                feature,
+                nodes["num_threshold"],
+                nodes["missing_go_to_left"].astype(bool),
+                nodes["count"],
+                nodes["value"],
+                [k],
+                kind=kind,
+                bitsets=bitsets,
             )
     n_outputs = len(predictors[0]) if predictors else 1
     columns, transform = None, None
@@ -602,9 +630,12 @@ def _extract_hist_gradient_boosting(estimator, output, decode, n_features):
                 return preprocessor.transform(rows)
 
     return trees.build(
-        n_outputs=n_outputs, output_method=method, n_features=n_features,
+        n_outputs=n_outputs,
+        output_method=method,
+        n_features=n_features,
         offset=np.asarray(baseline, dtype=np.float64).reshape(-1)[:n_outputs].copy(),
-        columns=columns, transform=transform,
+        columns=columns,
+        transform=transform,
     )
 
 
@@ -629,16 +660,26 @@ def _extract_glassbox_tree(estimator, output, decode, n_features):
     value = np.asarray(nodes.value, dtype=np.float64)
     trees = _TreeList()
     trees.add(
-        nodes.left, nodes.right, nodes.feature, np.nan_to_num(nodes.threshold, nan=0.0), nodes.missing_left,
-        cover, value, np.arange(value.shape[1]), kind=np.where(nodes.op == "!=", _NOT_EQUAL, _NUMERIC),
+        nodes.left,
+        nodes.right,
+        nodes.feature,
+        np.nan_to_num(nodes.threshold, nan=0.0),
+        nodes.missing_left,
+        cover,
+        value,
+        np.arange(value.shape[1]),
+        kind=np.where(nodes.op == "!=", _NOT_EQUAL, _NUMERIC),
     )
 
     def transform(X):  # rows in the model's own encoding
         return estimator._encode(decode(X))
 
     return trees.build(
-        n_outputs=value.shape[1], output_method=method, n_features=n_features,
-        offset=np.zeros(value.shape[1]), transform=None if decode is None else transform,
+        n_outputs=value.shape[1],
+        output_method=method,
+        n_features=n_features,
+        offset=np.zeros(value.shape[1]),
+        transform=None if decode is None else transform,
     )
 
 
@@ -660,8 +701,7 @@ def _check_rows(X, n_features, name):
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2 or X.shape[1] != n_features:
         raise ValueError(
-            f"{name} must have shape (n_rows, {n_features}) like the data the model was fitted on; "
-            f"got shape {X.shape}."
+            f"{name} must have shape (n_rows, {n_features}) like the data the model was fitted on; got shape {X.shape}."
         )
     return X
 
@@ -1048,7 +1088,10 @@ class _Plan:
         if reference is not None:
             ref_rows, self.reference_weights = reference
             self.reference_goes_left = self.router(np.ascontiguousarray(ens.model_input(ref_rows).T))
-        self._build_blocks(leaves[tabled], d[tabled])
+        # A tree that is a single leaf only adds its value to the base value.
+        alone = d == 0
+        np.add.at(self.expected_value, ens.tree_columns[self.tree_of[leaves[alone]]], ens.value[leaves[alone]])
+        self._build_blocks(leaves[tabled & ~alone], d[tabled & ~alone])
         self._build_deep(leaves[~tabled], d[~tabled])
 
     # ---- construction ---------------------------------------------------------------
@@ -1158,7 +1201,7 @@ class _Plan:
         paths, ens = self.paths, self.ens
         n, p_model = ens.n_nodes, ens.n_model_features
         self.n_slots = self.n_blocks = 0
-        if not (d > 0).any():
+        if len(leaves) == 0:
             return
         roots = self._choose_blocks(leaves, d)
         block_of = np.full(n, -1, np.intp)
@@ -1267,7 +1310,9 @@ class _Plan:
                 if n_features == 0:
                     continue
                 if kind[run[0]] == _OTHER:
-                    self._fill_any(leaf_tables, table_base[local], leaves, d, run_leaves, leaf_k, leaf_bits, steps, layout)
+                    self._fill_any(
+                        leaf_tables, table_base[local], leaves, d, run_leaves, leaf_k, leaf_bits, steps, layout
+                    )
                 elif kind[run[0]] == _PAIR and direct_pairs:
                     self._fill_path_dependent_pairs(leaves[run_leaves], n_features, rank_offset, block_base[run[0]])
                 else:
@@ -1366,7 +1411,7 @@ class _Plan:
 
         (sat_left, fail_left), (sat_right, fail_right) = factors(rho_left), factors(rho_right)
         mass = w @ product  # (n_blocks, 2**m): integral of the parent's product
-        span = n_blocks * 2 ** n_features
+        span = n_blocks * 2**n_features
         for o in range(self.width):
             vl, vr = value_left[:, o, None], value_right[:, o, None]
             # Going right (0): the left leaf fails the new feature; going left (1): the right one.
@@ -1381,7 +1426,10 @@ class _Plan:
                     n_blocks, -1, 2, 2 ** (j + 1)
                 )[failed]
             new_gain = np.stack(
-                [-vl[:, 0] * rho_left + vr[:, 0] * (1.0 - rho_right), vl[:, 0] * (1.0 - rho_left) - vr[:, 0] * rho_right],
+                [
+                    -vl[:, 0] * rho_left + vr[:, 0] * (1.0 - rho_right),
+                    vl[:, 0] * (1.0 - rho_left) - vr[:, 0] * rho_right,
+                ],
                 axis=-1,
             )  # (n_blocks, 2): the new feature's value per direction, per unit of mass
             tables[:, m] = (mass[:, :, None] * new_gain[:, None, :]).reshape(n_blocks, -1)

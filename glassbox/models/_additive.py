@@ -97,52 +97,72 @@ class _AdditiveModel(TransparentMixin):
             random_state=seed,
         )
         codes = apply_bins(self.bins_, X_encoded)  # (n, p), missing bin last per feature
-        init = _initial_scores(loss, y, weight, n_scores)  # (n_scores,)
-        bags = _draw_bags(self.outer_bags, seed, y if loss != "squared" else None, weight, self.validation_fraction)
-        chunks = np.array_split(np.arange(self.outer_bags), min(self.outer_bags, _n_workers(self.n_jobs)))
-
-        # Stage 1: the main terms.
-        mains = _MainLayout(self.bins_, schema.is_categorical)
-        problem = self._problem(mains.design(codes), "main", mains.n_terms, mains.width, y, loss, n_scores,
-                                n_numeric=mains.n_numeric, value_widths=mains.value_widths,
-                                monotone=monotone[mains.order])
-        offsets = np.broadcast_to(init, (n_samples, self.outer_bags, n_scores))
-        main_cells, main_rounds = _run_bags(problem, offsets, bags, chunks, self.n_jobs, stage=0)
-        main_scores = mains.scores(main_cells)  # list over features of (K, n_bins, C)
-        bag_offsets = _bag_scores(problem.design, main_cells, init)  # (n, K, C)
-
-        # Stage 2: the pairs, ranked on the residual of the averaged main terms.
         bin_weight = [np.bincount(codes[:, j], weights=weight, minlength=self.bins_.n_bins[j])
                       for j in range(n_features)]
+        init = _initial_scores(loss, y, weight, n_scores)  # (n_scores,)
+        bags = _draw_bags(self.outer_bags, seed, y if loss != "squared" else None, weight, self.validation_fraction)
+        bags.chunks = np.array_split(np.arange(self.outer_bags), min(self.outer_bags, _n_workers(self.n_jobs)))
+
+        # Stage 1: the main terms. Stage 2: the pairs, ranked on the residual of the
+        # averaged main terms and boosted on each bag's own.
+        main_scores, intercepts, bag_scores, main_rounds = self._boost_main_terms(
+            codes, y, loss, n_scores, init, bags, monotone)
         groups = _interaction_groups(self.bins_, schema, bin_weight, main_scores, self.max_interaction_bins)
-        pairs = self._choose_pairs(schema, groups, codes, y, weight, loss, bag_offsets.mean(axis=1), monotone, bin_weight)
+        pairs = self._choose_pairs(schema, groups, codes, y, weight, loss, bag_scores.mean(axis=1), monotone, bin_weight)
         pair_tables, pair_rounds = [], np.zeros(self.outer_bags, dtype=np.intp)
-        intercepts = init + main_cells[:, -1, :]  # (K, C)
         if pairs:
-            layout = _PairLayout(pairs, groups)
-            problem = self._problem(layout.design(codes), "pair", len(pairs), layout.width, y, loss, n_scores)
-            pair_cells, pair_rounds = _run_bags(problem, bag_offsets, bags, chunks, self.n_jobs, stage=1)
-            pair_tables = layout.tables(pair_cells)  # list over pairs of (K, Ga, Gb, C)
-            intercepts = intercepts + pair_cells[:, -1, :]
+            pair_tables, pair_intercepts, pair_rounds = self._boost_pairs(
+                pairs, groups, codes, y, loss, n_scores, bag_scores, bags)
+            intercepts = intercepts + pair_intercepts
 
         # Centre and purify every bag, then average the bags.
         pair_weight = [_pair_weight(codes, groups, j, k, weight) for j, k in pairs]
         intercepts = _purify_and_centre(main_scores, pair_tables, intercepts, pairs, groups, bin_weight, pair_weight,
                                         schema.is_categorical)
+        self._n_scores = n_scores
         self._groups = groups
         self._group_labels = [_group_labels(self.bins_, schema, j, groups[j]) for j in range(n_features)]
         self.n_rounds_ = np.stack([main_rounds, pair_rounds], axis=1)
-        self._n_scores = n_scores
+        self._set_terms(intercepts, main_scores, bin_weight, pairs, pair_tables, pair_weight)
+        return self
+
+    def _boost_main_terms(self, codes, y, loss, n_scores, init, bags, monotone):
+        """Boost the main terms of every bag.
+
+        Returns each feature's scores (K, n_bins, C), the bags' intercepts (K, C), every
+        bag's scores of the rows (n, K, C) and the rounds each bag ran.
+        """
+        layout = _MainLayout(self.bins_, self._feature_schema.is_categorical)
+        problem = self._problem(layout.design(codes), "main", layout.n_terms, layout.width, y, loss, n_scores,
+                                n_numeric=layout.n_numeric, value_widths=layout.value_widths,
+                                monotone=monotone[layout.order])
+        offsets = np.broadcast_to(init, (len(codes), self.outer_bags, n_scores))
+        cells, rounds = _run_bags(problem, offsets, bags, self.n_jobs, stage=0)  # (K, n_cells + 1, C)
+        return layout.scores(cells), init + cells[:, -1, :], _bag_scores(problem.design, cells, init), rounds
+
+    def _boost_pairs(self, pairs, groups, codes, y, loss, n_scores, bag_scores, bags):
+        """Boost the pairs of every bag on top of its main terms.
+
+        Returns each pair's table (K, Ga, Gb, C), the intercepts' change (K, C) and the
+        rounds each bag ran.
+        """
+        layout = _PairLayout(pairs, groups)
+        problem = self._problem(layout.design(codes), "pair", len(pairs), layout.width, y, loss, n_scores)
+        cells, rounds = _run_bags(problem, bag_scores, bags, self.n_jobs, stage=1)
+        return layout.tables(cells), cells[:, -1, :], rounds
+
+    def _set_terms(self, intercepts, main_scores, bin_weight, pairs, pair_tables, pair_weight):
+        """Average the bags into the fitted terms; a feature whose shape is zero has none."""
         self.intercept_ = intercepts.mean(axis=0)
         terms, scores, stds, weights = [], [], [], []
-        for j in range(n_features):
-            if np.any(main_scores[j].mean(axis=0) != 0):  # a constant feature has no term
+        for j, bag_scores in enumerate(main_scores):
+            if np.any(bag_scores.mean(axis=0) != 0):
                 terms.append((j,))
-                scores.append(main_scores[j].mean(axis=0))
-                stds.append(main_scores[j].std(axis=0))
+                scores.append(bag_scores.mean(axis=0))
+                stds.append(bag_scores.std(axis=0))
                 weights.append(bin_weight[j])
-        for (j, k), table, w in zip(pairs, pair_tables, pair_weight):
-            terms.append((j, k))
+        for pair, table, w in zip(pairs, pair_tables, pair_weight):
+            terms.append(pair)
             scores.append(table.mean(axis=0))
             stds.append(table.std(axis=0))
             weights.append(w)
@@ -152,7 +172,6 @@ class _AdditiveModel(TransparentMixin):
         self.term_standard_deviations_ = [self._public(s) for s in stds]
         self._term_weights = weights
         self._refresh()
-        return self
 
     def _problem(self, design, kind, n_terms, width, y, loss, n_scores, n_numeric=0, value_widths=(0, 0),
                  monotone=None):
@@ -197,6 +216,8 @@ class _AdditiveModel(TransparentMixin):
         owner = type(self).__name__
         names = list(map(str, schema.feature_names))
         n_features = len(names)
+        if isinstance(self.interactions, str):
+            raise ValueError(f"interactions must be an int or a list of pairs of features; got {self.interactions!r}.")
         if not isinstance(self.interactions, Integral):
             pairs = []
             for pair in self.interactions:
@@ -293,6 +314,15 @@ class _AdditiveModel(TransparentMixin):
         Returns
         -------
         self : object
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from glassbox.models import AdditiveRegressor
+        >>> X, y = load_diabetes(return_X_y=True, as_frame=True)
+        >>> model = AdditiveRegressor(interactions=0, random_state=0).fit(X, y)
+        >>> model.remove_terms(["age", "sex"]).term_names_[:2]
+        ['bmi', 'bp']
         """
         check_is_fitted(self)
         many = isinstance(terms, (list, np.ndarray))  # a tuple is one pair, a list several terms
@@ -324,6 +354,19 @@ class _AdditiveModel(TransparentMixin):
         Returns
         -------
         self : object
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_diabetes
+        >>> from glassbox.models import AdditiveRegressor
+        >>> X, y = load_diabetes(return_X_y=True, as_frame=True)
+        >>> model = AdditiveRegressor(interactions=0, random_state=0).fit(X, y)
+        >>> before = model.predict(X)
+        >>> sex = model.explain(X, by="term")[:, "sex"].values[:, 0, 0]  # its part in each row
+        >>> after = model.set_shape("sex", np.zeros(3)).predict(X)  # 2 values and the missing bin
+        >>> bool(np.allclose(after, before - sex))
+        True
         """
         check_is_fitted(self)
         t = self._term_index(term)
@@ -571,6 +614,8 @@ class _AdditiveModel(TransparentMixin):
     def _sql_case(self, j, slot_of_bin, slot_sql):
         """A CASE expression giving ``slot_sql[slot]`` for the slot the bin of feature ``j`` maps to."""
         schema = self._feature_schema
+        if len({slot_sql[slot] for slot in slot_of_bin}) == 1:  # the same value in every bin
+            return slot_sql[slot_of_bin[0]]
         column = sql_identifier(schema.feature_names[j])
         missing = slot_sql[slot_of_bin[-1]]
         whens = [f"WHEN {column} IS NULL THEN {missing}"]
@@ -610,7 +655,7 @@ class _AdditiveModel(TransparentMixin):
                 lines.append(f"    {name}: ('numeric', [{thresholds}], {int(self.bins_.n_bins[j]) - 1}),")
         lines += ["}", "", "# Terms in order: (features, group of each bin per feature, scores).", "TERMS = ["]
         for t, term in enumerate(self.terms_):
-            names = "(" + ", ".join(python_literal(str(schema.feature_names[j])) for j in term) + ",)"
+            names = python_literal(tuple(str(schema.feature_names[j]) for j in term))
             scores = self._public(self._scores3(t))
             if len(term) == 1:
                 groups = "None"
@@ -641,9 +686,9 @@ def _term_scores(row):
             yield scores[groups[0][_bin(row, names[0])]][groups[1][_bin(row, names[1])]]
 '''
 
-    def _python_header(self):
+    def _python_header(self, imports):
         return [f'"""{type(self).__name__} exported from glassbox: plain Python, no dependencies."""',
-                "", "import bisect", "import math", "", PYTHON_PRELUDE]
+                "", *(f"import {name}" for name in imports), "", "", PYTHON_PRELUDE, ""]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -771,11 +816,11 @@ class AdditiveClassifier(_AdditiveModel, ClassifierMixin, BaseEstimator):
     >>> from sklearn.datasets import load_breast_cancer
     >>> from glassbox.models import AdditiveClassifier
     >>> X, y = load_breast_cancer(return_X_y=True, as_frame=True)
-    >>> model = AdditiveClassifier(interactions=2, random_state=0).fit(X, y)
+    >>> model = AdditiveClassifier(interactions=2, random_state=0).fit(X.iloc[::2], y.iloc[::2])
     >>> model.complexity_
     32
-    >>> round(model.score(X, y), 2)
-    0.99
+    >>> round(model.score(X.iloc[1::2], y.iloc[1::2]), 2)
+    0.95
     >>> exp = model.explain(X.iloc[:3])
     >>> bool(abs(exp.output()[:, 0] - model.decision_function(X.iloc[:3])).max() < 1e-10)
     True
@@ -918,7 +963,7 @@ class AdditiveClassifier(_AdditiveModel, ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         classes = "[" + ", ".join(python_literal(_plain(c)) for c in self.classes_) + "]"
-        lines = self._python_header() + [f"CLASSES = {classes}"]
+        lines = self._python_header(["bisect", "math"]) + [f"CLASSES = {classes}"]
         if self._n_scores == 1:
             lines.append(f"INTERCEPT = {python_literal(float(self.intercept_[0]))}")
         else:
@@ -1137,7 +1182,7 @@ class AdditiveRegressor(_AdditiveModel, RegressorMixin, BaseEstimator):
         source : str
         """
         check_is_fitted(self)
-        lines = self._python_header() + [f"INTERCEPT = {python_literal(float(self.intercept_[0]))}", ""]
+        lines = self._python_header(["bisect"]) + [f"INTERCEPT = {python_literal(float(self.intercept_[0]))}", ""]
         lines += self._python_model()
         return "\n".join(lines) + self._PYTHON_FUNCTIONS + '''
 
@@ -1177,13 +1222,14 @@ def _initial_scores(loss, y, weight, n_scores):
 
 
 class _Bags:
-    """Training weights and validation rows of every outer bag."""
+    """Training weights and validation rows of every outer bag, and how they are chunked."""
 
     def __init__(self, train_weight, val_rows, val_weight, seeds):
         self.train_weight = train_weight  # (n, K)
         self.val_rows = val_rows  # list of K index arrays
         self.val_weight = val_weight
         self.seeds = seeds  # (K, 2): the smoothing seeds of the two stages
+        self.chunks = [np.arange(len(seeds))]  # bags boosted together, one chunk per worker
 
 
 def _draw_bags(n_bags, seed, y, weight, fraction):
@@ -1212,12 +1258,12 @@ def _boost_chunk(problem, offsets, train_weight, val_rows, val_weight, seeds):
     return boost_bags(problem, offsets, train_weight, val_rows, val_weight, rngs)
 
 
-def _run_bags(problem, offsets, bags, chunks, n_jobs, *, stage):
+def _run_bags(problem, offsets, bags, n_jobs, *, stage):
     """Boost every bag, chunk by chunk; returns cells (K, n_cells + 1, C) and rounds (K,)."""
     args = [
         (problem, np.ascontiguousarray(offsets[:, chunk]), bags.train_weight[:, chunk],
          [bags.val_rows[b] for b in chunk], [bags.val_weight[b] for b in chunk], bags.seeds[chunk, stage])
-        for chunk in chunks
+        for chunk in bags.chunks
     ]
     results = run_chunks(_boost_chunk, args, n_jobs=n_jobs)
     return np.concatenate([r[0] for r in results]), np.concatenate([r[1] for r in results])

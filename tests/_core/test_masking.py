@@ -110,8 +110,12 @@ class _Tiled:
 def test_predict_built_equals_predicting_the_materialised_stack():
     X, f = _linear_output()
     stack = _Tiled(X)(0, 3 * len(X))
+    import joblib
+
     for batch_size, n_jobs in [("auto", None), (7, 1), (7, 2)]:
-        out = predict_built(f, _Tiled(X), 3 * len(X), n_features=X.shape[1], batch_size=batch_size, n_jobs=n_jobs)
+        # Threads: the builder is defined in this test module, which worker processes cannot import.
+        with joblib.parallel_config(backend="threading"):
+            out = predict_built(f, _Tiled(X), 3 * len(X), n_features=X.shape[1], batch_size=batch_size, n_jobs=n_jobs)
         np.testing.assert_allclose(out, f(stack))
 
 

@@ -7,7 +7,6 @@ row on known features and the training cover on unknown ones. Both enumerate eve
 coalition, so they are exact and slow.
 """
 
-from itertools import product
 from math import factorial
 
 import joblib
@@ -125,8 +124,15 @@ def hgb_trees(model):
         left = np.where(nodes["is_leaf"], -1, nodes["left"].astype(int))
         right = np.where(nodes["is_leaf"], -1, nodes["right"].astype(int))
         trees.append(
-            (left, right, nodes["feature_idx"], nodes["num_threshold"], nodes["missing_go_to_left"].astype(bool),
-             nodes["count"].astype(float), nodes["value"][:, None])
+            (
+                left,
+                right,
+                nodes["feature_idx"],
+                nodes["num_threshold"],
+                nodes["missing_go_to_left"].astype(bool),
+                nodes["count"].astype(float),
+                nodes["value"][:, None],
+            )
         )
     return trees
 
@@ -145,8 +151,13 @@ def regression_data(n_samples=300, n_features=5, seed=0, missing=0.0):
 
 def classification_data(n_classes=3, n_samples=300, n_features=5, seed=0):
     return make_classification(
-        n_samples=n_samples, n_features=n_features, n_informative=3, n_redundant=0,
-        n_classes=n_classes, n_clusters_per_class=1, random_state=seed,
+        n_samples=n_samples,
+        n_features=n_features,
+        n_informative=3,
+        n_redundant=0,
+        n_classes=n_classes,
+        n_clusters_per_class=1,
+        random_state=seed,
     )
 
 
@@ -387,14 +398,21 @@ def test_hist_gradient_boosting_categorical_dataframe_with_decode():
     X, y = categorical_problem()
     levels = np.array(["a", "b", "c", "d", "e", "f"])
     # The categorical column comes second; the model's preprocessor puts it first.
-    frame = pd.DataFrame({"x0": X[:, 0], "colour": pd.Categorical.from_codes(
-        np.nan_to_num(X[:, 1], nan=-1).astype(int), categories=levels), "x2": X[:, 2]})
+    frame = pd.DataFrame(
+        {
+            "x0": X[:, 0],
+            "colour": pd.Categorical.from_codes(np.nan_to_num(X[:, 1], nan=-1).astype(int), categories=levels),
+            "x2": X[:, 2],
+        }
+    )
     model = HistGradientBoostingClassifier(max_iter=10, categorical_features="from_dtype", random_state=0)
     model.fit(frame, y > np.median(y))
 
     def decode(Z):
         codes = np.nan_to_num(Z[:, 1], nan=-1).astype(int)
-        return pd.DataFrame({"x0": Z[:, 0], "colour": pd.Categorical.from_codes(codes, categories=levels), "x2": Z[:, 2]})
+        return pd.DataFrame(
+            {"x0": Z[:, 0], "colour": pd.Categorical.from_codes(codes, categories=levels), "x2": Z[:, 2]}
+        )
 
     background = X[300:310]
     values, base, method = tree_shap(model, X[:8], background=background, decode=decode)
@@ -503,12 +521,19 @@ def test_precomputed_explainer_is_reusable():
     assert explainer.explain(X[:0])[0].shape == (0, X.shape[1], 1)
 
 
-def test_single_leaf_trees_only_shift_the_base_value():
+@pytest.mark.parametrize("interventional", [False, True])
+def test_single_leaf_trees_only_shift_the_base_value(interventional):
     X, y = regression_data()
-    model = GradientBoostingRegressor(n_estimators=5, max_depth=1, min_samples_split=10**6).fit(X, y)
-    values, base, _ = tree_shap(model, X[:5])
+    background = X[:10] if interventional else None
+    constant = DecisionTreeRegressor().fit(X, np.full(len(X), 3.0))
+    values, base, _ = tree_shap(constant, X[:5], background=background)
     np.testing.assert_array_equal(values, 0.0)
-    np.testing.assert_allclose(base[:, 0], model.predict(X[:5]))
+    np.testing.assert_array_equal(base, 3.0)
+    # A forest mixing a single-leaf tree with others.
+    forest = RandomForestRegressor(n_estimators=4, max_depth=3, random_state=0).fit(X, y)
+    forest.estimators_[0] = constant
+    values, base, _ = tree_shap(forest, X[:5], background=background)
+    np.testing.assert_allclose(base[:, 0] + values.sum(axis=(1, 2)), forest.predict(X[:5]), rtol=0, atol=1e-10)
 
 
 def test_default_outputs():

@@ -406,6 +406,33 @@ def test_monotone_constraint_is_respected():
             X_frame, y_frame)
 
 
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(interactions="3x"), "interactions must be an int or a list of pairs of features; got '3x'"),
+        (dict(interactions=["age"]), "got the entry 'age'"),
+        (dict(monotone_constraints=[1, 0]), r"one entry per feature \(3\); got 2"),
+        (dict(monotone_constraints={"age": 2}), "must hold -1, 0 or 1"),
+        (dict(learning_rate=0.0), "'learning_rate' parameter of AdditiveClassifier must be a float in the range"),
+        (dict(outer_bags=0), "'outer_bags' parameter"),
+    ],
+)
+def test_bad_parameters_are_named(params, match):
+    X, y = mixed_frame(60)
+    with pytest.raises(ValueError, match=match):
+        AdditiveClassifier(**{**FAST, **params}).fit(X, y)
+
+
+def test_bad_edits_and_requests_are_named(binary_model):
+    model, X, _ = binary_model
+    with pytest.raises(ValueError, match="by must be 'feature' or 'term'; got 'pair'"):
+        model.explain(X, by="pair")
+    with pytest.raises(ValueError, match="must be finite"):
+        model.set_shape("age", np.full(model.term_scores_[0].shape, np.nan))
+    with pytest.raises(IndexError, match=r"has \d+ terms; got term index 99"):
+        model.shape_functions([99])
+
+
 def test_one_class_is_refused():
     X, _ = additive_data(50)
     with pytest.raises(ValueError, match="at least 2 classes"):
