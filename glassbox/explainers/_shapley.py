@@ -40,7 +40,7 @@ from .._core import (
 )
 from .._explain import register_explainer
 from ._pipeline import split_pipeline
-from ._treeshap import is_tree_model, tree_shap
+from ._treeshap import TreeShap, is_tree_model
 
 __all__ = ["ShapleyExplainer"]
 
@@ -369,7 +369,8 @@ class ShapleyExplainer(LocalExplainer):
         if not is_tree_model(final):
             return (
                 "method='tree' explains decision trees and tree ensembles (scikit-learn's DecisionTree*, "
-                f"ExtraTree*, RandomForest*, ExtraTrees*, GradientBoosting* and HistGradientBoosting*); got {name}. "
+                f"ExtraTree*, RandomForest*, ExtraTrees*, GradientBoosting* and HistGradientBoosting*, and glassbox's "
+                f"TreeClassifier and TreeRegressor); got {name}. "
                 f"Use method='kernel' (or method='exact' for up to {MAX_EXACT_FEATURES} features)."
             )
         try:
@@ -380,20 +381,14 @@ class ShapleyExplainer(LocalExplainer):
         if self.feature_perturbation == "interventional":
             background, weights = front.transform(self.background_.data), self.background_.weights
         decode = self._feature_schema.decode if front.transformer is None else None
-        try:  # one row tells which output is additive and checks the model is supported
-            *_, output = tree_shap(
-                final,
-                front.transform(self.background_.data[:1]),
-                background=background,
-                background_weights=weights,
-                output=self.output,
-                decode=decode,
-            )
+        try:  # the tables are built once here and reused by every explain
+            tables = TreeShap(final, background=background, background_weights=weights, output=self.output,
+                              decode=decode)
         except ValueError as exc:
             return f"method='tree' cannot explain {name} on output={self.output!r}: {exc}"
-        self._front, self._tree_final, self._tree_output = front, final, output
+        self._front, self._tree_final, self._tree_tables = front, final, tables
         self._tree_background = (background, weights)
-        self._use_output(output)
+        self._use_output(tables.output_method)
         return None
 
     def _plan_linear(self):
@@ -535,17 +530,13 @@ class ShapleyExplainer(LocalExplainer):
         return values, base_values, None
 
     def _explain_tree(self, X, model_output):
-        final, (background, weights) = self._tree_final, self._tree_background
-        derived = self._front.transform(X, model_output.schema)
-        values, base_values, _ = tree_shap(
-            final,
-            derived,
-            background=background,
-            background_weights=weights,
-            output=self._tree_output,
-            decode=model_output.schema.decode if self._front.transformer is None else None,
-            n_jobs=self.n_jobs,
-        )
+        tables = self._tree_tables
+        if model_output.schema is not self._feature_schema and self._front.transformer is None:
+            # Categories first seen in X: the model's own encoding needs the extended schema.
+            background, weights = self._tree_background
+            tables = TreeShap(self._tree_final, background=background, background_weights=weights,
+                              output=tables.output_method, decode=model_output.schema.decode, expected_rows=len(X))
+        values, base_values = tables.explain(self._front.transform(X, model_output.schema), n_jobs=self.n_jobs)
         return self._front.fold(values), base_values, None
 
 
