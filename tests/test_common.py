@@ -9,7 +9,6 @@ estimator cannot pass is listed in ``EXPECTED_FAILED`` with the reason.
 import importlib
 import inspect
 
-import pytest
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import Ridge
 from sklearn.neural_network import MLPRegressor

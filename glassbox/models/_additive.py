@@ -474,7 +474,9 @@ class _AdditiveModel(TransparentMixin):
         numeric feature (the score is constant across the bin; the outer bins extend
         beyond the training range), the level for a categorical one, and a last point,
         NaN, for the missing bin. A pair's Effect has the coarser bins of
-        ``max_interaction_bins`` on each axis. ``lower`` and ``upper`` are the score
+        ``max_interaction_bins`` on each axis (a categorical axis lists its levels in the
+        order of their main score, merged levels joined by ``" | "``), the missing bin
+        last. ``lower`` and ``upper`` are the score
         minus and plus its standard deviation over the outer bags, ``counts`` the
         training weight in each bin.
 
@@ -705,12 +707,13 @@ class AdditiveClassifier(_AdditiveModel, ClassifierMixin, BaseEstimator):
     scores over the bins of its feature, or over a grid of coarser bins for a pair. The
     tables are learnt by boosting: in each round every term takes a small step
     (``learning_rate``) of a shallow tree fitted by Newton's method to the gradient of
-    the log-loss, a stump on its feature's ordered bins, or a split of its pair's grid
-    into four quadrants. The first ``smoothing_rounds`` rounds split at random points,
-    which gives smooth shapes; later rounds split where the gain is largest. Each of
-    ``outer_bags`` bags holds out ``validation_fraction`` of the rows and stops when
-    their loss has not improved by ``tol`` for ``n_iter_no_change`` rounds; the model
-    averages the bags, whose spread gives every score a standard deviation.
+    the log-loss: a stump on its feature's ordered bins, or for a pair a split of its grid
+    along one axis and of each half along the other. The first ``smoothing_rounds``
+    rounds split at random points, which gives smooth shapes; later rounds split where
+    the gain is largest. Each of ``outer_bags`` bags holds out ``validation_fraction``
+    of the rows and stops when their loss has not improved by ``tol`` for
+    ``n_iter_no_change`` rounds; the model averages the bags, whose spread gives every
+    score a standard deviation.
 
     Main terms are boosted first; the ``interactions`` pairs are then chosen by how much
     a four-quadrant split of each pair's grid lowers the loss of the main-term model
@@ -748,7 +751,7 @@ class AdditiveClassifier(_AdditiveModel, ClassifierMixin, BaseEstimator):
         First rounds of each stage whose splits are drawn at random among the valid ones.
     validation_fraction : float, default=0.15
         Share of the rows each bag holds out (stratified by class) to stop on.
-    n_iter_no_change : int, default=50
+    n_iter_no_change : int, default=20
         Rounds without an improvement of the validation loss before a bag stops.
     tol : float, default=1e-4
         Improvement of the validation loss that counts, relative to its value at the
@@ -820,7 +823,7 @@ class AdditiveClassifier(_AdditiveModel, ClassifierMixin, BaseEstimator):
     >>> model.complexity_
     32
     >>> round(model.score(X.iloc[1::2], y.iloc[1::2]), 2)
-    0.95
+    0.96
     >>> exp = model.explain(X.iloc[:3])
     >>> bool(abs(exp.output()[:, 0] - model.decision_function(X.iloc[:3])).max() < 1e-10)
     True
@@ -837,7 +840,7 @@ class AdditiveClassifier(_AdditiveModel, ClassifierMixin, BaseEstimator):
         max_rounds=5000,
         smoothing_rounds=200,
         validation_fraction=0.15,
-        n_iter_no_change=50,
+        n_iter_no_change=20,
         tol=1e-4,
         min_samples_leaf=4,
         monotone_constraints=None,
@@ -1048,7 +1051,7 @@ class AdditiveRegressor(_AdditiveModel, RegressorMixin, BaseEstimator):
         First rounds of each stage whose splits are drawn at random.
     validation_fraction : float, default=0.15
         Share of the rows each bag holds out to stop on.
-    n_iter_no_change : int, default=50
+    n_iter_no_change : int, default=20
         Rounds without an improvement of the validation loss before a bag stops.
     tol : float, default=1e-4
         Improvement of the validation loss that counts, relative to its value at the
@@ -1107,7 +1110,7 @@ class AdditiveRegressor(_AdditiveModel, RegressorMixin, BaseEstimator):
         max_rounds=5000,
         smoothing_rounds=500,
         validation_fraction=0.15,
-        n_iter_no_change=50,
+        n_iter_no_change=20,
         tol=1e-4,
         min_samples_leaf=4,
         monotone_constraints=None,

@@ -146,10 +146,10 @@ def boost_bags(problem, offsets, train_weight, val_rows, val_weight, rngs):
     waiting = np.zeros(K, dtype=np.intp)
     n_rounds = np.zeros(K, dtype=np.intp)
     active = np.arange(K)  # bags still boosting, in order
-    state = _ColumnState(problem, design_t, train_weight, active)
+    state = _ColumnState(problem, design_t, train_weight, val_rows, val_weight, active)
     y = problem.y
     for round_ in range(problem.max_rounds + 1):
-        losses = _validation_losses(problem, F, active, val_rows, val_weight, state)
+        losses = _validation_losses(problem, F, state)
         for i, bag in enumerate(active):
             loss = losses[i]
             if loss < best_loss[bag]:
@@ -173,7 +173,7 @@ def boost_bags(problem, offsets, train_weight, val_rows, val_weight, rngs):
             columns = (np.flatnonzero(keep)[:, None] * C + np.arange(C)).ravel()
             F, cells = F[:, columns], cells[:, columns]
             active = active[keep]
-            state = _ColumnState(problem, design_t, train_weight, active)
+            state = _ColumnState(problem, design_t, train_weight, val_rows, val_weight, active)
         M = F.shape[1]
         gh = _weighted_gradients(problem.loss, F, y, C, state.weight)  # (n, M or 2M), float32
         histograms = np.asarray(design32_t @ gh, dtype=np.float64)  # (n_cells, M or 2M)
@@ -200,9 +200,18 @@ def boost_bags(problem, offsets, train_weight, val_rows, val_weight, rngs):
 class _ColumnState:
     """Per-column arrays of the active bags: training weights, counts, constant hessians."""
 
-    def __init__(self, problem, design_t, train_weight, active):
+    def __init__(self, problem, design_t, train_weight, val_rows, val_weight, active):
         C = problem.n_scores
         weight = train_weight[:, active]  # (n, K_active)
+        rows, weights = [val_rows[bag] for bag in active], [val_weight[bag] for bag in active]
+        if not any(len(r) for r in rows):  # too few rows to hold any out: watch the training loss
+            rows = [np.flatnonzero(weight[:, i] > 0) for i in range(len(active))]
+            weights = [weight[r, i] for i, r in enumerate(rows)]
+        positions = np.arange(len(active))
+        if len({len(r) for r in rows}) == 1:  # (rows, weights, positions) of groups of bags
+            self.validation = [(np.stack(rows), np.stack(weights), positions)]
+        else:
+            self.validation = [(r[None], w[None], positions[[i]]) for i, (r, w) in enumerate(zip(rows, weights))]
         self.weight = np.repeat(weight, C, axis=1) if C > 1 else np.ascontiguousarray(weight)  # (n, M)
         counts = design_t @ (weight > 0).astype(np.float64)  # (n_cells, K_active)
         self.counts = np.repeat(counts, C, axis=1) if C > 1 else counts
@@ -256,28 +265,19 @@ def softmax(scores):
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def _validation_losses(problem, F, active, val_rows, val_weight, state):
+def _validation_losses(problem, F, state):
     """Weighted mean loss of each active bag on its validation rows, shape (n_active,).
 
     Every bag's sum runs over its own contiguous row of a (bags, rows) array, so it does
     not depend on which other bags are boosted alongside.
     """
-    C = problem.n_scores
-    sizes = {len(val_rows[bag]) for bag in active}
-    if sizes == {0}:  # too few rows to hold any out: watch the training loss
-        rows = [np.flatnonzero(state.weight[:, i * C] > 0) for i in range(len(active))]
-        weights = [state.weight[r, i * C] for i, r in enumerate(rows)]
-    else:
-        rows, weights = [val_rows[bag] for bag in active], [val_weight[bag] for bag in active]
-    if len({len(r) for r in rows}) > 1:  # unequal sizes: bag by bag
-        return np.concatenate([_mean_loss(problem, F, [r], [w], [i]) for i, (r, w) in enumerate(zip(rows, weights))])
-    return _mean_loss(problem, F, rows, weights, range(len(active)))
+    return np.concatenate([_mean_loss(problem, F, *group) for group in state.validation])
 
 
-def _mean_loss(problem, F, rows, weights, positions):
+def _mean_loss(problem, F, rows, weight, positions):
+    """Mean loss of bags at ``positions`` (bags,) on ``rows`` with ``weight`` (bags, n_val)."""
     C = problem.n_scores
-    rows, weight = np.stack(rows), np.stack(weights)  # (bags, n_val)
-    columns = np.asarray(positions)[:, None, None] * C + np.arange(C)  # (bags, 1, C)
+    columns = positions[:, None, None] * C + np.arange(C)  # (bags, 1, C)
     scores = F[rows[:, :, None], columns]  # (bags, n_val, C)
     target = problem.y[rows]
     if problem.loss == "squared":
