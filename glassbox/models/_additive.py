@@ -37,7 +37,7 @@ from .._core import (
 )
 from ..explanation import Effect, Explanation
 from ._additive_boosting import BoostingProblem, boost_bags, one_hot, quadrant_count_valid, quadrant_split, softmax
-from ._conditions import PYTHON_PRELUDE, python_literal, sql_identifier, sql_literal
+from ._conditions import PYTHON_PRELUDE, logistic_select_sql, python_literal, sql_identifier, sql_literal, sql_table
 
 __all__ = ["AdditiveClassifier", "AdditiveRegressor"]
 
@@ -926,31 +926,8 @@ class AdditiveClassifier(_AdditiveModel, ClassifierMixin, BaseEstimator):
         sql : str
         """
         check_is_fitted(self)
-        K = len(self.classes_)
-        if K == 2:
-            scores = [sql_identifier("score")]
-            inner = f"  {self._sql_score(0)} AS {scores[0]}"
-            p1 = f"1.0 / (1.0 + EXP(-{scores[0]}))"
-            probas = [f"1.0 - {p1}", p1]
-            label = (f"CASE WHEN {scores[0]} > 0 THEN {sql_literal(_plain(self.classes_[1]))} "
-                     f"ELSE {sql_literal(_plain(self.classes_[0]))} END")
-        else:
-            scores = [sql_identifier(f"score_{k}") for k in range(K)]
-            inner = ",\n".join(f"  {self._sql_score(k)} AS {scores[k]}" for k in range(K))
-            total = " + ".join(f"EXP({s})" for s in scores)
-            probas = [f"EXP({s}) / ({total})" for s in scores]
-            whens = [
-                f"WHEN {' AND '.join(f'{scores[k]} >= {scores[m]}' for m in range(k + 1, K))} "
-                f"THEN {sql_literal(_plain(self.classes_[k]))}"
-                for k in range(K - 1)
-            ]
-            label = f"CASE {' '.join(whens)} ELSE {sql_literal(_plain(self.classes_[-1]))} END"
-        outputs = [f"  {p} AS {sql_identifier(f'proba_{_plain(c)}')}" for p, c in zip(probas, self.classes_)]
-        outputs.append(f"  {label} AS {sql_identifier('prediction')}")
-        return (
-            "SELECT\n" + ",\n".join(outputs) + "\nFROM (\nSELECT\n" + inner
-            + f"\nFROM {_sql_table(table)}\n) AS {sql_identifier('scores')}"
-        )
+        n_scores = len(self.classes_) if len(self.classes_) > 2 else 1  # binary: the log-odds of classes_[1]
+        return logistic_select_sql([self._sql_score(k) for k in range(n_scores)], self.classes_, table)
 
     def to_python(self):
         """Source of a Python module predicting one row, with no dependency on glassbox.
@@ -1173,7 +1150,7 @@ class AdditiveRegressor(_AdditiveModel, RegressorMixin, BaseEstimator):
         sql : str
         """
         check_is_fitted(self)
-        return f"SELECT\n  {self._sql_score(0)} AS {sql_identifier('prediction')}\nFROM {_sql_table(table)}"
+        return f"SELECT\n  {self._sql_score(0)} AS {sql_identifier('prediction')}\nFROM {sql_table(table)}"
 
     def to_python(self):
         """Source of a Python module with ``predict(row)``, with no dependency on glassbox.
@@ -1546,7 +1523,3 @@ def _python_array(values):
     if values.ndim == 0:
         return python_literal(float(values))
     return "[" + ", ".join(_python_array(v) for v in values) + "]"
-
-
-def _sql_table(table):
-    return ".".join(sql_identifier(part) for part in str(table).split("."))

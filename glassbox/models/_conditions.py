@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Conditions", "python_literal", "sql_identifier", "sql_literal"]
+__all__ = ["Conditions", "logistic_select_sql", "python_literal", "sql_identifier", "sql_literal", "sql_table"]
 
 OPS = ("<=", ">", "==", "!=", "missing", "not missing")
 _TEXT_OPS = {"<=": "<=", ">": ">", "==": "=", "!=": "!="}
@@ -132,6 +132,50 @@ def _level(schema, feature, code):
 def sql_identifier(name):
     """A double-quoted SQL identifier."""
     return '"' + str(name).replace('"', '""') + '"'
+
+
+def sql_table(table):
+    """A table name for ``FROM``: ``schema.table`` is quoted part by part."""
+    return ".".join(sql_identifier(part) for part in str(table).split("."))
+
+
+def logistic_select_sql(score_sql, classes, table):
+    """A SELECT of class probabilities and the predicted label from linear scores.
+
+    Parameters
+    ----------
+    score_sql : list of str
+        SQL expressions of the scores: one (the log-odds of ``classes[1]``) for a
+        binary model, one per class (softmax) otherwise.
+    classes : array-like
+        The class labels; probability columns are named ``proba_<label>``.
+    table : str
+        The table holding the model's columns.
+    """
+    classes = [value.item() if isinstance(value, np.generic) else value for value in classes]
+    K = len(classes)
+    if K == 2:
+        scores = [sql_identifier("score")]
+        inner = f"  {score_sql[0]} AS {scores[0]}"
+        p1 = f"1.0 / (1.0 + EXP(-{scores[0]}))"
+        probas = [f"1.0 - {p1}", p1]
+        label = f"CASE WHEN {scores[0]} > 0 THEN {sql_literal(classes[1])} ELSE {sql_literal(classes[0])} END"
+    else:
+        scores = [sql_identifier(f"score_{k}") for k in range(K)]
+        inner = ",\n".join(f"  {score_sql[k]} AS {scores[k]}" for k in range(K))
+        total = " + ".join(f"EXP({s})" for s in scores)
+        probas = [f"EXP({s}) / ({total})" for s in scores]
+        whens = [
+            f"WHEN {' AND '.join(f'{scores[k]} >= {scores[m]}' for m in range(k + 1, K))} THEN {sql_literal(classes[k])}"
+            for k in range(K - 1)
+        ]
+        label = f"CASE {' '.join(whens)} ELSE {sql_literal(classes[-1])} END"
+    outputs = [f"  {p} AS {sql_identifier(f'proba_{c}')}" for p, c in zip(probas, classes)]
+    outputs.append(f"  {label} AS {sql_identifier('prediction')}")
+    return (
+        "SELECT\n" + ",\n".join(outputs) + "\nFROM (\nSELECT\n" + inner
+        + f"\nFROM {sql_table(table)}\n) AS {sql_identifier('scores')}"
+    )
 
 
 def sql_literal(value):

@@ -36,7 +36,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._base import TransparentMixin
 from .._core import Interval, check_sample_weight, check_target, validate_params, validate_X
 from ..explanation import Explanation
-from ._conditions import PYTHON_PRELUDE, python_literal, sql_identifier, sql_literal
+from ._conditions import PYTHON_PRELUDE, logistic_select_sql, python_literal, sql_identifier, sql_literal, sql_table
 
 __all__ = ["SparseLinearClassifier", "SparseLinearRegressor"]
 
@@ -1039,31 +1039,8 @@ class SparseLinearClassifier(_SparseLinearModel, ClassifierMixin, BaseEstimator)
         sql : str
         """
         check_is_fitted(self)
-        K = len(self.classes_)
-        if K == 2:
-            scores = [sql_identifier("score")]
-            inner = f"  {self._sql_terms(0)} AS {scores[0]}"
-            p1 = f"1.0 / (1.0 + EXP(-{scores[0]}))"
-            probas = [f"1.0 - {p1}", p1]
-            label = (f"CASE WHEN {scores[0]} > 0 THEN {sql_literal(self.classes_[1])} "
-                     f"ELSE {sql_literal(self.classes_[0])} END")
-        else:
-            scores = [sql_identifier(f"score_{k}") for k in range(K)]
-            inner = ",\n".join(f"  {self._sql_terms(k)} AS {scores[k]}" for k in range(K))
-            total = " + ".join(f"EXP({s})" for s in scores)
-            probas = [f"EXP({s}) / ({total})" for s in scores]
-            whens = [
-                f"WHEN {' AND '.join(f'{scores[k]} >= {scores[m]}' for m in range(k + 1, K))} "
-                f"THEN {sql_literal(self.classes_[k])}"
-                for k in range(K - 1)
-            ]
-            label = f"CASE {' '.join(whens)} ELSE {sql_literal(self.classes_[-1])} END"
-        outputs = [f"  {p} AS {sql_identifier(f'proba_{c}')}" for p, c in zip(probas, self.classes_)]
-        outputs.append(f"  {label} AS {sql_identifier('prediction')}")
-        return (
-            "SELECT\n" + ",\n".join(outputs) + "\nFROM (\nSELECT\n" + inner
-            + f"\nFROM {sql_identifier(table)}\n) AS {sql_identifier('scores')}"
-        )
+        n_scores = len(self.classes_) if len(self.classes_) > 2 else 1  # binary: the log-odds of classes_[1]
+        return logistic_select_sql([self._sql_terms(k) for k in range(n_scores)], self.classes_, table)
 
     def to_python(self):
         """Source of a Python module predicting one row, with no dependency on glassbox.
@@ -1283,7 +1260,7 @@ class SparseLinearRegressor(_SparseLinearModel, RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         return (f"SELECT\n  {self._sql_terms(0)} AS {sql_identifier('prediction')}\n"
-                f"FROM {sql_identifier(table)}")
+                f"FROM {sql_table(table)}")
 
     def to_python(self):
         """Source of a Python module with ``predict(row)``, with no dependency on glassbox.

@@ -39,7 +39,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._base import TransparentMixin
 from .._core import Interval, StrOptions, check_sample_weight, check_target, fit_bins, validate_params, validate_X
 from ..explanation import Explanation
-from ._conditions import PYTHON_PRELUDE, Conditions, python_literal, sql_identifier, sql_literal
+from ._conditions import PYTHON_PRELUDE, Conditions, python_literal, sql_identifier, sql_literal, sql_table
 
 __all__ = ["RuleListClassifier"]
 
@@ -486,7 +486,7 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
             else:
                 expression = literals[-1]
             columns.append(f"  {expression} AS {sql_identifier(name)}")
-        source = ".".join(sql_identifier(part) for part in str(table).split("."))
+        source = sql_table(table)
         return "SELECT\n" + ",\n".join(columns) + f"\nFROM {source}"
 
     def to_python(self):

@@ -32,7 +32,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._base import TransparentMixin
 from .._core import Interval, StrOptions, check_sample_weight, check_target, validate_params, validate_X
 from ..explanation import Explanation
-from ._conditions import PYTHON_PRELUDE, Conditions, python_literal, sql_identifier, sql_literal
+from ._conditions import PYTHON_PRELUDE, Conditions, python_literal, sql_identifier, sql_literal, sql_table
 
 __all__ = ["TreeClassifier", "TreeRegressor"]
 
@@ -338,10 +338,6 @@ def _pruning_path(tree):
     return np.asarray(alphas), np.asarray(impurities), np.asarray(leaves, dtype=np.intp)
 
 
-def _sql_table(table):
-    return ".".join(sql_identifier(part) for part in str(table).split("."))
-
-
 def _plain(value):
     """A numpy scalar as the Python scalar it holds."""
     return value.item() if isinstance(value, np.generic) else value
@@ -613,7 +609,7 @@ class _TreeMixin:
                 cases = "".join(f"    WHEN {when} THEN {literal}\n" for when, literal in zip(whens, literals))
                 expression = f"CASE\n{cases}  END"
             columns.append(f"  {expression} AS {sql_identifier(name)}")
-        return "SELECT\n" + ",\n".join(columns) + f"\nFROM {_sql_table(table)}"
+        return "SELECT\n" + ",\n".join(columns) + f"\nFROM {sql_table(table)}"
 
     def _python_body(self, values):
         """The statements returning ``values[leaf]`` for the leaf a row falls in."""
