@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ..models._conditions import Conditions
+from ..models._tree import _preorder
 
 __all__ = ["TreeDisplay"]
 
@@ -233,17 +234,6 @@ def _layout(left, right, max_depth=None):
         if drawn[node] and not is_end[node]:
             x[node] = (x[left[node]] + x[right[node]]) / 2
     return x, depth, parent, drawn
-
-
-def _preorder(left, right):
-    """Node ids depth first, left before right."""
-    order, stack = [], [0]
-    while stack:
-        node = stack.pop()
-        order.append(node)
-        if left[node] >= 0:
-            stack += [right[node], left[node]]
-    return np.asarray(order, dtype=np.intp)
 
 
 def _plain(value):
