@@ -12,12 +12,14 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from glassbox import KMeansBackground
-from glassbox._base import LocalExplainer
+from glassbox.explainers._base import BackgroundMixin, LocalExplainer
 from glassbox._core import masked_predict
 
 
-class OcclusionExplainer(LocalExplainer):
+class OcclusionExplainer(BackgroundMixin, LocalExplainer):
     """Test double: value_j = f(x) - E_b f(x with feature j from the background)."""
+
+    _parameter_constraints = {**LocalExplainer._parameter_constraints, **BackgroundMixin._background_constraints}
 
     def __init__(self, estimator, *, prefit="auto", output="auto", background=20, batch_size="auto",
                  n_jobs=None, random_state=None, verbose=False):

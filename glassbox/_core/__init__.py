@@ -1,9 +1,10 @@
 """The shared core: validation, parameter constraints, binning, background summaries,
-the prediction adapter and masked batch evaluation. Every estimator and explainer in
-glassbox takes these from here, so that a fix lands everywhere at once. Nothing here
-imports from the rest of the package."""
+the prediction adapter, the batch policy, seeding and masked batch evaluation. Every
+estimator and explainer in glassbox takes these from here, so that a fix lands
+everywhere at once. Nothing here imports from the rest of the package."""
 
-from ._binning import Bins, QuantileBinner, apply_bins, fit_bins
+from ._batching import AUTO_CELLS, batch_units, check_batch_size, chunk_bounds, run_chunks
+from ._binning import Bins, QuantileBinner, apply_bins, bin_labels, fit_bins
 from ._masking import (
     Background,
     KMeansBackground,
@@ -13,35 +14,57 @@ from ._masking import (
     predict_rows,
     sample_background,
 )
+from ._numeric import gauss_legendre, plain
 from ._params import HasMethods, Interval, InvalidParameterError, Options, StrOptions, validate_params
-from ._predict import ModelOutput, chunk_bounds, chunk_rngs, draw_seed, resolve_batch_size, row_rngs, run_chunks
-from ._validation import FeatureSchema, check_sample_weight, check_target, learn_schema, validate_X
+from ._random import chunk_rngs, draw_seed, row_keys, row_rngs
+from ._response import OUTPUTS, PROBA_CLIP, ModelOutput, ModelResponse, log_odds
+from ._validation import (
+    UNKNOWN_CODE,
+    FeatureSchema,
+    check_sample_weight,
+    check_target,
+    feature_index,
+    learn_schema,
+    validate_X,
+)
 
 __all__ = [
+    "AUTO_CELLS",
+    "OUTPUTS",
+    "PROBA_CLIP",
+    "UNKNOWN_CODE",
     "Background",
     "Bins",
     "FeatureSchema",
     "HasMethods",
     "Interval",
-    "KMeansBackground",
     "InvalidParameterError",
+    "KMeansBackground",
     "ModelOutput",
+    "ModelResponse",
     "Options",
     "QuantileBinner",
     "StrOptions",
     "apply_bins",
+    "batch_units",
+    "bin_labels",
+    "check_batch_size",
     "check_sample_weight",
     "check_target",
     "chunk_bounds",
     "chunk_rngs",
     "draw_seed",
+    "feature_index",
     "fit_bins",
+    "gauss_legendre",
     "kmeans_background",
     "learn_schema",
+    "log_odds",
     "masked_predict",
+    "plain",
     "predict_built",
     "predict_rows",
-    "resolve_batch_size",
+    "row_keys",
     "row_rngs",
     "run_chunks",
     "sample_background",

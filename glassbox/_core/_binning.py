@@ -24,7 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._params import Interval, validate_params
 from ._validation import validate_X
 
-__all__ = ["Bins", "QuantileBinner", "apply_bins", "fit_bins"]
+__all__ = ["Bins", "QuantileBinner", "apply_bins", "bin_labels", "fit_bins"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,6 +120,29 @@ def apply_bins(bins, X):
     return out
 
 
+def bin_labels(bins, schema, j):
+    """A readable label per bin of feature ``j``: ``(a, b]``, the level, ``missing`` last.
+
+    Parameters
+    ----------
+    bins : Bins
+    schema : FeatureSchema
+        The schema the bins were learnt on (it knows the levels).
+    j : int
+
+    Returns
+    -------
+    labels : list of str of length ``bins.n_bins[j]``
+    """
+    cuts = bins.thresholds[j]
+    if cuts is None:
+        labels = [str(level) for level in schema.categories[j]]
+    else:
+        bounds = ["-inf", *(f"{c:.4g}" for c in cuts), "inf"]
+        labels = [f"({lo}, {hi}]" for lo, hi in zip(bounds[:-1], bounds[1:])]
+    return [*labels, "missing"]
+
+
 def _quantile_thresholds(values, max_bins):
     """Thresholds between distinct values, or at quantiles when there are many."""
     distinct = np.unique(values)
@@ -211,14 +234,7 @@ class QuantileBinner(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         schema = self._feature_schema
-        j = feature if isinstance(feature, Integral) else list(schema.feature_names).index(feature)
-        cuts = self.bins_.thresholds[j]
-        if cuts is None:
-            labels = [str(level) for level in schema.categories[j]]
-        else:
-            bounds = ["-inf", *(f"{c:.4g}" for c in cuts), "inf"]
-            labels = [f"({lo}, {hi}]" for lo, hi in zip(bounds[:-1], bounds[1:])]
-        return [*labels, "missing"]
+        return bin_labels(self.bins_, schema, schema.index_of(feature))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

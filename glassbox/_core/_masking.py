@@ -22,7 +22,7 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.utils import check_random_state
 
-from ._predict import chunk_bounds, resolve_batch_size, run_chunks
+from ._batching import batch_units, chunk_bounds, run_chunks
 
 __all__ = [
     "Background",
@@ -204,8 +204,7 @@ def masked_predict(
     n_masks = masks.shape[-2]
     n_background = background.n_samples
     n_total = n_samples * n_masks * n_background
-    batch_size = resolve_batch_size(batch_size, n_features)
-    bounds = chunk_bounds(n_total, batch_size)
+    bounds = chunk_bounds(n_total, batch_units(batch_size, row_cells=n_features, unit_cells=n_features))
     args = [(model_output, X, masks, background, start, stop, average) for start, stop in bounds]
     results = run_chunks(_masked_chunk, args, n_jobs=n_jobs, verbose=verbose, desc="masked evaluation")
     if not average:
@@ -245,7 +244,7 @@ def predict_rows(model_output, Z, *, batch_size="auto", n_jobs=None, verbose=Fal
     Returns an array of shape (n_rows, n_outputs) equal to ``model_output(Z)``.
     """
     Z = np.asarray(Z, dtype=np.float64)
-    bounds = chunk_bounds(len(Z), resolve_batch_size(batch_size, Z.shape[1]))
+    bounds = chunk_bounds(len(Z), batch_units(batch_size, row_cells=Z.shape[1], unit_cells=Z.shape[1]))
     results = run_chunks(
         _rows_chunk, [(model_output, Z, s, e) for s, e in bounds], n_jobs=n_jobs, verbose=verbose, desc="predicting"
     )
@@ -272,7 +271,7 @@ def predict_built(model_output, build_rows, n_rows, *, n_features, batch_size="a
     outputs : ndarray of shape (n_rows, ...)
         ``model_output`` of the rows of the stack, in order.
     """
-    bounds = chunk_bounds(n_rows, resolve_batch_size(batch_size, n_features))
+    bounds = chunk_bounds(n_rows, batch_units(batch_size, row_cells=n_features, unit_cells=n_features))
     args = [(model_output, build_rows, start, stop) for start, stop in bounds]
     results = run_chunks(_built_chunk, args, n_jobs=n_jobs, verbose=verbose, desc="predicting")
     return np.concatenate(results)

@@ -120,6 +120,9 @@ class HasMethods:
 
 
 def _is_array_like(value):
+    """Array-like and not a scalar (a string is not array-like), as scikit-learn checks it."""
+    if isinstance(value, (str, bytes)) or np.isscalar(value):
+        return False
     return hasattr(value, "__len__") or hasattr(value, "shape") or hasattr(value, "__array__")
 
 

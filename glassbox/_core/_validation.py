@@ -32,6 +32,7 @@ __all__ = [
     "FeatureSchema",
     "check_sample_weight",
     "check_target",
+    "feature_index",
     "learn_schema",
     "validate_X",
 ]
@@ -70,6 +71,14 @@ class FeatureSchema:
     @property
     def n_features(self):
         return len(self.feature_names)
+
+    def index_of(self, key, *, context=""):
+        """Position of a feature given by name or position (see :func:`feature_index`)."""
+        return feature_index(self.feature_names, key, context=context)
+
+    def levels_of(self, z, j):
+        """The levels of categorical column ``j`` for codes ``z`` (NaN where missing or unknown)."""
+        return _levels_of(np.asarray(z, dtype=np.float64), self.categories[j])
 
     # -- encoding ------------------------------------------------------------------
     def encode(self, X, *, handle_unknown="error"):
@@ -241,7 +250,43 @@ def validate_X(
     return X_encoded
 
 
-def check_target(estimator, y, n_samples, *, task):
+def feature_index(names, key, *, context="", axis="feature", where="X", error=ValueError, range_error=None):
+    """Position of the feature ``key`` (a name, or a position) among ``names``.
+
+    Parameters
+    ----------
+    names : ndarray of str of shape (n_features,)
+    key : str or int
+    context : str, default=""
+        Where the key came from, said after it in errors (``" (in groups['size'])"``).
+    axis, where : str, default="feature", "X"
+        What is looked up, and in what, for the error message.
+    error : type, default=ValueError
+        The exception raised for an unknown name (``KeyError`` when indexing).
+    range_error : type, default=None
+        The exception raised for a position out of range; ``error`` by default.
+
+    Returns
+    -------
+    index : int
+    """
+    names = np.asarray(names, dtype=object)
+    n = len(names)
+    if isinstance(key, (numbers.Integral, np.integer)) and not isinstance(key, (bool, np.bool_)):
+        if not 0 <= key < n:
+            raise (range_error or error)(
+                f"{axis.capitalize()} {key}{context} is out of range: {where} has {n} {axis}s"
+                + (f" (positions 0 to {n - 1})." if n else ".")
+            )
+        return int(key)
+    hits = np.flatnonzero(names == key) if np.ndim(key) == 0 else []
+    if len(hits) == 0:
+        shown = ", ".join(repr(x) for x in names[:20]) + (" ..." if n > 20 else "")
+        raise error(f"{key!r}{context} is not a {axis} of {where}; the {axis}s are {shown}.")
+    return int(hits[0])
+
+
+def check_target(estimator, y, n_samples, *, task, min_classes=None):
     """Validate a 1-D target against ``n_samples`` rows of ``X``.
 
     Parameters
@@ -251,6 +296,8 @@ def check_target(estimator, y, n_samples, *, task):
     y : array-like of shape (n_samples,)
     n_samples : int
     task : {"classification", "regression"}
+    min_classes : int, default=None
+        Classification: raise unless ``y`` holds at least this many classes.
 
     Returns
     -------
@@ -284,6 +331,12 @@ def check_target(estimator, y, n_samples, *, task):
             raise ValueError(f"{owner} got missing values in the target y; drop or label those rows.")
         check_classification_targets(y)
         classes, y_index = np.unique(y, return_inverse=True)
+        if min_classes is not None and len(classes) < min_classes:
+            shown = ", ".join(repr(c.item() if isinstance(c, np.generic) else c) for c in classes[:5])
+            raise ValueError(
+                f"{owner} needs at least {min_classes} classes in y; got {len(classes)} "
+                f"class{'es' if len(classes) != 1 else ''}: {shown}."
+            )
         return y_index, classes
     try:
         y = y.astype(np.float64)

@@ -27,19 +27,17 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from .._base import BaseExplainer, fitted_model
 from .._core import (
     HasMethods,
     Interval,
+    ModelResponse,
+    batch_units,
     chunk_bounds,
-    draw_seed,
     predict_rows,
-    resolve_batch_size,
     row_rngs,
     run_chunks,
-    validate_params,
-    validate_X,
 )
+from ._base import BaseExplainer
 
 __all__ = ["CounterfactualExplainer", "Counterfactuals"]
 
@@ -243,21 +241,17 @@ class CounterfactualExplainer(BaseExplainer):
     >>> cf.changes(2)[["rank", "feature"]].head(3)
        rank               feature
     0     0          mean texture
-    1     0      smoothness error
-    2     0  worst concave points
+    1     0  worst concave points
+    2     1      smoothness error
     """
 
     _parameter_constraints = {
+        **BaseExplainer._parameter_constraints,
         "estimator": [HasMethods(("fit", "predict"))],
-        "prefit": BaseExplainer._parameter_constraints["prefit"],
         "n_counterfactuals": [Interval(Integral, 1, None, closed="left")],
         "immutable": ["array-like", None],
         "max_changed": [Interval(Integral, 1, None, closed="left"), None],
         "n_candidates": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": BaseExplainer._parameter_constraints["batch_size"],
-        "n_jobs": BaseExplainer._parameter_constraints["n_jobs"],
-        "random_state": BaseExplainer._parameter_constraints["random_state"],
-        "verbose": BaseExplainer._parameter_constraints["verbose"],
     }
 
     def __init__(
@@ -274,64 +268,38 @@ class CounterfactualExplainer(BaseExplainer):
         random_state=None,
         verbose=False,
     ):
-        self.estimator = estimator
+        super().__init__(
+            estimator, prefit=prefit, batch_size=batch_size, n_jobs=n_jobs, random_state=random_state, verbose=verbose
+        )
         self.n_counterfactuals = n_counterfactuals
         self.immutable = immutable
         self.max_changed = max_changed
         self.n_candidates = n_candidates
-        self.prefit = prefit
-        self.batch_size = batch_size
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.verbose = verbose
 
-    def fit(self, X, y=None, **fit_params):
-        """Fit the model if needed and learn the ranges, scales and levels of ``X``.
+    def _response(self, schema):
+        """Counterfactuals are judged by the model's decision: ``predict``."""
+        return ModelResponse(self.estimator_, schema, "predict")
 
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-            Training data: counterfactual values stay within what it holds.
-        y : array-like of shape (n_samples,), default=None
-            Target, needed only when the estimator has to be fitted.
-        **fit_params : dict
-            Passed to the estimator's ``fit``.
-
-        Returns
-        -------
-        self : object
-        """
-        validate_params(self)
-        X_encoded = validate_X(self, X, reset=True)
-        self.estimator_ = fitted_model(self, self.estimator, X, y, prefit=self.prefit, fit_params=fit_params)
+    def _fit(self, X_encoded):
+        """Learn the ranges, scales and levels of ``X``: counterfactual values stay within them."""
         if hasattr(self.estimator_, "classes_"):
             self.classes_ = np.asarray(self.estimator_.classes_)
         elif hasattr(self, "classes_"):  # refitted on a regressor
             del self.classes_
         schema = self._feature_schema
         self.immutable_ = self._immutable_mask()
-        self._seed = draw_seed(self.random_state)
         self._space = _SearchSpace.learn(X_encoded, schema.is_categorical, schema.categories, self.immutable_)
         self.scale_ = self._space.scale
         self.feature_range_ = np.column_stack([self._space.low, self._space.high])
-        return self
 
     def _immutable_mask(self):
-        names = list(self._feature_schema.feature_names)
-        mask = np.zeros(len(names), dtype=bool)
+        schema = self._feature_schema
+        mask = np.zeros(schema.n_features, dtype=bool)
         if self.immutable is None:
             return mask
         requested = [self.immutable] if isinstance(self.immutable, (str, Integral)) else list(self.immutable)
         for feature in requested:
-            if isinstance(feature, Integral) and not isinstance(feature, bool):
-                if not 0 <= feature < len(names):
-                    raise ValueError(f"immutable feature index {feature} is out of range for {len(names)} features.")
-                mask[feature] = True
-            elif feature in names:
-                mask[names.index(feature)] = True
-            else:
-                shown = ", ".join(repr(n) for n in names[:10]) + (" ..." if len(names) > 10 else "")
-                raise ValueError(f"immutable feature {feature!r} is not a column of X; the columns are {shown}.")
+            mask[schema.index_of(feature, context=" (in immutable)")] = True
         return mask
 
     def explain(self, X, *, desired_class=None, desired_range=None):
@@ -354,10 +322,10 @@ class CounterfactualExplainer(BaseExplainer):
         """
         check_is_fitted(self)
         target = self._target(desired_class, desired_range)
-        X_encoded = validate_X(self, X, reset=False)
-        schema = self._feature_schema
+        X_encoded, response = self._prepare(X)
+        schema = response.schema
         n_rows, n_features = X_encoded.shape
-        decide = _Decision(self.estimator_, schema)
+        decide = _Decision(response)
         predicted = predict_rows(decide, X_encoded, batch_size=self.batch_size, n_jobs=self.n_jobs)
         reached = target.reached(predicted, predicted)
         rngs = row_rngs(self._seed, X_encoded)
@@ -369,7 +337,9 @@ class CounterfactualExplainer(BaseExplainer):
             max_changed=self.max_changed,
             n_candidates=self.n_candidates,
         )
-        rows_per_chunk = max(1, resolve_batch_size(self.batch_size, n_features) // self.n_candidates)
+        rows_per_chunk = batch_units(
+            self.batch_size, row_cells=n_features, unit_cells=self.n_candidates * n_features
+        )
         todo = np.flatnonzero(~reached)
         args = [
             (search, todo[start:stop], X_encoded[todo[start:stop]], predicted[todo[start:stop]],
@@ -455,14 +425,13 @@ class _Target:
 
 
 class _Decision:
-    """The model's decision (``predict``) on encoded rows."""
+    """The model's decision (``predict``) on encoded rows, one value per row."""
 
-    def __init__(self, estimator, schema):
-        self.estimator = estimator
-        self.schema = schema
+    def __init__(self, response):
+        self.response = response
 
     def __call__(self, Z):
-        return np.asarray(self.estimator.predict(self.schema.decode(Z))).reshape(len(Z))
+        return self.response(Z).reshape(len(Z))
 
 
 @dataclass(frozen=True, eq=False)

@@ -43,13 +43,13 @@ from .._core import (
     predict_built,
 )
 from ..explanation import Effect
-from ._global import GlobalExplainer
+from ._base import BaseExplainer
 from ._recursion import tree_partial_dependence, tree_traversal
 
 __all__ = ["AccumulatedLocalEffects", "PartialDependence"]
 
 
-class PartialDependence(GlobalExplainer):
+class PartialDependence(BaseExplainer):
     """Partial dependence and ICE curves of one feature or a pair, on a quantile grid.
 
     The partial dependence of a feature at a value ``v`` is the model's output with the
@@ -164,7 +164,7 @@ class PartialDependence(GlobalExplainer):
     """
 
     _parameter_constraints = {
-        **GlobalExplainer._parameter_constraints,
+        **BaseExplainer._parameter_constraints,
         "kind": [StrOptions({"average", "individual", "both"})],
         "method": [StrOptions({"auto", "brute", "recursion"})],
         "grid_resolution": [Interval(Integral, 2, None, closed="left")],
@@ -192,7 +192,9 @@ class PartialDependence(GlobalExplainer):
         random_state=None,
         verbose=False,
     ):
-        self.estimator = estimator
+        super().__init__(
+            estimator, prefit=prefit, batch_size=batch_size, n_jobs=n_jobs, random_state=random_state, verbose=verbose
+        )
         self.kind = kind
         self.method = method
         self.grid_resolution = grid_resolution
@@ -200,30 +202,10 @@ class PartialDependence(GlobalExplainer):
         self.band = band
         self.confidence = confidence
         self.n_bootstrap = n_bootstrap
-        self.prefit = prefit
         self.output = output
-        self.batch_size = batch_size
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.verbose = verbose
 
-    def fit(self, X, y=None, **fit_params):
-        """Fit the model if needed and learn the grid of every feature.
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-            Data the grids are learnt from.
-        y : array-like of shape (n_samples,), default=None
-            Target, needed only when the estimator has to be fitted.
-        **fit_params : dict
-            Passed to the estimator's ``fit``.
-
-        Returns
-        -------
-        self : object
-        """
-        X_encoded = self._fit_model(X, y, fit_params)
+    def _fit(self, X_encoded):
+        """Learn the grid of every feature (and the trees, for the recursion)."""
         low, high = _check_percentiles(self.percentiles)
         if self.method == "recursion" and (self.kind != "average" or self.band is not None):
             raise ValueError(
@@ -239,7 +221,6 @@ class PartialDependence(GlobalExplainer):
             _grid(X_encoded[:, j], is_categorical[j], self.grid_resolution, low, high)
             for j in range(X_encoded.shape[1])
         ]
-        return self
 
     def explain(self, X, *, features=None):
         """Partial dependence (and ICE curves) of ``features`` over the rows ``X``.
@@ -366,7 +347,7 @@ class PartialDependence(GlobalExplainer):
         return np.quantile(samples, tail, axis=0), np.quantile(samples, 1 - tail, axis=0)
 
 
-class AccumulatedLocalEffects(GlobalExplainer):
+class AccumulatedLocalEffects(BaseExplainer):
     """Accumulated local effects (ALE) of one feature or a pair of numeric features.
 
     A numeric feature is cut into at most ``max_bins`` quantile bins (learnt at
@@ -481,7 +462,7 @@ class AccumulatedLocalEffects(GlobalExplainer):
     """
 
     _parameter_constraints = {
-        **GlobalExplainer._parameter_constraints,
+        **BaseExplainer._parameter_constraints,
         "max_bins": [Interval(Integral, 2, None, closed="left")],
         "band": [StrOptions({"bootstrap", "per_bin"}), None],
         "confidence": [Interval(Real, 0, 1, closed="neither")],
@@ -503,35 +484,17 @@ class AccumulatedLocalEffects(GlobalExplainer):
         random_state=None,
         verbose=False,
     ):
-        self.estimator = estimator
+        super().__init__(
+            estimator, prefit=prefit, batch_size=batch_size, n_jobs=n_jobs, random_state=random_state, verbose=verbose
+        )
         self.max_bins = max_bins
         self.band = band
         self.confidence = confidence
         self.n_bootstrap = n_bootstrap
-        self.prefit = prefit
         self.output = output
-        self.batch_size = batch_size
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.verbose = verbose
 
-    def fit(self, X, y=None, **fit_params):
-        """Fit the model if needed, learn the bins and order the categorical levels.
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-            Data the bins and level orders are learnt from.
-        y : array-like of shape (n_samples,), default=None
-            Target, needed only when the estimator has to be fitted.
-        **fit_params : dict
-            Passed to the estimator's ``fit``.
-
-        Returns
-        -------
-        self : object
-        """
-        X_encoded = self._fit_model(X, y, fit_params)
+    def _fit(self, X_encoded):
+        """Learn the bins and order the categorical levels."""
         schema = self._feature_schema
         self.bins_ = fit_bins(
             X_encoded, schema.is_categorical, max_bins=self.max_bins, categories=schema.categories,
@@ -543,7 +506,6 @@ class AccumulatedLocalEffects(GlobalExplainer):
             binned = apply_bins(self.bins_, X_encoded)
             for j in categorical:
                 self.level_orders_[j] = _level_order(binned, j, self.bins_, schema)
-        return self
 
     def explain(self, X, *, features=None):
         """Accumulated local effects of ``features`` over the rows ``X``.
@@ -655,11 +617,11 @@ def _spec(explainer, feature):
     if isinstance(feature, (tuple, list)):
         if len(feature) not in (1, 2):
             raise ValueError(f"An effect covers one feature or a pair; got {feature!r}.")
-        spec = tuple(explainer._feature_index(f) for f in feature)
+        spec = tuple(explainer._feature_schema.index_of(f) for f in feature)
         if len(spec) == 2 and spec[0] == spec[1]:
             raise ValueError(f"A pair needs two different features; got {feature!r}.")
         return spec
-    return (explainer._feature_index(feature),)
+    return (explainer._feature_schema.index_of(feature),)
 
 
 def _check_percentiles(percentiles):

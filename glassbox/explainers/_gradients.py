@@ -26,7 +26,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit, log_expit
+from scipy.special import expit, log_expit, logsumexp, softmax
 from sklearn.linear_model import (
     GammaRegressor,
     LogisticRegression,
@@ -41,23 +41,20 @@ from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, RobustScaler, Stan
 from sklearn.svm import LinearSVC, LinearSVR
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._base import LocalExplainer, fitted_model
 from .._core import (
+    PROBA_CLIP,
     Interval,
-    InvalidParameterError,
-    ModelOutput,
     StrOptions,
+    batch_units,
     chunk_bounds,
-    draw_seed,
+    gauss_legendre,
     predict_built,
     predict_rows,
-    resolve_batch_size,
     row_rngs,
     run_chunks,
-    validate_params,
-    validate_X,
 )
 from ..explanation import Explanation
+from ._base import LocalExplainer
 
 __all__ = ["GradientExplainer", "layer_activations"]
 
@@ -78,13 +75,12 @@ _NETWORK_CELLS = 2**18
 the passes are memory-bound, and arrays of this size stay in cache (2 MiB)."""
 _CHECK_ROWS = 32
 """Training rows on which the analytic function is checked against the model at ``fit``."""
-_PROBABILITY_CLIP = 1e-12
 _LOG_ODDS_RANGE = (
-    float(np.log(_PROBABILITY_CLIP) - np.log1p(-_PROBABILITY_CLIP)),
-    float(np.log(1 - _PROBABILITY_CLIP) - np.log1p(-(1 - _PROBABILITY_CLIP))),
+    float(np.log(PROBA_CLIP) - np.log1p(-PROBA_CLIP)),
+    float(np.log(1 - PROBA_CLIP) - np.log1p(-(1 - PROBA_CLIP))),
 )
-"""ModelOutput clips probabilities to [1e-12, 1 - 1e-12] before taking log-odds: the
-explained log-odds are clipped to this range, where their gradient is zero."""
+"""ModelOutput clips probabilities to [PROBA_CLIP, 1 - PROBA_CLIP] before taking log-odds:
+the explained log-odds are clipped to this range, where their gradient is zero."""
 _SCALERS = (StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler)
 
 
@@ -249,7 +245,7 @@ default="integrated_gradients"
     """
 
     _parameter_constraints = {
-        **{name: c for name, c in LocalExplainer._parameter_constraints.items() if name != "background"},
+        **LocalExplainer._parameter_constraints,
         "method": [StrOptions(set(METHODS))],
         "baseline": [StrOptions({"mean", "zeros"}), "array-like"],
         "n_steps": [Interval(Integral, 1, None, closed="left")],
@@ -277,7 +273,9 @@ default="integrated_gradients"
         random_state=None,
         verbose=False,
     ):
-        self.estimator = estimator
+        super().__init__(
+            estimator, prefit=prefit, batch_size=batch_size, n_jobs=n_jobs, random_state=random_state, verbose=verbose
+        )
         self.method = method
         self.baseline = baseline
         self.n_steps = n_steps
@@ -286,47 +284,20 @@ default="integrated_gradients"
         self.noise = noise
         self.step = step
         self.output = output
-        self.prefit = prefit
-        self.batch_size = batch_size
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.verbose = verbose
 
-    def fit(self, X, y=None, **fit_params):
-        """Fit the model if needed; learn the baseline, the feature scales and the gradient.
+    _allow_nan = False  # a gradient is taken at values, never at missing ones
 
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-            Training data, numeric and without missing values: the mean baseline and
-            the feature scales come from it, and the analytic gradient is checked on
-            some of its rows.
-        y : array-like of shape (n_samples,), default=None
-            Target, needed only when the estimator has to be fitted.
-        **fit_params : dict
-            Passed to the estimator's ``fit``.
+    def _fit(self, X_encoded):
+        """Learn the baseline, the feature scales and the gradient of the model.
 
-        Returns
-        -------
-        self : object
-
-        Raises
-        ------
-        TypeError
-            When ``X`` has categorical columns.
-        ValueError
-            When the method needs analytic gradients and the model has none.
+        ``X`` must be numeric and without missing values: the mean baseline and the
+        feature scales come from it, and the analytic gradient is checked on some of
+        its rows. Raises ``TypeError`` when ``X`` has categorical columns (checked once
+        the model is fitted: a model that cannot take such ``X`` says so in its own
+        words) and ``ValueError`` when the method needs analytic gradients and the
+        model has none.
         """
-        validate_params(self)
-        if isinstance(self.baseline, str) and self.baseline not in ("mean", "zeros"):
-            raise InvalidParameterError(
-                f"The 'baseline' parameter of GradientExplainer must be 'mean', 'zeros' or an array-like row. "
-                f"Got {self.baseline!r} instead."
-            )
-        X_encoded = validate_X(self, X, reset=True, allow_nan=False)
-        self.estimator_ = fitted_model(self, self.estimator, X, y, prefit=self.prefit, fit_params=fit_params)
         schema = self._feature_schema
-        # Checked once the model is fitted: a model that cannot take such X says so in its own words.
         if schema.is_categorical.any():
             names = ", ".join(repr(str(n)) for n in schema.feature_names[schema.is_categorical])
             raise TypeError(
@@ -335,14 +306,10 @@ default="integrated_gradients"
                 f"are categorical: {names}. Explain this model with ShapleyExplainer or LimeExplainer, which "
                 "handle categorical features."
             )
-        self._model_output = ModelOutput(self.estimator_, schema, self.output)
-        self.output_names_ = self._model_output.output_names
-        self._seed = draw_seed(self.random_state)
         self.scale_ = _feature_scale(X_encoded)
         self.baseline_ = self._learn_baseline(X_encoded)
         self.baseline_output_ = self._model_output(self.baseline_[None, :])[0]
         self._network = None if self.method == "finite_difference" else self._differentiate(X_encoded)
-        return self
 
     def _learn_baseline(self, X_encoded):
         n_features = X_encoded.shape[1]
@@ -472,7 +439,7 @@ default="integrated_gradients"
         """Rows of network input per chunk: ``batch_size``, or with "auto" about
         ``_NETWORK_CELLS`` cells in the widest array of a pass."""
         if self.batch_size != "auto":
-            return resolve_batch_size(self.batch_size, 1)
+            return int(self.batch_size)
         return max(1, _NETWORK_CELLS // (self._network.n_outputs * self._network.width))
 
     def _gradients(self, X):
@@ -490,8 +457,7 @@ default="integrated_gradients"
         evaluated in chunks of whole rows; each chunk returns its rows' weighted sums.
         """
         if self.integration == "gauss_legendre":
-            nodes, weights = np.polynomial.legendre.leggauss(self.n_steps)
-            alphas, weights = (nodes + 1.0) / 2.0, weights / 2.0
+            alphas, weights = gauss_legendre(self.n_steps)
         else:
             alphas = (np.arange(self.n_steps) + 0.5) / self.n_steps
             weights = np.full(self.n_steps, 1.0 / self.n_steps)
@@ -518,7 +484,7 @@ default="integrated_gradients"
         """Mean gradient over noisy copies of each row and its standard error, each (n, o, p)."""
         n_samples = self.smoothgrad_samples
         rows_per_chunk = max(1, self._points_per_chunk() // n_samples)
-        rngs = row_rngs(self._seed, _row_digest(X))
+        rngs = row_rngs(self._seed, X)
         sigma = self.noise * self.scale_
         args = [
             (self._network, X[start:stop], rngs[start:stop], n_samples, sigma)
@@ -612,27 +578,6 @@ class _CentralDifferences:
             rest >= n_features, self.lower[row, feature], self.upper[row, feature]
         )
         return rows
-
-
-def _row_digest(X):
-    """A 64-bit digest of each row's values, as two float columns holding 32-bit integers.
-
-    SmoothGrad keys each row's noise to the row with :func:`~glassbox._core.row_rngs`;
-    keying it by this digest rather than by every value of the row gives the same
-    guarantees (equal rows, equal noise, whatever the batch) and seeds several times
-    faster. Each 64-bit word of the row is mixed in by the splitmix64 finaliser.
-    """
-    words = np.ascontiguousarray(X + 0.0).view(np.uint64)  # + 0.0 makes -0.0 and 0.0 one key
-    digest = np.full(len(X), 0x9E3779B97F4A7C15, dtype=np.uint64)
-    for column in words.T:  # a loop over features, each step over all rows
-        digest = _splitmix(digest ^ column)
-    return np.column_stack([digest >> np.uint64(32), digest & np.uint64(0xFFFFFFFF)]).astype(np.float64)
-
-
-def _splitmix(z):
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
 
 
 def _feature_scale(X_encoded):
@@ -860,18 +805,11 @@ def _log_secant(log_s, log_s0):
         return np.where(far, d / np.where(far, s - s0, 1.0), close)
 
 
-def _logsumexp(a, axis):
-    """``log(sum(exp(a)))`` along ``axis``, stable; entries of -inf count as zero terms."""
-    top = np.max(a, axis=axis, keepdims=True)
-    top = np.where(np.isfinite(top), top, 0.0)
-    return np.log(np.exp(a - top).sum(axis=axis)) + np.squeeze(top, axis=axis)
-
-
 def _without_self(h):
     """``logsumexp`` over ``j != k`` of ``h``: shape (n, K) from (n, K)."""
     K = h.shape[1]
     mask = np.where(np.eye(K, dtype=bool), -np.inf, 0.0)  # (K, K), -inf on the diagonal
-    return _logsumexp(h[:, None, :] + mask[None], axis=2)
+    return logsumexp(h[:, None, :] + mask[None], axis=2)
 
 
 def _raw_log_odds(head, h):
@@ -887,8 +825,7 @@ def _head(head, h):
     if head == "identity":
         return h
     if head == "softmax":
-        e = np.exp(h - h.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
+        return softmax(h, axis=1)
     return np.clip(_raw_log_odds(head, h), *_LOG_ODDS_RANGE)
 
 
@@ -928,7 +865,7 @@ def _head_multipliers(head, h, h0):
         shift = np.maximum(h.max(axis=1), h0.max(axis=1))[:, None]  # one of S, S0 is at least 1
         u, u0 = h - shift, h0 - shift
         s = _exp_secant(u, u0)  # (n, K)
-        log_total, log_total0 = _logsumexp(u, axis=1), _logsumexp(u0, axis=1)
+        log_total, log_total0 = logsumexp(u, axis=1), logsumexp(u0, axis=1)
         q = _log_secant(log_total, log_total0)  # (n,)
         r = _exp_secant(u - log_total[:, None], u0 - log_total0[:, None])  # (n, K): secant of p = exp(log p)
         return r[:, :, None] * (eye - q[:, None, None] * s[:, None, :])
@@ -941,7 +878,7 @@ def _head_multipliers(head, h, h0):
         u0 = np.where(off, h0[:, None, :] - shift[:, :, None], 0.0)
         s = np.where(off, _exp_secant(u, u0), 0.0)
         mask = np.where(off, 0.0, -np.inf)
-        q = _log_secant(_logsumexp(u + mask, axis=2), _logsumexp(u0 + mask, axis=2))  # (n, K): secant of log S_k
+        q = _log_secant(logsumexp(u + mask, axis=2), logsumexp(u0 + mask, axis=2))  # (n, K): secant of log S_k
         multipliers = eye - q[:, :, None] * s
     raw, raw0 = _raw_log_odds(head, h), _raw_log_odds(head, h0)
     d = raw - raw0

@@ -28,22 +28,18 @@ import numpy as np
 from sklearn.linear_model import lars_path_gram
 from sklearn.utils import check_random_state
 
-from .._base import LocalExplainer, fitted_model
 from .._core import (
     Bins,
     Interval,
-    ModelOutput,
     StrOptions,
     apply_bins,
+    batch_units,
     chunk_bounds,
-    draw_seed,
     fit_bins,
-    resolve_batch_size,
     row_rngs,
     run_chunks,
-    validate_params,
-    validate_X,
 )
+from ._base import LocalExplainer
 
 __all__ = ["LimeExplainer"]
 
@@ -192,7 +188,7 @@ default="auto"
     """
 
     _parameter_constraints = {
-        **{name: c for name, c in LocalExplainer._parameter_constraints.items() if name != "background"},
+        **LocalExplainer._parameter_constraints,
         "sampling": [StrOptions({"quartile", "continuous"})],
         "num_samples": [Interval(Integral, 2, None, closed="left")],
         "num_features": [Interval(Integral, 1, None, closed="left"), None],
@@ -218,7 +214,9 @@ default="auto"
         random_state=None,
         verbose=False,
     ):
-        self.estimator = estimator
+        super().__init__(
+            estimator, prefit=prefit, batch_size=batch_size, n_jobs=n_jobs, random_state=random_state, verbose=verbose
+        )
         self.sampling = sampling
         self.num_samples = num_samples
         self.num_features = num_features
@@ -226,36 +224,11 @@ default="auto"
         self.kernel_width = kernel_width
         self.alpha = alpha
         self.output = output
-        self.prefit = prefit
-        self.batch_size = batch_size
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.verbose = verbose
 
-    def fit(self, X, y=None, **fit_params):
-        """Fit the model if needed and learn the distribution perturbations are drawn from.
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-            Training data: its quartiles, levels, means, standard deviations and
-            values define the neighbourhoods.
-        y : array-like of shape (n_samples,), default=None
-            Target, needed only when the estimator has to be fitted.
-        **fit_params : dict
-            Passed to the estimator's ``fit``.
-
-        Returns
-        -------
-        self : object
-        """
-        validate_params(self)
-        X_encoded = validate_X(self, X, reset=True)
-        self.estimator_ = fitted_model(self, self.estimator, X, y, prefit=self.prefit, fit_params=fit_params)
+    def _fit(self, X_encoded):
+        """Learn the distribution perturbations are drawn from: the training data's
+        quartiles, levels, means, standard deviations and values."""
         schema = self._feature_schema
-        self._model_output = ModelOutput(self.estimator_, schema, self.output)
-        self.output_names_ = self._model_output.output_names
-        self._seed = draw_seed(self.random_state)
         rng = check_random_state(self._seed)
         is_categorical = schema.is_categorical
         self.bins_ = fit_bins(X_encoded, is_categorical, max_bins=4, categories=schema.categories, random_state=rng)
@@ -274,7 +247,6 @@ default="auto"
             num_samples=self.num_samples,
             kernel_width=self.kernel_width_,
         )
-        return self
 
     def explain(self, X):
         """LIME attributions of the rows of ``X``.
@@ -296,7 +268,9 @@ default="auto"
         X_encoded, model_output = self._prepare(X)
         n_rows, n_features = X_encoded.shape
         rngs = row_rngs(self._seed, X_encoded)
-        rows_per_chunk = max(1, resolve_batch_size(self.batch_size, n_features) // self.num_samples)
+        rows_per_chunk = batch_units(
+            self.batch_size, row_cells=n_features, unit_cells=self.num_samples * n_features
+        )
         args = [
             (self._neighbourhood, model_output, X_encoded[start:stop], rngs[start:stop])
             for start, stop in chunk_bounds(n_rows, rows_per_chunk)
@@ -311,7 +285,7 @@ default="auto"
             values,
             intercept + row_outputs,
             method=f"lime-{self.sampling}",
-            schema=model_output.schema,
+            model_output=model_output,
         )
         return replace(explanation, fidelity=r2)
 

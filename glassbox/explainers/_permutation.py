@@ -20,14 +20,14 @@ from sklearn.metrics import get_scorer, get_scorer_names
 from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 
-from .._core import Interval, StrOptions, check_sample_weight, chunk_rngs, predict_built
+from .._core import Interval, ModelResponse, StrOptions, check_sample_weight, chunk_rngs, predict_built
 from ..explanation import Explanation
-from ._global import GlobalExplainer
+from ._base import BaseExplainer
 
 __all__ = ["PermutationImportance"]
 
 
-class PermutationImportance(GlobalExplainer):
+class PermutationImportance(BaseExplainer):
     """Global importance of features: how much permuting a feature hurts the model.
 
     The values of a feature (or of a group of features, with one shared permutation)
@@ -137,7 +137,7 @@ class PermutationImportance(GlobalExplainer):
     """
 
     _parameter_constraints = {
-        **GlobalExplainer._parameter_constraints,
+        **BaseExplainer._parameter_constraints,
         "scoring": [StrOptions(set(get_scorer_names())), "callable", list, tuple, dict, None],
         "n_repeats": [Interval(Integral, 1, None, closed="left")],
         "groups": [dict, None],
@@ -157,36 +157,18 @@ class PermutationImportance(GlobalExplainer):
         random_state=None,
         verbose=False,
     ):
-        self.estimator = estimator
+        super().__init__(
+            estimator, prefit=prefit, batch_size=batch_size, n_jobs=n_jobs, random_state=random_state, verbose=verbose
+        )
         self.scoring = scoring
         self.n_repeats = n_repeats
         self.groups = groups
-        self.prefit = prefit
         self.output = output
-        self.batch_size = batch_size
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.verbose = verbose
 
-    def fit(self, X, y=None, **fit_params):
-        """Fit the model if needed, learn the feature schema and check the groups.
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,), default=None
-            Target, needed only when the estimator has to be fitted.
-        **fit_params : dict
-            Passed to the estimator's ``fit``.
-
-        Returns
-        -------
-        self : object
-        """
-        self._fit_model(X, y, fit_params)
+    def _fit(self, X_encoded):
+        """Check the scorers and resolve the groups."""
         _scorers(self.scoring)
         self._unit_names, self._unit_masks = self._units()
-        return self
 
     def explain(self, X, y=None, *, sample_weight=None):
         """Permutation importance of every feature (or group) on the rows ``X``.
@@ -276,7 +258,7 @@ class PermutationImportance(GlobalExplainer):
                 columns = [columns]
             mask = np.zeros(n_features, dtype=bool)
             for column in columns:
-                mask[self._feature_index(column, context=f" (in groups[{name!r}])")] = True
+                mask[self._feature_schema.index_of(column, context=f" (in groups[{name!r}])")] = True
             if not mask.any():
                 raise ValueError(f"groups[{name!r}] is empty; a group needs at least one feature.")
             names.append(str(name))
@@ -351,18 +333,6 @@ class _PermutedStack:
         return rows
 
 
-class _Response:
-    """A model's raw ``method`` (labels included) on encoded rows."""
-
-    def __init__(self, estimator, schema, method):
-        self.estimator = estimator
-        self.schema = schema
-        self.method = method
-
-    def __call__(self, Z):
-        return np.asarray(getattr(self.estimator, self.method)(self.schema.decode(Z)))
-
-
 class _StackedResponses:
     """Each prediction method a scorer asks for, evaluated once on the whole stack."""
 
@@ -373,7 +343,7 @@ class _StackedResponses:
 
     def get(self, method):
         if method not in self._cache:
-            response = _Response(self.estimator, self.schema, method)
+            response = ModelResponse(self.estimator, self.schema, method)
             self._cache[method] = predict_built(response, self.stack, self.n_rows, **self.evaluation)
         return self._cache[method]
 

@@ -26,19 +26,19 @@ from numbers import Integral
 import numpy as np
 import scipy.linalg
 
-from .._base import LocalExplainer
 from .._core import (
     Interval,
     ModelOutput,
     StrOptions,
+    batch_units,
     chunk_bounds,
     chunk_rngs,
     masked_predict,
     predict_rows,
-    resolve_batch_size,
     row_rngs,
 )
 from .._explain import register_explainer
+from ._base import BackgroundMixin, LocalExplainer
 from ._pipeline import split_pipeline
 from ._treeshap import TreeShap, is_tree_model
 
@@ -59,13 +59,13 @@ _ALLOCATION_POWER = 0.5
 # make that fit as good as a fourth-order one. Below, it fits the features alone.
 _INTERACTION_BUDGET = 2.5
 
-# batch_size="auto": rows per model call (fewer for very wide data, see resolve_batch_size).
+# batch_size="auto": at most this many rows per model call (fewer for very wide data).
 # Models that widen rows (an MLP's hidden layer, an SVM's kernel row) run fastest on chunks
 # that stay in cache; below a few thousand rows the fixed cost of each call starts to show.
 _AUTO_BATCH_ROWS = 8192
 
 
-class ShapleyExplainer(LocalExplainer):
+class ShapleyExplainer(BackgroundMixin, LocalExplainer):
     """Shapley values of a model's output: exact, Kernel SHAP, permutation, linear or tree.
 
     The value of a feature is its average marginal contribution to the model's output
@@ -211,6 +211,7 @@ class ShapleyExplainer(LocalExplainer):
 
     _parameter_constraints = {
         **LocalExplainer._parameter_constraints,
+        **BackgroundMixin._background_constraints,
         "method": [StrOptions(METHODS)],
         "n_samples": [Interval(Integral, 2, None, closed="left"), StrOptions({"auto"})],
         "feature_perturbation": [StrOptions({"interventional", "tree_path_dependent"})],
@@ -231,37 +232,19 @@ class ShapleyExplainer(LocalExplainer):
         random_state=None,
         verbose=False,
     ):
-        self.estimator = estimator
+        super().__init__(
+            estimator, prefit=prefit, batch_size=batch_size, n_jobs=n_jobs, random_state=random_state, verbose=verbose
+        )
         self.method = method
         self.background = background
         self.n_samples = n_samples
         self.output = output
-        self.prefit = prefit
         self.feature_perturbation = feature_perturbation
-        self.batch_size = batch_size
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.verbose = verbose
 
-    def fit(self, X, y=None, **fit_params):
-        """Fit the model if needed, learn the background and choose the method.
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-            Data the model is explained against; the background is drawn from it.
-        y : array-like of shape (n_samples,), default=None
-            Target, needed only when the estimator has to be fitted.
-        **fit_params : dict
-            Passed to the estimator's ``fit``.
-
-        Returns
-        -------
-        self : object
-        """
-        super().fit(X, y, **fit_params)
+    def _fit(self, X_encoded):
+        """Learn the background and choose the method."""
+        super()._fit(X_encoded)
         self._plan()
-        return self
 
     def explain(self, X):
         """Shapley values of the rows of ``X``.
@@ -279,8 +262,6 @@ class ShapleyExplainer(LocalExplainer):
             ``std`` holds the standard errors of the sampling methods.
         """
         X_encoded, model_output = self._prepare(X)
-        if model_output.method != self._model_output.method:
-            model_output = ModelOutput(self.estimator_, model_output.schema, self._model_output.method)
         compute = {
             "exact": self._explain_exact,
             "kernel": self._explain_kernel,
@@ -290,7 +271,7 @@ class ShapleyExplainer(LocalExplainer):
         }[self.method_]
         values, base_values, std = compute(X_encoded, model_output)
         return self._explanation(
-            X_encoded, values, base_values, method=f"shapley-{self.method_}", std=std, schema=model_output.schema
+            X_encoded, values, base_values, method=f"shapley-{self.method_}", std=std, model_output=model_output
         )
 
     # -- choosing the method ----------------------------------------------------------
@@ -445,13 +426,15 @@ class ShapleyExplainer(LocalExplainer):
     # -- model-agnostic methods --------------------------------------------------------
     def _batch_size(self):
         """Hybrid rows per model call."""
-        rows = resolve_batch_size(self.batch_size, self.n_features_in_)
-        return min(rows, _AUTO_BATCH_ROWS) if self.batch_size == "auto" else rows
+        return self._batch_units(self.n_features_in_)
 
     def _row_groups(self, n_rows, n_values):
         """Row ranges whose ``n_values`` values per row fit in one batch of model input."""
-        cells = self._batch_size() * self.n_features_in_
-        return chunk_bounds(n_rows, max(1, cells // max(1, n_values)))
+        return chunk_bounds(n_rows, self._batch_units(n_values))
+
+    def _batch_units(self, unit_cells):
+        p = self.n_features_in_
+        return batch_units(self.batch_size, row_cells=p, unit_cells=unit_cells, max_rows=_AUTO_BATCH_ROWS)
 
     def _evaluate(self, X_group, masks, model_output):
         """Coalition values (g, n_masks, n_outputs) and outputs f(x) (g, n_outputs)."""
@@ -536,7 +519,12 @@ class ShapleyExplainer(LocalExplainer):
             background, weights = self._tree_background
             tables = TreeShap(self._tree_final, background=background, background_weights=weights,
                               output=tables.output_method, decode=model_output.schema.decode, expected_rows=len(X))
-        values, base_values = tables.explain(self._front.transform(X, model_output.schema), n_jobs=self.n_jobs)
+        values, base_values = tables.explain(
+            self._front.transform(X, model_output.schema),
+            batch_size=self.batch_size,
+            n_jobs=self.n_jobs,
+            verbose=self.verbose,
+        )
         return self._front.fold(values), base_values, None
 
 

@@ -76,7 +76,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor, ExtraTreeClassifier, ExtraTreeRegressor
 from sklearn.utils.validation import check_is_fitted
 
-from .._core import chunk_bounds, resolve_batch_size, run_chunks
+from .._core import batch_units, chunk_bounds, gauss_legendre, run_chunks
 from ..models._tree import TreeClassifier, TreeRegressor
 
 __all__ = ["TreeShap", "is_tree_model", "tree_shap"]
@@ -248,8 +248,10 @@ class TreeShap:
         self._plan = _Plan(self._ensemble, reference, expected_rows)
         self.expected_value = self._plan.expected_value
 
-    def explain(self, X, *, batch_size="auto", n_jobs=None):
-        """Shapley values of the rows of ``X``.
+    def explain(self, X, *, batch_size="auto", n_jobs=None, verbose=False):
+        """Shapley values of the rows of ``X``, in chunks of ``batch_size`` rows.
+
+        ``"auto"`` keeps each chunk's work arrays near 64 MiB.
 
         Returns
         -------
@@ -258,12 +260,19 @@ class TreeShap:
         """
         X = _check_rows(X, self._ensemble.n_features, "X")
         n_samples = len(X)
-        batch_size = self._plan.auto_batch_size() if batch_size == "auto" else resolve_batch_size(batch_size, 1)
+        per_row = self._plan.cells_per_row()
+        batch_size = batch_units(batch_size, row_cells=per_row, unit_cells=per_row, auto_cells=_CHUNK_CELLS)
         values = np.zeros((0, self._ensemble.n_model_features, self.n_outputs))
         if n_samples:
             Xm = self._ensemble.model_input(X)
             bounds = chunk_bounds(n_samples, batch_size)
-            chunks = run_chunks(self._plan.explain_chunk, [(Xm[start:stop],) for start, stop in bounds], n_jobs=n_jobs)
+            chunks = run_chunks(
+                self._plan.explain_chunk,
+                [(Xm[start:stop],) for start, stop in bounds],
+                n_jobs=n_jobs,
+                verbose=verbose,
+                desc="TreeSHAP",
+            )
             values = np.concatenate(chunks)
         values = self._ensemble.to_input_columns(values)
         base_values = np.broadcast_to(self.expected_value, (n_samples, self.n_outputs)).copy()
@@ -777,7 +786,7 @@ def _path_dependent_tables(ratio):
     tables of all patterns are one batched matrix product.
     """
     n_leaves, d = ratio.shape
-    t, w = _gauss_legendre((d + 1) // 2)
+    t, w = gauss_legendre((d + 1) // 2)
     r = ratio[:, None, :]  # (n_leaves, 1, d)
     satisfied = r + t[None, :, None] * (1.0 - r)  # factor of a satisfied feature, (n_leaves, Q, d)
     failed = r * (1.0 - t)[None, :, None]
@@ -1400,7 +1409,7 @@ class _Plan:
         for leaf, value in ((left, value_left), (right, value_right)):
             reach = self.paths.ratio[leaf, : m + 1].prod(axis=1)
             np.add.at(self.expected_value, ens.tree_columns[self.tree_of[leaf]], value * reach[:, None])
-        t, w = _gauss_legendre((n_features + 1) // 2)
+        t, w = gauss_legendre((n_features + 1) // 2)
         r = ratio[:, None, :]  # (n_blocks, 1, m)
         satisfied = r + t[None, :, None] * (1.0 - r)  # (n_blocks, Q, m)
         product = _pattern_products(satisfied, r * (1.0 - t)[None, :, None])  # (n_blocks, Q, 2**m)
@@ -1483,11 +1492,12 @@ class _Plan:
 
     # ---- explaining ----------------------------------------------------------------
 
-    def auto_batch_size(self):
+    def cells_per_row(self):
+        """Floats of work arrays per explained row."""
         per_row = 3 * self.width * self.n_blocks + len(self.paths.internal) // 4 + 1
         if self.deep is not None:
             per_row += self.deep.cells_per_row
-        return max(16, _CHUNK_CELLS // per_row)
+        return per_row
 
     def explain_chunk(self, Xm):
         """Shapley values of model-input rows, shape (n_rows, n_model_features, n_outputs)."""
@@ -1512,12 +1522,6 @@ class _Plan:
         if self.deep is not None:
             phi += self.deep(goes_left)
         return phi.reshape(ens.n_model_features, ens.n_outputs, n_rows).transpose(2, 0, 1)
-
-
-def _gauss_legendre(n_points):
-    """Nodes and weights of Gauss-Legendre quadrature on [0, 1]."""
-    nodes, weights = np.polynomial.legendre.leggauss(max(int(n_points), 1))
-    return (nodes + 1.0) / 2.0, weights / 2.0
 
 
 def _popcount64(x):
@@ -1556,7 +1560,7 @@ class _LinearPathDependent:
         paths, ens = plan.paths, plan.ens
         n = ens.n_nodes
         self.width = plan.width
-        t, w = _gauss_legendre(int(d.max()) // 2 + 1)
+        t, w = gauss_legendre(int(d.max()) // 2 + 1)
         self.t = t[:, None]  # (Q, 1)
         w = w[None, :, None]
         keep = np.zeros(n, bool)

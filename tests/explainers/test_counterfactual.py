@@ -233,10 +233,10 @@ def test_desired_class_the_model_does_not_have(cancer):
 
 def test_immutable_feature_not_in_X(cancer):
     X, model, _ = cancer
-    with pytest.raises(ValueError, match=r"immutable feature 'radius' is not a column of X; the columns are "
+    with pytest.raises(ValueError, match=r"'radius' \(in immutable\) is not a feature of X; the features are "
                                          r"'mean radius', 'mean texture'"):
         CounterfactualExplainer(model, immutable=["radius"]).fit(X)
-    with pytest.raises(ValueError, match="immutable feature index 30 is out of range for 30 features"):
+    with pytest.raises(ValueError, match=r"Feature 30 \(in immutable\) is out of range: X has 30 features"):
         CounterfactualExplainer(model, immutable=[30]).fit(X)
 
 

@@ -409,7 +409,7 @@ def test_monotone_constraint_is_respected():
 @pytest.mark.parametrize(
     "params, match",
     [
-        (dict(interactions="3x"), "interactions must be an int or a list of pairs of features; got '3x'"),
+        (dict(interactions="3x"), "'interactions' parameter of AdditiveClassifier must be .*Got '3x'"),
         (dict(interactions=["age"]), "got the entry 'age'"),
         (dict(monotone_constraints=[1, 0]), r"one entry per feature \(3\); got 2"),
         (dict(monotone_constraints={"age": 2}), "must hold -1, 0 or 1"),

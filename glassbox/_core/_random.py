@@ -1,0 +1,65 @@
+"""Seeding: one integer seed per fit, spawned per chunk or keyed by the row explained.
+
+Every random draw in glassbox comes from one integer seed drawn from ``random_state``
+at ``fit`` (:func:`draw_seed`). Work cut into chunks takes one generator per chunk
+(:func:`chunk_rngs`); work done row by row takes a generator keyed by the row's own
+values (:func:`row_rngs`), so a row's draws do not depend on the other rows, on how the
+rows are chunked, or on ``n_jobs`` and the joblib backend.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+__all__ = ["chunk_rngs", "draw_seed", "row_keys", "row_rngs"]
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def draw_seed(random_state):
+    """One integer seed from ``random_state`` (int, RandomState, Generator or None)."""
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(np.iinfo(np.int32).max))
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+def chunk_rngs(seed, n_chunks):
+    """Independent generators for ``n_chunks`` chunks spawned from one ``seed``."""
+    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(n_chunks)]
+
+
+def row_keys(X):
+    """A 64-bit digest of each row's values, shape (n_rows,), dtype uint64.
+
+    Each 64-bit word of a row is mixed in by the splitmix64 finaliser, one feature at a
+    time over all rows. ``-0.0`` and ``0.0`` give one key, and so does every NaN, so
+    equal rows (missing values included) have equal keys.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    canonical = np.where(np.isnan(X), np.nan, X) + 0.0
+    words = np.ascontiguousarray(canonical).view(np.uint64).reshape(len(X), -1)
+    key = np.full(len(X), _GOLDEN, dtype=np.uint64)
+    for column in words.T:  # a loop over features, each step over all rows
+        key = _splitmix(key ^ column)
+    return key
+
+
+def row_rngs(seed, X):
+    """One generator per row of encoded ``X``, keyed by ``seed`` and the row's values.
+
+    A row draws the same random numbers wherever it sits in ``X`` and however the rows
+    are chunked or parallelised, so a sampled explanation of a row depends only on the
+    row and ``seed``: explaining it alone, in a batch or in another order gives the same
+    result. Equal rows get equal streams (see :func:`row_keys`).
+    """
+    keys = row_keys(X)
+    high, low = (keys >> np.uint64(32)).tolist(), (keys & np.uint64(0xFFFFFFFF)).tolist()
+    return [np.random.default_rng(np.random.SeedSequence([seed, h, lo])) for h, lo in zip(high, low)]
+
+
+def _splitmix(z):
+    with np.errstate(over="ignore"):
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))

@@ -1,0 +1,133 @@
+"""The prediction adapter: a fitted model's prediction method, called on encoded rows.
+
+Every explainer evaluates the model on many encoded rows (masked, permuted, perturbed
+copies). :class:`ModelResponse` decodes them into the format the model was fitted on and
+calls one of its methods; :class:`ModelOutput` is the response an explainer attributes:
+the output chosen by ``output=`` (``predict_proba``, ``decision_function``, the log-odds
+or ``predict``), as a float array ``(n_rows, n_outputs)`` with its output names.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["OUTPUTS", "PROBA_CLIP", "ModelOutput", "ModelResponse", "log_odds"]
+
+OUTPUTS = ("auto", "predict_proba", "decision_function", "log_odds", "predict")
+
+PROBA_CLIP = 1e-12
+"""Probabilities are clipped to ``[PROBA_CLIP, 1 - PROBA_CLIP]`` before a logarithm."""
+
+
+def log_odds(p):
+    """``log(p / (1 - p))`` of probabilities clipped to ``[PROBA_CLIP, 1 - PROBA_CLIP]``."""
+    p = np.clip(p, PROBA_CLIP, 1 - PROBA_CLIP)
+    return np.log(p) - np.log1p(-p)
+
+
+class ModelResponse:
+    """A fitted model's ``method`` on encoded rows, as the model returns it.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+    schema : FeatureSchema
+        Decodes rows back into the container the model was fitted on.
+    method : str
+        A prediction method of ``estimator`` (``"predict"``, ``"predict_proba"``...).
+
+    Attributes
+    ----------
+    output_names : ndarray of shape (n_outputs,)
+        ``["prediction"]``.
+    """
+
+    def __init__(self, estimator, schema, method):
+        self.estimator = estimator
+        self.schema = schema
+        self.method = method
+        self.output_names = np.asarray(["prediction"], dtype=object)
+
+    def with_schema(self, schema):
+        """The same response on rows encoded with ``schema`` (one knowing more levels)."""
+        return type(self)(self.estimator, schema, self.method)
+
+    @property
+    def n_outputs(self):
+        return len(self.output_names)
+
+    def __call__(self, Z):
+        """``estimator.method`` of encoded rows ``Z``, as an ndarray."""
+        return np.asarray(getattr(self.estimator, self.method)(self.schema.decode(Z)))
+
+
+class ModelOutput(ModelResponse):
+    """A fitted model's explained output, evaluated on encoded rows.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+    schema : FeatureSchema
+        Decodes rows back into the container the model was fitted on.
+    output : {"auto", "predict_proba", "decision_function", "log_odds", "predict"}
+        ``"auto"`` explains ``predict_proba`` of classifiers (falling back to
+        ``decision_function``) and ``predict`` of regressors. ``"log_odds"`` is
+        ``log(p / (1 - p))`` of each class probability (see :func:`log_odds`).
+
+    Attributes
+    ----------
+    method : str
+        The resolved output.
+    output_names : ndarray of shape (n_outputs,)
+        Class labels for classifiers, ``["prediction"]`` for regressors.
+    """
+
+    def __init__(self, estimator, schema, output="auto"):
+        super().__init__(estimator, schema, _resolve_output(estimator, output))
+        classes = getattr(estimator, "classes_", None)
+        if self.method in ("predict_proba", "log_odds"):
+            self.output_names = np.asarray(classes)
+        elif self.method == "decision_function":
+            self.output_names = np.asarray(classes[1:] if len(classes) == 2 else classes)
+
+    def __call__(self, Z):
+        """Model output on encoded rows ``Z``, shape (n_rows, n_outputs), float64."""
+        X = self.schema.decode(Z)
+        if self.method == "log_odds":
+            out = log_odds(self.estimator.predict_proba(X))
+        else:
+            out = getattr(self.estimator, self.method)(X)
+        out = np.asarray(out, dtype=np.float64).reshape(len(Z), -1)
+        if not np.isfinite(out).all():
+            raise ValueError(
+                f"{type(self.estimator).__name__}.{self.method} returned NaN or infinity for "
+                f"{int((~np.isfinite(out)).any(axis=1).sum())} of {len(Z)} rows; glassbox can only "
+                "explain finite outputs. Check the model on those inputs."
+            )
+        return out
+
+
+def _resolve_output(estimator, output):
+    if output not in OUTPUTS:
+        raise ValueError(f"output must be one of {', '.join(map(repr, OUTPUTS))}; got {output!r}.")
+    is_classifier = hasattr(estimator, "classes_")
+    name = type(estimator).__name__
+    if output == "auto":
+        if not is_classifier:
+            output = "predict"
+        elif hasattr(estimator, "predict_proba"):
+            output = "predict_proba"
+        else:
+            output = "decision_function"
+    if output in ("predict_proba", "log_odds", "decision_function") and not hasattr(
+        estimator, "predict_proba" if output != "decision_function" else output
+    ):
+        alternatives = [o for o in ("predict_proba", "decision_function") if hasattr(estimator, o)]
+        hint = f" Use output={alternatives[0]!r}." if alternatives else ""
+        raise ValueError(f"{name} has no {output if output != 'log_odds' else 'predict_proba'} method.{hint}")
+    if output == "predict" and is_classifier:
+        raise ValueError(
+            f"{name} is a classifier: its predict returns labels, which cannot be attributed. "
+            "Use output='predict_proba', 'log_odds' or 'decision_function'."
+        )
+    return output

@@ -1,0 +1,249 @@
+"""The explainer template: the shared ``fit`` prelude and the bases every explainer builds on.
+
+:class:`BaseExplainer` is a meta-estimator around the explained model. Its ``fit`` is a
+template: it validates the parameters and ``X``, fits the model when needed (the
+``prefit`` convention), builds the model response the explainer evaluates, draws the
+seed, and then calls the one hook an explainer fills, :meth:`BaseExplainer._fit`. Its
+``_prepare`` takes the rows to explain through the same schema (categories first seen
+there included) for every explainer, and ``_explanation`` wraps the result.
+
+Explainers that hide features behind background rows mix in :class:`BackgroundMixin`,
+which declares the ``background`` parameter and learns it; explainers with one
+attribution per row derive from :class:`LocalExplainer`, a transformer usable as a
+Pipeline step.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, TransformerMixin
+from sklearn.utils import get_tags
+from sklearn.utils.validation import check_is_fitted
+
+from .._base import PrefitCloneMixin, fitted_model
+from .._core import (
+    OUTPUTS,
+    UNKNOWN_CODE,
+    Background,
+    HasMethods,
+    Interval,
+    KMeansBackground,
+    ModelOutput,
+    StrOptions,
+    draw_seed,
+    kmeans_background,
+    sample_background,
+    validate_params,
+    validate_X,
+)
+from ..explanation import Explanation
+
+__all__ = ["BackgroundMixin", "BaseExplainer", "LocalExplainer"]
+
+
+class BaseExplainer(PrefitCloneMixin, MetaEstimatorMixin, BaseEstimator):
+    """Base of the post-hoc explainers: a meta-estimator around the explained model.
+
+    ``fit(X, y=None)`` uses the wrapped estimator as it is when it is already fitted
+    (``prefit="auto"``, the default) and otherwise fits a clone of it on ``X, y``, like
+    :class:`~sklearn.feature_selection.SelectFromModel`; it then learns the feature
+    schema, builds the model response and draws the seed, and hands the encoded ``X``
+    to :meth:`_fit`, where each explainer learns what it needs. Subclasses store their
+    parameters in ``__init__`` and implement ``explain``.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        The model to explain.
+    prefit : bool or "auto", default="auto"
+        ``True``: ``estimator`` must be fitted and is used as it is. ``False``: a clone
+        is always fitted on ``X, y``. ``"auto"``: fitted models are used, others fitted.
+    output : {"auto", "predict_proba", "decision_function", "log_odds", "predict"}, default="auto"
+        What is explained: class probabilities for classifiers, ``predict`` for
+        regressors, or the decision function or log-odds instead.
+    batch_size : int or "auto", default="auto"
+        Rows of model input per chunk; bounds memory (see :mod:`glassbox._core._batching`).
+    n_jobs : int or None, default=None
+        Parallel workers (joblib); results do not depend on it.
+    random_state : int, RandomState instance or None, default=None
+        Seeds every random draw.
+    verbose : bool, default=False
+        Report progress of long computations on standard error.
+
+    Attributes
+    ----------
+    estimator_ : estimator
+        The fitted model being explained.
+    output_names_ : ndarray of shape (n_outputs,)
+        Class labels for classifiers, ``["prediction"]`` for regressors.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Defined when ``X`` has string column names.
+    """
+
+    _parameter_constraints = {
+        "estimator": [HasMethods(("fit",))],
+        "prefit": ["boolean", StrOptions({"auto"})],
+        "output": [StrOptions(OUTPUTS)],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+        "verbose": ["boolean", Integral],
+    }
+
+    _allow_nan = True
+    """Whether ``X`` may hold missing values (the explainer's policy, checked at ``fit``)."""
+
+    def __init__(self, estimator, *, prefit="auto", batch_size="auto", n_jobs=None, random_state=None, verbose=False):
+        self.estimator = estimator
+        self.prefit = prefit
+        self.batch_size = batch_size
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def fit(self, X, y=None, **fit_params):
+        """Fit the model if needed and learn what the explainer needs from ``X``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Data the model is explained against.
+        y : array-like of shape (n_samples,), default=None
+            Target, needed only when the estimator has to be fitted.
+        **fit_params : dict
+            Passed to the estimator's ``fit``.
+
+        Returns
+        -------
+        self : object
+        """
+        validate_params(self)
+        X_encoded = validate_X(self, X, reset=True, allow_nan=self._allow_nan)
+        self.estimator_ = fitted_model(self, self.estimator, X, y, prefit=self.prefit, fit_params=fit_params)
+        self._model_output = self._response(self._feature_schema)
+        self.output_names_ = self._model_output.output_names
+        self._seed = draw_seed(self.random_state)
+        self._fit(X_encoded)
+        return self
+
+    def _response(self, schema):
+        """The model response the explainer evaluates: the output chosen by ``output``."""
+        return ModelOutput(self.estimator_, schema, self.output)
+
+    def _fit(self, X_encoded):
+        """Learn what the explainer needs from the encoded ``X`` (the hook of ``fit``)."""
+
+    def _encode_rows(self, rows, *, what):
+        """Encode user rows with the fitted schema, naming ``what`` in errors."""
+        try:
+            return validate_X(self, rows, reset=False)
+        except ValueError as exc:
+            raise ValueError(f"The {what} does not match the X given to fit: {exc}") from exc
+
+    def _prepare(self, X):
+        """Validate ``X`` for explaining; return its encoding and the model response.
+
+        Categories that ``fit`` never saw are legitimate here (the model may know them):
+        the schema is extended with them so that masked rows still decode to real values.
+        Pass the returned response on to ``_explanation(..., model_output=...)``.
+        """
+        check_is_fitted(self)
+        X_encoded = validate_X(self, X, reset=False, handle_unknown="use_encoded_value")
+        schema = self._feature_schema
+        if not (X_encoded[:, schema.is_categorical] == UNKNOWN_CODE).any():
+            return X_encoded, self._model_output
+        raw = X[list(schema.feature_names)] if isinstance(X, pd.DataFrame) else np.asarray(X)
+        extended = schema.with_levels_of(raw)
+        return extended.encode(raw), self._model_output.with_schema(extended)
+
+    def _explanation(self, X_encoded, values, base_values, *, method, std=None, model_output=None):
+        """Wrap values of shape (n_samples, n_features, n_outputs) with names and data.
+
+        Pass the ``model_output`` that ``_prepare`` returned: its schema knows the
+        categories first seen in the explained rows.
+        """
+        schema = model_output.schema if model_output is not None else self._feature_schema
+        return Explanation(
+            values,
+            base_values=base_values,
+            data=schema.display(X_encoded),
+            feature_names=schema.feature_names,
+            output_names=self.output_names_,
+            method=method,
+            std=std,
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # The explainer accepts whatever the model it wraps accepts.
+        inner = get_tags(self.estimator).input_tags
+        tags.input_tags.allow_nan = inner.allow_nan and self._allow_nan
+        tags.input_tags.categorical = inner.categorical
+        tags.target_tags.required = False
+        return tags
+
+
+class BackgroundMixin:
+    """The ``background`` of explainers that hide features behind background rows.
+
+    Declares the parameter (add :attr:`_background_constraints` to the explainer's
+    ``_parameter_constraints``) and learns ``background_`` from the encoded ``X`` of
+    ``fit`` in :meth:`_fit` (an explainer that learns more calls ``super()._fit`` first):
+
+    background : int, array-like or KMeansBackground, default=100
+        Rows that masked features take their values from: an int draws that many rows
+        of the ``X`` given to ``fit`` (all rows when there are fewer); array-like rows
+        (with the columns of ``X``) are used as given, equally weighted;
+        ``KMeansBackground(k)`` summarises ``X`` by ``k`` weighted k-means centres.
+    """
+
+    _background_constraints = {
+        "background": [Interval(Integral, 1, None, closed="left"), "array-like", KMeansBackground],
+    }
+
+    def _fit(self, X_encoded):
+        self.background_ = self._learn_background(X_encoded)
+        super()._fit(X_encoded)
+
+    def _learn_background(self, X_encoded):
+        """The :class:`~glassbox._core.Background` the ``background`` parameter asks for."""
+        background = self.background
+        if isinstance(background, KMeansBackground):
+            return kmeans_background(
+                X_encoded,
+                self._feature_schema.is_categorical,
+                n_clusters=background.n_clusters,
+                random_state=self._seed,
+            )
+        if isinstance(background, Integral) and not isinstance(background, bool):
+            return sample_background(X_encoded, max_samples=background, random_state=self._seed)
+        data = self._encode_rows(background, what="background")
+        return Background(data, np.full(len(data), 1.0 / len(data)))
+
+
+class LocalExplainer(TransformerMixin, BaseExplainer):
+    """Base of explainers with one attribution per row and feature.
+
+    ``transform(X)`` returns the attribution matrix, so the explainer works as a
+    Pipeline step (for example followed by KMeans to group rows by why the model
+    decided) and with ``set_output(transform="pandas")``. With several outputs the
+    columns are ``output__feature``, outputs outermost.
+    """
+
+    def transform(self, X):
+        """Attributions of shape (n_samples, n_features * n_outputs)."""
+        values = self.explain(X).values  # (n, p, o)
+        return values.transpose(0, 2, 1).reshape(len(values), -1)
+
+    def get_feature_names_out(self, input_features=None):
+        check_is_fitted(self)
+        features = np.asarray(self._feature_schema.feature_names, dtype=object)
+        if input_features is not None and list(map(str, input_features)) != list(features):
+            raise ValueError(f"input_features must match the features seen in fit: {list(features)}.")
+        if len(self.output_names_) == 1:
+            return features
+        return np.asarray([f"{o}__{f}" for o in self.output_names_ for f in features], dtype=object)
