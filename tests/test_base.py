@@ -12,8 +12,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from glassbox import KMeansBackground
-from glassbox.explainers._base import BackgroundMixin, LocalExplainer
 from glassbox._core import masked_predict
+from glassbox.explainers._base import BackgroundMixin, LocalExplainer
 
 
 class OcclusionExplainer(BackgroundMixin, LocalExplainer):

@@ -45,7 +45,6 @@ from .._core import (
     PROBA_CLIP,
     Interval,
     StrOptions,
-    batch_units,
     chunk_bounds,
     gauss_legendre,
     predict_built,
