@@ -45,6 +45,7 @@ from .._core import (
     PROBA_CLIP,
     Interval,
     StrOptions,
+    batch_units,
     chunk_bounds,
     gauss_legendre,
     predict_built,
@@ -437,9 +438,8 @@ default="integrated_gradients"
     def _points_per_chunk(self):
         """Rows of network input per chunk: ``batch_size``, or with "auto" about
         ``_NETWORK_CELLS`` cells in the widest array of a pass."""
-        if self.batch_size != "auto":
-            return int(self.batch_size)
-        return max(1, _NETWORK_CELLS // (self._network.n_outputs * self._network.width))
+        widest = self._network.n_outputs * self._network.width
+        return batch_units(self.batch_size, row_cells=widest, unit_cells=widest, auto_cells=_NETWORK_CELLS)
 
     def _gradients(self, X):
         """Analytic gradients of shape (n, n_outputs, n_features)."""
