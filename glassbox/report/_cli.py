@@ -1,10 +1,11 @@
-"""The ``glassbox`` command line: ``glassbox report DATA.csv --target COL``."""
+"""The ``glassbox`` command line: ``glassbox report DATA.csv --target COL``, ``glassbox --version``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+from .. import __version__
 from ._build import ReportError, build
 
 __all__ = ["main"]
@@ -12,6 +13,7 @@ __all__ = ["main"]
 
 def _parser():
     parser = argparse.ArgumentParser(prog="glassbox", description="Interpretable machine learning reports.")
+    parser.add_argument("--version", action="version", version=f"glassbox {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     report = commands.add_parser(
         "report",

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes
 
+import glassbox
 from glassbox.report import ReportError, build
 from glassbox.report._cli import main
 
@@ -93,6 +94,18 @@ def test_module_entry_point_runs(tmp_path):
         capture_output=True, text=True, check=False,
     )
     assert result.returncode == 1 and "no such file" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_version_is_printed_and_exits_zero(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out == f"glassbox {glassbox.__version__}\n"
+
+
+def test_module_entry_point_prints_the_version():
+    result = subprocess.run([sys.executable, "-m", "glassbox", "--version"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0 and result.stdout == f"glassbox {glassbox.__version__}\n"
 
 
 def test_rows_without_target_are_dropped_and_counted(tmp_path):
