@@ -4,7 +4,7 @@ trade-off and the quality of explanations."""
 from ._complexity import complexity
 from ._fidelity import fidelity_score
 from ._quality import deletion_score, faithfulness_curve, insertion_score, stability_score
-from ._tradeoff import complexity_scorer, pareto_front, simplest_within
+from ._tradeoff import complexity_scorer, pareto_front, simplest_within, tradeoff_table
 
 __all__ = [
     "complexity",
@@ -16,4 +16,5 @@ __all__ = [
     "pareto_front",
     "simplest_within",
     "stability_score",
+    "tradeoff_table",
 ]

@@ -4,7 +4,8 @@
 - :func:`simplest_within` is a ``refit`` callable for GridSearchCV choosing the least
   complex candidate within one standard error of the best (Breiman et al. 1984;
   Hastie, Tibshirani & Friedman, ESL 7.10);
-- :func:`pareto_front` lists the candidates no other candidate beats on both axes.
+- :func:`pareto_front` lists the candidates no other candidate beats on both axes;
+- :func:`tradeoff_table` lists every candidate with both axes, for tables and plots.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pandas as pd
 
 from ._complexity import complexity
 
-__all__ = ["complexity_scorer", "pareto_front", "simplest_within"]
+__all__ = ["complexity_scorer", "pareto_front", "simplest_within", "tradeoff_table"]
 
 
 def complexity_scorer(estimator, X=None, y=None):
@@ -122,6 +123,54 @@ def simplest_within(metric, *, tolerance="1se", complexity="complexity"):
     return refit
 
 
+def tradeoff_table(cv_results, metric, *, complexity="complexity"):
+    """Every candidate of a search with its score, its complexity and whether it is on the front.
+
+    Parameters
+    ----------
+    cv_results : dict
+        ``cv_results_`` of a search scored on ``metric`` and on complexity (with
+        :func:`complexity_scorer`).
+    metric : str
+        The scoring name whose ``mean_test_<metric>`` is read (greater is better).
+    complexity : str, default="complexity"
+        The scoring name under which :func:`complexity_scorer` was registered.
+
+    Returns
+    -------
+    table : DataFrame
+        One row per candidate, in the order of ``cv_results``: ``complexity``,
+        ``mean_<metric>``, ``std_<metric>``, ``on_front`` (see :func:`pareto_front`)
+        and ``params``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassbox.metrics import tradeoff_table
+    >>> results = {"mean_test_auc": np.array([0.8, 0.7, 0.9]), "std_test_auc": np.zeros(3),
+    ...            "mean_test_complexity": np.array([-2.0, -3.0, -9.0])}
+    >>> tradeoff_table(results, "auc")[["complexity", "on_front"]].values.tolist()
+    [[2.0, True], [3.0, False], [9.0, True]]
+    """
+    mean, std, _ = _metric_columns(cv_results, metric)
+    cost = _complexities(cv_results, complexity)
+    order = np.lexsort((-mean, cost))  # by complexity, best score first within a tie
+    on_front, best_so_far = np.zeros(len(mean), dtype=bool), -np.inf
+    for i in order:  # one pass over candidates sorted by complexity
+        if np.isfinite(mean[i]) and mean[i] > best_so_far:
+            on_front[i] = True
+            best_so_far = mean[i]
+    return pd.DataFrame(
+        {
+            "complexity": cost,
+            f"mean_{metric}": mean,
+            f"std_{metric}": std,
+            "on_front": on_front,
+            "params": list(cv_results.get("params", [{}] * len(mean))),
+        }
+    )
+
+
 def pareto_front(cv_results, metric, *, complexity="complexity"):
     """Candidates that no other candidate beats on both score and complexity.
 
@@ -139,21 +188,7 @@ def pareto_front(cv_results, metric, *, complexity="complexity"):
         ``candidate`` (index into ``cv_results``), ``complexity``, ``mean_<metric>``,
         ``std_<metric>`` and ``params``.
     """
-    mean, std, _ = _metric_columns(cv_results, metric)
-    cost = _complexities(cv_results, complexity)
-    order = np.lexsort((-mean, cost))  # by complexity, best score first within a tie
-    keep, best_so_far = [], -np.inf
-    for i in order:  # one pass over candidates sorted by complexity
-        if np.isfinite(mean[i]) and mean[i] > best_so_far:
-            keep.append(i)
-            best_so_far = mean[i]
-    params = cv_results.get("params", [{}] * len(mean))
-    return pd.DataFrame(
-        {
-            "candidate": keep,
-            "complexity": cost[keep],
-            f"mean_{metric}": mean[keep],
-            f"std_{metric}": std[keep],
-            "params": [params[i] for i in keep],
-        }
-    )
+    table = tradeoff_table(cv_results, metric, complexity=complexity)
+    front = table[table["on_front"]].sort_values(["complexity", f"mean_{metric}"], ascending=[True, False])
+    front = front.drop(columns="on_front").rename_axis("candidate").reset_index()
+    return front.reset_index(drop=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..metrics._tradeoff import _complexities, _metric_columns, pareto_front
+from ..metrics import tradeoff_table
 
 __all__ = ["TradeoffDisplay"]
 
@@ -49,12 +49,21 @@ class TradeoffDisplay:
 
         ``labels`` may be a callable mapping a candidate's params to a family name.
         """
-        mean, std, _ = _metric_columns(cv_results, metric)
-        cost = _complexities(cv_results, complexity)
+        table = tradeoff_table(cv_results, metric, complexity=complexity)
         if callable(labels):
-            labels = [labels(params) for params in cv_results["params"]]
-        front = pareto_front(cv_results, metric, complexity=complexity)["candidate"].to_numpy()
-        return cls(cost, mean, score_std=std, front=front, chosen=chosen, labels=labels, metric=metric)
+            labels = [labels(params) for params in table["params"]]
+        cost = table["complexity"].to_numpy()
+        front = np.flatnonzero(table["on_front"])
+        front = front[np.argsort(cost[front], kind="stable")]
+        return cls(
+            cost,
+            table[f"mean_{metric}"].to_numpy(),
+            score_std=table[f"std_{metric}"].to_numpy(),
+            front=front,
+            chosen=chosen,
+            labels=labels,
+            metric=metric,
+        )
 
     def plot(self, ax=None, *, log_complexity=True):
         """Draw on ``ax`` (a new figure by default) and return ``self``."""

@@ -6,7 +6,7 @@ from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import GridSearchCV
 from sklearn.tree import DecisionTreeClassifier
 
-from glassbox.metrics import complexity_scorer, fidelity_score, pareto_front, simplest_within
+from glassbox.metrics import complexity_scorer, fidelity_score, pareto_front, simplest_within, tradeoff_table
 
 
 def _results(means, stds, complexities, n_splits=4):
@@ -43,6 +43,20 @@ def test_pareto_front_is_monotone_and_non_dominated():
     assert front["complexity"].tolist() == [2.0, 4.0, 9.0]
     assert np.all(np.diff(front["mean_auc"]) > 0)
     assert front["params"].tolist() == [{"k": 2}, {"k": 4}, {"k": 9}]
+
+
+def test_tradeoff_table_lists_every_candidate_and_marks_the_front():
+    results = _results([0.8, 0.7, 0.85, 0.84, np.nan, 0.9], [0.1] * 6, [2, 3, 4, 6, 1, 9])
+    table = tradeoff_table(results, "auc")
+    assert len(table) == 6
+    assert table["complexity"].tolist() == [2.0, 3.0, 4.0, 6.0, 1.0, 9.0]
+    assert table["on_front"].tolist() == [True, False, True, False, False, True]
+    np.testing.assert_array_equal(table["mean_auc"], results["mean_test_auc"])
+    # The front is exactly the non-dominated candidates: none has a better score at no more complexity.
+    scores, costs = table["mean_auc"].to_numpy(), table["complexity"].to_numpy()
+    for i in np.flatnonzero(table["on_front"]):
+        assert not np.any((costs <= costs[i]) & (scores > scores[i]))
+    assert pareto_front(results, "auc")["candidate"].tolist() == np.flatnonzero(table["on_front"]).tolist()
 
 
 def test_missing_metrics_name_what_is_there():
