@@ -12,6 +12,8 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 
+from ._core import feature_index
+
 __all__ = ["Effect", "Explanation"]
 
 
@@ -27,23 +29,19 @@ def _as_names(names, n, prefix):
 def _resolve_index(key, names, axis):
     """Integer positions (1-D) that ``key`` selects along an axis with ``names``.
 
-    Integers are positions; strings and other labels are looked up in ``names``;
-    slices and boolean masks work as in numpy. A scalar key keeps the axis (length 1).
+    Integers are positions (negative ones count from the end); strings and other labels
+    are looked up in ``names`` (:func:`~glassbox._core.feature_index`); slices and
+    boolean masks work as in numpy. A scalar key keeps the axis (length 1).
     """
     n = len(names)
     positions = np.arange(n)
     if isinstance(key, slice):
         return positions[key]
-    if isinstance(key, (Integral, np.integer)) and not isinstance(key, (bool, np.bool_)):
-        if not -n <= key < n:
-            raise IndexError(f"{axis} index {key} is out of range for {n} {axis}s.")
-        return positions[[key]]
-    if isinstance(key, (str, bytes)) or np.ndim(key) == 0:
-        hits = np.flatnonzero(names == key)
-        if len(hits) == 0:
-            shown = ", ".join(repr(x) for x in names[:10]) + (" ..." if n > 10 else "")
-            raise KeyError(f"No {axis} named {key!r}; the {axis}s are {shown}.")
-        return hits[:1]
+    if np.ndim(key) == 0 and not isinstance(key, (bool, np.bool_)):
+        if isinstance(key, (Integral, np.integer)) and -n <= key < 0:
+            key = key + n
+        where = "the explanation"
+        return positions[[feature_index(names, key, axis=axis, where=where, error=KeyError, range_error=IndexError)]]
     key = np.asarray(key, dtype=object if not isinstance(key, np.ndarray) else None)
     if key.dtype == bool:
         if len(key) != n:

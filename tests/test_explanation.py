@@ -44,7 +44,7 @@ def test_slicing_by_name_keeps_everything_aligned(exp):
 
 
 def test_bad_keys_name_what_exists(exp):
-    with pytest.raises(KeyError, match="No feature named 'weight'; the features are 'age', 'bmi', 'sex'"):
+    with pytest.raises(KeyError, match="'weight' is not a feature of the explanation; the features are 'age', 'bmi', 'sex'"):
         exp[:, "weight"]
     with pytest.raises(IndexError, match="out of range"):
         exp[:, 5]

@@ -282,7 +282,8 @@ def feature_index(names, key, *, context="", axis="feature", where="X", error=Va
     hits = np.flatnonzero(names == key) if np.ndim(key) == 0 else []
     if len(hits) == 0:
         shown = ", ".join(repr(x) for x in names[:20]) + (" ..." if n > 20 else "")
-        raise error(f"{key!r}{context} is not a {axis} of {where}; the {axis}s are {shown}.")
+        article = "an" if axis[:1] in "aeiou" else "a"
+        raise error(f"{key!r}{context} is not {article} {axis} of {where}; the {axis}s are {shown}.")
     return int(hits[0])
 
 

@@ -18,7 +18,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from .._core import draw_seed, masked_predict
+from .._core import draw_seed, feature_index, masked_predict
 
 __all__ = ["deletion_score", "faithfulness_curve", "insertion_score", "stability_score"]
 
@@ -129,14 +129,12 @@ def stability_score(explainer, X, *, noise=0.05, n_repeats=5, random_state=None)
 
 
 def _output_position(explanation, output):
-    if isinstance(output, (Integral, np.integer)) and not isinstance(output, bool):
-        if not -explanation.n_outputs <= output < explanation.n_outputs:
-            raise IndexError(f"output {output} is out of range for {explanation.n_outputs} outputs.")
-        return int(output) % explanation.n_outputs
-    hits = np.flatnonzero(explanation.output_names == output)
-    if len(hits) == 0:
-        raise KeyError(f"No output named {output!r}; the outputs are {list(explanation.output_names)}.")
-    return int(hits[0])
+    n_outputs = explanation.n_outputs
+    if isinstance(output, (Integral, np.integer)) and not isinstance(output, bool) and -n_outputs <= output < 0:
+        output = output + n_outputs
+    return feature_index(
+        explanation.output_names, output, axis="output", where="the explanation", error=KeyError, range_error=IndexError
+    )
 
 
 def _area(curve):

@@ -65,7 +65,7 @@ def test_bad_arguments(linear):
     X, model, explainer = linear
     with pytest.raises(ValueError, match="kind must be"):
         faithfulness_curve(explainer, X[:2], kind="sideways")
-    with pytest.raises(KeyError, match="No output named 'proba'"):
+    with pytest.raises(KeyError, match="'proba' is not an output of the explanation"):
         faithfulness_curve(explainer, X[:2], output="proba")
     with pytest.raises(ValueError, match="n_repeats must be a positive int"):
         stability_score(explainer, X[:2], n_repeats=0)
