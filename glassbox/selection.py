@@ -11,7 +11,7 @@ from sklearn.feature_selection import SelectorMixin
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.validation import check_is_fitted
 
-from ._core import HasMethods, Interval, validate_params, validate_X
+from ._core import HasMethods, Interval, match_columns, validate_params, validate_X
 
 __all__ = ["FeatureSelector"]
 
@@ -104,6 +104,21 @@ class FeatureSelector(SelectorMixin, MetaEstimatorMixin, BaseEstimator):
             explanation = explanation.mean_abs()
         self.importances_ = explanation.values.sum(axis=1)
         return self
+
+    def transform(self, X):
+        """Keep the selected columns of ``X`` (matched to those of ``fit`` by name).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features_in_)
+
+        Returns
+        -------
+        X_selected : array-like of shape (n_samples, n_selected_features)
+        """
+        check_is_fitted(self)
+        validate_X(self, X, reset=False, handle_unknown="use_encoded_value")
+        return super().transform(match_columns(self, X))
 
     def _get_support_mask(self):
         check_is_fitted(self)

@@ -12,7 +12,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import PrefitCloneMixin, fitted_model
-from ._core import HasMethods, Interval, StrOptions, validate_params, validate_X
+from ._core import HasMethods, Interval, StrOptions, match_columns, validate_params, validate_X
 from .metrics import complexity
 from .metrics._fidelity import FIDELITY_METRICS, fidelity_score
 
@@ -165,23 +165,23 @@ class GlobalSurrogate(PrefitCloneMixin, MetaEstimatorMixin, BaseEstimator):
         return get_tags(self.black_box).input_tags.allow_nan and get_tags(self.surrogate).input_tags.allow_nan
 
     def _check(self, X):
+        """Validate ``X`` and return it with its columns in the order of ``fit`` (matched by name)."""
         check_is_fitted(self)
         validate_X(self, X, reset=False, allow_nan=self._accepts_nan(), handle_unknown="use_encoded_value")
+        return match_columns(self, X)
 
     def predict(self, X):
         """The surrogate's predictions."""
-        self._check(X)
-        return self.surrogate_.predict(X)
+        return self.surrogate_.predict(self._check(X))
 
     @available_if(_surrogate_has("predict_proba"))
     def predict_proba(self, X):
         """The surrogate's class probabilities."""
-        self._check(X)
-        return self.surrogate_.predict_proba(X)
+        return self.surrogate_.predict_proba(self._check(X))
 
     def score(self, X, y=None):
         """Fidelity of the surrogate to the black box on ``X`` (``y`` is ignored)."""
-        self._check(X)
+        X = self._check(X)
         return self._fidelity(X, self._targets(X))
 
     @available_if(_surrogate_has("explain"))

@@ -8,6 +8,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 
 from glassbox.explainers import ShapleyExplainer
+from glassbox.models import TreeRegressor
 from glassbox.selection import FeatureSelector
 
 
@@ -49,3 +50,23 @@ def test_budget_larger_than_the_features_is_a_clear_error(data):
     X, y = data
     with pytest.raises(ValueError, match="max_features=9 is larger than the 6 features of X"):
         FeatureSelector(ShapleyExplainer(Ridge()), max_features=9).fit(X, y)
+
+
+def test_transform_matches_columns_by_name(data):
+    X, y = data
+    selector = FeatureSelector(ShapleyExplainer(LinearRegression(), method="linear"), max_features=2).fit(X, y)
+    shuffled = X[list(X.columns[::-1])]
+    np.testing.assert_array_equal(selector.transform(shuffled), selector.transform(X))
+
+
+def test_transform_refuses_values_that_fit_would_refuse(data):
+    X, y = data
+    frame = X.iloc[:, :3].assign(kind=["a", "b", "c"] * 50)
+    bad = frame.assign(kind=[{"a": 1}] * 150)
+    message = "Column 'kind': argument must be a string or a real number, not 'dict'"
+    selector = FeatureSelector(ShapleyExplainer(TreeRegressor(max_leaf_nodes=4), background=10), max_features=2)
+    with pytest.raises(TypeError, match=message):
+        selector.fit(bad, y)
+    selector.fit(frame, y)
+    with pytest.raises(TypeError, match=message):
+        selector.transform(bad)

@@ -86,3 +86,14 @@ def test_explain_is_available_only_when_the_surrogate_explains(cancer):
     surrogate = GlobalSurrogate(forest, LogisticRegression(max_iter=5000)).fit(X)
     assert not hasattr(surrogate, "explain")
     assert hasattr(surrogate, "predict_proba")
+
+
+def test_columns_are_matched_by_name_for_a_scikit_learn_surrogate():
+    # A DataFrame with the columns of fit in another order: the inner scikit-learn tree
+    # refuses reordered names, so the surrogate must reorder them before calling it.
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    forest = RandomForestRegressor(n_estimators=10, random_state=0).fit(X, y)
+    surrogate = GlobalSurrogate(forest, DecisionTreeRegressor(max_leaf_nodes=8, random_state=0), random_state=0).fit(X)
+    shuffled = X[list(X.columns[::-1])]
+    np.testing.assert_array_equal(surrogate.predict(shuffled), surrogate.predict(X))
+    assert surrogate.score(shuffled) == surrogate.score(X)

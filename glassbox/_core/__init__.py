@@ -25,6 +25,7 @@ from ._validation import (
     check_target,
     feature_index,
     learn_schema,
+    match_columns,
     validate_X,
 )
 
@@ -61,6 +62,7 @@ __all__ = [
     "learn_schema",
     "log_odds",
     "masked_predict",
+    "match_columns",
     "plain",
     "predict_built",
     "predict_rows",

@@ -34,6 +34,7 @@ __all__ = [
     "check_target",
     "feature_index",
     "learn_schema",
+    "match_columns",
     "validate_X",
 ]
 
@@ -403,6 +404,16 @@ def _as_2d(X, owner, ensure_min_samples):
     return X
 
 
+def match_columns(estimator, X):
+    """``X`` with its columns in the order ``fit`` saw, when it is a DataFrame holding them by name.
+
+    glassbox matches columns by name: a DataFrame whose columns are the fitted ones in
+    another order is reordered, so that an inner scikit-learn estimator (which checks
+    the order) receives them as it was fitted. Anything else comes back as it is.
+    """
+    return _reorder_like_fit(estimator, X) if isinstance(X, pd.DataFrame) else X
+
+
 def _reorder_like_fit(estimator, X):
     fitted = getattr(estimator, "feature_names_in_", None)
     if fitted is None or list(X.columns) == list(fitted):
@@ -450,13 +461,7 @@ def _categorical_levels(values, name):
     if kind in _NUMERIC_INFERRED:
         return None
     if kind in _CATEGORICAL_INFERRED:
-        present = values[~pd.isna(values)]
-        for v in present:
-            if not isinstance(v, (str, bytes, numbers.Number)):
-                raise TypeError(
-                    f"Column {name!r}: argument must be a string or a real number, not "
-                    f"{type(v).__name__!r}."
-                )
+        _check_levels(values, pd.isna(values), name)
         return _sorted_levels(values)
     raise TypeError(
         f"Column {name!r} holds values of kind {kind!r}; glassbox expects numbers "
@@ -476,6 +481,7 @@ def _sorted_levels(values):
 def _encode_categorical(values, levels, name, handle_unknown):
     raw = values.to_numpy(dtype=object) if isinstance(values, pd.Series) else np.asarray(values, dtype=object)
     missing = pd.isna(raw)
+    _check_levels(raw, missing, name)
     codes = pd.Index(levels).get_indexer(raw).astype(np.float64)
     unknown = (codes < 0) & ~missing
     if unknown.any():
@@ -489,6 +495,19 @@ def _encode_categorical(values, levels, name, handle_unknown):
         codes[unknown] = UNKNOWN_CODE
     codes[missing] = np.nan
     return codes
+
+
+_IS_LEVEL = np.frompyfunc(lambda v: isinstance(v, (str, bytes, numbers.Number)), 1, 1)
+
+
+def _check_levels(values, missing, name):
+    """Raise unless every present value of an object column is a string or a number."""
+    is_level = _IS_LEVEL(values).astype(bool) | missing
+    if not is_level.all():
+        bad = values[~is_level][0]
+        raise TypeError(
+            f"Column {name!r}: argument must be a string or a real number, not {type(bad).__name__!r}."
+        )
 
 
 def _to_float(values, name):
