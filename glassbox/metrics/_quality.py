@@ -3,8 +3,9 @@
 - Deletion and insertion curves (Petsiuk, Das & Saenko 2018): remove (or insert) the
   features of a row in the order its explanation ranks them, and watch the model's
   output. A faithful explanation makes the output fall fast on deletion and rise fast on
-  insertion. Removing a feature means masking it with the explainer's background rows,
-  through the same masked evaluation the explainers use.
+  insertion. Removing a feature means masking it with reference rows, through the same
+  masked evaluation the explainers use: the explainer's background (Shapley), its
+  baseline (gradients), or else up to 100 rows of the ``X`` explained (LIME).
 - Stability (Alvarez-Melis & Jaakkola 2018): a local Lipschitz estimate, the largest
   change of the explanation per unit change of the input under small noise.
 
@@ -18,9 +19,14 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from .._core import draw_seed, feature_index, masked_predict
+from .._core import Background, draw_seed, feature_index, masked_predict, sample_background
 
 __all__ = ["deletion_score", "faithfulness_curve", "insertion_score", "stability_score"]
+
+
+_REFERENCE_ROWS = 100
+"""Rows of ``X`` that deleted features take their values from, for an explainer with neither
+background nor baseline."""
 
 
 def faithfulness_curve(explainer, X, *, kind="deletion", output=0):
@@ -29,8 +35,10 @@ def faithfulness_curve(explainer, X, *, kind="deletion", output=0):
     Parameters
     ----------
     explainer : fitted local explainer
-        Its ``explain(X)`` ranks the features of each row; its model, output and
-        background define "removing" a feature.
+        Its ``explain(X)`` ranks the features of each row; its model and output define
+        what is watched, and its reference rows what "removing" a feature means: its
+        background (``background_``, Shapley), its baseline (``baseline_``, gradients),
+        or else up to 100 rows of ``X`` drawn with a fixed seed (LIME).
     X : array-like or DataFrame of shape (n_samples, n_features)
     kind : {"deletion", "insertion"}, default="deletion"
         Deletion starts from the row and masks the top features first; insertion starts
@@ -62,11 +70,22 @@ def faithfulness_curve(explainer, X, *, kind="deletion", output=0):
         model_output,
         X_encoded,
         masks,
-        explainer.background_,
+        _reference_rows(explainer, X_encoded),
         batch_size=explainer.batch_size,
         n_jobs=explainer.n_jobs,
     )
     return values[:, :, column]
+
+
+def _reference_rows(explainer, X_encoded):
+    """The rows a removed feature takes its value from (see :func:`faithfulness_curve`)."""
+    background = getattr(explainer, "background_", None)
+    if background is not None:
+        return background
+    baseline = getattr(explainer, "baseline_", None)
+    if baseline is not None:
+        return Background(np.asarray(baseline, dtype=np.float64)[None, :], np.ones(1))
+    return sample_background(X_encoded, max_samples=_REFERENCE_ROWS, random_state=0)
 
 
 def deletion_score(explainer, X, *, output=0):
@@ -87,8 +106,8 @@ def stability_score(explainer, X, *, noise=0.05, n_repeats=5, random_state=None)
     """Local Lipschitz estimate of the explanation of each row: lower is more stable.
 
     Each row is perturbed ``n_repeats`` times with Gaussian noise of ``noise`` times the
-    background standard deviation on its numeric features (categorical features are
-    kept); the estimate is the largest ``||e(x) - e(x')|| / ||(x - x') / sd||`` over the
+    standard deviation of each numeric feature (over the explainer's background, or over
+    ``X`` for an explainer without one; categorical features are kept); the estimate is the largest ``||e(x) - e(x')|| / ||(x - x') / sd||`` over the
     repeats, over all features and outputs.
 
     Parameters
@@ -111,7 +130,8 @@ def stability_score(explainer, X, *, noise=0.05, n_repeats=5, random_state=None)
     X_encoded, model_output = explainer._prepare(X)
     schema = model_output.schema
     n_samples, n_features = X_encoded.shape
-    scale = np.nanstd(explainer.background_.data, axis=0)
+    background = getattr(explainer, "background_", None)
+    scale = np.nanstd(X_encoded if background is None else background.data, axis=0)
     scale = np.where(schema.is_categorical | ~(scale > 0), 0.0, scale)  # (p,): no noise on categories
     rng = np.random.default_rng(draw_seed(random_state))
     steps = rng.normal(size=(n_samples, n_repeats, n_features)) * noise * scale  # (n, r, p)

@@ -69,3 +69,26 @@ def test_bad_arguments(linear):
         faithfulness_curve(explainer, X[:2], output="proba")
     with pytest.raises(ValueError, match="n_repeats must be a positive int"):
         stability_score(explainer, X[:2], n_repeats=0)
+
+
+def test_explainers_without_a_background_use_their_baseline_or_the_rows():
+    # Gradients remove a feature by setting it to the baseline: the deletion curve of a
+    # linear model ends at f(baseline) and, DeepLIFT being exact there, every step is closed form.
+    from glassbox.explainers import GradientExplainer, LimeExplainer
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(60, 3))
+    model = LinearRegression().fit(X, X @ np.array([2.0, -1.0, 0.5]))
+    gradients = GradientExplainer(model, method="deeplift").fit(X)
+    exp = gradients.explain(X[:4])
+    curve = faithfulness_curve(gradients, X[:4], kind="deletion")
+    ordered = -np.sort(-exp.values[:, :, 0], axis=1)
+    expected = model.predict(X[:4])[:, None] - np.concatenate([np.zeros((4, 1)), np.cumsum(ordered, axis=1)], axis=1)
+    np.testing.assert_allclose(curve, expected, atol=1e-10)
+    np.testing.assert_allclose(curve[:, -1], model.predict(X.mean(axis=0)[None])[0])
+    # LIME has neither: the rows of X stand in, so the fully deleted row is their mean output.
+    lime = LimeExplainer(model, num_samples=500, random_state=0).fit(X)
+    curve = faithfulness_curve(lime, X[:4], kind="deletion")
+    np.testing.assert_allclose(curve[:, -1], model.predict(X[:4]).mean())
+    assert np.isfinite(deletion_score(lime, X[:4])) and np.isfinite(insertion_score(gradients, X[:4]))
+    assert stability_score(lime, X[:4], random_state=0).shape == (4,)
