@@ -12,7 +12,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import PrefitCloneMixin, fitted_model
-from ._core import HasMethods, Interval, StrOptions, match_columns, validate_params, validate_X
+from ._core import HasMethods, Interval, StrOptions, match_columns, plain, validate_params, validate_X
 from .metrics import complexity
 from .metrics._fidelity import FIDELITY_METRICS, fidelity_score
 
@@ -122,6 +122,12 @@ class GlobalSurrogate(PrefitCloneMixin, MetaEstimatorMixin, BaseEstimator):
         validate_X(self, X, reset=True, allow_nan=self._accepts_nan())
         self.black_box_ = fitted_model(self, self.black_box, X, y, prefit=self.prefit, fit_params=fit_params)
         targets = self._targets(X)
+        if self._is_label_target and len(np.unique(targets)) < 2:
+            raise ValueError(
+                f"{type(self.black_box_).__name__} predicts the one class {plain(targets[0])!r} for every row of X, "
+                "so a classifier surrogate has nothing to mimic; explain its probabilities with a regression "
+                "surrogate instead, or check the black box."
+            )
         if self.validation_fraction is None or len(targets) < 4:
             self.surrogate_ = clone(self.surrogate).fit(X, targets)
             self.fidelity_ = self._fidelity(X, targets)

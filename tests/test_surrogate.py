@@ -97,3 +97,11 @@ def test_columns_are_matched_by_name_for_a_scikit_learn_surrogate():
     shuffled = X[list(X.columns[::-1])]
     np.testing.assert_array_equal(surrogate.predict(shuffled), surrogate.predict(X))
     assert surrogate.score(shuffled) == surrogate.score(X)
+
+
+def test_a_black_box_with_one_predicted_class_is_named_not_the_target():
+    X = np.column_stack([np.ones(40), np.arange(40.0)])
+    y = np.array([0] * 38 + [1] * 2)
+    black_box = DecisionTreeClassifier(max_depth=1, min_samples_leaf=5).fit(X, y)  # too coarse for the two
+    with pytest.raises(ValueError, match="DecisionTreeClassifier predicts the one class 0 for every row of X"):
+        GlobalSurrogate(black_box, DecisionTreeClassifier()).fit(X)

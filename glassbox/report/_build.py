@@ -15,6 +15,7 @@ import html
 import io
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 
+from .._core import plain
 from ..metrics import complexity_scorer, pareto_front, simplest_within
 
 __all__ = ["Report", "ReportError", "build", "load_table"]
@@ -50,7 +52,8 @@ class Report:
     metric : str
         The cross-validated score (``roc_auc``, ``roc_auc_ovr`` or ``r2``).
     fidelity : float
-        Held-out fidelity of the black box's tree surrogate.
+        Held-out fidelity of the black box's tree surrogate (NaN when the black box
+        predicts one class for every row and there is nothing to mimic).
     """
 
     path: Path
@@ -130,7 +133,8 @@ def build(
     ----------
     data : DataFrame or path to a CSV file
         Text columns become categories; missing values stay missing. Rows whose target
-        is missing are dropped (and counted in the report).
+        is missing are dropped (and counted in the report); columns with no value at
+        all are left out with a warning the report repeats.
     target : str
         Name of the column to predict.
     task : {"auto", "classification", "regression"}, default="auto"
@@ -157,6 +161,7 @@ def build(
     from ..surrogate import GlobalSurrogate
 
     progress = _Progress(verbose)
+    notes = []  # what the report changed in the data, said again in its summary
     frame = load_table(data)
     if target not in frame.columns:
         shown = ", ".join(map(str, frame.columns[:12])) + (" ..." if frame.shape[1] > 12 else "")
@@ -165,6 +170,12 @@ def build(
     frame = frame[frame[target].notna()]
     y = frame[target]
     X = frame.drop(columns=[target])
+    empty = [str(c) for c in X.columns if X[c].isna().all()]
+    if empty:
+        notes.append(f"Left out {len(empty)} column{'s' if len(empty) > 1 else ''} with no value at all: "
+                     f"{', '.join(map(repr, empty))}.")
+        warnings.warn(notes[-1], UserWarning, stacklevel=2)
+        X = X.drop(columns=empty)
     if X.shape[1] == 0:
         raise ReportError("the table has no feature columns besides the target")
     if y.nunique() < 2:
@@ -208,16 +219,25 @@ def build(
     # 2. The black box: a surrogate, importances, effects, local explanations.
     progress("fitting the black box and its surrogate")
     black_box = _black_box(task, random_state).fit(X, y)
-    surrogate = GlobalSurrogate(black_box, _surrogate_model(task, random_state), random_state=random_state).fit(X)
     section = _Section("A transparent surrogate of the black box")
-    section.text(
-        f"A {surrogate.complexity_}-split tree fitted to the predictions of {type(black_box).__name__} "
-        f"agrees with it on {surrogate.fidelity_:.1%} of held-out rows."
-        if task == "classification"
-        else f"A {surrogate.complexity_}-split tree fitted to the predictions of {type(black_box).__name__} "
-        f"explains R² = {surrogate.fidelity_:.3f} of them on held-out rows."
-    )
-    section.pre(surrogate.surrogate_.to_text())
+    labels = black_box.predict(X) if task == "classification" else None
+    if labels is not None and len(np.unique(labels)) < 2:
+        fidelity = float("nan")
+        section.text(
+            f"{type(black_box).__name__} predicts {plain(labels[0])!r} for every row, so there is no decision to "
+            "mimic: a surrogate would be that one constant."
+        )
+    else:
+        surrogate = GlobalSurrogate(black_box, _surrogate_model(task, random_state), random_state=random_state).fit(X)
+        fidelity = surrogate.fidelity_
+        section.text(
+            f"A {surrogate.complexity_}-split tree fitted to the predictions of {type(black_box).__name__} "
+            f"agrees with it on {surrogate.fidelity_:.1%} of held-out rows."
+            if task == "classification"
+            else f"A {surrogate.complexity_}-split tree fitted to the predictions of {type(black_box).__name__} "
+            f"explains R² = {surrogate.fidelity_:.3f} of them on held-out rows."
+        )
+        section.pre(surrogate.surrogate_.to_text())
     sections.append(section)
 
     progress("permutation importance")
@@ -259,13 +279,14 @@ def build(
         f"{int(X.isna().sum().sum())} missing cells; target {target!r} ({task})"
         + (f"; {dropped} rows without a target dropped" if dropped else "")
         + "."
+        + "".join(f" {note}" for note in notes)
     )
     path = Path(output)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(_page(title or f"glassbox report: {target}", summary, sections), encoding="utf-8")
     progress(f"wrote {path}")
     _close_figures()
-    return Report(path, front_table, chosen, metric, surrogate.fidelity_)
+    return Report(path, front_table, chosen, metric, fidelity)
 
 
 def _resolve_task(task, y):

@@ -117,3 +117,23 @@ def test_rows_without_target_are_dropped_and_counted(tmp_path):
     assert "115 rows" in page and "5 rows without a target dropped" in page
     with pytest.raises(ReportError, match="task must be"):
         build(frame, "y", task="clustering", output=tmp_path / "r.html")
+
+
+def test_a_column_with_no_value_is_left_out_and_said(tmp_path):
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    frame = X.iloc[:150, :3].assign(empty=np.nan, diagnosis=y.iloc[:150])
+    with pytest.warns(UserWarning, match="Left out 1 column with no value at all: 'empty'"):
+        path = build(frame, "diagnosis", output=tmp_path / "empty.html", cv=2).path
+    page = html.unescape(path.read_text())
+    assert "Left out 1 column with no value at all: 'empty'." in page
+    assert "3 features (0 categorical)" in page
+
+
+def test_a_black_box_predicting_one_class_gets_a_sentence_not_a_crash(tmp_path):
+    # A constant feature: no model can split, so every one predicts the majority class.
+    y = np.array(["no"] * 57 + ["yes"] * 3)
+    frame = pd.DataFrame({"constant": np.ones(60), "target": y})
+    report = build(frame, "target", output=tmp_path / "one.html", cv=2)
+    page = html.unescape(report.path.read_text())
+    assert "predicts 'no' for every row, so there is no decision to mimic" in page
+    assert np.isnan(report.fidelity)
