@@ -80,6 +80,11 @@ class Explanation:
     fidelity : ndarray of shape (n_samples, n_outputs) or (n_outputs,), default=None
         How well the method's own approximation reproduces the model, where it has one:
         for LIME, the weighted R² of each row's local surrogate on its neighbourhood.
+    coef : ndarray of the shape of ``values``, default=None
+        The weights of each row's local linear surrogate, where the method fits one
+        (LIME): ``values`` are these weights times the row's interpretable features.
+    intercept : ndarray of shape (n_samples, n_outputs), default=None
+        The intercepts of those local surrogates.
 
     Examples
     --------
@@ -105,6 +110,11 @@ class Explanation:
     method: str = ""
     std: np.ndarray | None = None
     fidelity: np.ndarray | None = None
+    coef: np.ndarray | None = None
+    intercept: np.ndarray | None = None
+
+    _LIKE_VALUES = ("std", "coef")  # optional arrays with one entry per value
+    _PER_OUTPUT = ("fidelity", "intercept")  # optional arrays with one entry per row (local) and output
 
     def __post_init__(self):
         values = np.asarray(self.values, dtype=np.float64)
@@ -130,17 +140,21 @@ class Explanation:
             if values.ndim != 3 or data.shape != values.shape[:2]:
                 raise ValueError(f"data of shape {data.shape} does not match values of shape {values.shape}.")
             object.__setattr__(self, "data", data)
-        if self.std is not None:
-            std = np.asarray(self.std, dtype=np.float64)
-            if std.shape != values.shape:
-                raise ValueError(f"std of shape {std.shape} does not match values of shape {values.shape}.")
-            object.__setattr__(self, "std", std)
-        if self.fidelity is not None:
-            fidelity = np.asarray(self.fidelity, dtype=np.float64)
-            expected = (values.shape[0], n_outputs) if values.ndim == 3 else (n_outputs,)
-            if fidelity.shape != expected:
-                raise ValueError(f"fidelity of shape {fidelity.shape} does not match values of shape {values.shape}.")
-            object.__setattr__(self, "fidelity", fidelity)
+        for name in self._LIKE_VALUES:
+            array = getattr(self, name)
+            if array is not None:
+                array = np.asarray(array, dtype=np.float64)
+                if array.shape != values.shape:
+                    raise ValueError(f"{name} of shape {array.shape} does not match values of shape {values.shape}.")
+                object.__setattr__(self, name, array)
+        for name in self._PER_OUTPUT:
+            array = getattr(self, name)
+            if array is not None:
+                array = np.asarray(array, dtype=np.float64)
+                expected = (values.shape[0], n_outputs) if values.ndim == 3 else (n_outputs,)
+                if array.shape != expected:
+                    raise ValueError(f"{name} of shape {array.shape} does not match values of shape {values.shape}.")
+                object.__setattr__(self, name, array)
 
     # -- shape ---------------------------------------------------------------------
     @property
@@ -180,28 +194,24 @@ class Explanation:
             rows = _resolve_index(keys[0], np.arange(len(self)), "row")
             features = _resolve_index(keys[1], self.feature_names, "feature")
             outputs = _resolve_index(keys[2], self.output_names, "output")
-            cells = np.ix_(rows, features, outputs)
-            return replace(
-                self,
-                values=self.values[cells],
-                base_values=None if self.base_values is None else self.base_values[np.ix_(rows, outputs)],
-                data=None if self.data is None else self.data[np.ix_(rows, features)],
-                feature_names=self.feature_names[features],
-                output_names=self.output_names[outputs],
-                std=None if self.std is None else self.std[cells],
-                fidelity=None if self.fidelity is None else self.fidelity[np.ix_(rows, outputs)],
-            )
-        features = _resolve_index(keys[0], self.feature_names, "feature")
-        outputs = _resolve_index(keys[1], self.output_names, "output")
-        cells = np.ix_(features, outputs)
+            cells, per_output = np.ix_(rows, features, outputs), np.ix_(rows, outputs)
+            data = None if self.data is None else self.data[np.ix_(rows, features)]
+        else:
+            features = _resolve_index(keys[0], self.feature_names, "feature")
+            outputs = _resolve_index(keys[1], self.output_names, "output")
+            cells, per_output, data = np.ix_(features, outputs), outputs, None
+        taken = {
+            name: None if getattr(self, name) is None else getattr(self, name)[index]
+            for names, index in ((self._LIKE_VALUES, cells), (("base_values", *self._PER_OUTPUT), per_output))
+            for name in names
+        }
         return replace(
             self,
             values=self.values[cells],
-            base_values=None if self.base_values is None else self.base_values[outputs],
+            data=data,
             feature_names=self.feature_names[features],
             output_names=self.output_names[outputs],
-            std=None if self.std is None else self.std[cells],
-            fidelity=None if self.fidelity is None else self.fidelity[outputs],
+            **taken,
         )
 
     # -- reductions ----------------------------------------------------------------

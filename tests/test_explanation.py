@@ -125,3 +125,16 @@ def test_two_dimensional_categorical_effect():
     frame = effect.to_frame()
     assert isinstance(frame, pd.DataFrame) and frame["c"].tolist()[:3] == ["a", "a", "a"]
     assert pickle.loads(pickle.dumps(effect)).grid[0].tolist() == ["a", "b"]
+
+
+def test_local_surrogate_weights_slice_with_the_values():
+    values = np.arange(12.0).reshape(2, 3, 2)
+    exp = Explanation(values, base_values=np.zeros((2, 2)), coef=values * 2, intercept=[[1.0, 2.0], [3.0, 4.0]],
+                      feature_names=["a", "b", "c"], output_names=["no", "yes"])
+    part = exp[1, ["c", "a"], "yes"]
+    np.testing.assert_array_equal(part.coef, (values * 2)[[1]][:, [2, 0]][:, :, [1]])
+    np.testing.assert_array_equal(part.intercept, [[4.0]])
+    with pytest.raises(ValueError, match=r"coef of shape \(2, 3\) does not match values of shape \(2, 3, 2\)"):
+        Explanation(values, coef=values[:, :, 0])
+    with pytest.raises(ValueError, match=r"intercept of shape \(3,\) does not match"):
+        Explanation(values, intercept=[1.0, 2.0, 3.0])
