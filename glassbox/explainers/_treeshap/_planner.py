@@ -34,7 +34,7 @@ class _Plan:
 
     Parameters
     ----------
-    ens : _Ensemble
+    ens : TreeEnsemble
     reference : tuple (rows, weights) or None
         Background rows and weights (interventional) or ``None`` (path-dependent).
     expected_rows : int
