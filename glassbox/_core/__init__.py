@@ -1,7 +1,8 @@
 """The shared core: validation, parameter constraints, binning, background summaries,
-the prediction adapter, the batch policy, seeding and masked batch evaluation. Every
-estimator and explainer in glassbox takes these from here, so that a fix lands
-everywhere at once. Nothing here imports from the rest of the package."""
+the prediction adapter, the batch policy, seeding, masked batch evaluation and the
+reader of fitted trees. Every estimator and explainer in glassbox takes these from
+here, so that a fix lands everywhere at once. Nothing here imports from the rest of
+the package."""
 
 from ._batching import AUTO_CELLS, batch_units, check_batch_size, chunk_bounds, run_chunks
 from ._binning import Bins, QuantileBinner, apply_bins, bin_labels, fit_bins
@@ -18,6 +19,23 @@ from ._numeric import gauss_legendre, plain
 from ._params import HasMethods, Interval, InvalidParameterError, Options, StrOptions, validate_params
 from ._random import chunk_rngs, draw_seed, row_keys, row_rngs
 from ._response import OUTPUTS, PROBA_CLIP, ModelOutput, ModelResponse, log_odds
+from ._trees import (
+    SPLIT_BITSET,
+    SPLIT_NOT_EQUAL,
+    SPLIT_NUMERIC,
+    TreeEnsemble,
+    TreeList,
+    count_tree_splits,
+    is_tree_model,
+    read_tree_model,
+    register_tree_reader,
+    resolve_tree_output,
+    tree_depths,
+    tree_leaves,
+    tree_levels,
+    tree_parents,
+    tree_preorder,
+)
 from ._validation import (
     UNKNOWN_CODE,
     FeatureSchema,
@@ -33,6 +51,9 @@ __all__ = [
     "AUTO_CELLS",
     "OUTPUTS",
     "PROBA_CLIP",
+    "SPLIT_BITSET",
+    "SPLIT_NOT_EQUAL",
+    "SPLIT_NUMERIC",
     "UNKNOWN_CODE",
     "Background",
     "Bins",
@@ -46,6 +67,8 @@ __all__ = [
     "Options",
     "QuantileBinner",
     "StrOptions",
+    "TreeEnsemble",
+    "TreeList",
     "apply_bins",
     "batch_units",
     "bin_labels",
@@ -54,10 +77,12 @@ __all__ = [
     "check_target",
     "chunk_bounds",
     "chunk_rngs",
+    "count_tree_splits",
     "draw_seed",
     "feature_index",
     "fit_bins",
     "gauss_legendre",
+    "is_tree_model",
     "kmeans_background",
     "learn_schema",
     "log_odds",
@@ -66,10 +91,18 @@ __all__ = [
     "plain",
     "predict_built",
     "predict_rows",
+    "read_tree_model",
+    "register_tree_reader",
+    "resolve_tree_output",
     "row_keys",
     "row_rngs",
     "run_chunks",
     "sample_background",
+    "tree_depths",
+    "tree_leaves",
+    "tree_levels",
+    "tree_parents",
+    "tree_preorder",
     "validate_X",
     "validate_params",
 ]

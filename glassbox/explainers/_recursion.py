@@ -10,8 +10,9 @@ sides on, weighted by their training shares. Each leaf then adds its weighted va
 every grid point in its intervals through a difference array and cumulative sums, so a
 grid of any size costs one pass over the nodes.
 
-The trees are read as parallel arrays by the TreeSHAP module (scikit-learn's decision
-trees, forests, extra trees, gradient boosting and histogram gradient boosting).
+The trees are read as parallel arrays by the core tree reader,
+:func:`glassbox._core.read_tree_model` (scikit-learn's decision trees, forests, extra
+trees, gradient boosting and histogram gradient boosting, and glassbox's trees).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from itertools import product
 
 import numpy as np
 
-from ._treeshap import _extract, is_tree_model
+from .._core import is_tree_model, read_tree_model
 
 __all__ = ["tree_partial_dependence", "tree_traversal"]
 
@@ -32,7 +33,7 @@ def tree_traversal(estimator, method):
     if not is_tree_model(estimator):
         return None, f"got {name}"
     try:
-        ensemble = _extract(estimator, method, None)
+        ensemble = read_tree_model(estimator, method)
     except ValueError as exc:
         return None, str(exc)
     if ensemble.transform is not None or ensemble.columns is not None:
@@ -65,20 +66,15 @@ class _TreeLevels:
             share_left = cover[np.maximum(left, 0)] / cover
         share_left = np.where(np.isfinite(share_left), share_left, 0.5)
         self.levels = []
-        nodes = ensemble.roots
-        while len(nodes):
+        for nodes in ensemble.levels()[:-1]:  # the last level holds leaves only
             inner = nodes[left[nodes] >= 0]
-            if len(inner) == 0:
-                break
             self.levels.append((
                 inner, left[inner], right[inner], share_left[inner], ensemble.feature[inner],
                 ensemble.threshold[inner], ensemble.missing_left[inner],
             ))
-            nodes = np.concatenate([left[inner], right[inner]])
         self.leaves = np.flatnonzero(left < 0)
-        tree = np.searchsorted(ensemble.roots, self.leaves, side="right") - 1
         self.leaf_values = np.zeros((len(self.leaves), ensemble.n_outputs))
-        columns = ensemble.tree_columns[tree]  # (n_leaves, width)
+        columns = ensemble.tree_columns[ensemble.tree_of[self.leaves]]  # (n_leaves, width)
         self.leaf_values[np.arange(len(self.leaves))[:, None], columns] = ensemble.value[self.leaves]
 
 

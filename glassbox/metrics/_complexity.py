@@ -11,6 +11,8 @@ import numpy as np
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
+from .._core import count_tree_splits
+
 __all__ = ["complexity"]
 
 
@@ -53,15 +55,9 @@ def complexity(estimator):
         raise NotFittedError(f"complexity() needs a fitted model; {name} is not fitted yet.") from None
     except (TypeError, AttributeError):
         pass  # not a scikit-learn estimator: measured by its attributes below
-    if hasattr(estimator, "tree_"):
-        return _tree_splits(estimator)
-    if hasattr(estimator, "estimators_"):
-        trees = np.ravel(np.asarray(estimator.estimators_, dtype=object))
-        if all(hasattr(t, "tree_") for t in trees):
-            return int(sum(_tree_splits(t) for t in trees))
-    if hasattr(estimator, "_predictors"):  # HistGradientBoosting: private, so guarded
-        return int(sum((~predictor.nodes["is_leaf"].astype(bool)).sum()
-                       for stage in estimator._predictors for predictor in stage))
+    n_splits = count_tree_splits(estimator)
+    if n_splits is not None:
+        return n_splits
     if hasattr(estimator, "coef_"):
         return int(np.count_nonzero(estimator.coef_))
     raise TypeError(
@@ -69,8 +65,3 @@ def complexity(estimator):
         "tree ensembles, linear models and Pipelines ending in one are supported; a model can "
         "also expose its own `complexity_` attribute."
     )
-
-
-def _tree_splits(tree):
-    t = tree.tree_
-    return int(np.count_nonzero(t.children_left != -1))

@@ -30,8 +30,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor, ExtraTreeRegressor
 
-from glassbox.explainers import _treeshap
-from glassbox.explainers._treeshap import TreeShap, is_tree_model, tree_shap
+from glassbox.explainers._treeshap import TreeShap, _planner, is_tree_model, tree_shap
 
 # ---------------------------------------------------------------------------------------
 # Brute-force references
@@ -300,7 +299,7 @@ def test_random_small_trees_equal_the_brute_force(problem, expected_rows):
 @pytest.fixture
 def without_tables(monkeypatch):
     """Every leaf with a path feature goes through the formulas without tables."""
-    monkeypatch.setattr(_treeshap, "_MAX_TABLE_BITS", 0)
+    monkeypatch.setattr(_planner, "_MAX_TABLE_BITS", 0)
 
 
 @pytest.mark.parametrize("name", ["forest-multiclass", "forest-missing", "gb-multiclass", "hgb-missing"])
@@ -308,7 +307,7 @@ def test_deep_leaf_formulas_equal_the_tables(name, without_tables, monkeypatch):
     model, X = fitted(name)
     background = X[200:230]
     deep = [tree_shap(model, X[:40]), tree_shap(model, X[:40], background=background)]
-    monkeypatch.setattr(_treeshap, "_MAX_PATTERN_BITS", 0)  # interventional: all pairs
+    monkeypatch.setattr(_planner, "_MAX_PATTERN_BITS", 0)  # interventional: all pairs
     all_pairs = tree_shap(model, X[:40], background=background)
     monkeypatch.undo()
     tabled = [tree_shap(model, X[:40]), tree_shap(model, X[:40], background=background)]

@@ -1,0 +1,187 @@
+"""Every tree of a model as one set of parallel node arrays.
+
+:class:`TreeEnsemble` holds the nodes of all trees of a model side by side, routes rows
+through them and predicts the raw output they add up to; :class:`TreeList` collects
+trees one at a time and glues them into one. The readers of fitted models build them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._structure import tree_levels
+
+__all__ = ["SPLIT_BITSET", "SPLIT_NOT_EQUAL", "SPLIT_NUMERIC", "TreeEnsemble", "TreeList"]
+
+# Kinds of split: x <= threshold, x != level, category in a set.
+SPLIT_NUMERIC, SPLIT_NOT_EQUAL, SPLIT_BITSET = 0, 1, 2
+
+
+@dataclass(eq=False)
+class TreeEnsemble:
+    """Every tree of a model as one set of parallel node arrays.
+
+    Node ``i`` of tree ``t`` is global node ``roots[t] + i``; ``left``/``right`` are
+    global indices, -1 at leaves. The model output is
+    ``offset + sum over trees of value[leaf reached]`` scattered into columns
+    ``tree_columns[t]``.
+    """
+
+    left: np.ndarray  # (n_nodes,) intp
+    right: np.ndarray  # (n_nodes,) intp
+    feature: np.ndarray  # (n_nodes,) intp, -1 at leaves; a column of the model input
+    threshold: np.ndarray  # (n_nodes,) float64: x <= threshold goes left (a level for SPLIT_NOT_EQUAL)
+    missing_left: np.ndarray  # (n_nodes,) bool: where NaN goes
+    cover: np.ndarray  # (n_nodes,) float64: training weight reaching the node
+    value: np.ndarray  # (n_nodes, width) float64, scaled so that outputs are plain sums
+    roots: np.ndarray  # (n_trees,) intp
+    tree_columns: np.ndarray  # (n_trees, width) intp: output column of each value
+    n_outputs: int
+    output_method: str
+    n_features: int  # columns of the rows given by the caller
+    offset: np.ndarray = None  # (n_outputs,) constant added to the sum of the trees
+    float32_inputs: bool = False  # scikit-learn's CART compares float32 inputs
+    kind: np.ndarray = None  # (n_nodes,) split kind; None when every split is SPLIT_NUMERIC
+    bitsets: np.ndarray = None  # (n_nodes, 2, 8) uint32: categories going left, categories known
+    columns: np.ndarray = None  # (n_model_features,): input column of each model column
+    transform: object = None  # callable: caller's rows -> model input
+
+    @property
+    def n_nodes(self):
+        return len(self.left)
+
+    @property
+    def n_model_features(self):
+        return self.n_features if self.columns is None else len(self.columns)
+
+    @property
+    def categorical(self):
+        """Nodes whose split is not a threshold (a category level or set); None if none."""
+        return None if self.kind is None else self.kind != SPLIT_NUMERIC
+
+    @property
+    def tree_of(self):
+        """The tree of each node, shape (n_nodes,)."""
+        return np.repeat(np.arange(len(self.roots)), np.diff(np.r_[self.roots, self.n_nodes]))
+
+    def levels(self):
+        """Nodes of all trees by depth (see :func:`tree_levels`)."""
+        return tree_levels(self.left, self.right, self.roots)
+
+    def model_input(self, X):
+        """The caller's rows as the float64 columns the trees compare."""
+        if self.transform is not None:
+            X = np.asarray(self.transform(X), dtype=np.float64)
+        if self.float32_inputs:
+            X = X.astype(np.float32).astype(np.float64)
+        return np.ascontiguousarray(X, dtype=np.float64)
+
+    def to_input_columns(self, values):
+        """Values of shape (n, n_model_features, o) in the caller's columns."""
+        if self.columns is None:
+            return values
+        out = np.zeros((len(values), self.n_features, values.shape[2]))
+        np.add.at(out, (slice(None), self.columns), values)
+        return out
+
+    def route(self, nodes, values):
+        """Whether rows go left at internal ``nodes``; ``values`` of the same shape."""
+        threshold = self.threshold[nodes]
+        with np.errstate(invalid="ignore"):
+            left = values <= threshold
+        missing = np.isnan(values)
+        if self.kind is not None:
+            kind = self.kind[nodes]
+            level = kind == SPLIT_NOT_EQUAL
+            left[level] = values[level] != threshold[level]
+            category = kind == SPLIT_BITSET
+            if category.any():
+                # HistGradientBoosting: categories in the node's set go left, other
+                # known ones right; unknown or negative ones are treated as missing.
+                codes = values[category]
+                code = np.where(np.isnan(codes) | (codes < 0), 0, codes).astype(np.intp) & 255
+                word, shift = code >> 5, (code & 31).astype(np.uint32)
+                at = nodes[category]
+                in_left = ((self.bitsets[at, 0, word] >> shift) & 1).astype(bool)
+                known = ((self.bitsets[at, 1, word] >> shift) & 1).astype(bool)
+                left[category] = in_left
+                missing[category] |= (codes < 0) | (~in_left & ~known)
+        return np.where(missing, self.missing_left[nodes], left)
+
+    def predict(self, Xm):
+        """Raw model output of model-input rows, shape (n_rows, n_outputs)."""
+        n_rows = len(Xm)
+        node = np.repeat(self.roots[:, None], n_rows, axis=1)  # (n_trees, n_rows)
+        rows = np.broadcast_to(np.arange(n_rows), node.shape)
+        internal = self.left[node] >= 0
+        while internal.any():
+            at = node[internal]
+            goes_left = self.route(at, Xm[rows[internal], self.feature[at]])
+            node[internal] = np.where(goes_left, self.left[at], self.right[at])
+            internal = self.left[node] >= 0
+        out = np.tile(self.offset, (n_rows, 1))
+        for t in range(len(self.roots)):
+            out[:, self.tree_columns[t]] += self.value[node[t]]
+        return out
+
+
+class TreeList:
+    """Collects trees as node arrays and concatenates them into a :class:`TreeEnsemble`."""
+
+    def __init__(self):
+        self.trees = []
+
+    def add(self, left, right, feature, threshold, missing_left, cover, value, columns, kind=None, bitsets=None):
+        """One tree: node arrays with local child indices (-1 at leaves)."""
+        n = len(left)
+        self.trees.append(
+            {
+                "left": np.asarray(left, np.intp),
+                "right": np.asarray(right, np.intp),
+                "feature": np.asarray(feature, np.intp),
+                "threshold": np.asarray(threshold, np.float64),
+                "missing_left": np.asarray(missing_left, bool),
+                "cover": np.asarray(cover, np.float64),
+                "value": np.asarray(value, np.float64).reshape(n, -1),
+                "columns": np.asarray(columns, np.intp),
+                "kind": np.zeros(n, np.int8) if kind is None else np.asarray(kind, np.int8),
+                "bitsets": bitsets,
+            }
+        )
+
+    def build(self, **kwargs):
+        """The trees added so far as one :class:`TreeEnsemble`; ``kwargs`` are its other fields."""
+        sizes = np.array([len(t["left"]) for t in self.trees])
+        roots = np.r_[0, np.cumsum(sizes)[:-1]].astype(np.intp)
+
+        def glue(name):
+            return np.concatenate([t[name] for t in self.trees])
+
+        offsets = np.repeat(roots, sizes)
+        left, right = glue("left"), glue("right")
+        is_split = left >= 0
+        kind = np.where(is_split, glue("kind"), SPLIT_NUMERIC).astype(np.int8)
+        bitsets = None
+        if (kind == SPLIT_BITSET).any():
+            bitsets = np.concatenate(
+                [
+                    np.zeros((len(t["left"]), 2, 8), np.uint32) if t["bitsets"] is None else t["bitsets"]
+                    for t in self.trees
+                ]
+            )
+        return TreeEnsemble(
+            left=np.where(is_split, left + offsets, -1),
+            right=np.where(is_split, right + offsets, -1),
+            feature=np.where(is_split, glue("feature"), -1),
+            threshold=glue("threshold"),
+            missing_left=glue("missing_left") & is_split,
+            cover=glue("cover"),
+            value=glue("value"),
+            roots=roots,
+            tree_columns=np.stack([t["columns"] for t in self.trees]),
+            kind=kind if kind.any() else None,
+            bitsets=bitsets,
+            **kwargs,
+        )

@@ -1,0 +1,366 @@
+"""Readers of fitted tree models: every tree of a model as one :class:`TreeEnsemble`.
+
+:func:`read_tree_model` reads scikit-learn's ``DecisionTree*``, ``ExtraTree*``,
+``RandomForest*``, ``ExtraTrees*``, ``GradientBoosting*`` and ``HistGradientBoosting*``
+models (the last through private attributes, read with guards), and tree models of the
+packages above the core that register a reader with :func:`register_tree_reader`
+(glassbox's ``TreeClassifier`` and ``TreeRegressor``). Values are scaled so that the
+explained output is the offset plus a plain sum over the trees. :func:`count_tree_splits`
+counts the splits of a fitted scikit-learn tree, tree ensemble or boosted model.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from sklearn.dummy import DummyClassifier, DummyRegressor
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    GradientBoostingClassifier,
+    GradientBoostingRegressor,
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from sklearn.exceptions import NotFittedError
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor, ExtraTreeClassifier, ExtraTreeRegressor
+from sklearn.utils.validation import check_is_fitted
+
+from ._ensemble import SPLIT_BITSET, SPLIT_NUMERIC, TreeList
+
+__all__ = ["count_tree_splits", "is_tree_model", "read_tree_model", "register_tree_reader", "resolve_tree_output"]
+
+_SINGLE_TREES = (DecisionTreeClassifier, DecisionTreeRegressor, ExtraTreeClassifier, ExtraTreeRegressor)
+_FORESTS = (RandomForestClassifier, RandomForestRegressor, ExtraTreesClassifier, ExtraTreesRegressor)
+_GRADIENT_BOOSTING = (GradientBoostingClassifier, GradientBoostingRegressor)
+_HIST_GRADIENT_BOOSTING = (HistGradientBoostingClassifier, HistGradientBoostingRegressor)
+_SKLEARN_TREE_MODELS = _SINGLE_TREES + _FORESTS + _GRADIENT_BOOSTING + _HIST_GRADIENT_BOOSTING
+
+# Fields of HistGradientBoosting's private predictor nodes that the reader reads.
+_HGB_NODE_FIELDS = ("value", "count", "feature_idx", "num_threshold", "missing_go_to_left", "left", "right", "is_leaf")
+
+_READERS = {}  # classes -> reader, registered by the packages that define them
+
+
+def register_tree_reader(classes, reader):
+    """Let :func:`read_tree_model` read the tree models ``classes`` with ``reader``.
+
+    The core imports nothing above it: a package defining a tree model registers how
+    to read it, and :func:`is_tree_model` then recognises it.
+
+    Parameters
+    ----------
+    classes : type or tuple of type
+    reader : callable
+        ``reader(estimator, output, decode, n_features)`` returns the
+        :class:`TreeEnsemble` of a fitted ``estimator`` (see :func:`read_tree_model`).
+    """
+    _READERS[classes] = reader
+
+
+def _registered_reader(estimator):
+    for classes, reader in _READERS.items():
+        if isinstance(estimator, classes):
+            return reader
+    return None
+
+
+def is_tree_model(estimator):
+    """Whether :func:`read_tree_model` reads ``estimator`` (fitted or not).
+
+    Parameters
+    ----------
+    estimator : object
+
+    Returns
+    -------
+    bool
+        ``True`` for scikit-learn's decision trees, random forests, extra trees,
+        gradient boosting and histogram gradient boosting models, and for glassbox's
+        :class:`~glassbox.models.TreeClassifier` and
+        :class:`~glassbox.models.TreeRegressor`.
+
+    Examples
+    --------
+    >>> from sklearn.ensemble import RandomForestRegressor
+    >>> from sklearn.linear_model import Ridge
+    >>> from glassbox._core import is_tree_model
+    >>> is_tree_model(RandomForestRegressor()), is_tree_model(Ridge())
+    (True, False)
+    """
+    return isinstance(estimator, _SKLEARN_TREE_MODELS) or _registered_reader(estimator) is not None
+
+
+def read_tree_model(estimator, output="auto", decode=None):
+    """Every tree of a fitted tree model as one :class:`TreeEnsemble`.
+
+    Parameters
+    ----------
+    estimator : fitted tree model
+        See :func:`is_tree_model`.
+    output : {"auto", "predict_proba", "decision_function", "log_odds", "predict"}, default="auto"
+        The output the trees are read for; only the one that is a sum over the trees
+        is accepted (see :func:`resolve_tree_output`).
+    decode : callable, default=None
+        Turns rows given to :meth:`TreeEnsemble.model_input` into the container the
+        model was fitted on (a ``HistGradientBoosting*`` model with categorical features
+        fitted on a DataFrame; glassbox's trees re-encode such rows themselves).
+
+    Returns
+    -------
+    ensemble : TreeEnsemble
+    """
+    if not is_tree_model(estimator):
+        raise TypeError(
+            f"TreeSHAP supports scikit-learn's DecisionTree*, ExtraTree*, RandomForest*, ExtraTrees*, "
+            f"GradientBoosting* and HistGradientBoosting* models and glassbox's TreeClassifier and "
+            f"TreeRegressor; got {type(estimator).__name__}. Use method='kernel' or method='permutation' "
+            "for other models."
+        )
+    try:
+        check_is_fitted(estimator)
+    except NotFittedError as exc:
+        raise NotFittedError(
+            f"This {type(estimator).__name__} is not fitted yet; fit it before computing TreeSHAP values."
+        ) from exc
+    n_features = int(estimator.n_features_in_)
+    reader = _registered_reader(estimator)
+    if reader is not None:
+        return reader(estimator, output, decode, n_features)
+    if isinstance(estimator, _HIST_GRADIENT_BOOSTING):
+        return _extract_hist_gradient_boosting(estimator, output, decode, n_features)
+    if isinstance(estimator, _GRADIENT_BOOSTING):
+        return _extract_gradient_boosting(estimator, output, n_features)
+    return _extract_forest(estimator, output, n_features)
+
+
+def resolve_tree_output(estimator, output, additive):
+    """The output method read: ``additive`` (the one that is a sum over the trees).
+
+    ``output`` is ``"auto"`` or ``additive``; any other output raises an error naming
+    the one that is.
+    """
+    name = type(estimator).__name__
+    valid = ("auto", "predict_proba", "decision_function", "log_odds", "predict")
+    if output not in valid:
+        raise ValueError(f"output must be one of {', '.join(map(repr, valid))}; got {output!r}.")
+    if output in ("auto", additive):
+        return additive
+    raise ValueError(
+        f"TreeSHAP explains the output of {name} that is a sum over its trees, {additive}; "
+        f"{output} is not. Use output={additive!r}, or method='kernel' to explain {output}."
+    )
+
+
+def count_tree_splits(estimator):
+    """Splits over all trees of a fitted scikit-learn tree model; ``None`` for other models.
+
+    A single tree (``tree_``), an ensemble whose members are all trees
+    (``estimators_``: forests, gradient boosting, bagging) or a
+    ``HistGradientBoosting*`` model (its private ``_predictors``).
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+
+    Returns
+    -------
+    n_splits : int or None
+    """
+    if hasattr(estimator, "tree_"):
+        return _splits(estimator)
+    if hasattr(estimator, "estimators_"):
+        trees = np.ravel(np.asarray(estimator.estimators_, dtype=object))
+        if all(hasattr(t, "tree_") for t in trees):
+            return int(sum(_splits(t) for t in trees))
+    if hasattr(estimator, "_predictors"):  # HistGradientBoosting: private, so guarded
+        return int(
+            sum((~predictor.nodes["is_leaf"].astype(bool)).sum() for stage in estimator._predictors for predictor in stage)
+        )
+    return None
+
+
+def _splits(tree):
+    return int(np.count_nonzero(tree.tree_.children_left != -1))
+
+
+def _add_sklearn_tree(trees, tree, value, columns):
+    left = tree.children_left
+    missing_left = getattr(tree, "missing_go_to_left", None)
+    if missing_left is None:
+        missing_left = np.zeros(len(left), bool)
+    trees.add(
+        left,
+        tree.children_right,
+        tree.feature,
+        tree.threshold,
+        missing_left,
+        tree.weighted_n_node_samples,
+        value,
+        columns,
+    )
+
+
+def _classifier_values(tree):
+    """Class probabilities at each node, as ``predict_proba`` computes them."""
+    value = tree.value[:, 0, :].astype(np.float64)
+    total = value.sum(axis=1, keepdims=True)
+    total[total == 0.0] = 1.0
+    return value / total
+
+
+def _extract_forest(estimator, output, n_features):
+    is_classifier = hasattr(estimator, "classes_")
+    members = [estimator] if isinstance(estimator, _SINGLE_TREES) else list(estimator.estimators_)
+    if getattr(estimator, "n_outputs_", 1) > 1 and is_classifier:
+        raise ValueError(
+            f"{type(estimator).__name__} with several targets returns one probability array per target; "
+            "TreeSHAP explains single-target classifiers. Fit one classifier per target."
+        )
+    method = resolve_tree_output(estimator, output, "predict_proba" if is_classifier else "predict")
+    scale = 1.0 / len(members)
+    trees = TreeList()
+    for member in members:
+        tree = member.tree_
+        if is_classifier:
+            value = _classifier_values(tree)
+        else:
+            value = tree.value[:, :, 0]
+        columns = np.arange(value.shape[1])
+        _add_sklearn_tree(trees, tree, value * scale, columns)
+    n_outputs = len(estimator.classes_) if is_classifier else int(getattr(estimator, "n_outputs_", 1))
+    return trees.build(
+        n_outputs=n_outputs,
+        output_method=method,
+        n_features=n_features,
+        offset=np.zeros(n_outputs),
+        float32_inputs=True,
+    )
+
+
+def _extract_gradient_boosting(estimator, output, n_features):
+    is_classifier = hasattr(estimator, "classes_")
+    method = resolve_tree_output(estimator, output, "decision_function" if is_classifier else "predict")
+    init = estimator.init_
+    constant = isinstance(init, str) and init == "zero"
+    constant |= isinstance(init, DummyRegressor)
+    constant |= isinstance(init, DummyClassifier) and init.strategy in ("prior", "most_frequent", "constant", "uniform")
+    if not constant:
+        raise ValueError(
+            f"{type(estimator).__name__} starts from the predictions of {type(init).__name__}, which vary with "
+            "the row; TreeSHAP attributes sums of trees plus a constant only. Use method='kernel'."
+        )
+    stages = estimator.estimators_  # (n_stages, n_trees_per_stage)
+    trees = TreeList()
+    for stage in stages:
+        for k, member in enumerate(stage):
+            tree = member.tree_
+            _add_sklearn_tree(trees, tree, tree.value[:, 0, :1] * estimator.learning_rate, [k])
+    n_outputs = stages.shape[1]
+    ensemble = trees.build(
+        n_outputs=n_outputs,
+        output_method=method,
+        n_features=n_features,
+        offset=np.zeros(n_outputs),
+        float32_inputs=True,
+    )
+    # The initial raw prediction is a constant: read it off one row.
+    row = np.zeros((1, n_features))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="X does not have valid feature names")
+        raw = getattr(estimator, method)(row)
+    raw = np.asarray(raw, dtype=np.float64).reshape(1, -1)
+    ensemble.offset = raw[0] - ensemble.predict(ensemble.model_input(row))[0]
+    return ensemble
+
+
+def _extract_hist_gradient_boosting(estimator, output, decode, n_features):
+    name = type(estimator).__name__
+    is_classifier = hasattr(estimator, "classes_")
+    if not is_classifier and estimator.loss not in ("squared_error", "absolute_error", "quantile"):
+        raise ValueError(
+            f"{name}(loss={estimator.loss!r}) predicts a transformation (exp) of a sum of trees, which is not "
+            "additive; TreeSHAP cannot explain predict exactly. Use method='kernel'."
+        )
+    method = resolve_tree_output(estimator, output, "decision_function" if is_classifier else "predict")
+    predictors = getattr(estimator, "_predictors", None)
+    baseline = getattr(estimator, "_baseline_prediction", None)
+    if predictors is None or baseline is None:
+        raise ValueError(
+            f"This version of scikit-learn stores the trees of {name} in an unknown way (no _predictors or "
+            "_baseline_prediction); TreeSHAP cannot read them. Use method='kernel'."
+        )
+    preprocessor = getattr(estimator, "_preprocessor", None)
+    known, f_idx_map = None, None
+    if getattr(estimator, "is_categorical_", None) is not None:
+        known, f_idx_map = estimator._bin_mapper.make_known_categories_bitsets()
+    trees = TreeList()
+    for iteration in predictors:
+        for k, predictor in enumerate(iteration):
+            nodes = predictor.nodes
+            missing = [f for f in _HGB_NODE_FIELDS if f not in (nodes.dtype.names or ())]
+            if missing:
+                raise ValueError(
+                    f"This version of scikit-learn stores the nodes of {name} without the fields "
+                    f"{missing}; TreeSHAP cannot read them. Use method='kernel'."
+                )
+            is_leaf = nodes["is_leaf"].astype(bool)
+            left = np.where(is_leaf, -1, nodes["left"].astype(np.intp))
+            right = np.where(is_leaf, -1, nodes["right"].astype(np.intp))
+            feature = nodes["feature_idx"].astype(np.intp)
+            kind, bitsets = None, None
+            if "is_categorical" in nodes.dtype.names and nodes["is_categorical"].any():
+                categorical = nodes["is_categorical"].astype(bool) & ~is_leaf
+                kind = np.where(categorical, SPLIT_BITSET, SPLIT_NUMERIC)
+                bitsets = np.zeros((len(nodes), 2, 8), np.uint32)
+                cat = np.flatnonzero(categorical)
+                bitsets[cat, 0] = predictor.raw_left_cat_bitsets[nodes["bitset_idx"][cat]]
+                bitsets[cat, 1] = known[f_idx_map[feature[cat]]]
+            trees.add(
+                left,
+                right,
+                feature,
+                nodes["num_threshold"],
+                nodes["missing_go_to_left"].astype(bool),
+                nodes["count"],
+                nodes["value"],
+                [k],
+                kind=kind,
+                bitsets=bitsets,
+            )
+    n_outputs = len(predictors[0]) if predictors else 1
+    columns, transform = None, None
+    if preprocessor is not None:
+        columns = _preprocessed_columns(preprocessor, n_features)
+
+        def transform(X):
+            rows = X if decode is None else decode(X)
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="X does not have valid feature names")
+                return preprocessor.transform(rows)
+
+    return trees.build(
+        n_outputs=n_outputs,
+        output_method=method,
+        n_features=n_features,
+        offset=np.asarray(baseline, dtype=np.float64).reshape(-1)[:n_outputs].copy(),
+        columns=columns,
+        transform=transform,
+    )
+
+
+def _preprocessed_columns(preprocessor, n_features):
+    """Input column of each column that HistGradientBoosting's preprocessor outputs."""
+    columns = np.full(sum(s.stop - s.start for s in preprocessor.output_indices_.values()), -1, np.intp)
+    for name, _, selection in preprocessor.transformers_:
+        if name not in preprocessor.output_indices_:
+            continue
+        selected = np.arange(n_features)[selection]
+        out = preprocessor.output_indices_[name]
+        if out.stop - out.start != len(selected):
+            raise ValueError("Unexpected HistGradientBoosting preprocessor: cannot map its columns back.")
+        columns[out] = selected
+    return columns

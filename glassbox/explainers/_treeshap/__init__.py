@@ -1,0 +1,66 @@
+"""TreeSHAP in vectorised numpy: exact Shapley values of tree ensembles.
+
+Supported models: scikit-learn's ``DecisionTree*``, ``ExtraTree*``, ``RandomForest*``,
+``ExtraTrees*``, ``GradientBoosting*`` and ``HistGradientBoosting*``, and glassbox's
+``TreeClassifier`` and ``TreeRegressor``. Two value functions are computed exactly:
+
+* path-dependent (``background=None``): the expectation of the model given the known
+  features, estimated by following the training cover of each split (Lundberg et al.
+  2020, Algorithm 2);
+* interventional (``background`` rows): the average over background rows ``z`` of the
+  model at the hybrid row taking the coalition's features from ``x`` and the others
+  from ``z`` (the "independent" TreeSHAP of the same paper).
+
+How it is computed
+------------------
+A tree is a sum over its leaves, so Shapley values are sums of per-leaf values. For a
+leaf with ``d`` distinct features on its root-to-leaf path, a row enters only through
+its *fail pattern*: the set ``U`` of those features whose splits on the path it does
+not satisfy (``d`` bits). Per leaf, both value functions average a product game over
+"reference" patterns: the background rows' patterns (interventional), or independent
+patterns satisfying feature ``k`` with probability ``r_k``, the cover ratio of its
+splits on the path (path-dependent). With ``A`` the features only the explained row
+satisfies and ``B`` those only the reference satisfies (hybrids reach the leaf only
+if no feature is failed by both), each feature of ``A`` gets
+``(|A|-1)! |B|! / (|A|+|B|)!`` and each of ``B`` minus ``|A|! (|B|-1)! / (|A|+|B|)!``
+(times the leaf value). So every leaf gets a table over the ``2**d`` fail patterns
+(the FastTreeSHAP v2 idea, Yang 2021), built for many leaves at once: by a graded
+superset-sum transform of the background patterns (interventional), or by
+Gauss-Legendre quadrature of the product game, one batched matrix product
+(path-dependent).
+
+Leaf tables then merge bottom-up into *blocks*: a subtree whose root has ``d`` path
+features and ``k`` internal nodes is indexed by the root's fail pattern and the
+directions taken at its ``k`` internal nodes, ``d + k`` bits. Explaining rows is one
+comparison per internal node, a few integer operations per node above the blocks,
+and one table read per block feature, for all rows of a chunk at once. Blocks merge
+when the reads they save pay for building them, given the number of rows expected.
+
+Leaves with too many distinct path features for a table use formulas without tables:
+a Linear TreeSHAP pass over the nodes (Yu et al. 2022; path-dependent) or the pairs of
+explained and background rows whose fail patterns are disjoint (interventional). Deep
+trees stay exact and memory stays bounded.
+
+The trees are read into node arrays by :func:`glassbox._core.read_tree_model`. Here,
+``_explainer`` holds :class:`TreeShap` and :func:`tree_shap`; ``_paths`` the paths of
+the nodes, the router and the descent of fail patterns; ``_tables`` the leaf tables;
+``_planner`` the blocks and how rows are explained; ``_deep`` the formulas without
+tables; ``_glassbox_tree`` the reader of glassbox's own trees.
+
+References
+----------
+Lundberg, Erion, Chen, DeGrave, Prutkin, Nair, Katz, Himmelfarb, Bansal, Lee (2020).
+From local explanations to global understanding with explainable AI for trees.
+Nature Machine Intelligence 2, 56-67.
+
+Yang (2021). Fast TreeSHAP: accelerating SHAP value computation for trees.
+arXiv:2109.09847.
+
+Yu, Xu, Coons, Bhatt, Agrawal (2022). Linear TreeShap. NeurIPS 2022.
+"""
+
+from ..._core import is_tree_model
+from . import _glassbox_tree  # noqa: F401  (registers glassbox's trees with the core tree reader)
+from ._explainer import TreeShap, tree_shap
+
+__all__ = ["TreeShap", "is_tree_model", "tree_shap"]

@@ -1,0 +1,171 @@
+"""Per-leaf Shapley tables over fail patterns, the closed-form weights, and bit counts.
+
+See the package docstring for the tables: one per leaf, indexed by the leaf's fail
+pattern, for the path-dependent value function (Gauss-Legendre quadrature of a product
+game) and for the interventional one (a graded superset-sum transform of the
+background rows' patterns).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import beta
+
+from ..._core import gauss_legendre
+
+
+def _popcount(n_bits):
+    """Number of set bits of 0 .. 2**n_bits - 1."""
+    counts = np.zeros(1, np.intp)
+    for _ in range(n_bits):
+        counts = np.concatenate([counts, counts + 1])
+    return counts
+
+
+def _shapley_weights(n):
+    """Closed-form interventional weights for |A| = a and |B| = b, a, b <= n.
+
+    ``w_a[a, b] = (a-1)! b! / (a+b)!`` (a feature only the explained row satisfies) and
+    ``w_b[a, b] = a! (b-1)! / (a+b)!`` (one only the reference row satisfies); zero
+    where the set is empty.
+    """
+    a = np.arange(n + 1, dtype=np.float64)[:, None]
+    b = np.arange(n + 1, dtype=np.float64)[None, :]
+    w_a = np.where(a >= 1, beta(np.maximum(a, 1), b + 1), 0.0)
+    w_b = np.where(b >= 1, beta(a + 1, np.maximum(b, 1)), 0.0)
+    return w_a, w_b
+
+
+def _path_dependent_tables(ratio):
+    """Per-leaf Shapley tables of the path-dependent value function.
+
+    Parameters
+    ----------
+    ratio : ndarray of shape (n_leaves, d)
+        Cover ratio ``r_k`` of each path feature: the product, over the path's splits
+        on it, of the share of the training cover going the path's way.
+
+    Returns
+    -------
+    tables : ndarray of shape (n_leaves, d, 2**d)
+        As :func:`_interventional_tables`.
+
+    Notes
+    -----
+    The value function of a leaf is the product game
+    ``v(S) = prod_{k in S} s_k prod_{k not in S} r_k`` (``s_k``: the row satisfies
+    feature ``k``), whose Shapley values are
+    ``phi_j = (s_j - r_j) integral_0^1 prod_{k != j} f_k(t) dt`` with
+    ``f_k(t) = r_k + t (s_k - r_k)``: a polynomial of degree ``d - 1``, integrated
+    exactly by ``ceil(d / 2)`` Gauss-Legendre nodes. With ``P(U, t)`` the product of
+    all ``f_k`` for fail pattern ``U``, a satisfied feature gets
+    ``(1 - r_j) P / (r_j + t (1 - r_j))`` and a failed one ``-P / (1 - t)``, so the
+    tables of all patterns are one batched matrix product.
+    """
+    n_leaves, d = ratio.shape
+    t, w = gauss_legendre((d + 1) // 2)
+    r = ratio[:, None, :]  # (n_leaves, 1, d)
+    satisfied = r + t[None, :, None] * (1.0 - r)  # factor of a satisfied feature, (n_leaves, Q, d)
+    failed = r * (1.0 - t)[None, :, None]
+    product = _pattern_products(satisfied, failed)  # P(U, t); bit k of U set: feature k failed
+    gain = (w[None, :, None] * (1.0 - r) / satisfied).transpose(0, 2, 1)  # (n_leaves, d, Q)
+    tables = gain @ product  # (n_leaves, d, 2**d)
+    loss = (-w / (1.0 - t)) @ product  # (n_leaves, 2**d)
+    for j in range(d):  # patterns failing feature j: the second half of each 2**(j+1)
+        failed = (slice(None), slice(None), 1)
+        tables[:, j].reshape(n_leaves, -1, 2, 2**j)[failed] = loss.reshape(n_leaves, -1, 2, 2**j)[failed]
+    return tables
+
+
+def _pattern_products(satisfied, failed):
+    """Products over features of ``satisfied`` or ``failed`` factors, for every pattern.
+
+    Parameters
+    ----------
+    satisfied, failed : ndarray of shape (n, Q, k)
+
+    Returns
+    -------
+    ndarray of shape (n, Q, 2**k)
+        Entry ``U``: the product over ``j`` of ``failed[..., j]`` when bit ``j`` of
+        ``U`` is set, else ``satisfied[..., j]``.
+    """
+    n, q, k = satisfied.shape
+    if k > 2:  # outer product of the low and the high half of the bits
+        low = _pattern_products(satisfied[:, :, : k // 2], failed[:, :, : k // 2])
+        high = _pattern_products(satisfied[:, :, k // 2 :], failed[:, :, k // 2 :])
+        return (high[:, :, :, None] * low[:, :, None, :]).reshape(n, q, 2**k)
+    product = np.ones((n, q, 1))
+    for j in range(k):
+        product = np.concatenate([product * satisfied[:, :, j : j + 1], product * failed[:, :, j : j + 1]], axis=2)
+    return product
+
+
+def _interventional_tables(reference, d):
+    """Per-leaf Shapley tables from the distribution of reference patterns.
+
+    Parameters
+    ----------
+    reference : ndarray of shape (n_leaves, 2**d)
+        ``reference[l, Y]``: probability that a reference row satisfies exactly the
+        path features in bit set ``Y`` of leaf ``l``.
+    d : int
+        Distinct features on each leaf's path.
+
+    Returns
+    -------
+    tables : ndarray of shape (n_leaves, d, 2**d)
+        ``tables[l, j, U]``: Shapley value of path feature ``j`` for the indicator of
+        reaching leaf ``l``, for an explained row failing exactly the features in
+        ``U``.
+
+    Notes
+    -----
+    For an explained row failing the set ``U`` and a reference row satisfying the set
+    ``Y``, hybrids of the two reach the leaf only if ``Y`` contains ``U``; then the
+    features only the explained row satisfies are ``A``, with ``|A| = d - |Y|``, and
+    those only the reference row satisfies are ``B = U``. Each feature of ``A`` gets
+    ``(|A|-1)! |B|! / (|A|+|B|)!`` and each of ``B`` minus ``|A|! (|B|-1)! / (|A|+|B|)!``.
+    Summing over ``Y`` needs, for every ``U`` and size ``m``, the reference mass on
+    supersets of ``U`` of size ``m``: a graded superset-sum transform. A feature ``j``
+    the explained row satisfies is in ``A`` unless the reference satisfies it too:
+    its value is the sum over supersets of ``U`` minus the sum over supersets of
+    ``U + {j}`` (``phi_a`` and ``psi_a`` below). Leaves are the last axis of the
+    transform, so its operations run over contiguous memory.
+    """
+    n_leaves, size = reference.shape
+    pop = _popcount(d)
+    patterns = np.arange(size)
+    # graded[m, U, l] = sum of reference[l, Y] over Y containing U with |Y| = m
+    graded = np.zeros((d + 1, size, n_leaves))
+    graded[pop, patterns] = reference.T
+    for k in range(d):
+        view = graded.reshape(d + 1, size >> (k + 1), 2, (1 << k) * n_leaves)
+        view[:, :, 0] += view[:, :, 1]
+    w_a, w_b = _shapley_weights(d)
+    size_a = d - np.arange(d + 1)[:, None]  # (d + 1, 1): |A| for |Y| = m
+    weights = np.stack(
+        [w_a[size_a, pop[None, :]], w_a[size_a, np.maximum(pop - 1, 0)[None, :]], w_b[size_a, pop[None, :]]]
+    )  # (3, d + 1, size)
+    # phi_a[U], phi_b[U]: weighted sums over supersets Y of U (|B| = |U|); psi_a[V]:
+    # over supersets of V = U + {j}, weighted with |B| = |V| - 1 = |U|.
+    phi_a, psi_a, phi_b = np.einsum("tmu,mul->tlu", weights, graded)  # each (n_leaves, size)
+    tables = np.empty((n_leaves, d, size))
+    for j in range(d):
+        # Axis 2 of these views is bit j of the pattern: 0 where feature j is
+        # satisfied, 1 where it is failed.
+        table, shape = tables[:, j].reshape(n_leaves, -1, 2, 2**j), (n_leaves, -1, 2, 2**j)
+        np.subtract(phi_a.reshape(shape)[:, :, 0], psi_a.reshape(shape)[:, :, 1], out=table[:, :, 0])
+        np.negative(phi_b.reshape(shape)[:, :, 1], out=table[:, :, 1])
+    return tables
+
+
+def _popcount64(x):
+    """Set bits of each int64 of ``x``."""
+    if hasattr(np, "bitwise_count"):
+        return np.bitwise_count(x).astype(np.intp)
+    as_bytes = np.ascontiguousarray(x, dtype=np.int64).view(np.uint8).reshape(*x.shape, 8)
+    return _BYTE_POPCOUNT[as_bytes].sum(axis=-1)
+
+
+_BYTE_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.intp)
