@@ -18,7 +18,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from joblib import effective_n_jobs
-from scipy.special import expit
+from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -26,17 +26,19 @@ from .._base import TransparentMixin
 from .._core import (
     Interval,
     apply_bins,
+    bin_labels,
     check_sample_weight,
     check_target,
     chunk_rngs,
     draw_seed,
     fit_bins,
+    plain,
     run_chunks,
     validate_params,
     validate_X,
 )
 from ..explanation import Effect, Explanation
-from ._additive_boosting import BoostingProblem, boost_bags, one_hot, quadrant_count_valid, quadrant_split, softmax
+from ._additive_boosting import BoostingProblem, boost_bags, one_hot, quadrant_count_valid, quadrant_split
 from ._conditions import PYTHON_PRELUDE, logistic_select_sql, python_literal, sql_identifier, sql_literal, sql_table
 
 __all__ = ["AdditiveClassifier", "AdditiveRegressor"]
@@ -78,13 +80,8 @@ class _AdditiveModel(TransparentMixin):
         if not keep.all():
             X_encoded, y, weight = X_encoded[keep], y[keep], weight[keep]
             n_samples = len(y)
-        if task == "classification":
-            classes, y = np.unique(classes[y], return_inverse=True)
-            if len(classes) < 2:
-                raise ValueError(
-                    f"{type(self).__name__} needs samples of at least 2 classes in y; got 1 class "
-                    f"({classes[0]!r}). Use a regressor or a constant prediction instead."
-                )
+        if task == "classification":  # the classes of the rows that take part
+            y, classes = check_target(self, classes[y], n_samples, task=task, min_classes=2)
             self.classes_ = classes
             loss = "binary" if len(classes) == 2 else "multinomial"
             n_scores = 1 if len(classes) == 2 else len(classes)
@@ -193,7 +190,7 @@ class _AdditiveModel(TransparentMixin):
             return directions
         if isinstance(constraints, dict):
             for key, value in constraints.items():
-                directions[_feature_index(key, names, owner, "monotone_constraints")] = value
+                directions[schema.index_of(key, context=" (in monotone_constraints)")] = value
         else:
             values = np.asarray(constraints, dtype=np.float64).ravel()
             if len(values) != len(names):
@@ -213,11 +210,7 @@ class _AdditiveModel(TransparentMixin):
 
     def _choose_pairs(self, schema, groups, codes, y, weight, loss, scores, monotone, bin_weight):
         """The pairs to boost: given by the user, or the best ``interactions`` by FAST."""
-        owner = type(self).__name__
-        names = list(map(str, schema.feature_names))
-        n_features = len(names)
-        if isinstance(self.interactions, str):
-            raise ValueError(f"interactions must be an int or a list of pairs of features; got {self.interactions!r}.")
+        n_features = schema.n_features
         if not isinstance(self.interactions, Integral):
             pairs = []
             for pair in self.interactions:
@@ -225,7 +218,7 @@ class _AdditiveModel(TransparentMixin):
                     raise ValueError(
                         f"interactions must be an int or a list of pairs of features; got the entry {pair!r}."
                     )
-                j, k = sorted(_feature_index(f, names, owner, "interactions") for f in pair)
+                j, k = sorted(schema.index_of(f, context=" (in interactions)") for f in pair)
                 if j == k:
                     raise ValueError(f"An interaction pairs two different features; got {pair!r}.")
                 if monotone[j] or monotone[k]:
@@ -271,7 +264,7 @@ class _AdditiveModel(TransparentMixin):
     def _term_index(self, term):
         """Position in ``terms_`` of a term given by position, name, feature or pair of features."""
         owner = type(self).__name__
-        names = list(map(str, self._feature_schema.feature_names))
+        schema = self._feature_schema
         if isinstance(term, Integral) and not isinstance(term, bool):
             if not -len(self.terms_) <= term < len(self.terms_):
                 raise IndexError(f"{owner} has {len(self.terms_)} terms; got term index {term}.")
@@ -279,9 +272,9 @@ class _AdditiveModel(TransparentMixin):
         if isinstance(term, str) and term in self.term_names_:
             return self.term_names_.index(term)
         if isinstance(term, str):
-            key = (_feature_index(term, names, owner, "term"),)
+            key = (schema.index_of(term, context=" (in terms)"),)
         elif np.ndim(term) == 1 and len(term) == 2:
-            key = tuple(sorted(_feature_index(f, names, owner, "term") for f in term))
+            key = tuple(sorted(schema.index_of(f, context=" (in terms)") for f in term))
         else:
             raise ValueError(f"A term is a position, a term name, a feature or a pair of features; got {term!r}.")
         if key not in self.terms_:
@@ -385,8 +378,8 @@ class _AdditiveModel(TransparentMixin):
 
     # -- prediction -----------------------------------------------------------------
     def _codes(self, X):
-        check_is_fitted(self)
-        X_encoded = validate_X(self, X, reset=False, handle_unknown="use_encoded_value")
+        """Rows encoded with the fitted schema, and their bins."""
+        X_encoded = self._encode(X)
         return X_encoded, apply_bins(self.bins_, X_encoded)
 
     def _contribution(self, t, codes):
@@ -560,10 +553,10 @@ class _AdditiveModel(TransparentMixin):
         n = len(self.terms_)
         total = f"the sum of {n} term{'s' if n != 1 else ''} below"
         if isinstance(self, ClassifierMixin) and self._n_scores == 1:
-            return (f"{type(self).__name__}: log-odds of {_plain(self.classes_[1])!r} = "
+            return (f"{type(self).__name__}: log-odds of {plain(self.classes_[1])!r} = "
                     f"{_fmt(self.intercept_[0], precision)} + {total}")
         if isinstance(self, ClassifierMixin):
-            intercepts = ", ".join(f"{_plain(c)!r}: {_fmt(v, precision)}" for c, v in zip(self.classes_, self.intercept_))
+            intercepts = ", ".join(f"{plain(c)!r}: {_fmt(v, precision)}" for c, v in zip(self.classes_, self.intercept_))
             return (f"{type(self).__name__}: score(class) = intercept(class) + {total}; p(class) = softmax of "
                     f"the scores\nintercepts: {intercepts}")
         return f"{type(self).__name__}: prediction = {_fmt(self.intercept_[0], precision)} + {total}"
@@ -574,7 +567,7 @@ class _AdditiveModel(TransparentMixin):
         title = f"{self.term_names_[t]} (importance {_fmt(self.term_importances_[t], precision)})"
         if len(term) == 1:
             j = term[0]
-            labels = _bin_labels(self.bins_, self._feature_schema, j)
+            labels = bin_labels(self.bins_, self._feature_schema, j)
             shown = [" ".join(f"{_fmt(v, precision):>9}" for v in scores[b]) for b in range(len(labels))]
             rows = []  # (label, text), runs of numeric bins showing the same score merged
             for b, (label, text) in enumerate(zip(labels, shown)):
@@ -592,7 +585,7 @@ class _AdditiveModel(TransparentMixin):
         lines = [title, f"  rows: {names[j]}, columns: {names[k]}"]
         for c in range(self._n_scores):
             if self._n_scores > 1:
-                lines.append(f"  class {_plain(self.classes_[c])!r}")
+                lines.append(f"  class {plain(self.classes_[c])!r}")
             width = max(map(len, rows_labels))
             lines.append("  " + " " * width + "  " + "  ".join(f"{label:>9}" for label in cols_labels))
             for r, label in enumerate(rows_labels):
@@ -625,7 +618,7 @@ class _AdditiveModel(TransparentMixin):
             levels = schema.categories[j]
             by_slot = {}
             for b, level in enumerate(levels):
-                by_slot.setdefault(slot_of_bin[b], []).append(sql_literal(_plain(level)))
+                by_slot.setdefault(slot_of_bin[b], []).append(sql_literal(plain(level)))
             for slot, literals in by_slot.items():
                 test = f"{column} = {literals[0]}" if len(literals) == 1 else f"{column} IN ({', '.join(literals)})"
                 whens.append(f"WHEN {test} THEN {slot_sql[slot]}")
@@ -650,7 +643,7 @@ class _AdditiveModel(TransparentMixin):
         for j in used:
             name = python_literal(str(schema.feature_names[j]))
             if schema.is_categorical[j]:
-                mapping = ", ".join(f"{python_literal(_plain(level))}: {b}" for b, level in enumerate(schema.categories[j]))
+                mapping = ", ".join(f"{python_literal(plain(level))}: {b}" for b, level in enumerate(schema.categories[j]))
                 lines.append(f"    {name}: ('categorical', {{{mapping}}}, {int(self.bins_.n_bins[j]) - 1}),")
             else:
                 thresholds = ", ".join(python_literal(float(v)) for v in self.bins_.thresholds[j])
@@ -899,7 +892,7 @@ class AdditiveClassifier(_AdditiveModel, ClassifierMixin, BaseEstimator):
         if scores.ndim == 1:
             p = expit(scores)
             return np.column_stack([1.0 - p, p])
-        return softmax(scores)
+        return softmax(scores, axis=-1)
 
     def predict(self, X):
         """The most probable class of each row."""
@@ -942,7 +935,7 @@ class AdditiveClassifier(_AdditiveModel, ClassifierMixin, BaseEstimator):
         source : str
         """
         check_is_fitted(self)
-        classes = "[" + ", ".join(python_literal(_plain(c)) for c in self.classes_) + "]"
+        classes = "[" + ", ".join(python_literal(plain(c)) for c in self.classes_) + "]"
         lines = self._python_header(["bisect", "math"]) + [f"CLASSES = {classes}"]
         if self._n_scores == 1:
             lines.append(f"INTERCEPT = {python_literal(float(self.intercept_[0]))}")
@@ -1180,16 +1173,6 @@ def _n_workers(n_jobs):
     return 1 if n_jobs is None else max(1, effective_n_jobs(n_jobs))
 
 
-def _feature_index(feature, names, owner, what):
-    if isinstance(feature, Integral) and not isinstance(feature, bool):
-        if not 0 <= feature < len(names):
-            raise ValueError(f"{what}: feature index {feature} is out of range for {len(names)} features.")
-        return int(feature)
-    if str(feature) in names:
-        return names.index(str(feature))
-    raise ValueError(f"{what}: {owner} has no feature named {feature!r}.")
-
-
 def _initial_scores(loss, y, weight, n_scores):
     """The constant model: mean, log-odds or centred log-priors, shape (n_scores,)."""
     if loss == "squared":
@@ -1372,7 +1355,7 @@ def _rank_pairs(candidates, groups, codes, y, weight, loss, scores, min_samples_
         p = expit(scores)
         g, h = p - y[:, None], p * (1 - p)
     else:
-        p = softmax(scores)
+        p = softmax(scores, axis=-1)
         g = p.copy()
         g[np.arange(n), y] -= 1.0
         h = p * (1 - p)
@@ -1456,10 +1439,6 @@ def _purify_and_centre(main_scores, pair_tables, intercepts, pairs, groups, bin_
 _couples = np.frompyfunc(lambda a, b: (a, b), 2, 1)  # the (a, b) data of a pair term
 
 
-def _plain(value):
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def _fmt(value, precision):
     return f"{float(value):.{precision}g}"
 
@@ -1475,17 +1454,6 @@ def _short(value):
 def _merge_labels(first, last):
     """Join bin labels ``(a, b]`` and ``(c, d]`` into ``(a, d]``."""
     return first.split(",")[0] + "," + last.split(",", 1)[1]
-
-
-def _bin_labels(bins, schema, j):
-    """A readable label per bin of feature ``j``: ``(a, b]``, the level, ``missing``."""
-    cuts = bins.thresholds[j]
-    if cuts is None:
-        labels = [str(level) for level in schema.categories[j]]
-    else:
-        bounds = ["-inf", *(f"{c:.4g}" for c in cuts), "inf"]
-        labels = [f"({lo}, {hi}]" for lo, hi in zip(bounds[:-1], bounds[1:])]
-    return [*labels, "missing"]
 
 
 def _bin_grid(bins, schema, j):

@@ -34,7 +34,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
 from .._base import TransparentMixin
-from .._core import Interval, check_sample_weight, check_target, validate_params, validate_X
+from .._core import PROBA_CLIP, Interval, check_sample_weight, check_target, validate_params, validate_X
 from ..explanation import Explanation
 from ._conditions import PYTHON_PRELUDE, logistic_select_sql, python_literal, sql_identifier, sql_literal, sql_table
 
@@ -220,7 +220,7 @@ class _Logistic:
     """Mean log-loss of a binary target; ``Y`` holds 0/1 in shape (n, 1)."""
 
     def null_intercept(self, Y, w):
-        p = np.clip(w @ Y, 1e-12, 1 - 1e-12)
+        p = np.clip(w @ Y, PROBA_CLIP, 1 - PROBA_CLIP)
         return np.log(p) - np.log1p(-p)
 
     def value(self, eta, Y, w):
@@ -236,7 +236,7 @@ class _Multinomial:
     """Mean multinomial log-loss; ``Y`` is one-hot of shape (n, K)."""
 
     def null_intercept(self, Y, w):
-        log_p = np.log(np.clip(w @ Y, 1e-12, None))
+        log_p = np.log(np.clip(w @ Y, PROBA_CLIP, None))
         return log_p - log_p.mean()
 
     def value(self, eta, Y, w):
@@ -639,10 +639,6 @@ class _SparseLinearModel(TransparentMixin):
         self.complexity_ = int(np.count_nonzero(flat))
 
     # -- prediction -----------------------------------------------------------------
-    def _validate_rows(self, X):
-        check_is_fitted(self)
-        return validate_X(self, X, reset=False, handle_unknown="use_encoded_value")
-
     def _scores(self, X_encoded):
         """The linear predictor, shape (n_samples, n_outputs), summed term by term.
 
@@ -700,7 +696,7 @@ class _SparseLinearModel(TransparentMixin):
                 output_names=output_names,
                 method="sparse-linear-standardized",
             )
-        X_encoded = self._validate_rows(X)
+        X_encoded = self._encode(X)
         coef = np.atleast_2d(self.coef_)  # (n_outputs, n_terms)
         values = np.zeros((len(X_encoded), schema.n_features, coef.shape[0]))
         used = self._used_terms()
@@ -938,11 +934,7 @@ class SparseLinearClassifier(_SparseLinearModel, ClassifierMixin, BaseEstimator)
         """
         validate_params(self)
         X_encoded = validate_X(self, X, reset=True)
-        y_index, self.classes_ = check_target(self, y, len(X_encoded), task="classification")
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"SparseLinearClassifier needs at least 2 classes in y; got 1 class: {self.classes_.tolist()[0]!r}."
-            )
+        y_index, self.classes_ = check_target(self, y, len(X_encoded), task="classification", min_classes=2)
         w = check_sample_weight(sample_weight, len(X_encoded))
         if len(self.classes_) == 2:
             Y, loss = y_index[:, None].astype(np.float64), _Logistic()
@@ -966,7 +958,7 @@ class SparseLinearClassifier(_SparseLinearModel, ClassifierMixin, BaseEstimator)
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
-        scores = self._scores(self._validate_rows(X))
+        scores = self._scores(self._encode(X))
         return scores[:, 0] if len(self.classes_) == 2 else scores
 
     def predict_proba(self, X):
@@ -981,7 +973,7 @@ class SparseLinearClassifier(_SparseLinearModel, ClassifierMixin, BaseEstimator)
         proba : ndarray of shape (n_samples, n_classes)
             Columns in the order of ``classes_``.
         """
-        scores = self._scores(self._validate_rows(X))
+        scores = self._scores(self._encode(X))
         if len(self.classes_) == 2:
             p = expit(scores[:, 0])
             return np.column_stack([1.0 - p, p])
@@ -989,14 +981,14 @@ class SparseLinearClassifier(_SparseLinearModel, ClassifierMixin, BaseEstimator)
 
     def predict_log_proba(self, X):
         """Logarithm of the class probabilities, shape (n_samples, n_classes)."""
-        scores = self._scores(self._validate_rows(X))
+        scores = self._scores(self._encode(X))
         if len(self.classes_) == 2:
             return np.column_stack([log_expit(-scores[:, 0]), log_expit(scores[:, 0])])
         return scores - logsumexp(scores, axis=1, keepdims=True)
 
     def predict(self, X):
         """Predicted class labels, shape (n_samples,)."""
-        scores = self._scores(self._validate_rows(X))
+        scores = self._scores(self._encode(X))
         index = (scores[:, 0] > 0).astype(np.intp) if len(self.classes_) == 2 else np.argmax(scores, axis=1)
         return self.classes_[index]
 
@@ -1227,7 +1219,7 @@ class SparseLinearRegressor(_SparseLinearModel, RegressorMixin, BaseEstimator):
 
     def predict(self, X):
         """Predictions, shape (n_samples,)."""
-        return self._scores(self._validate_rows(X))[:, 0]
+        return self._scores(self._encode(X))[:, 0]
 
     def to_text(self, *, precision=4):
         """The model as an equation with named terms, ``y = b + c × age ...``.

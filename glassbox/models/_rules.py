@@ -37,7 +37,16 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._base import TransparentMixin
-from .._core import Interval, StrOptions, check_sample_weight, check_target, fit_bins, validate_params, validate_X
+from .._core import (
+    Interval,
+    StrOptions,
+    check_sample_weight,
+    check_target,
+    fit_bins,
+    plain,
+    validate_params,
+    validate_X,
+)
 from ..explanation import Explanation
 from ._conditions import PYTHON_PRELUDE, Conditions, python_literal, sql_identifier, sql_literal, sql_table
 
@@ -253,12 +262,7 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
         validate_params(self)
         X_encoded = validate_X(self, X, reset=True)
         n_samples = X_encoded.shape[0]
-        labels, self.classes_ = check_target(self, y, n_samples, task="classification")
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs at least two classes in y to learn rules; got one "
-                f"class: {_plain(self.classes_[0])!r}."
-            )
+        labels, self.classes_ = check_target(self, y, n_samples, task="classification", min_classes=2)
         weight = check_sample_weight(sample_weight, n_samples)
         if isinstance(self.min_support, Integral):
             min_support = float(self.min_support)
@@ -297,10 +301,6 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
         self.rule_proba_ = _shrunk_probabilities(counts, self.shrinkage, self.shrinkage_strength)
 
     # -- prediction ----------------------------------------------------------------
-    def _encode(self, X):
-        check_is_fitted(self)
-        return validate_X(self, X, reset=False, handle_unknown="use_encoded_value")
-
     def _firing_rule(self, X_encoded):
         """Index of the first rule that holds on each row, ``n_rules`` for the default."""
         n_rules = len(self.rule_conditions_)
@@ -475,8 +475,8 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
         schema = self._feature_schema
         whens = [" AND ".join(self.conditions_.to_sql(i, schema) for i in conds) for conds in self.rule_conditions_]
         labels = self.classes_[np.argmax(self.rule_proba_, axis=1)]
-        outputs = [(f"proba_{_plain(c)}", [float(p) for p in self.rule_proba_[:, k]]) for k, c in enumerate(self.classes_)]
-        outputs.append(("prediction", [_plain(label) for label in labels]))
+        outputs = [(f"proba_{plain(c)}", [float(p) for p in self.rule_proba_[:, k]]) for k, c in enumerate(self.classes_)]
+        outputs.append(("prediction", [plain(label) for label in labels]))
         columns = []
         for name, values in outputs:
             literals = [sql_literal(v) for v in values]
@@ -503,7 +503,7 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         schema = self._feature_schema
-        classes = python_literal([_plain(c) for c in self.classes_])
+        classes = python_literal([plain(c) for c in self.classes_])
         body = []
         for r, conds in enumerate(self.rule_conditions_):
             test = " and ".join(self.conditions_.to_python(i, schema) for i in conds)
@@ -531,11 +531,6 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
 
 
 # -- helpers ---------------------------------------------------------------------------
-def _plain(value):
-    """A numpy scalar as the Python scalar it holds."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def _python_list(values):
     return python_literal([float(v) for v in values])
 

@@ -30,7 +30,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_is_fitted
 
 from .._base import TransparentMixin
-from .._core import Interval, StrOptions, check_sample_weight, check_target, validate_params, validate_X
+from .._core import Interval, StrOptions, check_sample_weight, check_target, plain, validate_params, validate_X
 from ..explanation import Explanation
 from ._conditions import PYTHON_PRELUDE, Conditions, python_literal, sql_identifier, sql_literal, sql_table
 
@@ -338,11 +338,6 @@ def _pruning_path(tree):
     return np.asarray(alphas), np.asarray(impurities), np.asarray(leaves, dtype=np.intp)
 
 
-def _plain(value):
-    """A numpy scalar as the Python scalar it holds."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
 # -- the estimators ---------------------------------------------------------------------
 class _TreeMixin:
     """What the tree classifier and regressor share: fitting, rules, text and exports."""
@@ -413,10 +408,6 @@ class _TreeMixin:
             random_state=self.random_state,
         )
         return self._cart_class(**params)
-
-    def _encode(self, X):
-        check_is_fitted(self)
-        return validate_X(self, X, reset=False, handle_unknown="use_encoded_value")
 
     def apply(self, X):
         """The leaf each row falls in: its position in ``rules_``.
@@ -602,7 +593,7 @@ class _TreeMixin:
         whens = [" AND ".join(rule.to_sql(i, schema) for i in range(len(rule))) for rule in self.rules_]
         columns = []
         for name, values in self._exported_outputs():
-            literals = [sql_literal(_plain(v)) for v in values]
+            literals = [sql_literal(plain(v)) for v in values]
             if self.n_leaves_ == 1:
                 expression = literals[0]
             else:
@@ -756,12 +747,7 @@ class TreeClassifier(_TreeMixin, TransparentMixin, ClassifierMixin, BaseEstimato
         self.random_state = random_state
 
     def _check_target(self, y, n_samples, sample_weight):
-        y_index, classes = check_target(self, y, n_samples, task="classification")
-        if len(classes) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs at least two classes in y; got a single class, "
-                f"{_plain(classes[0])!r}. A tree cannot separate one class from nothing: check the target."
-            )
+        y_index, classes = check_target(self, y, n_samples, task="classification", min_classes=2)
         self.classes_ = classes
         if sample_weight is not None:
             sample_weight = check_sample_weight(sample_weight, n_samples)
@@ -813,16 +799,16 @@ class TreeClassifier(_TreeMixin, TransparentMixin, ClassifierMixin, BaseEstimato
     def _leaf_text(self, node, precision):
         value = self._nodes.value[node]
         best = np.argmax(value)
-        return f"class: {_plain(self.classes_[best])} (p={value[best]:.2f}, n={self._nodes.n_samples[node]})"
+        return f"class: {plain(self.classes_[best])} (p={value[best]:.2f}, n={self._nodes.n_samples[node]})"
 
     def _leaf_outputs(self):
         leaf_values = self._nodes.value[self._nodes.leaves]
-        columns = [(f"p({_plain(label)})", leaf_values[:, k]) for k, label in enumerate(self.classes_)]
+        columns = [(f"p({plain(label)})", leaf_values[:, k]) for k, label in enumerate(self.classes_)]
         return columns + [("prediction", self._leaf_label())]
 
     def _exported_outputs(self):
         leaf_values = self._nodes.value[self._nodes.leaves]
-        columns = [(f"proba_{_plain(label)}", leaf_values[:, k]) for k, label in enumerate(self.classes_)]
+        columns = [(f"proba_{plain(label)}", leaf_values[:, k]) for k, label in enumerate(self.classes_)]
         return columns + [("prediction", self._leaf_label())]
 
     def to_python(self):
@@ -838,7 +824,7 @@ class TreeClassifier(_TreeMixin, TransparentMixin, ClassifierMixin, BaseEstimato
         check_is_fitted(self)
         leaf_values = self._nodes.value[self._nodes.leaves]
         probabilities = [python_literal([float(p) for p in row]) for row in leaf_values]
-        classes = python_literal([_plain(label) for label in self.classes_])
+        classes = python_literal([plain(label) for label in self.classes_])
         return (
             f'"""{type(self).__name__} exported from glassbox: plain Python, no dependencies."""\n\n'
             f"{PYTHON_PRELUDE}\n\n"

@@ -334,7 +334,7 @@ def test_python_export_reads_none_as_missing(penguins):
 # -- bad input ---------------------------------------------------------------------------
 def test_a_single_class_is_a_clear_error():
     X, _ = planted(n=50)
-    with pytest.raises(ValueError, match="needs at least two classes in y to learn rules; got one class: 'only'"):
+    with pytest.raises(ValueError, match="needs at least 2 classes in y; got 1 class: 'only'."):
         RuleListClassifier().fit(X, np.full(50, "only"))
 
 
