@@ -158,7 +158,18 @@ class TreeNodes:
         return _preorder(self.left, self.right)
 
     def apply(self, X_encoded):
-        """The leaf node of each row, moving all rows down one level at a time."""
+        """The leaf node of each row, moving all rows down one level at a time.
+
+        Parameters
+        ----------
+        X_encoded : ndarray of shape (n_samples, n_features)
+            Rows on the model's encoded representation (category codes, NaN missing).
+
+        Returns
+        -------
+        leaf : ndarray of int of shape (n_samples,)
+            Node id of the leaf each row falls in.
+        """
         on_level = self.op == "!="  # (n_nodes,)
         node = np.zeros(len(X_encoded), dtype=np.intp)
         rows = np.flatnonzero(self.left[node] >= 0)
@@ -176,8 +187,16 @@ class TreeNodes:
     def contributions(self, leaf_nodes, n_features):
         """Changes of the node value along each row's path, by feature (Saabas).
 
-        Returns an array of shape (n_samples, n_features, n_outputs) whose sum over
-        features plus the root value is the value of the row's leaf.
+        Parameters
+        ----------
+        leaf_nodes : ndarray of int of shape (n_samples,)
+            The leaf of each row, as :meth:`apply` gives it.
+        n_features : int
+
+        Returns
+        -------
+        contributions : ndarray of shape (n_samples, n_features, n_outputs)
+            Their sum over features plus the root value is the value of the row's leaf.
         """
         leaves, row_leaf = np.unique(leaf_nodes, return_inverse=True)
         per_leaf = np.zeros((len(leaves), n_features, self.value.shape[1]))
@@ -192,13 +211,17 @@ class TreeNodes:
         return per_leaf[row_leaf]
 
     def branch(self, node, go_left):
-        """The condition ``(feature, op, value, missing)`` leading to a child of ``node``."""
+        """The condition ``(feature, op, value, missing)`` leading from split ``node`` to its
+        left child (``go_left``) or its right one, in the sense of the model's conditions:
+        the right child takes ``>``, ``==`` or ``missing`` and the other side for a
+        missing value."""
         return _branch(
             int(self.feature[node]), self.op[node], float(self.threshold[node]), bool(self.missing_left[node]), go_left
         )
 
     def leaf_paths(self):
-        """The conditions from the root to each leaf (root first), leaf by leaf."""
+        """The conditions ``(feature, op, value, missing)`` from the root to each leaf
+        (root first), leaf by leaf in the order of ``leaves``."""
         # Plain lists: the walk is per node, and numpy scalars would only slow it down.
         left, parent = self.left.tolist(), self.parent.tolist()
         splits = list(zip(self.feature.tolist(), self.op.tolist(), self.threshold.tolist(), self.missing_left.tolist()))
