@@ -994,7 +994,7 @@ def _sparse_linear_weights(model):
     Its coefficients are over terms; on rows without missing values only the value
     terms vary (missing indicators are 0), each the value of one column.
     """
-    from ..models._linear import _VALUE
+    from ..models._linear_terms import _VALUE
 
     coef = np.atleast_2d(np.asarray(model.coef_, dtype=np.float64))  # (K, n_terms)
     is_value = model._terms.kind == _VALUE

@@ -1,10 +1,14 @@
 """Models that are transparent by construction: each has ``fit``, ``predict``,
-``explain``, ``complexity_``, reads as text and exports itself as SQL and Python."""
+``explain``, ``complexity_``, reads as text and exports itself as SQL and Python.
+
+``TreeNodes`` is the fitted tree of ``TreeClassifier`` and ``TreeRegressor`` as arrays
+(their ``nodes_``), for displays and explainers that walk it."""
 
 from ._additive import AdditiveClassifier, AdditiveRegressor
 from ._linear import SparseLinearClassifier, SparseLinearRegressor
 from ._rules import RuleListClassifier
 from ._tree import TreeClassifier, TreeRegressor
+from ._tree_nodes import TreeNodes
 
 __all__ = [
     "AdditiveClassifier",
@@ -13,5 +17,6 @@ __all__ = [
     "SparseLinearClassifier",
     "SparseLinearRegressor",
     "TreeClassifier",
+    "TreeNodes",
     "TreeRegressor",
 ]

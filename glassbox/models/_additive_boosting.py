@@ -30,9 +30,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import expit
+from scipy.special import expit, softmax
 
-__all__ = ["BoostingProblem", "boost_bags", "one_hot", "quadrant_count_valid", "quadrant_split", "quadrant_sums", "softmax"]
+__all__ = ["BoostingProblem", "boost_bags", "one_hot", "quadrant_count_valid", "quadrant_split", "quadrant_sums"]
 
 _EPS = 1e-12  # smallest hessian a leaf may have
 
@@ -250,19 +250,13 @@ def _weighted_gradients(loss, F, y, C, weight):
         p = expit(F)
         out[:, 0] = (p - y[:, None]) * weight
     else:
-        p = softmax(F.reshape(n, M // C, C))  # (n, bags, classes)
+        p = softmax(F.reshape(n, M // C, C), axis=-1)  # (n, bags, classes)
         g = p.copy()
         g[np.arange(n), :, y] -= 1.0
         out[:, 0] = g.reshape(n, M) * weight
         p = p.reshape(n, M)
     out[:, 1] = p * (1.0 - p) * weight
     return out.reshape(n, 2 * M)
-
-
-def softmax(scores):
-    """Softmax along the last axis (plain numpy: called every round)."""
-    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
 
 
 def _validation_losses(problem, F, state):

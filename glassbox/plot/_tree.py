@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ..models._conditions import Conditions
-from ..models._tree import _preorder
+from .._core import plain
+from ..models import TreeNodes
 
 __all__ = ["TreeDisplay"]
 
@@ -104,19 +104,18 @@ class TreeDisplay:
                 f"{type(estimator).__name__}. For a scikit-learn tree use sklearn.tree.plot_tree."
             )
         check_is_fitted(estimator)
-        nodes = estimator._nodes
+        nodes = estimator.nodes_
         is_classifier = isinstance(estimator, TreeClassifier)
         labels = []
         for node in range(len(nodes.left)):
             lines = []
             if nodes.left[node] >= 0:
-                condition = Conditions.from_lists(*[[part] for part in nodes.branch(node, True)])
-                lines.append(estimator._rule_text(condition, precision))
+                lines.append(estimator.branch_text(node, precision=precision))
             lines.append(f"n = {nodes.n_samples[node]}")
             value = nodes.value[node]
             if is_classifier:
                 best = int(np.argmax(value))
-                lines.append(f"class: {_plain(estimator.classes_[best])} (p = {value[best]:.2f})")
+                lines.append(f"class: {plain(estimator.classes_[best])} (p = {value[best]:.2f})")
             else:
                 lines.append(f"value: {value[0]:.{precision}g}")
             labels.append("\n".join(lines))
@@ -141,7 +140,8 @@ class TreeDisplay:
         import matplotlib.pyplot as plt
         from matplotlib.collections import LineCollection
 
-        x, depth, parent, drawn = _layout(self.left, self.right, max_depth)
+        tree = TreeNodes.from_children(self.left, self.right)
+        x, depth, parent, drawn = _layout(tree, max_depth)
         n_columns = int(np.nanmax(x)) + 1
         n_levels = int(depth[drawn].max()) + 1
         if fontsize is None:
@@ -151,7 +151,7 @@ class TreeDisplay:
             column_width = 0.6 * fontsize / 72 * widest + 0.4  # inches: a box and a margin
             _, ax = plt.subplots(figsize=(max(4.0, column_width * n_columns), max(2.0, 1.25 * n_levels)))
         colors = self._colors(cmap) if filled else np.ones((len(self.left), 4))
-        order = _preorder(self.left, self.right)
+        order = tree.preorder()
         self.node_ids_ = order[drawn[order]]
         self.boxes_, segments, self.edge_labels_ = [], [], []
         for node in self.node_ids_:
@@ -201,8 +201,9 @@ class TreeDisplay:
         return np.asarray(palette(0.1 + 0.6 * scaled))
 
 
-def _layout(left, right, max_depth=None):
-    """Positions of the nodes, in the spirit of ``sklearn.tree._export``.
+def _layout(tree, max_depth=None):
+    """Positions of the nodes of a :class:`~glassbox.models.TreeNodes`, in the spirit of
+    ``sklearn.tree._export``.
 
     The nodes drawn without children (leaves, and splits at ``max_depth``) take the
     columns 0, 1, 2... from left to right; a split sits midway between its children.
@@ -217,14 +218,8 @@ def _layout(left, right, max_depth=None):
         -1 for the root.
     drawn : ndarray of bool of shape (n_nodes,)
     """
+    left, right, depth, order = tree.left, tree.right, tree.depth, tree.preorder()
     n_nodes = len(left)
-    depth = np.zeros(n_nodes, dtype=np.intp)
-    parent = np.full(n_nodes, -1, dtype=np.intp)
-    order = _preorder(left, right)
-    for node in order:  # parents before children
-        if left[node] >= 0:
-            parent[[left[node], right[node]]] = node
-            depth[[left[node], right[node]]] = depth[node] + 1
     drawn = np.ones(n_nodes, dtype=bool) if max_depth is None else depth <= max_depth
     is_end = drawn & ((left < 0) | (depth == (max_depth if max_depth is not None else -1)))
     x = np.full(n_nodes, np.nan)
@@ -233,8 +228,4 @@ def _layout(left, right, max_depth=None):
     for node in order[::-1]:  # children before parents
         if drawn[node] and not is_end[node]:
             x[node] = (x[left[node]] + x[right[node]]) / 2
-    return x, depth, parent, drawn
-
-
-def _plain(value):
-    return value.item() if isinstance(value, np.generic) else value
+    return x, depth, tree.parent, drawn

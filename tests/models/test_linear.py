@@ -333,7 +333,7 @@ def test_pipeline_and_clone(penguins):
 
 # -- bad input ----------------------------------------------------------------------
 def test_one_class_target_is_an_error():
-    with pytest.raises(ValueError, match="needs at least 2 classes in y; got 1 class: 'yes'"):
+    with pytest.raises(ValueError, match="needs at least 2 classes in y; got 1 class: 'yes'."):
         SparseLinearClassifier().fit(np.ones((5, 2)), ["yes"] * 5)
 
 

@@ -18,7 +18,7 @@ from sklearn.preprocessing import StandardScaler
 from glassbox import complexity
 from glassbox._core import InvalidParameterError, validate_X
 from glassbox.models import RuleListClassifier
-from glassbox.models._rules import _CandidateSpace, _log_likelihood, _split_gain
+from glassbox.models._rule_search import _CandidateSpace, _log_likelihood, _split_gain
 
 
 # -- data -------------------------------------------------------------------------------
@@ -334,7 +334,7 @@ def test_python_export_reads_none_as_missing(penguins):
 # -- bad input ---------------------------------------------------------------------------
 def test_a_single_class_is_a_clear_error():
     X, _ = planted(n=50)
-    with pytest.raises(ValueError, match="needs at least two classes in y to learn rules; got one class: 'only'"):
+    with pytest.raises(ValueError, match="needs at least 2 classes in y; got 1 class: 'only'."):
         RuleListClassifier().fit(X, np.full(50, "only"))
 
 
@@ -410,7 +410,7 @@ def test_pipeline_equals_fitting_on_the_transformed_rows(cancer):
 
 @pytest.mark.parametrize("insert", [True, False])
 def test_local_search_scores_a_change_by_the_likelihood_of_the_whole_list(insert):
-    from glassbox.models._rules import _RuleListSearch
+    from glassbox.models._rule_search import _RuleListSearch
 
     X, y = mixed(n=300, seed=11)
     X_encoded, schema = encoded(X)
@@ -444,7 +444,7 @@ def test_local_search_scores_a_change_by_the_likelihood_of_the_whole_list(insert
 
 
 def test_pairs_grow_from_single_conditions_when_the_joint_histogram_is_too_large(monkeypatch, cancer):
-    import glassbox.models._rules as rules_module
+    import glassbox.models._rule_search as rules_module
 
     X, y = cancer
     exhaustive = RuleListClassifier(max_rules=1).fit(X, y)

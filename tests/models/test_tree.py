@@ -374,7 +374,7 @@ def test_global_importance_sums_the_levels_of_a_category(penguins):
 
 # -- bad input -----------------------------------------------------------------------
 def test_one_class_target_is_a_clear_error():
-    with pytest.raises(ValueError, match="at least two classes in y; got a single class, 'yes'"):
+    with pytest.raises(ValueError, match="needs at least 2 classes in y; got 1 class: 'yes'."):
         TreeClassifier().fit([[0.0], [1.0]], ["yes", "yes"])
 
 

@@ -1,0 +1,88 @@
+"""The outer bags of the additive models: the rows each bag holds out to stop on, and
+how the bags are boosted, chunk by chunk, in parallel.
+
+Every bag holds out ``validation_fraction`` of the rows (stratified by class) and draws
+its own smoothing splits from its own seed, so the model does not depend on how the
+bags are grouped into chunks, that is on ``n_jobs``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from joblib import effective_n_jobs
+
+from .._core import chunk_rngs, run_chunks
+from ._additive_boosting import boost_bags
+
+__all__ = ["_Bags", "_bag_scores", "_draw_bags", "_initial_scores", "_n_workers", "_run_bags"]
+
+
+def _n_workers(n_jobs):
+    return 1 if n_jobs is None else max(1, effective_n_jobs(n_jobs))
+
+
+def _initial_scores(loss, y, weight, n_scores):
+    """The constant model: mean, log-odds or centred log-priors, shape (n_scores,)."""
+    if loss == "squared":
+        return np.array([np.average(y, weights=weight)])
+    prior = np.bincount(y, weights=weight, minlength=max(n_scores, 2)) / weight.sum()
+    if loss == "binary":
+        return np.array([np.log(prior[1]) - np.log(prior[0])])
+    log_prior = np.log(prior)
+    return log_prior - log_prior.mean()
+
+
+class _Bags:
+    """Training weights and validation rows of every outer bag, and how they are chunked."""
+
+    def __init__(self, train_weight, val_rows, val_weight, seeds):
+        self.train_weight = train_weight  # (n, K)
+        self.val_rows = val_rows  # list of K index arrays
+        self.val_weight = val_weight
+        self.seeds = seeds  # (K, 2): the smoothing seeds of the two stages
+        self.chunks = [np.arange(len(seeds))]  # bags boosted together, one chunk per worker
+
+
+def _draw_bags(n_bags, seed, y, weight, fraction):
+    """Hold out ``fraction`` of the rows in every bag (stratified by class when ``y``)."""
+    n = len(weight)
+    strata = [np.arange(n)] if y is None else [np.flatnonzero(y == c) for c in np.unique(y)]
+    train_weight = np.empty((n, n_bags))
+    val_rows, val_weight, seeds = [], [], []
+    for bag, rng in enumerate(chunk_rngs(seed, n_bags)):
+        held = []
+        for rows in strata:
+            size = int(round(fraction * len(rows)))
+            if len(rows) > 1 and size >= 1:
+                held.append(rng.choice(rows, size=min(size, len(rows) - 1), replace=False))
+        held = np.sort(np.concatenate(held)) if held else np.zeros(0, dtype=np.intp)
+        train_weight[:, bag] = weight
+        train_weight[held, bag] = 0.0
+        val_rows.append(held)
+        val_weight.append(weight[held])
+        seeds.append(rng.integers(np.iinfo(np.int64).max, size=2))
+    return _Bags(train_weight, val_rows, val_weight, np.array(seeds))
+
+
+def _boost_chunk(problem, offsets, train_weight, val_rows, val_weight, seeds):
+    rngs = [np.random.default_rng(s) for s in seeds]
+    return boost_bags(problem, offsets, train_weight, val_rows, val_weight, rngs)
+
+
+def _run_bags(problem, offsets, bags, n_jobs, *, stage):
+    """Boost every bag, chunk by chunk; returns cells (K, n_cells + 1, C) and rounds (K,)."""
+    args = [
+        (problem, np.ascontiguousarray(offsets[:, chunk]), bags.train_weight[:, chunk],
+         [bags.val_rows[b] for b in chunk], [bags.val_weight[b] for b in chunk], bags.seeds[chunk, stage])
+        for chunk in bags.chunks
+    ]
+    results = run_chunks(_boost_chunk, args, n_jobs=n_jobs)
+    return np.concatenate([r[0] for r in results]), np.concatenate([r[1] for r in results])
+
+
+def _bag_scores(design, cells, init):
+    """Each bag's scores of every row from its cells, shape (n, K, C)."""
+    K, n_cells, C = cells.shape
+    columns = cells.transpose(1, 0, 2).reshape(n_cells, K * C)  # (cells, bag-major columns)
+    scores = design @ columns  # the intercept cell is in the design
+    return scores.reshape(-1, K, C) + init

@@ -1,0 +1,384 @@
+"""The numerical work of the sparse linear models: losses, the group-lasso path, the refit.
+
+The model is fitted in two steps, the relaxed lasso of Meinshausen (2007):
+
+1. **Selection.** A group-lasso path (Friedman, Hastie & Tibshirani 2010; Yuan & Lin
+   2006) over the orthonormalised design of :mod:`._linear_terms`, from the penalty at
+   which the first feature enters down to the one at which exactly ``max_features``
+   features are active. Each penalty is solved by proximal Newton: the quadratic model
+   is minimised by an active-set Newton method (block coordinate descent when the
+   active set does not settle), restricted to the groups the sequential strong rule
+   keeps and checked against the KKT conditions of all groups.
+2. **Refit.** The loss restricted to the selected features, with a light ridge
+   penalty ``alpha`` on the standardised coefficients, solved by Newton's method.
+
+The losses are squared error (regressor), logistic (binary classifier) and
+multinomial (multiclass classifier, one coefficient per class and term; a feature is
+selected for all classes at once).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit, logsumexp, softmax
+
+from .._core import PROBA_CLIP
+
+__all__ = ["_Logistic", "_Multinomial", "_Problem", "_Squared"]
+
+
+# ---------------------------------------------------------------------------------
+# Losses: the mean weighted loss, its residuals and its curvature.
+# ---------------------------------------------------------------------------------
+class _Squared:
+    """Half the mean squared error; ``Y`` has shape (n, 1)."""
+
+    def null_intercept(self, Y, w):
+        return w @ Y  # (1,)
+
+    def value(self, eta, Y, w):
+        return 0.5 * w @ ((eta - Y) ** 2).sum(axis=1)
+
+    def derivatives(self, eta, Y, w):
+        """Weighted residuals (n, K) and curvature weights (n, K, K)."""
+        return w[:, None] * (eta - Y), w[:, None, None]
+
+
+class _Logistic:
+    """Mean log-loss of a binary target; ``Y`` holds 0/1 in shape (n, 1)."""
+
+    def null_intercept(self, Y, w):
+        p = np.clip(w @ Y, PROBA_CLIP, 1 - PROBA_CLIP)
+        return np.log(p) - np.log1p(-p)
+
+    def value(self, eta, Y, w):
+        softplus = np.maximum(eta, 0.0) + np.log1p(np.exp(-np.abs(eta)))  # log(1 + exp(eta))
+        return w @ (softplus - Y * eta).sum(axis=1)
+
+    def derivatives(self, eta, Y, w):
+        p = expit(eta)
+        return w[:, None] * (p - Y), (w[:, None] * p * (1 - p))[:, :, None]
+
+
+class _Multinomial:
+    """Mean multinomial log-loss; ``Y`` is one-hot of shape (n, K)."""
+
+    def null_intercept(self, Y, w):
+        log_p = np.log(np.clip(w @ Y, PROBA_CLIP, None))
+        return log_p - log_p.mean()
+
+    def value(self, eta, Y, w):
+        return -w @ (Y * (eta - logsumexp(eta, axis=1, keepdims=True))).sum(axis=1)
+
+    def derivatives(self, eta, Y, w):
+        p = softmax(eta, axis=1)
+        curvature = w[:, None, None] * (p[:, :, None] * np.eye(p.shape[1]) - p[:, :, None] * p[:, None, :])
+        return w[:, None] * (p - Y), curvature
+
+
+def _hessian(Z, curvature):
+    """Hessian of the loss in the flattened parameters ``theta.ravel()``.
+
+    ``Z`` (n, d) is the design with the intercept column first; ``curvature`` (n, K, K)
+    the per-row weights. Parameter ``(j, k)`` (column j, class k) sits at ``j * K + k``.
+    """
+    d, K = Z.shape[1], curvature.shape[1]
+    H = np.empty((d, K, d, K))
+    for k in range(K):
+        for m in range(k, K):
+            block = Z.T @ (curvature[:, k, m][:, None] * Z)  # (d, d)
+            H[:, k, :, m] = block
+            H[:, m, :, k] = block
+    return H.reshape(d * K, d * K)
+
+
+# ---------------------------------------------------------------------------------
+# The group-lasso path and the refit.
+# ---------------------------------------------------------------------------------
+class _Problem:
+    """A group-lasso problem on an orthonormalised design.
+
+    Parameters are ``intercept`` (K,) and ``coef`` (n_columns, K); group ``g`` owns the
+    columns ``Z[:, starts[g]:stops[g]]`` and its penalty weight is the square root of
+    its size.
+    """
+
+    def __init__(self, Z, Y, w, loss, starts, stops, tol, max_iter):
+        self.Z, self.Y, self.w, self.loss = Z, Y, w, loss
+        self.starts, self.stops = np.asarray(starts), np.asarray(stops)
+        self.weights = np.sqrt(self.stops - self.starts)
+        self.tol, self.max_iter = tol, max_iter
+        self.K = Y.shape[1]
+        self.converged = True
+
+    def group_gradient_norms(self, intercept, coef):
+        """Norm of the loss gradient of each group, shape (n_groups,)."""
+        residual, _ = self.loss.derivatives(intercept + self.Z @ coef, self.Y, self.w)
+        squared = ((self.Z.T @ residual) ** 2).sum(axis=1)  # (n_columns,)
+        return np.sqrt(np.add.reduceat(squared, self.starts)) if len(self.starts) else squared
+
+    def columns(self, groups):
+        return np.concatenate([np.arange(self.starts[g], self.stops[g]) for g in groups]).astype(np.intp)
+
+    def solve(self, lam, groups, intercept, coef):
+        """Minimise the penalised loss over ``groups`` (others held at zero); in place on ``coef``."""
+        K = self.K
+        columns = self.columns(groups) if len(groups) else np.zeros(0, dtype=np.intp)
+        Z = np.hstack([np.ones((len(self.Z), 1)), self.Z[:, columns]])  # (n, 1 + m)
+        theta = np.vstack([intercept[None, :], coef[columns]])  # (1 + m, K)
+        sizes = (self.stops - self.starts)[groups] * K
+        bounds = np.concatenate([[0, K], K + np.cumsum(sizes)]).astype(np.intp)
+        penalty = np.concatenate([[0.0], lam * self.weights[groups]])  # per block
+
+        def objective(t):
+            eta = Z @ t
+            norms = _block_norms(t.ravel(), bounds)
+            return self.loss.value(eta, self.Y, self.w) + penalty @ norms, norms
+
+        value, norms = objective(theta)
+        for _ in range(self.max_iter):
+            residual, curvature = self.loss.derivatives(Z @ theta, self.Y, self.w)
+            gradient = (Z.T @ residual).ravel()
+            H = _hessian(Z, curvature)
+            new = _block_descent(H, gradient, theta.ravel(), bounds, penalty, self.tol)
+            step = new - theta.ravel()
+            decrease = gradient @ step + penalty @ (_block_norms(new, bounds) - norms)
+            if -decrease <= self.tol**2:
+                break
+            t = 1.0
+            while True:
+                candidate = theta + t * step.reshape(theta.shape)
+                new_value, new_norms = objective(candidate)
+                if new_value <= value + 0.25 * t * decrease or t < 1e-10:
+                    break
+                t *= 0.5
+            if not new_value < value:  # no progress left in floating point
+                break
+            theta, value, norms = candidate, new_value, new_norms
+        else:
+            self.converged = False
+        intercept[:] = theta[0]
+        coef[columns] = theta[1:]
+
+    def path_select(self, k):
+        """The first ``k`` groups to be active on the path, as indices into the groups."""
+        n_groups = len(self.starts)
+        intercept = self.loss.null_intercept(self.Y, self.w).astype(np.float64)
+        coef = np.zeros((self.Z.shape[1], self.K))
+        scores = self.group_gradient_norms(intercept, coef) / self.weights
+        lam_max = scores.max()
+        if lam_max <= 0:
+            return np.argsort(-scores, kind="stable")[:k]
+        state = (lam_max, intercept.copy(), coef.copy(), scores)  # the last point with < k active
+        for lam in lam_max * np.geomspace(1.0, 1e-4, 60)[1:]:
+            active, snapshot = self._solve_with_kkt(lam, state)
+            count = active.sum()
+            if count == k:
+                return np.flatnonzero(active)
+            if count > k:
+                return self._bisect(k, state, lam, snapshot)
+            state = snapshot
+        # The path did not reach k features: add those whose penalty would let them in first.
+        _, intercept, coef, scores = state
+        chosen = np.flatnonzero(np.add.reduceat((coef**2).sum(axis=1), self.starts) > 0)
+        rest = np.setdiff1d(np.arange(n_groups), chosen)
+        return np.concatenate([chosen, rest[np.argsort(-scores[rest], kind="stable")][: k - len(chosen)]])
+
+    def _solve_with_kkt(self, lam, state):
+        lam_prev, intercept, coef, scores = state
+        intercept, coef = intercept.copy(), coef.copy()
+        current = np.add.reduceat((coef**2).sum(axis=1), self.starts) > 0
+        candidates = current | (scores >= 2 * lam - lam_prev)  # the sequential strong rule
+        while True:
+            groups = np.flatnonzero(candidates)
+            self.solve(lam, groups, intercept, coef)
+            scores = self.group_gradient_norms(intercept, coef) / self.weights
+            violators = ~candidates & (scores > lam * (1 + 1e-9))
+            if not violators.any():
+                break
+            candidates |= violators
+        active = np.add.reduceat((coef**2).sum(axis=1), self.starts) > 0
+        return active, (lam, intercept, coef, scores)
+
+    def _bisect(self, k, below, lam_over, over):
+        """Between a penalty with fewer than ``k`` active groups and one with more."""
+        for _ in range(40):
+            lam_below, lam_mid = below[0], np.sqrt(below[0] * lam_over)
+            if lam_below / lam_over < 1 + 1e-8:
+                break
+            active, snapshot = self._solve_with_kkt(lam_mid, below)
+            count = active.sum()
+            if count == k:
+                return np.flatnonzero(active)
+            if count < k:
+                below = snapshot
+            else:
+                lam_over, over = lam_mid, snapshot
+        # Groups entering at the same penalty: keep those active before, then the largest.
+        first = np.flatnonzero(np.add.reduceat((below[2] ** 2).sum(axis=1), self.starts) > 0)
+        size = np.add.reduceat((over[2] ** 2).sum(axis=1), self.starts)
+        size[first] = np.inf
+        return np.argsort(-size, kind="stable")[:k]
+
+    def refit(self, groups, alpha):
+        """Minimise the loss plus ``alpha / 2 * ||coef||^2`` over ``groups``, by Newton's method."""
+        K = self.K
+        columns = self.columns(groups) if len(groups) else np.zeros(0, dtype=np.intp)
+        Z = np.hstack([np.ones((len(self.Z), 1)), self.Z[:, columns]])
+        theta = np.zeros((Z.shape[1], K))
+        theta[0] = self.loss.null_intercept(self.Y, self.w)
+        ridge = np.full(theta.shape, alpha)
+        ridge[0] = 0.0
+        ridge = ridge.ravel()
+
+        def objective(t):
+            return self.loss.value(Z @ t, self.Y, self.w) + 0.5 * ridge @ t.ravel() ** 2
+
+        value = objective(theta)
+        converged = False
+        n_iter = 0
+        while n_iter < self.max_iter:
+            n_iter += 1
+            residual, curvature = self.loss.derivatives(Z @ theta, self.Y, self.w)
+            gradient = (Z.T @ residual).ravel() + ridge * theta.ravel()
+            H = _hessian(Z, curvature) + np.diag(ridge)
+            step = -_solve(H, gradient, symmetric_null=K > 1)
+            decrease = gradient @ step
+            if -decrease <= 1e-16 * max(1.0, abs(value)):  # the full step ends at the optimum
+                converged = True
+                theta = theta + step.reshape(theta.shape)
+                break
+            t = 1.0
+            while True:
+                candidate = theta + t * step.reshape(theta.shape)
+                new_value = objective(candidate)
+                if new_value <= value + 1e-4 * t * decrease or t < 1e-10:
+                    break
+                t *= 0.5
+            if not new_value < value:  # no progress left in floating point
+                converged = True
+                break
+            theta, value = candidate, new_value
+        if not converged:
+            self.converged = False
+        coef = np.zeros((self.Z.shape[1], K))
+        coef[columns] = theta[1:]
+        return theta[0], coef, n_iter
+
+
+def _block_descent(H, gradient, theta, bounds, penalty, tol, max_sweeps=1000):
+    """Minimise ``gradient @ d + d @ H @ d / 2 + sum_b penalty_b ||(theta + d)_b||`` over d.
+
+    An active-set method: Newton's method on the blocks currently active (where the
+    objective is smooth, see :func:`_polish`), dropping a block that shrinks through
+    zero and adding one that violates its optimality (KKT) condition, started from
+    ``theta``. Block coordinate descent (block 0, the intercepts, unpenalised and
+    updated exactly; the others by their majorised group soft-threshold step) takes
+    over when the active set does not settle. Returns ``theta + d``.
+    """
+    blocks = list(zip(bounds[:-1], bounds[1:]))
+    H0 = H[: blocks[0][1], : blocks[0][1]]
+    inverse0 = np.linalg.pinv(H0) if len(H0) > 1 else 1.0 / np.maximum(H0, 1e-300)
+    lipschitz = np.array([1.0] + [
+        (H[a, a] if b - a == 1 else np.linalg.eigvalsh(H[a:b, a:b])[-1]) for a, b in blocks[1:]
+    ])
+    lipschitz = np.maximum(lipschitz, 1e-12)
+
+    def block_step(i, x, grad):
+        a, b = blocks[i]
+        if i == 0:
+            return x[a:b] - inverse0 @ grad[a:b]
+        u = x[a:b] - grad[a:b] / lipschitz[i]
+        norm = np.sqrt(u @ u)
+        return u * max(0.0, 1.0 - penalty[i] / (lipschitz[i] * norm)) if norm > 0 else 0.0 * u
+
+    x = theta.copy()
+    for _ in range(3 * len(blocks) + 10):
+        x, status, changed = _polish(H, gradient, theta, x, bounds, penalty)
+        if status == "optimal":
+            return x
+        if status == "kkt":  # let the most violating block in with one coordinate step
+            grad = gradient + H @ (x - theta)
+            a, b = blocks[changed]
+            x[a:b] = block_step(changed, x, grad)
+        elif status != "dropped":
+            break
+    grad = gradient + H @ (x - theta)  # gradient of the quadratic model at x
+    for _ in range(max_sweeps):
+        largest = 0.0
+        for i, (a, b) in enumerate(blocks):
+            delta = block_step(i, x, grad) - x[a:b]
+            if delta.any():
+                grad += H[:, a:b] @ delta
+                x[a:b] += delta
+                largest = max(largest, np.abs(delta).max())
+        if largest <= tol:
+            break
+    return x
+
+
+def _polish(H, gradient, theta, x, bounds, penalty, max_iter=30):
+    """Newton's method on the blocks active in ``x`` (block 0 always is).
+
+    On a fixed set of active blocks the objective of :func:`_block_descent` is smooth.
+    Returns ``(y, status, block)``: ``"optimal"`` when Newton converged and the
+    inactive blocks satisfy their KKT condition; ``"dropped"`` when a block would
+    shrink through zero (it is set to zero in ``y``, the point before that step);
+    ``"kkt"`` with the most violating inactive block; ``"stalled"`` otherwise.
+    """
+    sizes = np.diff(bounds)
+    active = _block_norms(x, bounds) > 0
+    active[0] = True
+    blocks = np.flatnonzero(active)
+    index = np.concatenate([np.arange(bounds[i], bounds[i + 1]) for i in blocks])
+    local_sizes = sizes[blocks]
+    local_starts = np.cumsum(local_sizes) - local_sizes
+    owner = np.repeat(np.arange(len(blocks)), local_sizes)  # local block of each entry of index
+    local_penalty = penalty[blocks]
+    wide = [(j, local_starts[j], local_sizes[j]) for j in range(1, len(blocks)) if local_sizes[j] > 1]
+    H_active = H[np.ix_(index, index)]
+    y = x.copy()
+    for _ in range(max_iter):
+        v = y[index]
+        norms = np.sqrt(np.add.reduceat(v * v, local_starts))
+        norms[0] = 1.0  # the unpenalised intercepts
+        grad = (gradient + H @ (y - theta))[index] + (local_penalty / norms)[owner] * v
+        hessian = H_active.copy()
+        for j, p, size in wide:  # the curvature of a group norm; a single coefficient's is zero
+            u = v[p : p + size] / norms[j]
+            hessian[p : p + size, p : p + size] += local_penalty[j] * (np.eye(size) - np.outer(u, u)) / norms[j]
+        step = -_solve(hessian, grad, symmetric_null=sizes[0] > 1)
+        new = v + step
+        alignment = np.add.reduceat(new * v, local_starts)
+        alignment[0] = 1.0
+        if (alignment <= 0).any():  # a block would shrink through zero: leave it out
+            for i in blocks[alignment <= 0]:
+                y[bounds[i] : bounds[i + 1]] = 0.0
+            return y, "dropped", None
+        y[index] = new
+        if np.abs(step).max() <= 1e-12 * (1.0 + np.abs(new).max()):
+            break
+    else:
+        return y, "stalled", None
+    excess = _block_norms(gradient + H @ (y - theta), bounds) / np.where(active, 1.0, penalty)
+    excess[active] = 0.0
+    worst = int(np.argmax(excess))
+    if excess[worst] > 1 + 1e-9:
+        return y, "kkt", worst
+    return y, "optimal", None
+
+
+def _block_norms(flat, bounds):
+    """Euclidean norm of each block ``flat[bounds[i]:bounds[i + 1]]``."""
+    return np.sqrt(np.add.reduceat(flat * flat, bounds[:-1]))
+
+
+def _solve(H, g, *, symmetric_null):
+    """Solve ``H x = g``; least squares (the minimum-norm step) when ``H`` is singular."""
+    if not symmetric_null:
+        try:
+            return np.linalg.solve(H, g)
+        except np.linalg.LinAlgError:
+            pass
+    return np.linalg.lstsq(H, g, rcond=None)[0]
+
