@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from .._base import TransparentMixin
-from .._core import StrOptions
+from .._core import SPLIT_NOT_EQUAL, SPLIT_NUMERIC, StrOptions, TreeList, register_tree_reader, resolve_tree_output
 from ._tree_base import _TreeMixin
 
 __all__ = ["TreeClassifier", "TreeRegressor"]
@@ -320,3 +320,52 @@ class TreeRegressor(_TreeMixin, TransparentMixin, RegressorMixin, BaseEstimator)
         """
         X_encoded = self._encode(X)
         return self.nodes_.value[self.nodes_.apply(X_encoded), 0]
+
+
+# -- the tree as the core tree reader sees it (TreeSHAP, partial-dependence recursion) --------
+def _read_glassbox_tree(estimator, output, decode, n_features):
+    """The core tree reader's view of a TreeClassifier / TreeRegressor, on encoded rows.
+
+    Its splits compare encoded columns: ``x <= threshold`` (float64 thresholds),
+    ``x != level`` for a categorical level, and "not missing" (threshold +inf). The
+    cover comes from the scikit-learn tree it was grown as, which has the same nodes.
+    """
+    nodes, cart = getattr(estimator, "nodes_", None), getattr(estimator, "tree_estimator_", None)
+    fields = ("left", "right", "feature", "op", "threshold", "missing_left", "value")
+    if cart is None or nodes is None or not all(hasattr(nodes, f) for f in fields):
+        raise ValueError(
+            f"This {type(estimator).__name__} does not expose its tree as expected (nodes_ and tree_estimator_); "
+            "is it fitted?"
+        )
+    is_classifier = hasattr(estimator, "classes_")
+    method = resolve_tree_output(estimator, output, "predict_proba" if is_classifier else "predict")
+    cover = cart.tree_.weighted_n_node_samples
+    if len(cover) != len(nodes.left):
+        cover = nodes.n_samples
+    value = np.asarray(nodes.value, dtype=np.float64)
+    trees = TreeList()
+    trees.add(
+        nodes.left,
+        nodes.right,
+        nodes.feature,
+        np.nan_to_num(nodes.threshold, nan=0.0),
+        nodes.missing_left,
+        cover,
+        value,
+        np.arange(value.shape[1]),
+        kind=np.where(nodes.op == "!=", SPLIT_NOT_EQUAL, SPLIT_NUMERIC),
+    )
+
+    def transform(X):  # rows in the model's own encoding
+        return estimator._encode(decode(X))
+
+    return trees.build(
+        n_outputs=value.shape[1],
+        output_method=method,
+        n_features=n_features,
+        offset=np.zeros(value.shape[1]),
+        transform=None if decode is None else transform,
+    )
+
+
+register_tree_reader((TreeClassifier, TreeRegressor), _read_glassbox_tree)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._core import tree_depths, tree_parents, tree_preorder
 from ._conditions import Conditions
 
 __all__ = ["TreeNodes"]
@@ -122,11 +123,11 @@ class TreeNodes:
         is what a drawing of a tree needs."""
         left, right = np.asarray(left, dtype=np.intp), np.asarray(right, dtype=np.intp)
         n_nodes = len(left)
-        order = _preorder(left, right)
+        order = tree_preorder(left, right)
         return cls(
             left=left,
             right=right,
-            parent=_parents(left, right),
+            parent=tree_parents(left, right),
             feature=np.full(n_nodes, -1, dtype=np.intp),
             op=np.full(n_nodes, "", dtype=object),
             threshold=np.full(n_nodes, np.nan),
@@ -139,14 +140,7 @@ class TreeNodes:
     @property
     def depth(self):
         """Depth of each node, shape (n_nodes,): 0 at the root."""
-        depth = np.zeros(len(self.left), dtype=np.intp)
-        level, frontier = 0, np.zeros(1, dtype=np.intp)
-        while frontier.size:  # one level of the tree per pass
-            depth[frontier] = level
-            frontier = frontier[self.left[frontier] >= 0]
-            frontier = np.concatenate([self.left[frontier], self.right[frontier]])
-            level += 1
-        return depth
+        return tree_depths(self.left, self.right)
 
     def preorder(self):
         """Node ids depth first, left before right: parents before their children.
@@ -155,7 +149,7 @@ class TreeNodes:
         -------
         order : ndarray of int of shape (n_nodes,)
         """
-        return _preorder(self.left, self.right)
+        return tree_preorder(self.left, self.right)
 
     def apply(self, X_encoded):
         """The leaf node of each row, moving all rows down one level at a time.
@@ -246,7 +240,7 @@ def _read_tree(estimator, design, X_design, value):
     right = tree.children_right.astype(np.intp)
     is_split = left >= 0
     column = np.where(is_split, tree.feature, 0)
-    parent = _parents(left, right)
+    parent = tree_parents(left, right)
 
     threshold = np.where(is_split, tree.threshold, np.nan)
     level = design.level[column]
@@ -257,7 +251,7 @@ def _read_tree(estimator, design, X_design, value):
     op[on_missing], op[on_level], op[on_value] = "not missing", "!=", "<="
     threshold[on_level] = level[on_level]
     threshold[on_value] = _float64_thresholds(estimator, X_design, column, left, parent, on_value)[on_value]
-    order = _preorder(left, right)
+    order = tree_preorder(left, right)
     return TreeNodes(
         left=left,
         right=right,
@@ -298,26 +292,6 @@ def _float64_thresholds(estimator, X_design, column, left, parent, on_value):
     threshold = estimator.tree_.threshold.copy()
     threshold[found] = np.where(midpoint < high, midpoint, low)
     return threshold
-
-
-def _parents(left, right):
-    """The parent of each node, -1 at the root."""
-    is_split = left >= 0
-    parent = np.full(len(left), -1, dtype=np.intp)
-    parent[left[is_split]] = np.flatnonzero(is_split)
-    parent[right[is_split]] = np.flatnonzero(is_split)
-    return parent
-
-
-def _preorder(left, right):
-    """Node ids depth first, left before right."""
-    order, stack = [], [0]
-    while stack:
-        node = stack.pop()
-        order.append(node)
-        if left[node] >= 0:
-            stack += [right[node], left[node]]
-    return np.asarray(order, dtype=np.intp)
 
 
 def _conjunction(edges):
@@ -378,8 +352,8 @@ def _pruning_path(tree):
     weight = tree.weighted_n_node_samples
     r_node = weight * tree.impurity / weight[0]
     is_leaf = left < 0
-    parent = _parents(left, right)
-    order = _preorder(left, right)
+    parent = tree_parents(left, right)
+    order = tree_preorder(left, right)
     position = np.empty(n_nodes, dtype=np.intp)
     position[order] = np.arange(n_nodes)
     size = np.ones(n_nodes, dtype=np.intp)  # nodes in each subtree

@@ -443,7 +443,7 @@ def test_glassbox_tree_regressor_with_categories_and_missing_values():
 
     X, y = penguins()
     model = TreeRegressor(max_leaf_nodes=10, random_state=0).fit(X, y)
-    assert (model._nodes.op == "!=").any()  # splits on a category level
+    assert (model.nodes_.op == "!=").any()  # splits on a category level
     encoded = model._encode(X)
     rows, background = encoded[:5], encoded[100:108]
     values, base, method = tree_shap(model, rows, background=background)
@@ -470,7 +470,7 @@ def test_glassbox_tree_classifier_path_dependent_equals_the_brute_force():
     encoded = model._encode(X.drop(columns="species"))
     values, base, method = tree_shap(model, encoded[:4])
     assert method == "predict_proba" and values.shape == (4, 5, 3)
-    nodes, cover = model._nodes, model.tree_estimator_.tree_.weighted_n_node_samples
+    nodes, cover = model.nodes_, model.tree_estimator_.tree_.weighted_n_node_samples
 
     def conditional(x, known):  # the model's routing: a category level goes right
         def visit(node):

@@ -45,7 +45,8 @@ The trees are read into node arrays by :func:`glassbox._core.read_tree_model`. H
 ``_explainer`` holds :class:`TreeShap` and :func:`tree_shap`; ``_paths`` the paths of
 the nodes, the router and the descent of fail patterns; ``_tables`` the leaf tables;
 ``_planner`` the blocks and how rows are explained; ``_deep`` the formulas without
-tables; ``_glassbox_tree`` the reader of glassbox's own trees.
+tables. glassbox's own trees register their reader with the core from
+:mod:`glassbox.models._tree`.
 
 References
 ----------
@@ -60,7 +61,6 @@ Yu, Xu, Coons, Bhatt, Agrawal (2022). Linear TreeShap. NeurIPS 2022.
 """
 
 from ..._core import is_tree_model
-from . import _glassbox_tree  # noqa: F401  (registers glassbox's trees with the core tree reader)
 from ._explainer import TreeShap, tree_shap
 
 __all__ = ["TreeShap", "is_tree_model", "tree_shap"]
