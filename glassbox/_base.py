@@ -40,6 +40,13 @@ class TransparentMixin:
             return repr(self)
         return self.to_text()
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # Every transparent model takes categorical columns and missing values as they are.
+        tags.input_tags.allow_nan = True
+        tags.input_tags.categorical = True
+        return tags
+
     def _encode(self, X):
         """Encode rows to predict or explain with the fitted schema.
 

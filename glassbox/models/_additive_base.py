@@ -531,8 +531,3 @@ class _AdditiveModel(TransparentMixin):
         check_is_fitted(self)
         return additive_text(self, shapes, precision)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.categorical = True
-        return tags

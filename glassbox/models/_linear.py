@@ -166,12 +166,6 @@ class _SparseLinearModel(TransparentMixin):
             output_names, method="sparse-linear",
         )
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.categorical = True
-        return tags
-
 
 class SparseLinearClassifier(_SparseLinearModel, ClassifierMixin, BaseEstimator):
     """Sparse logistic regression with an exact budget of features.

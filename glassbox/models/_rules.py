@@ -430,12 +430,6 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         return rule_list_python(self)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.categorical = True
-        return tags
-
 
 def _shrunk_probabilities(counts, shrinkage, strength):
     """Class probabilities of each rule from its weighted class counts (n_rules + 1, K).

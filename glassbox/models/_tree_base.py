@@ -83,11 +83,6 @@ class _TreeMixin:
         )
         return self
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        return tags
-
     def _check_target(self, y, n_samples, sample_weight):
         """The target CART fits (class indices or values) and the row weights, times the
         class weights of a classifier."""
