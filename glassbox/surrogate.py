@@ -178,12 +178,14 @@ class GlobalSurrogate(PrefitCloneMixin, MetaEstimatorMixin, BaseEstimator):
 
     def predict(self, X):
         """The surrogate's predictions."""
-        return self.surrogate_.predict(self._check(X))
+        X = self._check(X)
+        return self.surrogate_.predict(X)
 
     @available_if(_surrogate_has("predict_proba"))
     def predict_proba(self, X):
         """The surrogate's class probabilities."""
-        return self.surrogate_.predict_proba(self._check(X))
+        X = self._check(X)
+        return self.surrogate_.predict_proba(X)
 
     def score(self, X, y=None):
         """Fidelity of the surrogate to the black box on ``X`` (``y`` is ignored)."""
