@@ -2,7 +2,8 @@
 
 from ._ale import AccumulatedLocalEffects
 from ._counterfactual import CounterfactualExplainer, Counterfactuals
-from ._gradients import GradientExplainer, layer_activations
+from ._gradients import GradientExplainer
+from ._layer_activations import layer_activations
 from ._lime import LimeExplainer
 from ._partial_dependence import PartialDependence
 from ._permutation import PermutationImportance
