@@ -1,7 +1,8 @@
 """Post-hoc explainers: scikit-learn meta-estimators around the model they explain."""
 
 from ._ale import AccumulatedLocalEffects
-from ._counterfactual import CounterfactualExplainer, Counterfactuals
+from ._counterfactual import CounterfactualExplainer
+from ._counterfactual_result import Counterfactuals
 from ._gradients import GradientExplainer
 from ._layer_activations import layer_activations
 from ._lime import LimeExplainer
