@@ -395,7 +395,7 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
                 "Use method='exact' or method='kernel'."
             )
         linear = contributions.sum(axis=1) + offset  # (n_background, n_outputs)
-        actual = self._model_output(self.background_.data)
+        actual = self._background_outputs(self._model_output)
         trusted = np.abs(linear) < 25 if output == "log_odds" else np.ones(linear.shape, dtype=bool)
         if not np.all(np.abs(linear - actual)[trusted] <= 1e-7 * (1.0 + np.abs(actual).max())):
             return (
@@ -434,12 +434,15 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
             return np.empty((len(X_group), 0, fx.shape[1])), fx
         return masked_predict(model_output, X_group, masks, self.background_, **kwargs), fx
 
-    def _base_value(self, model_output):
-        """Weighted mean output over the background, shape (n_outputs,)."""
-        outputs = predict_rows(
+    def _background_outputs(self, model_output):
+        """Outputs on the background rows, shape (n_background, n_outputs)."""
+        return predict_rows(
             model_output, self.background_.data, batch_size=self._batch_size(), n_jobs=self.n_jobs, verbose=self.verbose
         )
-        return self.background_.weights @ outputs
+
+    def _base_value(self, model_output):
+        """Weighted mean output over the background, shape (n_outputs,)."""
+        return self.background_.weights @ self._background_outputs(model_output)
 
     def _explain_exact(self, X, model_output):
         masks, W = self._design["masks"], self._design["weights"]  # (m, p), (p, m)
