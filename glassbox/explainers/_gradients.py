@@ -403,8 +403,7 @@ default="integrated_gradients"
         return replace(explanation, fidelity=fidelity) if fidelity is not None else explanation
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False  # a gradient is taken at values, never at missing ones
+        tags = super().__sklearn_tags__()  # no missing values: the template reads _allow_nan
         tags.input_tags.categorical = False
         return tags
 
