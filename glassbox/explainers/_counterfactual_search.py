@@ -71,8 +71,8 @@ class SearchSpace:
     low, high : ndarray of shape (p,)
         Observed range of numeric features (NaN for categorical ones).
     scale : ndarray of shape (p,)
-        Median absolute deviation of numeric features (see the explainer), 1 for
-        categorical ones.
+        Median absolute deviation of numeric features (their standard deviation when
+        it is 0, and 1 when both are), 1 for categorical ones.
     frequencies : tuple of length p
         Observed share of each level of a categorical feature (None for numeric ones).
     """
