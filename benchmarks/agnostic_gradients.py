@@ -45,9 +45,9 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-from glassbox._core import resolve_batch_size, row_rngs  # noqa: E402
+from glassbox._core import batch_units, row_rngs  # noqa: E402
 from glassbox.explainers import GradientExplainer  # noqa: E402
-from glassbox.explainers._gradients import _CentralDifferences, _row_digest  # noqa: E402
+from glassbox.explainers._gradients import _CentralDifferences  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "agnostic_gradients.md"
 N_STEPS = 50
@@ -122,7 +122,7 @@ def floor_rows(method, X, baseline):
 
 
 def floor_seconds(model, output, rows):
-    chunk = resolve_batch_size("auto", rows.shape[1])
+    chunk = batch_units("auto", row_cells=rows.shape[1], unit_cells=rows.shape[1])
     predict = getattr(model, output)
     start = time.process_time()
     for first in range(0, len(rows), chunk):
@@ -190,10 +190,10 @@ def bench(name, X_train, model, output, methods, repeats, n_rows):
     costs = {}
     if "smoothgrad" in methods:  # seeding one generator per row, keyed by the row
         start = time.process_time()
-        row_rngs(0, _row_digest(X))
+        row_rngs(0, X)
         costs["seeding"] = (time.process_time() - start) / n
     stack = _CentralDifferences(X, X + 1e-3, X - 1e-3)  # building the perturbed copies alone
-    chunk = resolve_batch_size("auto", X.shape[1])
+    chunk = batch_units("auto", row_cells=X.shape[1], unit_cells=X.shape[1])
     start = time.process_time()
     for first in range(0, stack.n_rows, chunk):
         stack(first, min(first + chunk, stack.n_rows))

@@ -36,7 +36,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin  # noqa: E402
 from sklearn.datasets import load_breast_cancer  # noqa: E402
 from sklearn.ensemble import RandomForestClassifier  # noqa: E402
 
-from glassbox._core import resolve_batch_size  # noqa: E402
+from glassbox._core import batch_units  # noqa: E402
 from glassbox.explainers import CounterfactualExplainer, LimeExplainer  # noqa: E402
 
 NUM_SAMPLES = 5000
@@ -52,7 +52,7 @@ def perturbed_rows(X, n, rng):
 def floor_seconds(model, X, n_rows, rng):
     """Time of ``predict_proba`` on ``n_rows * NUM_SAMPLES`` perturbed rows, in glassbox's chunks."""
     rows = perturbed_rows(X, n_rows * NUM_SAMPLES, rng)
-    chunk = max(1, resolve_batch_size("auto", X.shape[1]) // NUM_SAMPLES) * NUM_SAMPLES
+    chunk = batch_units("auto", row_cells=X.shape[1], unit_cells=NUM_SAMPLES * X.shape[1]) * NUM_SAMPLES
     start = time.perf_counter()
     for first in range(0, len(rows), chunk):
         model.predict_proba(rows[first : first + chunk])

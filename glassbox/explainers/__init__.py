@@ -1,9 +1,12 @@
 """Post-hoc explainers: scikit-learn meta-estimators around the model they explain."""
 
-from ._counterfactual import CounterfactualExplainer, Counterfactuals
-from ._effects import AccumulatedLocalEffects, PartialDependence
-from ._gradients import GradientExplainer, layer_activations
+from ._ale import AccumulatedLocalEffects
+from ._counterfactual import CounterfactualExplainer
+from ._counterfactual_result import Counterfactuals
+from ._gradients import GradientExplainer
+from ._layer_activations import layer_activations
 from ._lime import LimeExplainer
+from ._partial_dependence import PartialDependence
 from ._permutation import PermutationImportance
 from ._shapley import ShapleyExplainer
 

@@ -9,40 +9,21 @@ SmoothGrad (Smilkov et al. 2017).
 Gradients are computed analytically in numpy for the models whose function is known:
 scikit-learn's linear models, glassbox's sparse linear models and scikit-learn's
 multi-layer perceptrons, alone or after per-feature scalers in a Pipeline. Each is read
-into one form, a :class:`_Network`: affine layers, each followed by an elementwise
-activation, and a head (identity, softmax, or the log-odds of a softmax) giving the
-explained output. A linear regressor is one affine layer; a binary logistic model is one
-affine layer with logits ``[0, z]`` and a softmax head; a scaler in front is folded into
-the first layer. The gradient is one reverse pass over a stack of rows; DeepLIFT is the
-same pass with each activation's derivative replaced by its secant between the row and
-the reference. Any other model gets central finite differences, evaluated in one stacked
-batch through the core.
+(:mod:`._network_readers`) into one differentiable form, a :class:`~._network.Network`,
+whose reverse pass gives the gradient and, with secants for derivatives, DeepLIFT. Any
+other model gets central finite differences, evaluated in one stacked batch through the
+core. This module holds the explainer and the chunks its methods run.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit, log_expit, logsumexp, softmax
-from sklearn.linear_model import (
-    GammaRegressor,
-    LogisticRegression,
-    LogisticRegressionCV,
-    PoissonRegressor,
-    SGDClassifier,
-    TweedieRegressor,
-)
-from sklearn.neural_network import MLPClassifier, MLPRegressor
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
-from sklearn.svm import LinearSVC, LinearSVR
-from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._core import (
-    PROBA_CLIP,
     Interval,
     StrOptions,
     batch_units,
@@ -53,10 +34,10 @@ from .._core import (
     row_rngs,
     run_chunks,
 )
-from ..explanation import Explanation
 from ._base import LocalExplainer
+from ._network_readers import NotDifferentiable, network_of
 
-__all__ = ["GradientExplainer", "layer_activations"]
+__all__ = ["GradientExplainer"]
 
 METHODS = (
     "saliency",
@@ -75,13 +56,6 @@ _NETWORK_CELLS = 2**18
 the passes are memory-bound, and arrays of this size stay in cache (2 MiB)."""
 _CHECK_ROWS = 32
 """Training rows on which the analytic function is checked against the model at ``fit``."""
-_LOG_ODDS_RANGE = (
-    float(np.log(PROBA_CLIP) - np.log1p(-PROBA_CLIP)),
-    float(np.log(1 - PROBA_CLIP) - np.log1p(-(1 - PROBA_CLIP))),
-)
-"""ModelOutput clips probabilities to [PROBA_CLIP, 1 - PROBA_CLIP] before taking log-odds:
-the explained log-odds are clipped to this range, where their gradient is zero."""
-_SCALERS = (StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler)
 
 
 class GradientExplainer(LocalExplainer):
@@ -335,12 +309,12 @@ default="integrated_gradients"
         return baseline
 
     def _differentiate(self, X_encoded):
-        """The model as a :class:`_Network`, checked against the model on training rows."""
+        """The model as a :class:`Network`, checked against the model on training rows."""
         name = type(self.estimator_).__name__
         output = self._model_output.method
         try:
-            network = _network_of(self.estimator_, output)
-        except _NotDifferentiable as exc:
+            network = network_of(self.estimator_, output)
+        except NotDifferentiable as exc:
             raise ValueError(
                 f"method={self.method!r} needs the gradient of the model, which glassbox computes for "
                 "scikit-learn's linear models, MLPClassifier and MLPRegressor and glassbox's sparse linear models "
@@ -429,21 +403,23 @@ default="integrated_gradients"
         return replace(explanation, fidelity=fidelity) if fidelity is not None else explanation
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False  # a gradient is taken at values, never at missing ones
+        tags = super().__sklearn_tags__()  # no missing values: the template reads _allow_nan
         tags.input_tags.categorical = False
         return tags
 
     # -- the methods ------------------------------------------------------------------------
-    def _points_per_chunk(self):
-        """Rows of network input per chunk: ``batch_size``, or with "auto" about
-        ``_NETWORK_CELLS`` cells in the widest array of a pass."""
+    def _rows_per_chunk(self, points_per_row=1):
+        """Explained rows per chunk when each row is ``points_per_row`` rows of network
+        input: ``batch_size`` rows of input, or with "auto" about ``_NETWORK_CELLS`` cells
+        in the widest array of a pass."""
         widest = self._network.n_outputs * self._network.width
-        return batch_units(self.batch_size, row_cells=widest, unit_cells=widest, auto_cells=_NETWORK_CELLS)
+        return batch_units(
+            self.batch_size, row_cells=widest, unit_cells=widest * points_per_row, auto_cells=_NETWORK_CELLS
+        )
 
     def _gradients(self, X):
         """Analytic gradients of shape (n, n_outputs, n_features)."""
-        bounds = chunk_bounds(len(X), self._points_per_chunk())
+        bounds = chunk_bounds(len(X), self._rows_per_chunk())
         args = [(self._network, X[start:stop]) for start, stop in bounds]
         return np.concatenate(
             run_chunks(_gradient_chunk, args, n_jobs=self.n_jobs, verbose=self.verbose, desc="gradients")
@@ -460,7 +436,7 @@ default="integrated_gradients"
         else:
             alphas = (np.arange(self.n_steps) + 0.5) / self.n_steps
             weights = np.full(self.n_steps, 1.0 / self.n_steps)
-        rows_per_chunk = max(1, self._points_per_chunk() // self.n_steps)
+        rows_per_chunk = self._rows_per_chunk(self.n_steps)
         args = [
             (self._network, X[start:stop], self.baseline_, alphas, weights)
             for start, stop in chunk_bounds(len(X), rows_per_chunk)
@@ -472,7 +448,7 @@ default="integrated_gradients"
 
     def _deeplift(self, X):
         """DeepLIFT rescale multipliers times (x - b), shape (n, n_outputs, n_features)."""
-        bounds = chunk_bounds(len(X), self._points_per_chunk())
+        bounds = chunk_bounds(len(X), self._rows_per_chunk())
         args = [(self._network, X[start:stop], self.baseline_) for start, stop in bounds]
         multipliers = np.concatenate(
             run_chunks(_deeplift_chunk, args, n_jobs=self.n_jobs, verbose=self.verbose, desc="DeepLIFT")
@@ -482,7 +458,7 @@ default="integrated_gradients"
     def _smoothgrad(self, X):
         """Mean gradient over noisy copies of each row and its standard error, each (n, o, p)."""
         n_samples = self.smoothgrad_samples
-        rows_per_chunk = max(1, self._points_per_chunk() // n_samples)
+        rows_per_chunk = self._rows_per_chunk(n_samples)
         rngs = row_rngs(self._seed, X)
         sigma = self.noise * self.scale_
         args = [
@@ -583,510 +559,3 @@ def _feature_scale(X_encoded):
     """Standard deviation of each column, 1 for a constant one."""
     scale = X_encoded.std(axis=0)
     return np.where(scale > 0, scale, 1.0)
-
-
-# -- the differentiable form of a model ------------------------------------------------------
-class _NotDifferentiable(ValueError):
-    """The model is not one whose function glassbox can differentiate; the message says why."""
-
-
-@dataclass(frozen=True, eq=False)
-class _Layer:
-    """``activation(inputs @ weights + bias)``."""
-
-    weights: np.ndarray  # (n_in, n_out)
-    bias: np.ndarray  # (n_out,)
-    activation: str  # "identity", "relu", "tanh", "logistic", "log_logistic" or "exp"
-
-
-@dataclass(frozen=True, eq=False)
-class _Network:
-    """Affine layers with elementwise activations, then a head giving the explained output.
-
-    The head maps the last layer's values ``h`` of shape (n, K) to K outputs:
-    ``"identity"``, ``"softmax"``, ``"log_odds"`` (``log p_k - log(1 - p_k)`` of the
-    softmax, which is ``h_k - logsumexp_{j != k} h_j``) or ``"sigmoid_log_odds"`` (the
-    log-odds of independent sigmoids, ``h`` itself); log-odds are clipped as
-    ModelOutput clips them.
-    """
-
-    layers: tuple
-    head: str
-
-    @property
-    def n_inputs(self):
-        return self.layers[0].weights.shape[0]
-
-    @property
-    def n_outputs(self):
-        return self.layers[-1].weights.shape[1]
-
-    @property
-    def width(self):
-        """The widest row of any array of a pass (inputs, units, outputs)."""
-        return max(self.n_inputs, *(layer.weights.shape[1] for layer in self.layers))
-
-    def _forward(self, Z):
-        """Pre-activations and activations of every layer for rows ``Z`` of shape (n, p)."""
-        pre, post = [], []
-        values = Z
-        for layer in self.layers:
-            z = values @ layer.weights + layer.bias  # (n, n_out)
-            values = _activate(layer.activation, z)
-            pre.append(z)
-            post.append(values)
-        return pre, post
-
-    def predict(self, Z):
-        """The explained output, shape (n, n_outputs)."""
-        _, post = self._forward(Z)
-        return _head(self.head, post[-1])
-
-    def jacobian(self, Z):
-        """d output / d input at rows ``Z``: shape (n, n_outputs, n_features)."""
-        return self.to_inputs(self.first_layer_gradient(Z))
-
-    def first_layer_gradient(self, Z, weights=None):
-        """d output / d (pre-activation of the first layer), shape (n, n_kept, n_units).
-
-        The last step of the chain rule, :meth:`to_inputs`, is linear: sums of gradients
-        (along a path) are taken here, on fewer columns, and mapped to the inputs once.
-        ``weights`` of shape (n,) scale each row's gradient. Two class probabilities keep
-        only the second (``n_kept = 1``); :meth:`to_inputs` restores the first.
-        """
-        pre, post = self._forward(Z)
-        factors = [_derivative(layer.activation, z, a) for layer, z, a in zip(self.layers, pre, post)]
-        head = self._kept(_head_jacobian(self.head, post[-1]))  # (n, n_kept, K)
-        if weights is not None:
-            head = head * weights[:, None, None]  # the chain rule is linear in it
-        return self._backward(head, factors)
-
-    def to_inputs(self, G, *, expand=True):
-        """Gradients with respect to the first pre-activation, mapped to the inputs: (n, o, p).
-
-        ``expand=False`` leaves out the output that :meth:`expand` restores.
-        """
-        G = _through(G, self.layers[0].weights)
-        return self.expand(G) if expand else G
-
-    def expand(self, G, *, sign=-1.0):
-        """Restore the first of two class probabilities, ``sign`` times the second: (n, o, p)."""
-        if not self._is_binary:
-            return G
-        out = np.empty((G.shape[0], 2, *G.shape[2:]))
-        out[:, 1:] = G
-        np.multiply(G, sign, out=out[:, :1])  # p_0 = 1 - p_1
-        return out
-
-    @property
-    def _is_binary(self):
-        # Not for log-odds: their clipping range is not exactly symmetric in float64.
-        return self.head == "softmax" and self.n_outputs == 2
-
-    def _kept(self, head):
-        """The rows of a head's Jacobian or multipliers that are propagated: (n, n_kept, K)."""
-        return head[:, 1:] if self._is_binary else head
-
-    def multipliers(self, Z, reference):
-        """DeepLIFT rescale multipliers of rows ``Z`` against one reference row.
-
-        ``(multipliers * (Z - reference)[:, None, :]).sum(axis=2)`` is the change of
-        every output from the reference to the row. Shape (n, n_outputs, n_features).
-        """
-        pre, post = self._forward(Z)
-        pre0, post0 = self._forward(reference[None, :])
-        factors = [
-            _secant(layer.activation, z, z0, a, a0) for layer, z, z0, a, a0 in zip(self.layers, pre, pre0, post, post0)
-        ]
-        h0 = np.broadcast_to(post0[-1], post[-1].shape)
-        head = self._kept(_head_multipliers(self.head, post[-1], h0))
-        return self.to_inputs(self._backward(head, factors))
-
-    def _backward(self, G, factors):
-        """Chain rule from the head back to the first pre-activation: (n, o, K) -> (n, o, n_units)."""
-        for k in range(len(self.layers) - 1, -1, -1):
-            if factors[k] is not None:
-                G = G * factors[k][:, None, :]  # through the activation of layer k
-            if k > 0:
-                G = _through(G, self.layers[k].weights)  # through the weights of layer k
-        return G
-
-
-def _through(G, weights):
-    """``G @ weights.T`` over the last axis of G (n, o, n_out) -> (n, o, n_in), as one matmul."""
-    n_rows, n_outputs, n_out = G.shape
-    return (G.reshape(-1, n_out) @ weights.T).reshape(n_rows, n_outputs, -1)
-
-
-def _activate(name, z):
-    if name == "identity":
-        return z
-    if name == "relu":
-        return np.maximum(z, 0.0)
-    if name == "tanh":
-        return np.tanh(z)
-    if name == "logistic":
-        return expit(z)
-    if name == "log_logistic":
-        return log_expit(z)
-    return np.exp(z)  # "exp"
-
-
-def _derivative(name, z, a):
-    """d activation / d z, given the pre-activation ``z`` and the activation ``a``; None for identity."""
-    if name == "identity":
-        return None
-    if name == "relu":
-        return z > 0  # boolean: multiplied without a float copy
-    if name == "tanh":
-        return 1.0 - a * a
-    if name == "logistic":
-        return a * (1.0 - a)
-    if name == "log_logistic":
-        return expit(-z)
-    return a  # "exp"
-
-
-def _sinc(function, d):
-    """``function(d) / d``, continued by 1 at ``d = 0`` (for tanh and expm1)."""
-    safe = np.where(d == 0, 1.0, d)
-    return np.where(d == 0, 1.0, function(safe) / safe)
-
-
-def _secant(name, z, z0, a, a0):
-    """DeepLIFT's rescale multiplier ``(a - a0) / (z - z0)``, the derivative where ``z = z0``.
-
-    Written without cancellation for close ``z`` and ``z0``, so that the multiplier is
-    accurate at any distance: ``tanh(z) - tanh(z0) = tanh(d) (1 - tanh(z) tanh(z0))``,
-    the logistic function is ``(1 + tanh(z / 2)) / 2``, and ``exp(z) - exp(z0) =
-    exp(z0) expm1(d)``. ``None`` for identity.
-    """
-    if name == "identity":
-        return None
-    d = z - z0
-    safe = np.where(d == 0, 1.0, d)
-    if name == "relu":
-        return np.where(d == 0, (z > 0).astype(np.float64), (a - a0) / safe)
-    if name == "tanh":
-        return _sinc(np.tanh, d) * (1.0 - a * a0)
-    if name == "logistic":
-        t, t0 = np.tanh(z / 2.0), np.tanh(z0 / 2.0)
-        return 0.25 * _sinc(np.tanh, d / 2.0) * (1.0 - t * t0)
-    far = np.abs(d) > 0.5
-    near = np.where(far, 0.0, d)
-    if name == "log_logistic":
-        # sigma(z) / sigma(z0) = 1 + sigma(-z) expm1(d): the log of it over d tends to sigma(-z).
-        ratio = np.log1p(expit(-z) * np.expm1(near)) / np.where(near == 0, 1.0, near)
-        return np.where(far, (a - a0) / safe, np.where(near == 0, expit(-z), ratio))
-    return np.where(far, (a - a0) / safe, a0 * _sinc(np.expm1, near))  # "exp"
-
-
-def _exp_secant(u, u0):
-    """``(exp(u) - exp(u0)) / (u - u0)``, exp(u) where they coincide."""
-    d = u - u0
-    far = np.abs(d) > 0.5
-    near = np.where(far, 0.0, d)
-    return np.where(far, (np.exp(u) - np.exp(u0)) / np.where(far, d, 1.0), np.exp(u0) * _sinc(np.expm1, near))
-
-
-def _log_secant(log_s, log_s0):
-    """``(log s - log s0) / (s - s0)`` from the logarithms of positive ``s, s0``; 1 / s where they coincide.
-
-    The logarithms come from ``logsumexp``, so they stay finite where ``s`` underflows.
-    """
-    s, s0 = np.exp(log_s), np.exp(log_s0)
-    d = log_s - log_s0
-    far = ~(np.abs(d) <= 0.5)
-    near = np.where(far, 0.0, d)
-    with np.errstate(divide="ignore", invalid="ignore"):  # in the branch np.where discards
-        # Close together: (log s - log s0) / (s - s0) = d / (s0 expm1(d)).
-        close = 1.0 / (s0 * _sinc(np.expm1, near))
-        return np.where(far, d / np.where(far, s - s0, 1.0), close)
-
-
-def _without_self(h):
-    """``logsumexp`` over ``j != k`` of ``h``: shape (n, K) from (n, K)."""
-    K = h.shape[1]
-    mask = np.where(np.eye(K, dtype=bool), -np.inf, 0.0)  # (K, K), -inf on the diagonal
-    return logsumexp(h[:, None, :] + mask[None], axis=2)
-
-
-def _raw_log_odds(head, h):
-    """Log-odds before ModelOutput's clipping: of a softmax, or of independent sigmoids."""
-    return h - _without_self(h) if head == "log_odds" else h
-
-
-def _is_unclipped(log_odds):
-    return (log_odds > _LOG_ODDS_RANGE[0]) & (log_odds < _LOG_ODDS_RANGE[1])
-
-
-def _head(head, h):
-    if head == "identity":
-        return h
-    if head == "softmax":
-        return softmax(h, axis=1)
-    return np.clip(_raw_log_odds(head, h), *_LOG_ODDS_RANGE)
-
-
-def _head_jacobian(head, h):
-    """d output / d h, shape (n, K, K)."""
-    n_rows, K = h.shape
-    eye = np.eye(K)
-    if head == "identity":
-        return np.broadcast_to(eye, (n_rows, K, K))
-    if head == "softmax":
-        p = _head("softmax", h)
-        return p[:, :, None] * (eye - p[:, None, :])
-    jacobian = np.broadcast_to(eye, (n_rows, K, K))
-    if head == "log_odds":
-        exponent = h[:, None, :] - _without_self(h)[:, :, None]  # (n, K, K)
-        others = np.exp(np.where(eye.astype(bool), -np.inf, exponent))  # softmax over j != k, 0 at j = k
-        jacobian = eye - others
-    return jacobian * _is_unclipped(_raw_log_odds(head, h))[:, :, None]
-
-
-def _head_multipliers(head, h, h0):
-    """DeepLIFT multipliers of the head, shape (n, K, K): ``M @ (h - h0) = head(h) - head(h0)``.
-
-    The softmax ``p_k = exp(h_k - log S)``, ``S = sum_j exp(h_j)``, is split into the
-    exponentials (secants ``s_j``), the sum, the logarithm (secant ``q``) and the final
-    exponential (secant ``r_k``): ``M_kj = r_k (delta_kj - q s_j)``. The log-odds
-    ``h_k - log S_k`` with ``S_k = sum_{j != k} exp(h_j)`` give ``M_kj = delta_kj - q_k
-    s_j`` for ``j != k``, then the secant of the clipping of log-odds. Logits are
-    shifted by a common constant first, which changes no output.
-    """
-    n_rows, K = h.shape
-    eye = np.eye(K)
-    if head == "identity":
-        return np.broadcast_to(eye, (n_rows, K, K))
-    multipliers = np.broadcast_to(eye, (n_rows, K, K))
-    if head == "softmax":
-        shift = np.maximum(h.max(axis=1), h0.max(axis=1))[:, None]  # one of S, S0 is at least 1
-        u, u0 = h - shift, h0 - shift
-        s = _exp_secant(u, u0)  # (n, K)
-        log_total, log_total0 = logsumexp(u, axis=1), logsumexp(u0, axis=1)
-        q = _log_secant(log_total, log_total0)  # (n,)
-        r = _exp_secant(u - log_total[:, None], u0 - log_total0[:, None])  # (n, K): secant of p = exp(log p)
-        return r[:, :, None] * (eye - q[:, None, None] * s[:, None, :])
-    if head == "log_odds":
-        off = eye == 0
-        # One shift per output k, over the logits j != k of the row and the reference.
-        shift = np.where(off, np.maximum(h, h0)[:, None, :], -np.inf).max(axis=2)  # (n, K)
-        # (n, K, K): logit j for output k, 0 at j = k where it is left out.
-        u = np.where(off, h[:, None, :] - shift[:, :, None], 0.0)
-        u0 = np.where(off, h0[:, None, :] - shift[:, :, None], 0.0)
-        s = np.where(off, _exp_secant(u, u0), 0.0)
-        mask = np.where(off, 0.0, -np.inf)
-        q = _log_secant(logsumexp(u + mask, axis=2), logsumexp(u0 + mask, axis=2))  # (n, K): secant of log S_k
-        multipliers = eye - q[:, :, None] * s
-    raw, raw0 = _raw_log_odds(head, h), _raw_log_odds(head, h0)
-    d = raw - raw0
-    clipped = np.clip(raw, *_LOG_ODDS_RANGE) - np.clip(raw0, *_LOG_ODDS_RANGE)
-    clip_secant = np.where(d == 0, _is_unclipped(raw), clipped / np.where(d == 0, 1.0, d))
-    return multipliers * clip_secant[:, :, None]
-
-
-# -- reading models ---------------------------------------------------------------------------
-def _network_of(estimator, output):
-    """The :class:`_Network` computing ``output`` of a fitted model, or :class:`_NotDifferentiable`."""
-    steps = _flatten(estimator)
-    final, front = steps[-1], steps[:-1]
-    scale, shift = _front_affine(front)
-    layers, head = _final_layers(final, output)
-    if scale is not None:  # fold x' = scale * x + shift into the first layer
-        first = layers[0]
-        layers[0] = _Layer(scale[:, None] * first.weights, shift @ first.weights + first.bias, first.activation)
-    return _Network(tuple(layers), head)
-
-
-def _flatten(estimator):
-    if isinstance(estimator, Pipeline):
-        return [step for _, sub in estimator.steps for step in _flatten(sub)]
-    return [estimator]
-
-
-def _front_affine(steps):
-    """``(scale, shift)`` of the per-feature affine map of the steps before the model, or (None, None)."""
-    scale = shift = None
-    for step in steps:
-        if step is None or (isinstance(step, str) and step == "passthrough"):
-            continue
-        name = type(step).__name__
-        if not isinstance(step, _SCALERS) or (isinstance(step, MinMaxScaler) and step.clip):
-            raise _NotDifferentiable(
-                f"The Pipeline step {name} is not a per-feature scaler glassbox differentiates through"
-                f"{' (clip=True is not affine)' if isinstance(step, MinMaxScaler) else ''}."
-            )
-        a, c = _scaler_affine(step)
-        scale, shift = (a, c) if scale is None else (a * scale, a * shift + c)
-    return scale, shift
-
-
-def _scaler_affine(step):
-    """``(a, c)`` with ``step.transform(x) = a * x + c``, from the scaler's fitted attributes."""
-    n = step.n_features_in_
-    if isinstance(step, MinMaxScaler):
-        return np.asarray(step.scale_, dtype=np.float64), np.asarray(step.min_, dtype=np.float64)
-    a = np.ones(n) if getattr(step, "scale_", None) is None else 1.0 / np.asarray(step.scale_, dtype=np.float64)
-    centre = step.center_ if isinstance(step, RobustScaler) else getattr(step, "mean_", None)
-    if isinstance(step, MaxAbsScaler) or centre is None or (isinstance(step, StandardScaler) and not step.with_mean):
-        return a, np.zeros(n)
-    return a, -np.asarray(centre, dtype=np.float64) * a
-
-
-def _final_layers(model, output):
-    """The layers and head of the model at the end of a Pipeline (mutable list of layers)."""
-    name = type(model).__name__
-    if isinstance(model, (MLPClassifier, MLPRegressor)):
-        return _mlp_layers(model, output)
-    from ..models import SparseLinearClassifier, SparseLinearRegressor
-
-    if isinstance(model, (SparseLinearClassifier, SparseLinearRegressor)):
-        weights = _sparse_linear_weights(model)
-        intercept = np.atleast_1d(np.asarray(model.intercept_, dtype=np.float64))
-        return _linear_layers(model, weights, intercept, output, link="softmax")
-    module = type(model).__module__
-    if (module.startswith("sklearn.linear_model") or isinstance(model, (LinearSVC, LinearSVR))) and hasattr(
-        model, "coef_"
-    ):
-        coef = np.atleast_2d(np.asarray(model.coef_, dtype=np.float64))  # (K, p)
-        intercept = np.broadcast_to(np.asarray(getattr(model, "intercept_", 0.0), dtype=np.float64), len(coef))
-        return _linear_layers(model, coef.T, intercept, output, link=_probability_link(model))
-    raise _NotDifferentiable(f"{name} is not one of them.")
-
-
-def _probability_link(model):
-    """How a scikit-learn linear classifier turns its decision function into probabilities."""
-    if isinstance(model, (LogisticRegression, LogisticRegressionCV)):
-        return "ovr" if getattr(model, "multi_class", "auto") == "ovr" else "softmax"
-    if isinstance(model, SGDClassifier) and model.loss == "log_loss":
-        return "ovr"
-    return None
-
-
-def _linear_layers(model, weights, intercept, output, *, link):
-    """One affine layer of ``weights`` (p, K) and the head for ``output``."""
-    name = type(model).__name__
-    if output in ("predict", "decision_function"):
-        activation = "identity"
-        if output == "predict" and isinstance(model, (PoissonRegressor, GammaRegressor)):
-            activation = "exp"
-        elif output == "predict" and isinstance(model, TweedieRegressor):
-            activation = "exp" if model.link == "log" or (model.link == "auto" and model.power > 0) else "identity"
-        return [_Layer(weights, intercept, activation)], "identity"
-    if link is None:
-        raise _NotDifferentiable(
-            f"The probabilities of {name} are not a smooth function of its decision function that glassbox "
-            "knows; explain output='decision_function' instead."
-        )
-    head = "softmax" if output == "predict_proba" else "log_odds"
-    if weights.shape[1] == 1:  # binary: logits [0, z]
-        weights = np.hstack([np.zeros_like(weights), weights])
-        intercept = np.r_[0.0, intercept]
-        return [_Layer(weights, intercept, "identity")], head
-    # One-vs-rest probabilities sigma(z_k) / sum_j sigma(z_j) are the softmax of log sigma(z).
-    return [_Layer(weights, intercept, "log_logistic" if link == "ovr" else "identity")], head
-
-
-def _sparse_linear_weights(model):
-    """Weights (p, K) of a glassbox sparse linear model on the values of its numeric columns.
-
-    Its coefficients are over terms; on rows without missing values only the value
-    terms vary (missing indicators are 0), each the value of one column.
-    """
-    from ..models._linear_terms import _VALUE
-
-    coef = np.atleast_2d(np.asarray(model.coef_, dtype=np.float64))  # (K, n_terms)
-    is_value = model._terms.kind == _VALUE
-    weights = np.zeros((model.n_features_in_, coef.shape[0]))
-    np.add.at(weights, model.term_feature_idx_[is_value], coef[:, is_value].T)
-    return weights
-
-
-def _mlp_layers(model, output):
-    """Backpropagation form of a scikit-learn MLP: hidden layers, output layer, head."""
-    layers = [
-        _Layer(np.asarray(W, dtype=np.float64), np.asarray(b, dtype=np.float64), model.activation)
-        for W, b in zip(model.coefs_[:-1], model.intercepts_[:-1])
-    ]
-    W, b = np.asarray(model.coefs_[-1], dtype=np.float64), np.asarray(model.intercepts_[-1], dtype=np.float64)
-    out = model.out_activation_
-    if out in ("identity", "exp"):  # regressors; "exp" with loss="poisson"
-        return [*layers, _Layer(W, b, out)], "identity"
-    head = "softmax" if output == "predict_proba" else "log_odds"
-    if out == "softmax":
-        return [*layers, _Layer(W, b, "identity")], head
-    if W.shape[1] == 1:  # binary logistic output: logits [0, z]
-        return [*layers, _Layer(np.hstack([np.zeros_like(W), W]), np.r_[0.0, b], "identity")], head
-    # Multilabel: one independent sigmoid per label; its log-odds are the logits themselves.
-    if output == "predict_proba":
-        return [*layers, _Layer(W, b, "logistic")], "identity"
-    return [*layers, _Layer(W, b, "identity")], "sigmoid_log_odds"
-
-
-# -- activation maps ---------------------------------------------------------------------------
-def layer_activations(estimator, X):
-    """Hidden-layer activations of a fitted multi-layer perceptron: its activation maps.
-
-    Parameters
-    ----------
-    estimator : MLPClassifier, MLPRegressor or Pipeline
-        A fitted scikit-learn MLP, alone or at the end of a Pipeline (whose other steps
-        transform ``X`` first).
-    X : array-like or DataFrame of shape (n_samples, n_features)
-        Rows to pass through the network.
-
-    Returns
-    -------
-    activations : list of Explanation
-        One per hidden layer, in order. Layer ``l`` has ``values`` of shape
-        (n_samples, n_units, 1): the activation of every unit for every row, with unit
-        names ``f"layer{l}_unit{u}"`` as feature names, the output name
-        ``"activation"`` and ``method`` naming the layer and its activation function.
-        Each is a local Explanation: slice it by row and unit name, ``to_frame()`` it,
-        ``plot()`` the mean activation of its units, or draw all layers as heatmaps with
-        :class:`~glassbox.plot.ActivationDisplay`.
-
-    See Also
-    --------
-    GradientExplainer : Attributions from the gradient of the network.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn.datasets import load_iris
-    >>> from sklearn.neural_network import MLPClassifier
-    >>> from glassbox.explainers import layer_activations
-    >>> X, y = load_iris(return_X_y=True)
-    >>> mlp = MLPClassifier(hidden_layer_sizes=(8, 4), solver="lbfgs", max_iter=2000, random_state=0).fit(X, y)
-    >>> layers = layer_activations(mlp, X[:5])
-    >>> [layer.shape for layer in layers]
-    [(5, 8, 1), (5, 4, 1)]
-    >>> layers[1].feature_names[:2].tolist()
-    ['layer2_unit0', 'layer2_unit1']
-    >>> bool((layers[0].values >= 0).all())  # ReLU units
-    True
-    """
-    steps = _flatten(estimator)
-    mlp = steps[-1]
-    if not isinstance(mlp, (MLPClassifier, MLPRegressor)):
-        raise TypeError(
-            "layer_activations needs a fitted MLPClassifier or MLPRegressor, alone or at the end of a Pipeline; "
-            f"got {type(mlp).__name__}."
-        )
-    check_is_fitted(mlp)
-    if isinstance(estimator, Pipeline) and len(steps) > 1:
-        X = estimator[:-1].transform(X)
-    values = validate_data(mlp, X, reset=False, dtype=np.float64)
-    layers = []
-    for number, (W, b) in enumerate(zip(mlp.coefs_[:-1], mlp.intercepts_[:-1]), start=1):
-        values = _activate(mlp.activation, values @ W + b)  # (n, units)
-        layers.append(
-            Explanation(
-                values[:, :, None],
-                feature_names=[f"layer{number}_unit{u}" for u in range(values.shape[1])],
-                output_names=["activation"],
-                method=f"layer {number} activation ({mlp.activation})",
-            )
-        )
-    return layers

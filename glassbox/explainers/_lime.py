@@ -38,6 +38,7 @@ from .._core import (
     fit_bins,
     row_rngs,
     run_chunks,
+    sample_background,
 )
 from ._base import LocalExplainer
 
@@ -235,10 +236,9 @@ default="auto"
         self.mean_, self.scale_ = _standardisation(X_encoded, is_categorical)
         n_features = X_encoded.shape[1]
         self.kernel_width_ = float(0.75 * np.sqrt(n_features) if self.kernel_width is None else self.kernel_width)
-        if len(X_encoded) > _POOL_ROWS:
-            X_encoded = X_encoded[np.sort(rng.choice(len(X_encoded), _POOL_ROWS, replace=False))]
+        pool = sample_background(X_encoded, max_samples=_POOL_ROWS, random_state=rng).data
         self._neighbourhood = _Neighbourhood.learn(
-            X_encoded,
+            pool,
             self.bins_,
             np.asarray([len(c) if c is not None else 0 for c in schema.categories]),
             self.mean_,
