@@ -137,6 +137,9 @@ def test_sdist_carries_the_license_and_the_sources(dists):
     assert {name.split("/")[0] for name in names} == {f"glassbox_ml-{glassbox.__version__}"}
     files = {name.split("/", 1)[1] for name in names if "/" in name}
     assert {"LICENSE", "README.md", "pyproject.toml", "glassbox/__init__.py", "glassbox/py.typed"} <= files
+    # MANIFEST.in: the documents and the tests travel with the sources.
+    assert {"CHANGELOG.md", "CONTRIBUTING.md", "docs/index.md", "tests/test_common.py", "tests/_core/test_binning.py",
+            "examples/demo.py", ".ci/run"} <= files
 
 
 def test_installed_wheel_imports_every_module_and_public_name(venv, tmp_path):
