@@ -3,8 +3,10 @@
 Rules, additive models, ALE and LIME all discretise features the same way, so the bins
 are learnt here once:
 
-- a numeric column gets at most ``max_bins`` value bins with quantile thresholds (one bin
-  per distinct value when there are few enough of them); bin ``b`` holds the values
+- a numeric column gets at most ``max_bins`` value bins (one per distinct value when there
+  are few enough of them; otherwise bins of about equal counts, a value that holds a large
+  share of the rows a bin of its own), with thresholds at midpoints between distinct
+  training values, never repeated; bin ``b`` holds the values
   ``thresholds[b - 1] < x <= thresholds[b]``;
 - a categorical column gets one bin per level, the bin index being the level's code;
 - every column has one more bin, the last, for missing values (and for categories
@@ -144,13 +146,62 @@ def bin_labels(bins, schema, j):
 
 
 def _quantile_thresholds(values, max_bins):
-    """Thresholds between distinct values, or at quantiles when there are many."""
-    distinct = np.unique(values)
+    """Thresholds that keep information: midpoints between distinct training values.
+
+    With at most ``max_bins`` distinct values, each gets a bin of its own. Otherwise the
+    bins hold about equal counts: a value holding at least ``1 / max_bins`` of the rows
+    (a point mass, such as the zeros of a zero-inflated column) is a bin of its own, and
+    the runs of values between point masses share the other bins in proportion to their
+    rows, cut at the count-weighted quantiles of their distinct values. Edges are never
+    repeated and no bin is empty on the training values.
+    """
+    distinct, counts = np.unique(values, return_counts=True)
     if len(distinct) <= max_bins:
-        return (distinct[:-1] + distinct[1:]) / 2
-    quantiles = np.linspace(0, 100, max_bins + 1)[1:-1]
-    cuts = np.unique(np.percentile(values, quantiles, method="midpoint"))
-    return cuts[cuts < distinct[-1]]
+        return _midpoints(distinct[:-1], distinct[1:])
+    after = _cuts_by_count(counts, max_bins)  # cut between distinct[i] and distinct[i + 1]
+    return _midpoints(distinct[after], distinct[after + 1])
+
+
+def _midpoints(low, high):
+    """A threshold in ``[low, high)`` for each pair ``low < high``: the midpoint, computed
+    without overflow, and ``low`` where rounding would put it on ``high``."""
+    middle = low / 2 + high / 2
+    return np.where(middle < high, middle, low)
+
+
+def _cuts_by_count(counts, max_bins):
+    """Positions ``i`` (cut after distinct value ``i``) of at most ``max_bins - 1`` cuts."""
+    n_distinct, total = len(counts), counts.sum()
+    masses = np.flatnonzero(counts * max_bins >= total)
+    masses = masses[np.argsort(-counts[masses], kind="stable")]  # largest first, if the budget runs out
+    cuts = set()
+    for i in masses:
+        around = {c for c in (i - 1, i) if 0 <= c < n_distinct - 1} - cuts
+        if len(cuts) + len(around) > max_bins - 1:
+            break
+        cuts |= around
+    # Runs of distinct values between cuts; each gets one bin and may take more.
+    bounds = [0, *sorted(c + 1 for c in cuts), n_distinct]
+    runs = [(a, b) for a, b in zip(bounds[:-1], bounds[1:])]  # distinct values a..b-1
+    run_counts = np.array([counts[a:b].sum() for a, b in runs], dtype=np.float64)
+    n_bins = np.ones(len(runs), dtype=np.intp)
+    capacity = np.array([b - a for a, b in runs])
+    for _ in range(max_bins - len(runs)):  # the largest count per bin gets the next bin
+        share = np.where(n_bins < capacity, run_counts / n_bins, -1.0)
+        best = int(np.argmax(share))
+        if share[best] < 0:
+            break
+        n_bins[best] += 1
+    for (a, b), k in zip(runs, n_bins):
+        cumulative = np.cumsum(counts[a:b])[:-1]  # rows up to each cut position of the run
+        previous = -1
+        for j in range(1, k):
+            position = int(np.argmin(np.abs(cumulative - j * (cumulative[-1] + counts[b - 1]) / k)))
+            # strictly after the previous cut, leaving room for the cuts still to place
+            position = min(max(position, previous + 1), len(cumulative) - (k - j))
+            cuts.add(a + position)
+            previous = position
+    return np.asarray(sorted(cuts), dtype=np.intp)
 
 
 class QuantileBinner(TransformerMixin, BaseEstimator):
@@ -188,7 +239,7 @@ class QuantileBinner(TransformerMixin, BaseEstimator):
     >>> from glassbox._core import QuantileBinner
     >>> X = np.array([[1.0], [2.0], [3.0], [np.nan]])
     >>> QuantileBinner(max_bins=2).fit(X).transform(X).ravel().tolist()
-    [0, 0, 1, 2]
+    [0, 1, 1, 2]
     """
 
     _parameter_constraints = {

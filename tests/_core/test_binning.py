@@ -60,3 +60,49 @@ def test_bins_are_ordered_and_within_budget(values, max_bins):
     order = np.argsort(X.ravel(), kind="stable")
     assert np.all(np.diff(index[order]) >= 0)  # monotone in the value
     assert index.max() < bins.n_bins[0] - 1  # no value lands in the missing bin
+
+
+def _check_information_kept(column, bins, max_bins):
+    cuts = bins.thresholds[0]
+    present = column[~np.isnan(column)]
+    index = apply_bins(bins, column[:, None]).ravel()[~np.isnan(column)]
+    assert len(cuts) <= max_bins - 1
+    assert np.all(np.diff(cuts) > 0)  # sorted, never a repeated edge
+    assert np.bincount(index, minlength=len(cuts) + 1).min() > 0  # no empty bin on the training values
+    distinct = np.unique(present)
+    if len(distinct) <= max_bins:  # every distinct value separable
+        assert len(np.unique(index)) == len(distinct)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.sampled_from([0.0, 0.0, 0.0, 1.0, 2.5, -3.0, 1e6, 7.0, 7.0]) | st.floats(-1e6, 1e6), min_size=2,
+             max_size=300),
+    st.integers(2, 40),
+)
+def test_bins_keep_information(values, max_bins):
+    column = np.asarray(values)
+    _check_information_kept(column, fit_bins(column[:, None], np.array([False]), max_bins=max_bins), max_bins)
+
+
+def test_a_point_mass_is_a_bin_of_its_own_and_rare_values_keep_theirs():
+    # 92% zeros and about a hundred distinct rare values, like capital gains.
+    rng = np.random.default_rng(0)
+    column = np.where(rng.random(20_000) < 0.92, 0.0, rng.integers(1, 100, 20_000) * 100.0)
+    bins = fit_bins(column[:, None], np.array([False]), max_bins=32)
+    _check_information_kept(column, bins, 32)
+    index = apply_bins(bins, column[:, None]).ravel()
+    zero_bins = np.unique(index[column == 0])
+    assert len(zero_bins) == 1 and not np.isin(zero_bins, index[column != 0]).any()  # zeros alone
+    assert len(bins.thresholds[0]) == 31  # the whole budget is used among the rare values
+    counts = np.bincount(index)
+    others = np.delete(counts, zero_bins)
+    assert others.max() <= 2.5 * others.mean()  # and shared out evenly
+
+
+def test_extreme_values_give_finite_thresholds_between_them():
+    column = np.array([-1e308, -1.0, 0.0, 1.0, 1e308, 1e308])
+    bins = fit_bins(column[:, None], np.array([False]), max_bins=8)
+    cuts = bins.thresholds[0]
+    assert np.isfinite(cuts).all()
+    assert apply_bins(bins, column[:, None]).ravel().tolist() == [0, 1, 2, 3, 4, 4]
