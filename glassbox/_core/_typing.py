@@ -12,7 +12,7 @@ from typing import Literal, TypeVar
 import numpy as np
 from sklearn.base import BaseEstimator
 
-__all__ = ["EstimatorT", "OutputMethod", "RandomStateLike"]
+__all__ = ["EffectFeatures", "EstimatorT", "FeatureKey", "OutputMethod", "RandomStateLike"]
 
 EstimatorT = TypeVar("EstimatorT", bound=BaseEstimator)
 """The estimator's own class, returned by ``fit`` (which returns ``self``)."""
@@ -22,3 +22,9 @@ RandomStateLike = int | np.random.RandomState | None
 
 OutputMethod = Literal["auto", "predict_proba", "decision_function", "log_odds", "predict"]
 """The model output an explainer attributes (``output=``; see ``ModelOutput``)."""
+
+FeatureKey = int | str
+"""A feature given by its name or its position."""
+
+EffectFeatures = FeatureKey | tuple[FeatureKey, FeatureKey] | list[FeatureKey | tuple[FeatureKey, FeatureKey]]
+"""The ``features`` of an effect: a feature, a pair (a tuple of two), or a list of them."""
