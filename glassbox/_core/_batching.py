@@ -90,7 +90,7 @@ def run_chunks(
     args_per_chunk: Iterable[Sequence[Any]],
     *,
     n_jobs: int | None = None,
-    verbose: bool = False,
+    verbose: bool | int = False,
     desc: str = "evaluating",
 ) -> list[Any]:
     """Run ``task(*args)`` for every chunk and return the results in chunk order.

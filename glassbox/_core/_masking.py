@@ -171,7 +171,7 @@ def masked_predict(
     average: bool = True,
     batch_size: int | Literal["auto"] = "auto",
     n_jobs: int | None = None,
-    verbose: bool = False,
+    verbose: bool | int = False,
 ) -> np.ndarray:
     """Model outputs of rows of ``X`` with masked features taken from background rows.
 
@@ -252,7 +252,7 @@ def predict_rows(
     *,
     batch_size: int | Literal["auto"] = "auto",
     n_jobs: int | None = None,
-    verbose: bool = False,
+    verbose: bool | int = False,
 ) -> np.ndarray:
     """Evaluate ``model_output`` on a large stack of encoded rows in bounded chunks.
 
@@ -278,7 +278,7 @@ def predict_built(
     n_features: int,
     batch_size: int | Literal["auto"] = "auto",
     n_jobs: int | None = None,
-    verbose: bool = False,
+    verbose: bool | int = False,
 ) -> np.ndarray:
     """Evaluate ``model_output`` on a stack of ``n_rows`` rows built chunk by chunk.
 
