@@ -4,6 +4,8 @@ Build models that are transparent by construction, explain and distil black boxe
 tune accuracy against interpretability with Pipeline and GridSearchCV.
 """
 
+from __future__ import annotations
+
 from . import explainers  # noqa: F401  (registers the explainers used by explain())
 from ._core import KMeansBackground
 from ._explain import explain, register_explainer

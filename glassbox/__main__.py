@@ -1,5 +1,7 @@
 """``python -m glassbox report DATA.csv --target COL``."""
 
+from __future__ import annotations
+
 import sys
 
 from .report._cli import main

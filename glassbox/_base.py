@@ -30,7 +30,7 @@ class TransparentMixin:
     contributions with it. ``str(model)`` is the text of a fitted model.
     """
 
-    def to_text(self):  # pragma: no cover - every model overrides it
+    def to_text(self) -> str:  # pragma: no cover - every model overrides it
         raise NotImplementedError(f"{type(self).__name__} does not implement to_text().")
 
     def __str__(self):

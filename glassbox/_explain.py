@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from numpy.typing import ArrayLike
+
 from ._base import TransparentMixin
+
+if TYPE_CHECKING:
+    from .explanation import Explanation
 
 __all__ = ["explain", "register_explainer"]
 
 _REGISTRY = []  # (priority, name, predicate, factory); higher priority is tried first
 
 
-def register_explainer(name, predicate, factory, *, priority=0):
+def register_explainer(
+    name: str, predicate: Callable[[Any], bool], factory: Callable[..., Any], *, priority: int = 0
+) -> None:
     """Make ``explain`` use ``factory(model, **kwargs)`` for models where ``predicate(model)``.
 
     Explainer modules call this when they are imported; ``factory`` returns an unfitted
@@ -21,7 +31,7 @@ def register_explainer(name, predicate, factory, *, priority=0):
     _REGISTRY.sort(key=lambda entry: -entry[0])
 
 
-def explain(model, X=None, **kwargs):
+def explain(model: Any, X: ArrayLike | None = None, **kwargs: Any) -> Explanation:
     """Explain ``model``, choosing the method a newcomer would hope for.
 
     A glassbox model explains itself: ``model.explain(X)`` (its global explanation

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from numbers import Integral
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from ._core import feature_index
+
+if TYPE_CHECKING:
+    from .plot import BeeswarmDisplay, EffectDisplay, ImportanceDisplay, WaterfallDisplay
 
 __all__ = ["Effect", "Explanation"]
 
@@ -158,27 +162,27 @@ class Explanation:
 
     # -- shape ---------------------------------------------------------------------
     @property
-    def is_local(self):
+    def is_local(self) -> bool:
         """Whether there is one attribution per row (3-D values)."""
         return self.values.ndim == 3
 
     @property
-    def shape(self):
+    def shape(self) -> tuple[int, ...]:
         return self.values.shape
 
     @property
-    def n_features(self):
+    def n_features(self) -> int:
         return self.values.shape[-2]
 
     @property
-    def n_outputs(self):
+    def n_outputs(self) -> int:
         return self.values.shape[-1]
 
     def __len__(self):
         return self.values.shape[0]
 
     # -- selection -----------------------------------------------------------------
-    def __getitem__(self, key):
+    def __getitem__(self, key: Any) -> Explanation:
         """Select rows, features (by position or name) and outputs (by position or label).
 
         ``exp[rows, features, outputs]`` for local results, ``exp[features, outputs]``
@@ -215,7 +219,7 @@ class Explanation:
         )
 
     # -- reductions ----------------------------------------------------------------
-    def output(self):
+    def output(self) -> np.ndarray:
         """``base_values + values.sum(axis=1)``: the output the attributions add up to.
 
         Returns an array of shape (n_samples, n_outputs); for methods with the
@@ -225,7 +229,7 @@ class Explanation:
             raise ValueError("output() needs a local explanation with base_values.")
         return self.base_values + self.values.sum(axis=1)
 
-    def mean_abs(self):
+    def mean_abs(self) -> Explanation:
         """Global importance: the mean absolute attribution over rows.
 
         Returns a global Explanation with values of shape (n_features, n_outputs) and,
@@ -242,7 +246,7 @@ class Explanation:
             std=magnitude.std(axis=0),
         )
 
-    def to_frame(self, *, long=False):
+    def to_frame(self, *, long: bool = False) -> pd.DataFrame:
         """The values as a DataFrame.
 
         Wide (default): local results give one row per sample and one column per
@@ -294,7 +298,7 @@ class Explanation:
             f"  mean |value|: {top}{more}"
         )
 
-    def plot(self, **kwargs):
+    def plot(self, **kwargs: Any) -> ImportanceDisplay | BeeswarmDisplay | WaterfallDisplay:
         """Draw the natural picture: importance bars for a global result, a beeswarm for a
         local one, a waterfall for a single row (with its base value).
 
@@ -379,14 +383,14 @@ class Effect:
             object.__setattr__(self, "individual", individual)
 
     @property
-    def n_outputs(self):
+    def n_outputs(self) -> int:
         return self.values.shape[-1]
 
     @property
-    def is_2d(self):
+    def is_2d(self) -> bool:
         return len(self.feature_names) == 2
 
-    def __getitem__(self, output):
+    def __getitem__(self, output: Any) -> Effect:
         """The effect on some outputs only (by position or label); the axis is kept."""
         outputs = _resolve_index(output, self.output_names, "output")
 
@@ -402,7 +406,7 @@ class Effect:
             upper=pick(self.upper),
         )
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         """One row per grid cell and output: the grid value(s), ``output``, ``value``,
         and ``lower``, ``upper``, ``count`` where present."""
         index = np.meshgrid(*[np.arange(n) for n in self.values.shape], indexing="ij")
@@ -427,7 +431,7 @@ class Effect:
             f"  values from {span}" + (f"; with {', '.join(extras)}" if extras else "")
         )
 
-    def plot(self, **kwargs):
+    def plot(self, **kwargs: Any) -> EffectDisplay:
         """Draw the curve (bars for a categorical feature, a heatmap for a pair).
 
         Keyword arguments go to :func:`glassbox.plot.plot_effect` (``ax``, ``output``,

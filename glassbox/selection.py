@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import inspect
 from numbers import Integral, Real
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.feature_selection import SelectorMixin
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.validation import check_is_fitted
 
 from ._core import HasMethods, Interval, match_columns, validate_params, validate_X
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ._core._typing import EstimatorT, RandomStateLike
 
 __all__ = ["FeatureSelector"]
 
@@ -68,14 +75,22 @@ class FeatureSelector(SelectorMixin, MetaEstimatorMixin, BaseEstimator):
         "random_state": ["random_state"],
     }
 
-    def __init__(self, explainer, *, max_features=None, threshold=None, max_samples=1000, random_state=None):
+    def __init__(
+        self,
+        explainer: Any,
+        *,
+        max_features: int | None = None,
+        threshold: float | None = None,
+        max_samples: int | None = 1000,
+        random_state: RandomStateLike = None,
+    ) -> None:
         self.explainer = explainer
         self.max_features = max_features
         self.threshold = threshold
         self.max_samples = max_samples
         self.random_state = random_state
 
-    def fit(self, X, y=None):
+    def fit(self: EstimatorT, X: ArrayLike, y: ArrayLike | None = None) -> EstimatorT:
         """Fit the explainer and rank the features of ``X``.
 
         Returns
@@ -105,7 +120,7 @@ class FeatureSelector(SelectorMixin, MetaEstimatorMixin, BaseEstimator):
         self.importances_ = explanation.values.sum(axis=1)
         return self
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray | pd.DataFrame:
         """Keep the selected columns of ``X`` (matched to those of ``fit`` by name).
 
         Parameters

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from numbers import Real
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.model_selection import train_test_split
 from sklearn.utils import get_tags
@@ -15,6 +17,10 @@ from ._base import PrefitCloneMixin, fitted_model
 from ._core import HasMethods, Interval, StrOptions, match_columns, plain, validate_params, validate_X
 from .metrics import complexity
 from .metrics._fidelity import FIDELITY_METRICS, fidelity_score
+
+if TYPE_CHECKING:
+    from ._core._typing import EstimatorT, RandomStateLike
+    from .explanation import Explanation
 
 __all__ = ["GlobalSurrogate"]
 
@@ -94,8 +100,16 @@ class GlobalSurrogate(PrefitCloneMixin, MetaEstimatorMixin, BaseEstimator):
     }
     _wrapped_param = "black_box"
 
-    def __init__(self, black_box, surrogate, *, prefit="auto", validation_fraction=0.25, metric="auto",
-                 random_state=None):
+    def __init__(
+        self,
+        black_box: Any,
+        surrogate: Any,
+        *,
+        prefit: bool | Literal["auto"] = "auto",
+        validation_fraction: float | None = 0.25,
+        metric: Literal["auto", "accuracy", "r2"] = "auto",
+        random_state: RandomStateLike = None,
+    ) -> None:
         self.black_box = black_box
         self.surrogate = surrogate
         self.prefit = prefit
@@ -103,7 +117,7 @@ class GlobalSurrogate(PrefitCloneMixin, MetaEstimatorMixin, BaseEstimator):
         self.metric = metric
         self.random_state = random_state
 
-    def fit(self, X, y=None, **fit_params):
+    def fit(self: EstimatorT, X: ArrayLike, y: ArrayLike | None = None, **fit_params: Any) -> EstimatorT:
         """Fit the black box if needed, then the surrogate on its outputs.
 
         Parameters
@@ -176,29 +190,29 @@ class GlobalSurrogate(PrefitCloneMixin, MetaEstimatorMixin, BaseEstimator):
         validate_X(self, X, reset=False, allow_nan=self._accepts_nan(), handle_unknown="use_encoded_value")
         return match_columns(self, X)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """The surrogate's predictions."""
         X = self._check(X)
         return self.surrogate_.predict(X)
 
     @available_if(_surrogate_has("predict_proba"))
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """The surrogate's class probabilities."""
         X = self._check(X)
         return self.surrogate_.predict_proba(X)
 
-    def score(self, X, y=None):
+    def score(self, X: ArrayLike, y: ArrayLike | None = None) -> float:
         """Fidelity of the surrogate to the black box on ``X`` (``y`` is ignored)."""
         X = self._check(X)
         return self._fidelity(X, self._targets(X))
 
     @available_if(_surrogate_has("explain"))
-    def explain(self, X=None):
+    def explain(self, X: ArrayLike | None = None) -> Explanation:
         """The surrogate's explanation (global without ``X``, local with it)."""
         check_is_fitted(self)
         return self.surrogate_.explain(X)
 
-    def to_text(self):
+    def to_text(self) -> str:
         """The surrogate as text, headed by its fidelity."""
         check_is_fitted(self)
         head = f"Surrogate of {type(self.black_box_).__name__} (fidelity {self.fidelity_:.3f} on held-out rows)"

@@ -4,6 +4,8 @@ reader of fitted trees. Every estimator and explainer in glassbox takes these fr
 here, so that a fix lands everywhere at once. Nothing here imports from the rest of
 the package."""
 
+from __future__ import annotations
+
 from ._batching import AUTO_CELLS, batch_units, check_batch_size, chunk_bounds, run_chunks
 from ._binning import Bins, QuantileBinner, apply_bins, bin_labels, fit_bins
 from ._masking import (

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable, Iterable, Sequence
 from numbers import Integral
+from typing import Any, Literal
 
 from joblib import Parallel, delayed
 
@@ -27,7 +29,7 @@ AUTO_CELLS = 2**21
 """Floats of working memory per chunk with ``batch_size="auto"`` (16 MiB)."""
 
 
-def check_batch_size(batch_size):
+def check_batch_size(batch_size: int | Literal["auto"]) -> int | Literal["auto"]:
     """``batch_size`` as given if it is ``"auto"`` or a positive int; raise otherwise."""
     if batch_size == "auto":
         return batch_size
@@ -36,7 +38,14 @@ def check_batch_size(batch_size):
     return int(batch_size)
 
 
-def batch_units(batch_size, *, row_cells, unit_cells, auto_cells=AUTO_CELLS, max_rows=None):
+def batch_units(
+    batch_size: int | Literal["auto"],
+    *,
+    row_cells: int,
+    unit_cells: int,
+    auto_cells: int = AUTO_CELLS,
+    max_rows: int | None = None,
+) -> int:
     """Units of work per chunk under the batch policy (see the module docstring).
 
     Parameters
@@ -70,13 +79,20 @@ def batch_units(batch_size, *, row_cells, unit_cells, auto_cells=AUTO_CELLS, max
     return max(1, budget // unit_cells)
 
 
-def chunk_bounds(n_total, batch_size):
+def chunk_bounds(n_total: int, batch_size: int) -> list[tuple[int, int]]:
     """``[(start, stop), ...]`` covering ``range(n_total)`` in pieces of ``batch_size``."""
     starts = range(0, n_total, batch_size)
     return [(s, min(s + batch_size, n_total)) for s in starts]
 
 
-def run_chunks(task, args_per_chunk, *, n_jobs=None, verbose=False, desc="evaluating"):
+def run_chunks(
+    task: Callable[..., Any],
+    args_per_chunk: Iterable[Sequence[Any]],
+    *,
+    n_jobs: int | None = None,
+    verbose: bool | int = False,
+    desc: str = "evaluating",
+) -> list[Any]:
     """Run ``task(*args)`` for every chunk and return the results in chunk order.
 
     With ``n_jobs`` in ``(None, 1)`` the chunks run in this process; otherwise through

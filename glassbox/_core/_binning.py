@@ -15,16 +15,23 @@ are learnt here once:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from numbers import Integral
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._params import Interval, validate_params
 from ._validation import validate_X
+
+if TYPE_CHECKING:
+    from ._typing import EstimatorT, RandomStateLike
+    from ._validation import FeatureSchema
 
 __all__ = ["Bins", "QuantileBinner", "apply_bins", "bin_labels", "fit_bins"]
 
@@ -52,12 +59,20 @@ class Bins:
     is_categorical: np.ndarray
 
     @property
-    def missing_bin(self):
+    def missing_bin(self) -> np.ndarray:
         """Index of the missing bin of each feature, shape (n_features,)."""
         return self.n_bins - 1
 
 
-def fit_bins(X, is_categorical, *, max_bins=32, categories=None, subsample=200_000, random_state=None):
+def fit_bins(
+    X: np.ndarray,
+    is_categorical: ArrayLike,
+    *,
+    max_bins: int = 32,
+    categories: Sequence[Any] | None = None,
+    subsample: int | None = 200_000,
+    random_state: RandomStateLike = None,
+) -> Bins:
     """Learn :class:`Bins` from an encoded array.
 
     Parameters
@@ -102,7 +117,7 @@ def fit_bins(X, is_categorical, *, max_bins=32, categories=None, subsample=200_0
     return Bins(tuple(thresholds), n_bins, tuple(edges), np.asarray(is_categorical, dtype=bool))
 
 
-def apply_bins(bins, X):
+def apply_bins(bins: Bins, X: np.ndarray) -> np.ndarray:
     """Bin index of every cell of encoded ``X``, shape (n_samples, n_features), int32.
 
     Values beyond the training range fall in the outermost value bins; NaN and unknown
@@ -122,7 +137,7 @@ def apply_bins(bins, X):
     return out
 
 
-def bin_labels(bins, schema, j):
+def bin_labels(bins: Bins, schema: FeatureSchema, j: int) -> list[str]:
     """A readable label per bin of feature ``j``: ``(a, b]``, the level, ``missing`` last.
 
     Parameters
@@ -248,12 +263,14 @@ class QuantileBinner(TransformerMixin, BaseEstimator):
         "random_state": ["random_state"],
     }
 
-    def __init__(self, max_bins=32, *, subsample=200_000, random_state=None):
+    def __init__(
+        self, max_bins: int = 32, *, subsample: int | None = 200_000, random_state: RandomStateLike = None
+    ) -> None:
         self.max_bins = max_bins
         self.subsample = subsample
         self.random_state = random_state
 
-    def fit(self, X, y=None):
+    def fit(self: EstimatorT, X: ArrayLike, y: Any = None) -> EstimatorT:
         validate_params(self)
         X_encoded = validate_X(self, X, reset=True)
         schema = self._feature_schema
@@ -268,16 +285,16 @@ class QuantileBinner(TransformerMixin, BaseEstimator):
         self.n_bins_ = self.bins_.n_bins
         return self
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         check_is_fitted(self)
         X_encoded = validate_X(self, X, reset=False, handle_unknown="use_encoded_value")
         return apply_bins(self.bins_, X_encoded)
 
-    def get_feature_names_out(self, input_features=None):
+    def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
         check_is_fitted(self)
         return np.asarray(self._feature_schema.feature_names, dtype=object)
 
-    def bin_labels(self, feature):
+    def bin_labels(self, feature: int | str) -> list[str]:
         """Readable label of every bin of ``feature`` (name or index).
 
         Numeric bins read ``(a, b]``, categorical bins as their level, the last bin

@@ -16,13 +16,19 @@ once and reduces over the background before returning, so memory stays bounded b
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.cluster import KMeans
 from sklearn.utils import check_random_state
 
 from ._batching import batch_units, chunk_bounds, run_chunks
+
+if TYPE_CHECKING:
+    from ._typing import RandomStateLike
 
 __all__ = [
     "Background",
@@ -58,10 +64,10 @@ class Background:
             )
 
     @property
-    def n_samples(self):
+    def n_samples(self) -> int:
         return len(self.data)
 
-    def mean(self):
+    def mean(self) -> np.ndarray:
         """Weighted mean row (NaN-aware): the reference of linear and gradient methods."""
         present = ~np.isnan(self.data)
         totals = np.where(present, self.data, 0.0).T @ self.weights
@@ -91,7 +97,7 @@ class KMeansBackground:
             raise ValueError(f"n_clusters must be a positive int; got {self.n_clusters!r}.")
 
 
-def sample_background(X, *, max_samples=100, random_state=None):
+def sample_background(X: np.ndarray, *, max_samples: int = 100, random_state: RandomStateLike = None) -> Background:
     """At most ``max_samples`` rows of encoded ``X`` drawn without replacement.
 
     All rows are kept, in order, when there are no more than ``max_samples``.
@@ -104,7 +110,9 @@ def sample_background(X, *, max_samples=100, random_state=None):
     return Background(X[rows], np.full(len(rows), 1.0 / len(rows)))
 
 
-def kmeans_background(X, is_categorical, *, n_clusters=10, random_state=None):
+def kmeans_background(
+    X: np.ndarray, is_categorical: ArrayLike, *, n_clusters: int = 10, random_state: RandomStateLike = None
+) -> Background:
     """Summarise encoded ``X`` by ``n_clusters`` weighted rows found by k-means.
 
     Clustering runs on standardised numeric columns (missing values imputed with the
@@ -155,16 +163,16 @@ def _clustering_design(X, is_categorical):
 
 
 def masked_predict(
-    model_output,
-    X,
-    masks,
-    background,
+    model_output: Callable[[np.ndarray], np.ndarray],
+    X: np.ndarray,
+    masks: np.ndarray,
+    background: Background,
     *,
-    average=True,
-    batch_size="auto",
-    n_jobs=None,
-    verbose=False,
-):
+    average: bool = True,
+    batch_size: int | Literal["auto"] = "auto",
+    n_jobs: int | None = None,
+    verbose: bool | int = False,
+) -> np.ndarray:
     """Model outputs of rows of ``X`` with masked features taken from background rows.
 
     Parameters
@@ -238,7 +246,14 @@ def _masked_chunk(model_output, X, masks, background, start, stop, average):
     return group[0], sums
 
 
-def predict_rows(model_output, Z, *, batch_size="auto", n_jobs=None, verbose=False):
+def predict_rows(
+    model_output: Callable[[np.ndarray], np.ndarray],
+    Z: np.ndarray,
+    *,
+    batch_size: int | Literal["auto"] = "auto",
+    n_jobs: int | None = None,
+    verbose: bool | int = False,
+) -> np.ndarray:
     """Evaluate ``model_output`` on a large stack of encoded rows in bounded chunks.
 
     Returns an array of shape (n_rows, n_outputs) equal to ``model_output(Z)``.
@@ -255,7 +270,16 @@ def _rows_chunk(model_output, Z, start, stop):
     return model_output(Z[start:stop])
 
 
-def predict_built(model_output, build_rows, n_rows, *, n_features, batch_size="auto", n_jobs=None, verbose=False):
+def predict_built(
+    model_output: Callable[[np.ndarray], np.ndarray],
+    build_rows: Callable[[int, int], np.ndarray],
+    n_rows: int,
+    *,
+    n_features: int,
+    batch_size: int | Literal["auto"] = "auto",
+    n_jobs: int | None = None,
+    verbose: bool | int = False,
+) -> np.ndarray:
     """Evaluate ``model_output`` on a stack of ``n_rows`` rows built chunk by chunk.
 
     :func:`predict_rows` for a stack too large to hold at once (every repeat of every

@@ -19,9 +19,12 @@ of them accepts it. A constraint is one of
 from __future__ import annotations
 
 import numbers
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 __all__ = [
     "HasMethods",
@@ -64,7 +67,7 @@ class Interval:
         if self.closed not in ("left", "right", "both", "neither"):
             raise ValueError(f"closed must be 'left', 'right', 'both' or 'neither'; got {self.closed!r}.")
 
-    def is_satisfied_by(self, value):
+    def is_satisfied_by(self, value: Any) -> bool:
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, self.type):
             return False
         if isinstance(value, float) and np.isnan(value):
@@ -93,14 +96,14 @@ class Options:
     type: type
     options: frozenset
 
-    def is_satisfied_by(self, value):
+    def is_satisfied_by(self, value: Any) -> bool:
         return isinstance(value, self.type) and value in self.options
 
     def __str__(self):
         return "one of " + ", ".join(repr(o) for o in sorted(self.options, key=str))
 
 
-def StrOptions(options):
+def StrOptions(options: Iterable[str]) -> Options:
     """Accepted strings, for example ``StrOptions({"auto", "exact"})``."""
     return Options(str, frozenset(options))
 
@@ -111,7 +114,7 @@ class HasMethods:
 
     methods: tuple
 
-    def is_satisfied_by(self, value):
+    def is_satisfied_by(self, value: Any) -> bool:
         return all(callable(getattr(value, m, None)) for m in self.methods)
 
     def __str__(self):
@@ -162,7 +165,7 @@ def _describe(constraint):
     return str(constraint)
 
 
-def validate_params(estimator):
+def validate_params(estimator: BaseEstimator) -> None:
     """Check every parameter of ``estimator`` against its ``_parameter_constraints``.
 
     Parameters without a declared constraint are not checked.

@@ -10,6 +10,7 @@ rows are chunked, or on ``n_jobs`` and the joblib backend.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.utils import check_random_state
 
 __all__ = ["chunk_rngs", "draw_seed", "row_keys", "row_rngs"]
@@ -17,19 +18,19 @@ __all__ = ["chunk_rngs", "draw_seed", "row_keys", "row_rngs"]
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
-def draw_seed(random_state):
+def draw_seed(random_state: int | np.random.RandomState | np.random.Generator | None) -> int:
     """One integer seed from ``random_state`` (int, RandomState, Generator or None)."""
     if isinstance(random_state, np.random.Generator):
         return int(random_state.integers(np.iinfo(np.int32).max))
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
-def chunk_rngs(seed, n_chunks):
+def chunk_rngs(seed: int, n_chunks: int) -> list[np.random.Generator]:
     """Independent generators for ``n_chunks`` chunks spawned from one ``seed``."""
     return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(n_chunks)]
 
 
-def row_keys(X):
+def row_keys(X: ArrayLike) -> np.ndarray:
     """A 64-bit digest of each row's values, shape (n_rows,), dtype uint64.
 
     Each 64-bit word of a row is mixed in by the splitmix64 finaliser, one feature at a
@@ -45,7 +46,7 @@ def row_keys(X):
     return key
 
 
-def row_rngs(seed, X):
+def row_rngs(seed: int, X: ArrayLike) -> list[np.random.Generator]:
     """One generator per row of encoded ``X``, keyed by ``seed`` and the row's values.
 
     A row draws the same random numbers wherever it sits in ``X`` and however the rows

@@ -9,7 +9,14 @@ or ``predict``), as a float array ``(n_rows, n_outputs)`` with its output names.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:
+    from ._typing import OutputMethod
+    from ._validation import FeatureSchema
 
 __all__ = ["OUTPUTS", "PROBA_CLIP", "ModelOutput", "ModelResponse", "log_odds"]
 
@@ -19,7 +26,7 @@ PROBA_CLIP = 1e-12
 """Probabilities are clipped to ``[PROBA_CLIP, 1 - PROBA_CLIP]`` before a logarithm."""
 
 
-def log_odds(p):
+def log_odds(p: ArrayLike) -> np.ndarray:
     """``log(p / (1 - p))`` of probabilities clipped to ``[PROBA_CLIP, 1 - PROBA_CLIP]``."""
     p = np.clip(p, PROBA_CLIP, 1 - PROBA_CLIP)
     return np.log(p) - np.log1p(-p)
@@ -42,21 +49,21 @@ class ModelResponse:
         ``["prediction"]``.
     """
 
-    def __init__(self, estimator, schema, method):
+    def __init__(self, estimator: Any, schema: FeatureSchema, method: str) -> None:
         self.estimator = estimator
         self.schema = schema
         self.method = method
         self.output_names = np.asarray(["prediction"], dtype=object)
 
-    def with_schema(self, schema):
+    def with_schema(self, schema: FeatureSchema) -> ModelResponse:
         """The same response on rows encoded with ``schema`` (one knowing more levels)."""
         return type(self)(self.estimator, schema, self.method)
 
     @property
-    def n_outputs(self):
+    def n_outputs(self) -> int:
         return len(self.output_names)
 
-    def __call__(self, Z):
+    def __call__(self, Z: np.ndarray) -> np.ndarray:
         """``estimator.method`` of encoded rows ``Z``, as an ndarray."""
         return np.asarray(getattr(self.estimator, self.method)(self.schema.decode(Z)))
 
@@ -82,7 +89,7 @@ class ModelOutput(ModelResponse):
         Class labels for classifiers, ``["prediction"]`` for regressors.
     """
 
-    def __init__(self, estimator, schema, output="auto"):
+    def __init__(self, estimator: Any, schema: FeatureSchema, output: OutputMethod = "auto") -> None:
         super().__init__(estimator, schema, _resolve_output(estimator, output))
         classes = getattr(estimator, "classes_", None)
         if self.method in ("predict_proba", "log_odds"):
@@ -90,7 +97,7 @@ class ModelOutput(ModelResponse):
         elif self.method == "decision_function":
             self.output_names = np.asarray(classes[1:] if len(classes) == 2 else classes)
 
-    def __call__(self, Z):
+    def __call__(self, Z: np.ndarray) -> np.ndarray:
         """Model output on encoded rows ``Z``, shape (n_rows, n_outputs), float64."""
         X = self.schema.decode(Z)
         if self.method == "log_odds":

@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from collections.abc import Hashable
 from dataclasses import dataclass, replace
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
@@ -70,19 +73,21 @@ class FeatureSchema:
     is_frame: bool
 
     @property
-    def n_features(self):
+    def n_features(self) -> int:
         return len(self.feature_names)
 
-    def index_of(self, key, *, context=""):
+    def index_of(self, key: int | str, *, context: str = "") -> int:
         """Position of a feature given by name or position (see :func:`feature_index`)."""
         return feature_index(self.feature_names, key, context=context)
 
-    def levels_of(self, z, j):
+    def levels_of(self, z: ArrayLike, j: int) -> np.ndarray:
         """The levels of categorical column ``j`` for codes ``z`` (NaN where missing or unknown)."""
         return _levels_of(np.asarray(z, dtype=np.float64), self.categories[j])
 
     # -- encoding ------------------------------------------------------------------
-    def encode(self, X, *, handle_unknown="error"):
+    def encode(
+        self, X: pd.DataFrame | np.ndarray, *, handle_unknown: Literal["error", "use_encoded_value"] = "error"
+    ) -> np.ndarray:
         """Encode validated 2-D ``X`` (DataFrame or ndarray) into float64 codes.
 
         Parameters
@@ -107,7 +112,7 @@ class FeatureSchema:
                 out[:, j] = _to_float(values, self.feature_names[j])
         return out
 
-    def with_levels_of(self, X):
+    def with_levels_of(self, X: pd.DataFrame | np.ndarray) -> FeatureSchema:
         """A schema whose categorical columns also know the levels first seen in ``X``.
 
         Existing codes are unchanged; new levels are appended. Explainers use it so
@@ -124,7 +129,7 @@ class FeatureSchema:
         return replace(self, categories=tuple(categories))
 
     # -- decoding ------------------------------------------------------------------
-    def decode(self, Z):
+    def decode(self, Z: np.ndarray) -> pd.DataFrame | np.ndarray:
         """Turn encoded rows back into the container and dtypes ``fit`` received.
 
         Parameters
@@ -143,7 +148,7 @@ class FeatureSchema:
             return Z
         return self.display(Z)
 
-    def display(self, Z):
+    def display(self, Z: np.ndarray) -> np.ndarray:
         """Encoded rows as a person reads them: categories as their levels, NaN as missing.
 
         Returns a float array when every column is numeric, an object array otherwise.
@@ -176,7 +181,7 @@ class FeatureSchema:
             return z
 
 
-def learn_schema(X):
+def learn_schema(X: pd.DataFrame | np.ndarray) -> FeatureSchema:
     """Learn the :class:`FeatureSchema` of a 2-D DataFrame or ndarray."""
     is_frame = isinstance(X, pd.DataFrame)
     if is_frame:
@@ -195,15 +200,15 @@ def learn_schema(X):
 
 
 def validate_X(
-    estimator,
-    X,
+    estimator: Any,
+    X: ArrayLike | pd.DataFrame,
     *,
-    reset,
-    allow_nan=True,
-    allow_categorical=True,
-    handle_unknown="error",
-    ensure_min_samples=1,
-):
+    reset: bool,
+    allow_nan: bool = True,
+    allow_categorical: bool = True,
+    handle_unknown: Literal["error", "use_encoded_value"] = "error",
+    ensure_min_samples: int = 1,
+) -> np.ndarray:
     """Validate ``X`` and encode it as float64 codes (see the module docstring).
 
     With ``reset=True`` (in ``fit``) the estimator learns ``n_features_in_``,
@@ -251,7 +256,16 @@ def validate_X(
     return X_encoded
 
 
-def feature_index(names, key, *, context="", axis="feature", where="X", error=ValueError, range_error=None):
+def feature_index(
+    names: ArrayLike,
+    key: Hashable,
+    *,
+    context: str = "",
+    axis: str = "feature",
+    where: str = "X",
+    error: type[Exception] = ValueError,
+    range_error: type[Exception] | None = None,
+) -> int:
     """Position of the feature ``key`` (a name, or a position) among ``names``.
 
     Parameters
@@ -288,7 +302,14 @@ def feature_index(names, key, *, context="", axis="feature", where="X", error=Va
     return int(hits[0])
 
 
-def check_target(estimator, y, n_samples, *, task, min_classes=None):
+def check_target(
+    estimator: Any,
+    y: ArrayLike,
+    n_samples: int,
+    *,
+    task: Literal["classification", "regression"],
+    min_classes: int | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Validate a 1-D target against ``n_samples`` rows of ``X``.
 
     Parameters
@@ -349,7 +370,7 @@ def check_target(estimator, y, n_samples, *, task, min_classes=None):
     return y, None
 
 
-def check_sample_weight(sample_weight, n_samples):
+def check_sample_weight(sample_weight: ArrayLike | float | None, n_samples: int) -> np.ndarray:
     """Validate ``sample_weight``: ``None`` gives ones; otherwise finite, non-negative,
     1-D of length ``n_samples`` and not all zero."""
     if sample_weight is None:
@@ -404,7 +425,7 @@ def _as_2d(X, owner, ensure_min_samples):
     return X
 
 
-def match_columns(estimator, X):
+def match_columns(estimator: Any, X: Any) -> Any:
     """``X`` with its columns in the order ``fit`` saw, when it is a DataFrame holding them by name.
 
     glassbox matches columns by name: a DataFrame whose columns are the fitted ones in

@@ -1,5 +1,7 @@
 """Post-hoc explainers: scikit-learn meta-estimators around the model they explain."""
 
+from __future__ import annotations
+
 from ._ale import AccumulatedLocalEffects
 from ._counterfactual import CounterfactualExplainer
 from ._counterfactual_result import Counterfactuals

@@ -12,14 +12,20 @@ get second-order effects.
 from __future__ import annotations
 
 from numbers import Integral
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from .._core import Bins, Interval, StrOptions, apply_bins, fit_bins
 from ._ale_plans import EvaluationTable, LevelPlan, NumericPlan, PairPlan
 from ._base import BaseExplainer
 from ._effect_utils import BAND_CONSTRAINTS, make_effect, parse_features, resample_counts
+
+if TYPE_CHECKING:
+    from .._core._typing import EffectFeatures, OutputMethod, RandomStateLike
+    from ..explanation import Effect
 
 __all__ = ["AccumulatedLocalEffects"]
 
@@ -147,19 +153,19 @@ class AccumulatedLocalEffects(BaseExplainer):
 
     def __init__(
         self,
-        estimator,
+        estimator: Any,
         *,
-        max_bins=20,
-        band=None,
-        confidence=0.95,
-        n_bootstrap=100,
-        prefit="auto",
-        output="auto",
-        batch_size="auto",
-        n_jobs=None,
-        random_state=None,
-        verbose=False,
-    ):
+        max_bins: int = 20,
+        band: Literal["bootstrap", "per_bin"] | None = None,
+        confidence: float = 0.95,
+        n_bootstrap: int = 100,
+        prefit: bool | Literal["auto"] = "auto",
+        output: OutputMethod = "auto",
+        batch_size: int | Literal["auto"] = "auto",
+        n_jobs: int | None = None,
+        random_state: RandomStateLike = None,
+        verbose: bool | int = False,
+    ) -> None:
         super().__init__(
             estimator, prefit=prefit, batch_size=batch_size, n_jobs=n_jobs, random_state=random_state, verbose=verbose
         )
@@ -183,7 +189,7 @@ class AccumulatedLocalEffects(BaseExplainer):
             for j in categorical:
                 self.level_orders_[j] = _level_order(binned, j, self.bins_, schema)
 
-    def explain(self, X, *, features=None):
+    def explain(self, X: ArrayLike, *, features: EffectFeatures | None = None) -> Effect | list[Effect]:
         """Accumulated local effects of ``features`` over the rows ``X``.
 
         Parameters

@@ -16,9 +16,11 @@ Pipeline step.
 from __future__ import annotations
 
 from numbers import Integral
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, TransformerMixin
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
@@ -40,6 +42,9 @@ from .._core import (
     validate_X,
 )
 from ..explanation import Explanation
+
+if TYPE_CHECKING:
+    from .._core._typing import EstimatorT, RandomStateLike
 
 __all__ = ["BackgroundMixin", "BaseExplainer", "LocalExplainer"]
 
@@ -97,7 +102,16 @@ class BaseExplainer(PrefitCloneMixin, MetaEstimatorMixin, BaseEstimator):
     _allow_nan = True
     """Whether ``X`` may hold missing values (the explainer's policy, checked at ``fit``)."""
 
-    def __init__(self, estimator, *, prefit="auto", batch_size="auto", n_jobs=None, random_state=None, verbose=False):
+    def __init__(
+        self,
+        estimator: Any,
+        *,
+        prefit: bool | Literal["auto"] = "auto",
+        batch_size: int | Literal["auto"] = "auto",
+        n_jobs: int | None = None,
+        random_state: RandomStateLike = None,
+        verbose: bool | int = False,
+    ) -> None:
         self.estimator = estimator
         self.prefit = prefit
         self.batch_size = batch_size
@@ -105,7 +119,7 @@ class BaseExplainer(PrefitCloneMixin, MetaEstimatorMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    def fit(self, X, y=None, **fit_params):
+    def fit(self: EstimatorT, X: ArrayLike, y: ArrayLike | None = None, **fit_params: Any) -> EstimatorT:
         """Fit the model if needed and learn what the explainer needs from ``X``.
 
         Parameters
@@ -234,12 +248,12 @@ class LocalExplainer(TransformerMixin, BaseExplainer):
     columns are ``output__feature``, outputs outermost.
     """
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Attributions of shape (n_samples, n_features * n_outputs)."""
         values = self.explain(X).values  # (n, p, o)
         return values.transpose(0, 2, 1).reshape(len(values), -1)
 
-    def get_feature_names_out(self, input_features=None):
+    def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
         check_is_fitted(self)
         features = np.asarray(self._feature_schema.feature_names, dtype=object)
         if input_features is not None and list(map(str, input_features)) != list(features):

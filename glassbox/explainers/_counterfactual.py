@@ -9,10 +9,13 @@ into :class:`~._counterfactual_result.Counterfactuals`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from numbers import Integral
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from sklearn.utils.validation import check_is_fitted
 
 from .._core import (
@@ -28,6 +31,9 @@ from .._core import (
 from ._base import BaseExplainer
 from ._counterfactual_result import Counterfactuals
 from ._counterfactual_search import Decision, Search, SearchSpace, Target, search_chunk
+
+if TYPE_CHECKING:
+    from .._core._typing import RandomStateLike
 
 __all__ = ["CounterfactualExplainer"]
 
@@ -139,18 +145,18 @@ class CounterfactualExplainer(BaseExplainer):
 
     def __init__(
         self,
-        estimator,
+        estimator: Any,
         *,
-        n_counterfactuals=3,
-        immutable=None,
-        max_changed=None,
-        n_candidates=200,
-        prefit="auto",
-        batch_size="auto",
-        n_jobs=None,
-        random_state=None,
-        verbose=False,
-    ):
+        n_counterfactuals: int = 3,
+        immutable: Sequence[str | int] | None = None,
+        max_changed: int | None = None,
+        n_candidates: int = 200,
+        prefit: bool | Literal["auto"] = "auto",
+        batch_size: int | Literal["auto"] = "auto",
+        n_jobs: int | None = None,
+        random_state: RandomStateLike = None,
+        verbose: bool | int = False,
+    ) -> None:
         super().__init__(
             estimator, prefit=prefit, batch_size=batch_size, n_jobs=n_jobs, random_state=random_state, verbose=verbose
         )
@@ -185,7 +191,13 @@ class CounterfactualExplainer(BaseExplainer):
             mask[schema.index_of(feature, context=" (in immutable)")] = True
         return mask
 
-    def explain(self, X, *, desired_class=None, desired_range=None):
+    def explain(
+        self,
+        X: ArrayLike,
+        *,
+        desired_class: Any = None,
+        desired_range: tuple[float | None, float | None] | None = None,
+    ) -> Counterfactuals:
         """Counterfactuals of the rows of ``X``.
 
         Parameters

@@ -57,22 +57,22 @@ class Counterfactuals:
     desired: object = None
 
     @property
-    def feature_names(self):
+    def feature_names(self) -> np.ndarray:
         return np.asarray(self.original.columns, dtype=object)
 
     @property
-    def success_rate(self):
+    def success_rate(self) -> float:
         """Share of the rows needing a change for which at least one was found."""
         searched = self.status != "already_desired"
         if not searched.any():
             return 1.0
         return float(np.isin(self.status[searched], ("found", "partial")).mean())
 
-    def for_row(self, row):
+    def for_row(self, row: int) -> pd.DataFrame:
         """The counterfactuals of explained row ``row`` (its position in ``X``), by rank."""
         return self.counterfactuals.iloc[self._positions(row)].droplevel("row")
 
-    def changes(self, row):
+    def changes(self, row: int) -> pd.DataFrame:
         """What each counterfactual of ``row`` changes: one line per changed feature.
 
         Returns a DataFrame with columns ``rank``, ``feature``, ``original`` and
@@ -97,7 +97,7 @@ class Counterfactuals:
             raise IndexError(f"row {row} is out of range for {len(self.original)} explained rows.")
         return np.flatnonzero(self.counterfactuals.index.get_level_values("row") == row)
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         """The counterfactuals with ``prediction``, ``distance`` and ``n_changed`` columns."""
         return self.counterfactuals.assign(
             prediction=self.prediction, distance=self.distance, n_changed=self.n_changed

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 from numbers import Integral, Real
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from .._core import (
     Interval,
@@ -36,6 +38,10 @@ from .._core import (
 )
 from ._base import LocalExplainer
 from ._network_readers import NotDifferentiable, network_of
+
+if TYPE_CHECKING:
+    from .._core._typing import OutputMethod, RandomStateLike
+    from ..explanation import Explanation
 
 __all__ = ["GradientExplainer"]
 
@@ -231,22 +237,31 @@ default="integrated_gradients"
 
     def __init__(
         self,
-        estimator,
+        estimator: Any,
         *,
-        method="integrated_gradients",
-        baseline="mean",
-        n_steps=50,
-        integration="gauss_legendre",
-        smoothgrad_samples=50,
-        noise=0.15,
-        step="auto",
-        output="auto",
-        prefit="auto",
-        batch_size="auto",
-        n_jobs=None,
-        random_state=None,
-        verbose=False,
-    ):
+        method: Literal[
+            "saliency",
+            "normalized_saliency",
+            "gradient",
+            "input_x_gradient",
+            "integrated_gradients",
+            "deeplift",
+            "smoothgrad",
+            "finite_difference",
+        ] = "integrated_gradients",
+        baseline: Literal["mean", "zeros"] | ArrayLike = "mean",
+        n_steps: int = 50,
+        integration: Literal["gauss_legendre", "riemann"] = "gauss_legendre",
+        smoothgrad_samples: int = 50,
+        noise: float = 0.15,
+        step: float | Literal["auto"] = "auto",
+        output: OutputMethod = "auto",
+        prefit: bool | Literal["auto"] = "auto",
+        batch_size: int | Literal["auto"] = "auto",
+        n_jobs: int | None = None,
+        random_state: RandomStateLike = None,
+        verbose: bool | int = False,
+    ) -> None:
         super().__init__(
             estimator, prefit=prefit, batch_size=batch_size, n_jobs=n_jobs, random_state=random_state, verbose=verbose
         )
@@ -340,7 +355,7 @@ default="integrated_gradients"
             )
         return network
 
-    def explain(self, X):
+    def explain(self, X: ArrayLike) -> Explanation:
         """Gradient-based attributions of the rows of ``X``.
 
         Parameters

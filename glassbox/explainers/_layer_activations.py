@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -14,7 +17,7 @@ from ._network_readers import pipeline_steps
 __all__ = ["layer_activations"]
 
 
-def layer_activations(estimator, X):
+def layer_activations(estimator: Any, X: ArrayLike) -> list[Explanation]:
     """Hidden-layer activations of a fitted multi-layer perceptron: its activation maps.
 
     Parameters

@@ -23,8 +23,10 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, replace
 from numbers import Integral, Real
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.linear_model import lars_path_gram
 from sklearn.utils import check_random_state
 
@@ -41,6 +43,10 @@ from .._core import (
     sample_background,
 )
 from ._base import LocalExplainer
+
+if TYPE_CHECKING:
+    from .._core._typing import OutputMethod, RandomStateLike
+    from ..explanation import Explanation
 
 __all__ = ["LimeExplainer"]
 
@@ -200,21 +206,21 @@ default="auto"
 
     def __init__(
         self,
-        estimator,
+        estimator: Any,
         *,
-        sampling="quartile",
-        num_samples=5000,
-        num_features=10,
-        feature_selection="auto",
-        kernel_width=None,
-        alpha=1.0,
-        output="auto",
-        prefit="auto",
-        batch_size="auto",
-        n_jobs=None,
-        random_state=None,
-        verbose=False,
-    ):
+        sampling: Literal["quartile", "continuous"] = "quartile",
+        num_samples: int = 5000,
+        num_features: int | None = 10,
+        feature_selection: Literal["auto", "forward", "highest_weights", "lasso_path", "none"] = "auto",
+        kernel_width: float | None = None,
+        alpha: float = 1.0,
+        output: OutputMethod = "auto",
+        prefit: bool | Literal["auto"] = "auto",
+        batch_size: int | Literal["auto"] = "auto",
+        n_jobs: int | None = None,
+        random_state: RandomStateLike = None,
+        verbose: bool | int = False,
+    ) -> None:
         super().__init__(
             estimator, prefit=prefit, batch_size=batch_size, n_jobs=n_jobs, random_state=random_state, verbose=verbose
         )
@@ -248,7 +254,7 @@ default="auto"
             kernel_width=self.kernel_width_,
         )
 
-    def explain(self, X):
+    def explain(self, X: ArrayLike) -> Explanation:
         """LIME attributions of the rows of ``X``.
 
         Parameters

@@ -14,13 +14,19 @@ costs one pass over the nodes and a cumulative sum.
 from __future__ import annotations
 
 from numbers import Integral, Real
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._core import Background, Interval, StrOptions, masked_predict
 from ._base import BaseExplainer
 from ._effect_utils import BAND_CONSTRAINTS, make_effect, parse_features, percentile_band, resample_counts
 from ._recursion import tree_partial_dependence, tree_traversal
+
+if TYPE_CHECKING:
+    from .._core._typing import EffectFeatures, OutputMethod, RandomStateLike
+    from ..explanation import Effect
 
 __all__ = ["PartialDependence"]
 
@@ -151,22 +157,22 @@ class PartialDependence(BaseExplainer):
 
     def __init__(
         self,
-        estimator,
+        estimator: Any,
         *,
-        kind="average",
-        method="auto",
-        grid_resolution=100,
-        percentiles=(0.05, 0.95),
-        band=None,
-        confidence=0.95,
-        n_bootstrap=100,
-        prefit="auto",
-        output="auto",
-        batch_size="auto",
-        n_jobs=None,
-        random_state=None,
-        verbose=False,
-    ):
+        kind: Literal["average", "individual", "both"] = "average",
+        method: Literal["auto", "brute", "recursion"] = "auto",
+        grid_resolution: int = 100,
+        percentiles: tuple[float, float] = (0.05, 0.95),
+        band: Literal["ice", "bootstrap"] | None = None,
+        confidence: float = 0.95,
+        n_bootstrap: int = 100,
+        prefit: bool | Literal["auto"] = "auto",
+        output: OutputMethod = "auto",
+        batch_size: int | Literal["auto"] = "auto",
+        n_jobs: int | None = None,
+        random_state: RandomStateLike = None,
+        verbose: bool | int = False,
+    ) -> None:
         super().__init__(
             estimator, prefit=prefit, batch_size=batch_size, n_jobs=n_jobs, random_state=random_state, verbose=verbose
         )
@@ -197,7 +203,7 @@ class PartialDependence(BaseExplainer):
             for j in range(X_encoded.shape[1])
         ]
 
-    def explain(self, X, *, features=None):
+    def explain(self, X: ArrayLike, *, features: EffectFeatures | None = None) -> Effect | list[Effect]:
         """Partial dependence (and ICE curves) of ``features`` over the rows ``X``.
 
         Parameters

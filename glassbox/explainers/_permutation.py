@@ -13,9 +13,12 @@ and repeat. Scorers then read their block of the stacked predictions.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from numbers import Integral
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.metrics import get_scorer, get_scorer_names
 from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
@@ -23,6 +26,9 @@ from sklearn.utils.metaestimators import available_if
 from .._core import Interval, ModelResponse, StrOptions, check_sample_weight, chunk_rngs, predict_built
 from ..explanation import Explanation
 from ._base import BaseExplainer
+
+if TYPE_CHECKING:
+    from .._core._typing import OutputMethod, RandomStateLike
 
 __all__ = ["PermutationImportance"]
 
@@ -145,18 +151,18 @@ class PermutationImportance(BaseExplainer):
 
     def __init__(
         self,
-        estimator,
+        estimator: Any,
         *,
-        scoring=None,
-        n_repeats=5,
-        groups=None,
-        prefit="auto",
-        output="auto",
-        batch_size="auto",
-        n_jobs=None,
-        random_state=None,
-        verbose=False,
-    ):
+        scoring: str | Callable[..., float] | Sequence[str] | dict[str, str | Callable[..., float]] | None = None,
+        n_repeats: int = 5,
+        groups: dict[str, Sequence[str | int]] | None = None,
+        prefit: bool | Literal["auto"] = "auto",
+        output: OutputMethod = "auto",
+        batch_size: int | Literal["auto"] = "auto",
+        n_jobs: int | None = None,
+        random_state: RandomStateLike = None,
+        verbose: bool | int = False,
+    ) -> None:
         super().__init__(
             estimator, prefit=prefit, batch_size=batch_size, n_jobs=n_jobs, random_state=random_state, verbose=verbose
         )
@@ -170,7 +176,7 @@ class PermutationImportance(BaseExplainer):
         _scorers(self.scoring)
         self._unit_names, self._unit_masks = self._units()
 
-    def explain(self, X, y=None, *, sample_weight=None):
+    def explain(self, X: ArrayLike, y: ArrayLike | None = None, *, sample_weight: ArrayLike | None = None) -> Explanation:
         """Permutation importance of every feature (or group) on the rows ``X``.
 
         Parameters

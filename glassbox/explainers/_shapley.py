@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import math
 from numbers import Integral
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._core import (
     Interval,
@@ -42,6 +44,11 @@ from ._kernel_shap import kernel_design, kernel_solve
 from ._linear_shap import LinearForm
 from ._pipeline import split_pipeline
 from ._treeshap import TreeShap, is_tree_model
+
+if TYPE_CHECKING:
+    from .._core import KMeansBackground
+    from .._core._typing import OutputMethod, RandomStateLike
+    from ..explanation import Explanation
 
 __all__ = ["ShapleyExplainer"]
 
@@ -209,19 +216,19 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
 
     def __init__(
         self,
-        estimator,
+        estimator: Any,
         *,
-        method="auto",
-        background=100,
-        n_samples="auto",
-        output="auto",
-        prefit="auto",
-        feature_perturbation="interventional",
-        batch_size="auto",
-        n_jobs=None,
-        random_state=None,
-        verbose=False,
-    ):
+        method: Literal["auto", "exact", "kernel", "permutation", "linear", "tree"] = "auto",
+        background: int | ArrayLike | KMeansBackground = 100,
+        n_samples: int | Literal["auto"] = "auto",
+        output: OutputMethod = "auto",
+        prefit: bool | Literal["auto"] = "auto",
+        feature_perturbation: Literal["interventional", "tree_path_dependent"] = "interventional",
+        batch_size: int | Literal["auto"] = "auto",
+        n_jobs: int | None = None,
+        random_state: RandomStateLike = None,
+        verbose: bool | int = False,
+    ) -> None:
         super().__init__(
             estimator, prefit=prefit, batch_size=batch_size, n_jobs=n_jobs, random_state=random_state, verbose=verbose
         )
@@ -236,7 +243,7 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
         super()._fit(X_encoded)
         self._plan()
 
-    def explain(self, X):
+    def explain(self, X: ArrayLike) -> Explanation:
         """Shapley values of the rows of ``X``.
 
         Parameters

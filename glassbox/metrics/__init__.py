@@ -1,6 +1,8 @@
 """Measures of models and explanations: complexity, fidelity, the accuracy-complexity
 trade-off and the quality of explanations."""
 
+from __future__ import annotations
+
 from ._complexity import complexity
 from ._fidelity import fidelity_score
 from ._quality import deletion_score, faithfulness_curve, insertion_score, stability_score

@@ -7,6 +7,8 @@ ensemble), conditions of a rule list, terms of an additive model.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
@@ -16,7 +18,7 @@ from .._core import count_tree_splits
 __all__ = ["complexity"]
 
 
-def complexity(estimator):
+def complexity(estimator: Any) -> int:
     """Number of elementary pieces a reader must read to follow a fitted model.
 
     Parameters

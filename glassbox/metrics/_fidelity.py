@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.metrics import accuracy_score, r2_score
 
 __all__ = ["fidelity_score"]
@@ -10,7 +13,9 @@ __all__ = ["fidelity_score"]
 FIDELITY_METRICS = ("auto", "accuracy", "r2")
 
 
-def fidelity_score(model_output, surrogate_output, *, metric="auto"):
+def fidelity_score(
+    model_output: ArrayLike, surrogate_output: ArrayLike, *, metric: Literal["auto", "accuracy", "r2"] = "auto"
+) -> float:
     """Agreement between a model's outputs and its surrogate's on the same rows.
 
     Parameters

@@ -14,12 +14,19 @@ All take a fitted local explainer, so explainers compare on the same model.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from numbers import Integral
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.utils.validation import check_is_fitted
 
 from .._core import Background, draw_seed, feature_index, masked_predict, sample_background
+
+if TYPE_CHECKING:
+    from .._core._typing import RandomStateLike
+    from ..explainers._base import LocalExplainer
 
 __all__ = ["deletion_score", "faithfulness_curve", "insertion_score", "stability_score"]
 
@@ -29,7 +36,13 @@ _REFERENCE_ROWS = 100
 background nor baseline."""
 
 
-def faithfulness_curve(explainer, X, *, kind="deletion", output=0):
+def faithfulness_curve(
+    explainer: LocalExplainer,
+    X: ArrayLike,
+    *,
+    kind: Literal["deletion", "insertion"] = "deletion",
+    output: Hashable = 0,
+) -> np.ndarray:
     """Model output as features are deleted (or inserted) by decreasing attribution.
 
     Parameters
@@ -88,7 +101,7 @@ def _reference_rows(explainer, X_encoded):
     return sample_background(X_encoded, max_samples=_REFERENCE_ROWS, random_state=0)
 
 
-def deletion_score(explainer, X, *, output=0):
+def deletion_score(explainer: LocalExplainer, X: ArrayLike, *, output: Hashable = 0) -> float:
     """Mean area under the deletion curve over the rows of ``X``: lower is more faithful.
 
     The area is taken over the fraction of features deleted (from 0 to 1), on the scale
@@ -97,12 +110,19 @@ def deletion_score(explainer, X, *, output=0):
     return float(_area(faithfulness_curve(explainer, X, kind="deletion", output=output)).mean())
 
 
-def insertion_score(explainer, X, *, output=0):
+def insertion_score(explainer: LocalExplainer, X: ArrayLike, *, output: Hashable = 0) -> float:
     """Mean area under the insertion curve over the rows of ``X``: higher is more faithful."""
     return float(_area(faithfulness_curve(explainer, X, kind="insertion", output=output)).mean())
 
 
-def stability_score(explainer, X, *, noise=0.05, n_repeats=5, random_state=None):
+def stability_score(
+    explainer: LocalExplainer,
+    X: ArrayLike,
+    *,
+    noise: float = 0.05,
+    n_repeats: int = 5,
+    random_state: RandomStateLike = None,
+) -> np.ndarray:
     """Local Lipschitz estimate of the explanation of each row: lower is more stable.
 
     Each row is perturbed ``n_repeats`` times with Gaussian noise of ``noise`` times the

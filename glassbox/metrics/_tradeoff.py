@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numbers
 import re
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -21,7 +23,7 @@ from ._complexity import complexity
 __all__ = ["complexity_scorer", "pareto_front", "simplest_within", "tradeoff_table"]
 
 
-def complexity_scorer(estimator, X=None, y=None):
+def complexity_scorer(estimator: Any, X: Any = None, y: Any = None) -> float:
     """Scorer reporting the negated complexity of a fitted estimator.
 
     scikit-learn scorers are "greater is better", so the value is ``-complexity``, as
@@ -69,7 +71,9 @@ def _complexities(cv_results, complexity_metric):
     return -np.asarray(cv_results[key], dtype=float)
 
 
-def simplest_within(metric, *, tolerance="1se", complexity="complexity"):
+def simplest_within(
+    metric: str, *, tolerance: Literal["1se"] | float = "1se", complexity: str = "complexity"
+) -> Callable[[Mapping[str, Any]], int]:
     """A ``refit`` callable: the least complex candidate within ``tolerance`` of the best.
 
     Parameters
@@ -123,7 +127,7 @@ def simplest_within(metric, *, tolerance="1se", complexity="complexity"):
     return refit
 
 
-def tradeoff_table(cv_results, metric, *, complexity="complexity"):
+def tradeoff_table(cv_results: Mapping[str, Any], metric: str, *, complexity: str = "complexity") -> pd.DataFrame:
     """Every candidate of a search with its score, its complexity and whether it is on the front.
 
     Parameters
@@ -171,7 +175,7 @@ def tradeoff_table(cv_results, metric, *, complexity="complexity"):
     )
 
 
-def pareto_front(cv_results, metric, *, complexity="complexity"):
+def pareto_front(cv_results: Mapping[str, Any], metric: str, *, complexity: str = "complexity") -> pd.DataFrame:
     """Candidates that no other candidate beats on both score and complexity.
 
     Parameters

@@ -4,6 +4,8 @@
 ``TreeNodes`` is the fitted tree of ``TreeClassifier`` and ``TreeRegressor`` as arrays
 (their ``nodes_``), for displays and explainers that walk it."""
 
+from __future__ import annotations
+
 from ._additive import AdditiveClassifier, AdditiveRegressor
 from ._linear import SparseLinearClassifier, SparseLinearRegressor
 from ._rules import RuleListClassifier

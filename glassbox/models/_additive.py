@@ -6,13 +6,19 @@ terms) is :class:`._additive_base._AdditiveModel`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ._additive_base import _AdditiveModel
 from ._render._additive import additive_python, additive_sql
+
+if TYPE_CHECKING:
+    from .._core._typing import EstimatorT, RandomStateLike
 
 __all__ = ["AdditiveClassifier", "AdditiveRegressor"]
 
@@ -150,21 +156,21 @@ class AdditiveClassifier(_AdditiveModel, ClassifierMixin, BaseEstimator):
     def __init__(
         self,
         *,
-        max_bins=256,
-        max_interaction_bins=32,
-        interactions=10,
-        outer_bags=8,
-        learning_rate=0.1,
-        max_rounds=5000,
-        smoothing_rounds=200,
-        validation_fraction=0.15,
-        n_iter_no_change=20,
-        tol=1e-4,
-        min_samples_leaf=4,
-        monotone_constraints=None,
-        n_jobs=None,
-        random_state=None,
-    ):
+        max_bins: int = 256,
+        max_interaction_bins: int = 32,
+        interactions: int | ArrayLike = 10,
+        outer_bags: int = 8,
+        learning_rate: float = 0.1,
+        max_rounds: int = 5000,
+        smoothing_rounds: int = 200,
+        validation_fraction: float = 0.15,
+        n_iter_no_change: int = 20,
+        tol: float = 1e-4,
+        min_samples_leaf: int = 4,
+        monotone_constraints: ArrayLike | dict | None = None,
+        n_jobs: int | None = None,
+        random_state: RandomStateLike = None,
+    ) -> None:
         self.max_bins = max_bins
         self.max_interaction_bins = max_interaction_bins
         self.interactions = interactions
@@ -180,7 +186,7 @@ class AdditiveClassifier(_AdditiveModel, ClassifierMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self: EstimatorT, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> EstimatorT:
         """Fit the model.
 
         Parameters
@@ -200,7 +206,7 @@ class AdditiveClassifier(_AdditiveModel, ClassifierMixin, BaseEstimator):
     def _output_names(self):
         return np.asarray(self.classes_[1:] if len(self.classes_) == 2 else self.classes_, dtype=object)
 
-    def decision_function(self, X):
+    def decision_function(self, X: ArrayLike) -> np.ndarray:
         """Scores: the log-odds of ``classes_[1]``, or one softmax score per class.
 
         Returns
@@ -211,7 +217,7 @@ class AdditiveClassifier(_AdditiveModel, ClassifierMixin, BaseEstimator):
         scores = self._raw_scores(codes)
         return scores[:, 0] if self._n_scores == 1 else scores
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_classes)."""
         scores = self.decision_function(X)
         if scores.ndim == 1:
@@ -219,13 +225,13 @@ class AdditiveClassifier(_AdditiveModel, ClassifierMixin, BaseEstimator):
             return np.column_stack([1.0 - p, p])
         return softmax(scores, axis=-1)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """The most probable class of each row."""
         scores = self.decision_function(X)
         index = (scores > 0).astype(np.intp) if scores.ndim == 1 else np.argmax(scores, axis=1)
         return self.classes_[index]
 
-    def to_sql(self, table="data"):
+    def to_sql(self, table: str = "data") -> str:
         """A SQL query computing the class probabilities and the predicted class.
 
         Each term is one ``CASE`` expression over its feature's bins (pairs: a ``CASE``
@@ -246,7 +252,7 @@ class AdditiveClassifier(_AdditiveModel, ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         return additive_sql(self, table)
 
-    def to_python(self):
+    def to_python(self) -> str:
         """Source of a Python module predicting one row, with no dependency on glassbox.
 
         The module defines ``CLASSES``, ``decision_function(row)`` (the log-odds of
@@ -342,21 +348,21 @@ class AdditiveRegressor(_AdditiveModel, RegressorMixin, BaseEstimator):
     def __init__(
         self,
         *,
-        max_bins=256,
-        max_interaction_bins=32,
-        interactions=10,
-        outer_bags=8,
-        learning_rate=0.1,
-        max_rounds=5000,
-        smoothing_rounds=500,
-        validation_fraction=0.15,
-        n_iter_no_change=20,
-        tol=1e-4,
-        min_samples_leaf=4,
-        monotone_constraints=None,
-        n_jobs=None,
-        random_state=None,
-    ):
+        max_bins: int = 256,
+        max_interaction_bins: int = 32,
+        interactions: int | ArrayLike = 10,
+        outer_bags: int = 8,
+        learning_rate: float = 0.1,
+        max_rounds: int = 5000,
+        smoothing_rounds: int = 500,
+        validation_fraction: float = 0.15,
+        n_iter_no_change: int = 20,
+        tol: float = 1e-4,
+        min_samples_leaf: int = 4,
+        monotone_constraints: ArrayLike | dict | None = None,
+        n_jobs: int | None = None,
+        random_state: RandomStateLike = None,
+    ) -> None:
         self.max_bins = max_bins
         self.max_interaction_bins = max_interaction_bins
         self.interactions = interactions
@@ -372,7 +378,7 @@ class AdditiveRegressor(_AdditiveModel, RegressorMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self: EstimatorT, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> EstimatorT:
         """Fit the model.
 
         Parameters
@@ -392,12 +398,12 @@ class AdditiveRegressor(_AdditiveModel, RegressorMixin, BaseEstimator):
     def _output_names(self):
         return np.asarray(["prediction"], dtype=object)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """The prediction of each row, shape (n_samples,)."""
         _, codes = self._codes(X)
         return self._raw_scores(codes)[:, 0]
 
-    def to_sql(self, table="data"):
+    def to_sql(self, table: str = "data") -> str:
         """A SQL query computing ``prediction`` for every row of ``table``.
 
         Each term is one ``CASE`` expression over its feature's bins; a missing value is
@@ -415,7 +421,7 @@ class AdditiveRegressor(_AdditiveModel, RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         return additive_sql(self, table)
 
-    def to_python(self):
+    def to_python(self) -> str:
         """Source of a Python module with ``predict(row)``, with no dependency on glassbox.
 
         ``row`` maps column names to values; None or NaN is missing.

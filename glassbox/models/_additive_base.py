@@ -15,9 +15,12 @@ the outer bags are :mod:`._additive_bags`, the numerical engine
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from numbers import Integral, Real
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.utils.validation import check_is_fitted
 
 from .._base import TransparentMixin
@@ -45,6 +48,12 @@ from ._additive_terms import (
     _rank_pairs,
 )
 from ._render._additive import additive_text
+
+if TYPE_CHECKING:
+    from .._core._typing import EstimatorT
+
+    # A term: its position in ``terms_``, its name, a feature name, or a pair of features.
+    Term = int | str | tuple[int | str, int | str]
 
 __all__ = ["_AdditiveModel"]
 
@@ -295,7 +304,7 @@ class _AdditiveModel(TransparentMixin):
         ).reshape(len(self.terms_), self._n_scores)  # (n_terms, n_scores)
         self.term_importances_ = self._importances.mean(axis=1)
 
-    def remove_terms(self, terms):
+    def remove_terms(self: EstimatorT, terms: Term | Sequence[Term]) -> EstimatorT:
         """Remove terms from the fitted model, in place.
 
         A removed term contributes nothing any more: rows are scored as if it were zero,
@@ -330,7 +339,7 @@ class _AdditiveModel(TransparentMixin):
         self._refresh()
         return self
 
-    def set_shape(self, term, values):
+    def set_shape(self: EstimatorT, term: Term, values: ArrayLike) -> EstimatorT:
         """Replace the scores of one term by hand, in place.
 
         Use it to fix an implausible shape, for example to make a risk flat where the
@@ -407,7 +416,7 @@ class _AdditiveModel(TransparentMixin):
         return scores
 
     # -- explanation ----------------------------------------------------------------
-    def explain(self, X=None, *, by="feature"):
+    def explain(self, X: ArrayLike | None = None, *, by: Literal["feature", "term"] = "feature") -> Explanation:
         """Explain the model: its term importances, or each term's part in rows of ``X``.
 
         Parameters
@@ -464,7 +473,7 @@ class _AdditiveModel(TransparentMixin):
                 values[:, j] += contribution / len(term)
         return self._local_explanation(X_encoded, values, base, output_names, method="additive")
 
-    def shape_functions(self, terms=None):
+    def shape_functions(self, terms: Sequence[Term] | None = None) -> list[Effect]:
         """The terms as curves and heat maps: one :class:`~glassbox.Effect` per term.
 
         A feature's Effect has one grid point per bin: the middle of the bin for a
@@ -513,7 +522,7 @@ class _AdditiveModel(TransparentMixin):
         return effects
 
     # -- text -----------------------------------------------------------------------
-    def to_text(self, *, shapes=False, precision=3):
+    def to_text(self, *, shapes: bool = False, precision: int = 3) -> str:
         """The model as a table of its terms, and optionally every term's scores.
 
         Parameters

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import warnings
 from numbers import Integral, Real
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import expit, log_expit, logsumexp, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
@@ -25,6 +27,9 @@ from ..explanation import Explanation
 from ._linear_solver import _Logistic, _Multinomial, _Problem, _Squared
 from ._linear_terms import _Design, _term_names
 from ._render._linear import linear_python, linear_sql, linear_text
+
+if TYPE_CHECKING:
+    from .._core._typing import EstimatorT
 
 __all__ = ["SparseLinearClassifier", "SparseLinearRegressor"]
 
@@ -39,7 +44,9 @@ class _SparseLinearModel(TransparentMixin):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, *, max_features=10, alpha=1e-3, tol=1e-7, max_iter=100):
+    def __init__(
+        self, *, max_features: int | None = 10, alpha: float = 1e-3, tol: float = 1e-7, max_iter: int = 100
+    ) -> None:
         self.max_features = max_features
         self.alpha = alpha
         self.tol = tol
@@ -119,7 +126,7 @@ class _SparseLinearModel(TransparentMixin):
         return used[np.argsort(rank[self._terms.feature[used]], kind="stable")]
 
     # -- explanation ----------------------------------------------------------------
-    def explain(self, X=None):
+    def explain(self, X: ArrayLike | None = None) -> Explanation:
         """Explain the model: its coefficients, or the contributions to rows of ``X``.
 
         Parameters
@@ -287,7 +294,7 @@ class SparseLinearClassifier(_SparseLinearModel, ClassifierMixin, BaseEstimator)
     0.944
     """
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self: EstimatorT, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> EstimatorT:
         """Select ``max_features`` columns and fit the logistic model on them.
 
         Parameters
@@ -316,7 +323,7 @@ class SparseLinearClassifier(_SparseLinearModel, ClassifierMixin, BaseEstimator)
     def _output_names(self):
         return np.asarray(self.classes_[1:] if len(self.classes_) == 2 else self.classes_)
 
-    def decision_function(self, X):
+    def decision_function(self, X: ArrayLike) -> np.ndarray:
         """The linear predictor: log-odds of ``classes_[1]`` (binary) or one score per class.
 
         Parameters
@@ -330,7 +337,7 @@ class SparseLinearClassifier(_SparseLinearModel, ClassifierMixin, BaseEstimator)
         scores = self._scores(self._encode(X))
         return scores[:, 0] if len(self.classes_) == 2 else scores
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities.
 
         Parameters
@@ -348,20 +355,20 @@ class SparseLinearClassifier(_SparseLinearModel, ClassifierMixin, BaseEstimator)
             return np.column_stack([1.0 - p, p])
         return softmax(scores, axis=1)
 
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
         """Logarithm of the class probabilities, shape (n_samples, n_classes)."""
         scores = self._scores(self._encode(X))
         if len(self.classes_) == 2:
             return np.column_stack([log_expit(-scores[:, 0]), log_expit(scores[:, 0])])
         return scores - logsumexp(scores, axis=1, keepdims=True)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predicted class labels, shape (n_samples,)."""
         scores = self._scores(self._encode(X))
         index = (scores[:, 0] > 0).astype(np.intp) if len(self.classes_) == 2 else np.argmax(scores, axis=1)
         return self.classes_[index]
 
-    def to_text(self, *, precision=4):
+    def to_text(self, *, precision: int = 4) -> str:
         """The model as equations with named terms.
 
         Parameters
@@ -378,7 +385,7 @@ class SparseLinearClassifier(_SparseLinearModel, ClassifierMixin, BaseEstimator)
         check_is_fitted(self)
         return linear_text(self, precision)
 
-    def to_sql(self, table="data"):
+    def to_sql(self, table: str = "data") -> str:
         """A SQL query computing the class probabilities and the predicted class.
 
         Missing values are NULL. The query selects one column ``proba_<class>`` per
@@ -397,7 +404,7 @@ class SparseLinearClassifier(_SparseLinearModel, ClassifierMixin, BaseEstimator)
         check_is_fitted(self)
         return linear_sql(self, table)
 
-    def to_python(self):
+    def to_python(self) -> str:
         """Source of a Python module predicting one row, with no dependency on glassbox.
 
         The module defines ``CLASSES``, ``decision_function(row)``,
@@ -510,7 +517,7 @@ class SparseLinearRegressor(_SparseLinearModel, RegressorMixin, BaseEstimator):
     True
     """
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self: EstimatorT, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> EstimatorT:
         """Select ``max_features`` columns and fit least squares on them.
 
         Parameters
@@ -537,11 +544,11 @@ class SparseLinearRegressor(_SparseLinearModel, RegressorMixin, BaseEstimator):
     def _output_names(self):
         return np.asarray(["prediction"], dtype=object)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predictions, shape (n_samples,)."""
         return self._scores(self._encode(X))[:, 0]
 
-    def to_text(self, *, precision=4):
+    def to_text(self, *, precision: int = 4) -> str:
         """The model as an equation with named terms, ``y = b + c × age ...``.
 
         Parameters
@@ -556,7 +563,7 @@ class SparseLinearRegressor(_SparseLinearModel, RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         return linear_text(self, precision)
 
-    def to_sql(self, table="data"):
+    def to_sql(self, table: str = "data") -> str:
         """A SQL query computing the prediction, one column ``prediction``.
 
         Missing values are NULL.
@@ -573,7 +580,7 @@ class SparseLinearRegressor(_SparseLinearModel, RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         return linear_sql(self, table)
 
-    def to_python(self):
+    def to_python(self) -> str:
         """Source of a Python module with ``predict(row)``, with no dependency on glassbox.
 
         ``row`` maps column names to values; None or NaN is missing.

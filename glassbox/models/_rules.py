@@ -8,8 +8,10 @@ parents); the search for the rules is :mod:`._rule_search`, the text and exports
 from __future__ import annotations
 
 from numbers import Integral, Real
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -19,6 +21,9 @@ from ..explanation import Explanation
 from ._conditions import Conditions
 from ._render._rules import rule_list_python, rule_list_sql, rule_list_text, rule_texts
 from ._rule_search import _RTOL, _CandidateSpace, _first_true, _RuleListSearch, _split_gain
+
+if TYPE_CHECKING:
+    from .._core._typing import EstimatorT
 
 __all__ = ["RuleListClassifier"]
 
@@ -179,14 +184,14 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
     def __init__(
         self,
         *,
-        max_rules=8,
-        max_conditions=2,
-        min_support=5,
-        beam_width=2,
-        max_bins=16,
-        shrinkage="hierarchical",
-        shrinkage_strength=10.0,
-    ):
+        max_rules: int = 8,
+        max_conditions: int = 2,
+        min_support: int | float = 5,
+        beam_width: int = 2,
+        max_bins: int = 16,
+        shrinkage: Literal["hierarchical", "laplace"] | None = "hierarchical",
+        shrinkage_strength: float = 10.0,
+    ) -> None:
         self.max_rules = max_rules
         self.max_conditions = max_conditions
         self.min_support = min_support
@@ -196,7 +201,7 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
         self.shrinkage_strength = shrinkage_strength
 
     # -- fitting -------------------------------------------------------------------
-    def fit(self, X, y, sample_weight=None):
+    def fit(self: EstimatorT, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> EstimatorT:
         """Learn the rule list.
 
         Parameters
@@ -263,7 +268,7 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
         met = self.conditions_.evaluate(X_encoded).astype(np.float64) @ members  # (n, n_rules)
         return _first_true(met == members.sum(axis=0), n_rules, len(X_encoded))
 
-    def apply(self, X):
+    def apply(self, X: ArrayLike) -> np.ndarray:
         """Index of the rule that captures each row, ``len(rules_)`` for the default rule.
 
         Parameters
@@ -278,7 +283,7 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
         """
         return self._firing_rule(self._encode(X))
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities of the first rule that holds on each row.
 
         Parameters
@@ -294,7 +299,7 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
         rule = self.apply(X)
         return self.rule_proba_[rule]
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Most probable class of the first rule that holds on each row.
 
         Parameters
@@ -322,7 +327,7 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
         change = self.rule_proba_ - self.rule_proba_[-1]  # (n_rules + 1, K)
         return share[:, :, None] * change[:, None, :]
 
-    def explain(self, X=None):
+    def explain(self, X: ArrayLike | None = None) -> Explanation:
         """Global importance of each column, or the firing rule's contributions per row.
 
         Parameters
@@ -354,7 +359,7 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
         return self._local_explanation(X_encoded, contributions[rule], base, self.classes_, "rule-list")
 
     # -- text and exports ----------------------------------------------------------
-    def to_text(self, *, precision=2):
+    def to_text(self, *, precision: int = 2) -> str:
         """The rule list as a person writes it.
 
         Parameters
@@ -372,7 +377,7 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         return rule_list_text(self, precision)
 
-    def to_sql(self, table="data"):
+    def to_sql(self, table: str = "data") -> str:
         """A SQL query computing the class probabilities and the predicted class.
 
         One ``CASE`` expression per output with a ``WHEN`` per rule, in order, and the
@@ -415,7 +420,7 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         return rule_list_sql(self, table)
 
-    def to_python(self):
+    def to_python(self) -> str:
         """Source of a Python module with ``predict_proba(row)`` and ``predict(row)``.
 
         ``row`` is a dict from column name to value (``None`` or NaN is missing;

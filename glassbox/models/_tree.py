@@ -6,13 +6,19 @@ is :class:`._tree_base._TreeMixin`, the fitted tree as arrays :mod:`._tree_nodes
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Literal
+
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from .._base import TransparentMixin
 from .._core import SPLIT_NOT_EQUAL, SPLIT_NUMERIC, StrOptions, TreeList, register_tree_reader, resolve_tree_output
 from ._tree_base import _TreeMixin
+
+if TYPE_CHECKING:
+    from .._core._typing import RandomStateLike
 
 __all__ = ["TreeClassifier", "TreeRegressor"]
 
@@ -133,14 +139,14 @@ class TreeClassifier(_TreeMixin, TransparentMixin, ClassifierMixin, BaseEstimato
     def __init__(
         self,
         *,
-        max_leaf_nodes=8,
-        max_depth=None,
-        min_samples_leaf=1,
-        criterion="gini",
-        class_weight=None,
-        ccp_alpha=0.0,
-        random_state=None,
-    ):
+        max_leaf_nodes: int | None = 8,
+        max_depth: int | None = None,
+        min_samples_leaf: int | float = 1,
+        criterion: Literal["gini", "entropy", "log_loss"] = "gini",
+        class_weight: dict | Literal["balanced"] | None = None,
+        ccp_alpha: float = 0.0,
+        random_state: RandomStateLike = None,
+    ) -> None:
         self.max_leaf_nodes = max_leaf_nodes
         self.max_depth = max_depth
         self.min_samples_leaf = min_samples_leaf
@@ -152,7 +158,7 @@ class TreeClassifier(_TreeMixin, TransparentMixin, ClassifierMixin, BaseEstimato
     def _output_names(self):
         return self.classes_
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities: the weighted class frequencies of each row's leaf.
 
         Parameters
@@ -167,7 +173,7 @@ class TreeClassifier(_TreeMixin, TransparentMixin, ClassifierMixin, BaseEstimato
         X_encoded = self._encode(X)
         return self.nodes_.value[self.nodes_.apply(X_encoded)]
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """The most probable class of each row (the first of equally probable ones).
 
         Parameters
@@ -290,13 +296,13 @@ class TreeRegressor(_TreeMixin, TransparentMixin, RegressorMixin, BaseEstimator)
     def __init__(
         self,
         *,
-        max_leaf_nodes=8,
-        max_depth=None,
-        min_samples_leaf=1,
-        criterion="squared_error",
-        ccp_alpha=0.0,
-        random_state=None,
-    ):
+        max_leaf_nodes: int | None = 8,
+        max_depth: int | None = None,
+        min_samples_leaf: int | float = 1,
+        criterion: Literal["squared_error", "absolute_error", "poisson"] = "squared_error",
+        ccp_alpha: float = 0.0,
+        random_state: RandomStateLike = None,
+    ) -> None:
         self.max_leaf_nodes = max_leaf_nodes
         self.max_depth = max_depth
         self.min_samples_leaf = min_samples_leaf
@@ -307,7 +313,7 @@ class TreeRegressor(_TreeMixin, TransparentMixin, RegressorMixin, BaseEstimator)
     def _output_names(self):
         return np.asarray(["prediction"], dtype=object)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """The value of each row's leaf: the mean (median for absolute_error) training target.
 
         Parameters

@@ -12,8 +12,11 @@ reader sees is the model that predicts.
 from __future__ import annotations
 
 from numbers import Integral, Real
+from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
 from sklearn.base import clone, is_classifier
 from sklearn.utils import Bunch
 from sklearn.utils.class_weight import compute_sample_weight
@@ -23,6 +26,9 @@ from .._core import Interval, check_sample_weight, check_target, validate_params
 from ..explanation import Explanation
 from ._render._tree import branch_text, leaf_table, tree_python, tree_sql, tree_text
 from ._tree_nodes import TreeNodes, _conjunction, _IndicatorDesign, _pruning_path, _read_tree
+
+if TYPE_CHECKING:
+    from .._core._typing import EstimatorT
 
 __all__ = ["_TreeMixin"]
 
@@ -46,7 +52,7 @@ class _TreeMixin:
         "random_state": ["random_state"],
     }
 
-    def fit(self, X, y, *, sample_weight=None):
+    def fit(self: EstimatorT, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | None = None) -> EstimatorT:
         """Grow the tree on ``X, y``.
 
         Parameters
@@ -112,7 +118,7 @@ class _TreeMixin:
         )
         return self._cart_class(**params)
 
-    def apply(self, X):
+    def apply(self, X: ArrayLike) -> np.ndarray:
         """The leaf each row falls in: its position in ``rules_``.
 
         Parameters
@@ -129,7 +135,7 @@ class _TreeMixin:
         position[self.nodes_.leaves] = np.arange(self.n_leaves_)
         return position[leaf_nodes]
 
-    def explain(self, X=None):
+    def explain(self, X: ArrayLike | None = None) -> Explanation:
         """Global feature importances, or the local contributions of the rows of ``X``.
 
         Parameters
@@ -161,7 +167,7 @@ class _TreeMixin:
         values = self.nodes_.contributions(self.nodes_.apply(X_encoded), self.n_features_in_)
         return self._local_explanation(X_encoded, values, self.nodes_.value[0], self._output_names(), "saabas")
 
-    def cost_complexity_path(self, X, y, *, sample_weight=None):
+    def cost_complexity_path(self, X: ArrayLike, y: ArrayLike, *, sample_weight: ArrayLike | None = None) -> Bunch:
         """The minimal cost-complexity pruning path of the tree grown on ``X, y``.
 
         A tree is grown with this model's parameters and ``ccp_alpha=0``, then pruned one
@@ -199,7 +205,7 @@ class _TreeMixin:
         return Bunch(ccp_alphas=alphas, impurities=impurities, n_leaves=n_leaves, complexity=n_leaves - 1)
 
     # -- reading -------------------------------------------------------------------
-    def branch_text(self, node, *, go_left=True, precision=4):
+    def branch_text(self, node: int, *, go_left: bool = True, precision: int = 4) -> str:
         """The condition leading from a split node of ``nodes_`` to one of its children.
 
         It reads as in :meth:`to_text`: where missing values go is said for the columns
@@ -233,7 +239,7 @@ class _TreeMixin:
             raise ValueError(f"Node {node} is not a split node of this tree; its split nodes are {splits.tolist()}.")
         return branch_text(self, node, go_left, precision)
 
-    def leaf_rules(self):
+    def leaf_rules(self) -> pd.DataFrame:
         """One row per leaf: its rule (the conditions from the root), size and prediction.
 
         Returns
@@ -246,7 +252,7 @@ class _TreeMixin:
         check_is_fitted(self)
         return leaf_table(self)
 
-    def to_text(self, *, precision=4):
+    def to_text(self, *, precision: int = 4) -> str:
         """The tree as indented text: each branch with its training rows, each leaf with
         its prediction.
 
@@ -262,7 +268,7 @@ class _TreeMixin:
         check_is_fitted(self)
         return tree_text(self, precision)
 
-    def to_sql(self, table="data"):
+    def to_sql(self, table: str = "data") -> str:
         """A SQL query computing the model's outputs for every row of ``table``.
 
         Each output is one ``CASE`` expression with a ``WHEN`` per leaf (its rule); a
@@ -296,7 +302,7 @@ class _TreeMixin:
         check_is_fitted(self)
         return tree_sql(self, table)
 
-    def to_python(self):
+    def to_python(self) -> str:
         """Source of a Python module with ``predict(row)``, and for a classifier ``CLASSES``
         and ``predict_proba(row)`` (probabilities in the order of ``CLASSES``).
 

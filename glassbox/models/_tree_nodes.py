@@ -12,9 +12,11 @@ cost-complexity pruning path.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._core import tree_depths, tree_parents, tree_preorder
 from ._conditions import Conditions
@@ -116,7 +118,7 @@ class TreeNodes:
     leaves: np.ndarray  # (n_leaves,) leaf node ids, left to right
 
     @classmethod
-    def from_children(cls, left, right):
+    def from_children(cls, left: ArrayLike, right: ArrayLike) -> TreeNodes:
         """The tree of the children arrays ``left`` and ``right`` (node 0 the root), known
         by its shape alone: its splits are not described (``feature`` -1, ``op`` ``""``),
         ``value`` has no column and ``n_samples`` is 0. Its structure readers work, which
@@ -138,11 +140,11 @@ class TreeNodes:
         )
 
     @property
-    def depth(self):
+    def depth(self) -> np.ndarray:
         """Depth of each node, shape (n_nodes,): 0 at the root."""
         return tree_depths(self.left, self.right)
 
-    def preorder(self):
+    def preorder(self) -> np.ndarray:
         """Node ids depth first, left before right: parents before their children.
 
         Returns
@@ -151,7 +153,7 @@ class TreeNodes:
         """
         return tree_preorder(self.left, self.right)
 
-    def apply(self, X_encoded):
+    def apply(self, X_encoded: np.ndarray) -> np.ndarray:
         """The leaf node of each row, moving all rows down one level at a time.
 
         Parameters
@@ -178,7 +180,7 @@ class TreeNodes:
             rows = rows[self.left[node[rows]] >= 0]
         return node
 
-    def contributions(self, leaf_nodes, n_features):
+    def contributions(self, leaf_nodes: np.ndarray, n_features: int) -> np.ndarray:
         """Changes of the node value along each row's path, by feature (Saabas).
 
         Parameters
@@ -204,7 +206,7 @@ class TreeNodes:
             child, owner = parent[keep], owner[keep]
         return per_leaf[row_leaf]
 
-    def branch(self, node, go_left):
+    def branch(self, node: int, go_left: bool) -> tuple[int, str, float, bool]:
         """The condition ``(feature, op, value, missing)`` leading from split ``node`` to its
         left child (``go_left``) or its right one, in the sense of the model's conditions:
         the right child takes ``>``, ``==`` or ``missing`` and the other side for a
@@ -213,7 +215,7 @@ class TreeNodes:
             int(self.feature[node]), self.op[node], float(self.threshold[node]), bool(self.missing_left[node]), go_left
         )
 
-    def leaf_paths(self):
+    def leaf_paths(self) -> Iterator[list[tuple[int, str, float, bool]]]:
         """The conditions ``(feature, op, value, missing)`` from the root to each leaf
         (root first), leaf by leaf in the order of ``leaves``."""
         # Plain lists: the walk is per node, and numpy scalars would only slow it down.

@@ -4,6 +4,11 @@ Each Display keeps the computed data, draws it with ``plot(ax=None, **style)`` a
 the artists (``bars_``, ``lines_``) so they can be restyled without recomputing.
 """
 
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import TYPE_CHECKING, Any
+
 from ._activation import ActivationDisplay
 from ._beeswarm import BeeswarmDisplay
 from ._coefficients import CoefficientDisplay
@@ -13,6 +18,11 @@ from ._rules import RuleListDisplay
 from ._tradeoff import TradeoffDisplay
 from ._tree import TreeDisplay
 from ._waterfall import WaterfallDisplay
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from ..explanation import Effect, Explanation
 
 __all__ = [
     "ActivationDisplay",
@@ -29,7 +39,14 @@ __all__ = [
 ]
 
 
-def plot_explanation(explanation, *, ax=None, output=0, max_features=None, **plot_kw):
+def plot_explanation(
+    explanation: Explanation,
+    *,
+    ax: Axes | None = None,
+    output: Hashable = 0,
+    max_features: int | None = None,
+    **plot_kw: Any,
+) -> ImportanceDisplay | BeeswarmDisplay | WaterfallDisplay:
     """The natural picture of an Explanation, drawn on ``ax``.
 
     A global explanation gives importance bars (:class:`ImportanceDisplay`); a local
@@ -48,7 +65,7 @@ def plot_explanation(explanation, *, ax=None, output=0, max_features=None, **plo
     return display.from_explanation(explanation, **options).plot(ax=ax, **plot_kw)
 
 
-def plot_effect(effect, *, ax=None, output=0, **plot_kw):
+def plot_effect(effect: Effect, *, ax: Axes | None = None, output: Hashable = 0, **plot_kw: Any) -> EffectDisplay:
     """The natural picture of an Effect (:class:`EffectDisplay`): a curve for a numeric
     feature, bars for a categorical one, a heatmap for a pair."""
     return EffectDisplay.from_effect(effect, output=output).plot(ax=ax, **plot_kw)

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from ..explanation import Explanation
 
 __all__ = ["ActivationDisplay"]
 
@@ -32,7 +41,7 @@ class ActivationDisplay:
         Empty when drawn with ``colorbar=False``.
     """
 
-    def __init__(self, activations, layer_names):
+    def __init__(self, activations: Sequence[np.ndarray], layer_names: Sequence[str]) -> None:
         self.activations = [np.asarray(a, dtype=np.float64) for a in activations]
         self.layer_names = [str(name) for name in layer_names]
         if len(self.layer_names) != len(self.activations):
@@ -42,18 +51,20 @@ class ActivationDisplay:
             )
 
     @classmethod
-    def from_activations(cls, layers):
+    def from_activations(cls, layers: Sequence[Explanation]) -> ActivationDisplay:
         """From the list of Explanations that ``layer_activations`` returns."""
         return cls([layer.values[:, :, 0] for layer in layers], [layer.method for layer in layers])
 
     @classmethod
-    def from_estimator(cls, estimator, X):
+    def from_estimator(cls, estimator: Any, X: ArrayLike) -> ActivationDisplay:
         """Pass ``X`` through a fitted MLP (alone or at the end of a Pipeline)."""
         from ..explainers import layer_activations
 
         return cls.from_activations(layer_activations(estimator, X))
 
-    def plot(self, ax=None, *, colorbar=True, max_unit_ticks=20, **imshow_kw):
+    def plot(
+        self, ax: Sequence[Axes] | None = None, *, colorbar: bool = True, max_unit_ticks: int = 20, **imshow_kw: Any
+    ) -> ActivationDisplay:
         """Draw each layer on its own Axes (a new figure by default) and return ``self``.
 
         Parameters

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._effect import _is_missing, _level_label
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.colors import Colormap
+
+    from ..explanation import Explanation
 
 __all__ = ["BeeswarmDisplay"]
 
@@ -71,7 +81,15 @@ class BeeswarmDisplay:
     50
     """
 
-    def __init__(self, values, feature_names, *, data=None, is_categorical=None, xlabel="attribution"):
+    def __init__(
+        self,
+        values: np.ndarray,
+        feature_names: ArrayLike,
+        *,
+        data: np.ndarray | None = None,
+        is_categorical: ArrayLike | None = None,
+        xlabel: str = "attribution",
+    ) -> None:
         self.values = np.asarray(values, dtype=np.float64)
         if self.values.ndim != 2:
             raise ValueError(f"BeeswarmDisplay needs values of shape (n_samples, n_rows); got {self.values.shape}.")
@@ -92,7 +110,9 @@ class BeeswarmDisplay:
         self.xlabel = xlabel
 
     @classmethod
-    def from_explanation(cls, explanation, *, output=0, max_features=20):
+    def from_explanation(
+        cls, explanation: Explanation, *, output: Hashable = 0, max_features: int = 20
+    ) -> BeeswarmDisplay:
         """The swarm of one output of a local Explanation.
 
         Parameters
@@ -131,7 +151,16 @@ class BeeswarmDisplay:
         label = f"{exp.method} value ({exp.output_names[0]})" if exp.method else f"attribution ({exp.output_names[0]})"
         return cls(columns, names, data=data_columns, is_categorical=is_categorical, xlabel=label)
 
-    def plot(self, ax=None, *, cmap="coolwarm", missing_color="#b0b0b0", row_height=0.4, colorbar=True, **scatter_kw):
+    def plot(
+        self,
+        ax: Axes | None = None,
+        *,
+        cmap: str | Colormap = "coolwarm",
+        missing_color: Any = "#b0b0b0",
+        row_height: float = 0.4,
+        colorbar: bool = True,
+        **scatter_kw: Any,
+    ) -> BeeswarmDisplay:
         """Draw on ``ax`` (a new figure by default) and return ``self``.
 
         Parameters

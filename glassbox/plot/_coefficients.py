@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from typing import TYPE_CHECKING, Any, Literal
+
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import is_classifier
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from ..explanation import _resolve_index
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = ["CoefficientDisplay"]
 
@@ -56,7 +63,14 @@ class CoefficientDisplay:
     (['bmi', 's5', 'bp'], 'standardized coefficient')
     """
 
-    def __init__(self, coef, term_names, *, output_names=None, xlabel="coefficient"):
+    def __init__(
+        self,
+        coef: np.ndarray,
+        term_names: ArrayLike,
+        *,
+        output_names: ArrayLike | None = None,
+        xlabel: str = "coefficient",
+    ) -> None:
         coef = np.asarray(coef, dtype=np.float64)
         self.coef = coef[:, None] if coef.ndim == 1 else coef
         self.term_names = np.asarray(term_names, dtype=object)
@@ -69,7 +83,15 @@ class CoefficientDisplay:
         self.xlabel = xlabel
 
     @classmethod
-    def from_estimator(cls, estimator, X=None, *, standardized="auto", output=None, max_terms=20):
+    def from_estimator(
+        cls,
+        estimator: Any,
+        X: ArrayLike | None = None,
+        *,
+        standardized: bool | Literal["auto"] = "auto",
+        output: Hashable | None = None,
+        max_terms: int = 20,
+    ) -> CoefficientDisplay:
         """The coefficients of a fitted linear model.
 
         Parameters
@@ -145,7 +167,14 @@ class CoefficientDisplay:
         xlabel = "standardized coefficient" if standardized else "coefficient"
         return cls(coef[order], names[order], output_names=titles, xlabel=xlabel)
 
-    def plot(self, ax=None, *, positive_color="#c44e52", negative_color="#4c72b0", **bar_kw):
+    def plot(
+        self,
+        ax: Axes | ArrayLike | None = None,
+        *,
+        positive_color: Any = "#c44e52",
+        negative_color: Any = "#4c72b0",
+        **bar_kw: Any,
+    ) -> CoefficientDisplay:
         """Draw one panel per output and return ``self``.
 
         Parameters

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 from matplotlib import ticker
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from ..explanation import Effect
 
 __all__ = ["EffectDisplay"]
 
@@ -69,16 +77,18 @@ class EffectDisplay:
     ([0.0, 1.0, 4.0], [2.5])
     """
 
-    def __init__(self, effect, *, output=0):
+    def __init__(self, effect: Effect, *, output: Hashable = 0) -> None:
         self.effect = effect[output]
         self.output = output
 
     @classmethod
-    def from_effect(cls, effect, *, output=0):
+    def from_effect(cls, effect: Effect, *, output: Hashable = 0) -> EffectDisplay:
         """The display of one output of ``effect``."""
         return cls(effect, output=output)
 
-    def plot(self, ax=None, *, max_individual=50, colorbar=True, **style_kw):
+    def plot(
+        self, ax: Axes | None = None, *, max_individual: int = 50, colorbar: bool = True, **style_kw: Any
+    ) -> EffectDisplay:
         """Draw on ``ax`` (a new figure by default) and return ``self``.
 
         Parameters

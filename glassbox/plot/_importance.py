@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from ..explanation import Explanation
 
 __all__ = ["ImportanceDisplay"]
 
@@ -27,14 +36,23 @@ class ImportanceDisplay:
     bars_ : matplotlib BarContainer
     """
 
-    def __init__(self, importances, feature_names, *, std=None, xlabel="importance"):
+    def __init__(
+        self,
+        importances: np.ndarray,
+        feature_names: ArrayLike,
+        *,
+        std: np.ndarray | None = None,
+        xlabel: str = "importance",
+    ) -> None:
         self.importances = np.asarray(importances, dtype=np.float64)
         self.feature_names = np.asarray(feature_names, dtype=object)
         self.std = None if std is None else np.asarray(std, dtype=np.float64)
         self.xlabel = xlabel
 
     @classmethod
-    def from_explanation(cls, explanation, *, output=0, max_features=20):
+    def from_explanation(
+        cls, explanation: Explanation, *, output: Hashable = 0, max_features: int = 20
+    ) -> ImportanceDisplay:
         """Importances of one output of an Explanation (local ones are reduced to mean |value|)."""
         exp = explanation.mean_abs() if explanation.is_local else explanation
         exp = exp[:, output]
@@ -44,7 +62,7 @@ class ImportanceDisplay:
         label = f"{exp.method} ({exp.output_names[0]})" if exp.method else str(exp.output_names[0])
         return cls(values[order], exp.feature_names[order], std=std, xlabel=label)
 
-    def plot(self, ax=None, **bar_kw):
+    def plot(self, ax: Axes | None = None, **bar_kw: Any) -> ImportanceDisplay:
         """Draw the bars on ``ax`` (a new figure by default) and return ``self``."""
         import matplotlib.pyplot as plt
 

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.utils.validation import check_is_fitted
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.colors import Colormap
 
 __all__ = ["RuleListDisplay"]
 
@@ -59,7 +67,7 @@ class RuleListDisplay:
     [['IF', 'age <= 45', '0.00', '3'], ['ELSE', '', '1.00', '3']]
     """
 
-    def __init__(self, rules, proba, support, classes):
+    def __init__(self, rules: Sequence[str], proba: np.ndarray, support: np.ndarray, classes: ArrayLike) -> None:
         self.rules = [str(rule) for rule in rules]
         self.proba = np.asarray(proba, dtype=np.float64)
         self.support = np.asarray(support)
@@ -72,7 +80,7 @@ class RuleListDisplay:
             )
 
     @classmethod
-    def from_estimator(cls, estimator):
+    def from_estimator(cls, estimator: Any) -> RuleListDisplay:
         """The rules of a fitted :class:`~glassbox.models.RuleListClassifier`.
 
         Parameters
@@ -95,7 +103,9 @@ class RuleListDisplay:
             )
         return cls(estimator.rules_, estimator.rule_proba_, estimator.rule_support_, estimator.classes_)
 
-    def plot(self, ax=None, *, precision=2, cmap="Blues", fontsize=10):
+    def plot(
+        self, ax: Axes | None = None, *, precision: int = 2, cmap: str | Colormap = "Blues", fontsize: float = 10
+    ) -> RuleListDisplay:
         """Draw the table on ``ax`` (a new figure by default) and return ``self``.
 
         Parameters

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..metrics import tradeoff_table
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = ["TradeoffDisplay"]
 
@@ -34,7 +41,17 @@ class TradeoffDisplay:
     chosen_marker_ : Line2D or None
     """
 
-    def __init__(self, complexity, score, *, score_std=None, front, chosen=None, labels=None, metric="score"):
+    def __init__(
+        self,
+        complexity: np.ndarray,
+        score: np.ndarray,
+        *,
+        score_std: np.ndarray | None = None,
+        front: np.ndarray,
+        chosen: int | None = None,
+        labels: ArrayLike | None = None,
+        metric: str = "score",
+    ) -> None:
         self.complexity = np.asarray(complexity, dtype=float)
         self.score = np.asarray(score, dtype=float)
         self.score_std = None if score_std is None else np.asarray(score_std, dtype=float)
@@ -44,7 +61,15 @@ class TradeoffDisplay:
         self.metric = metric
 
     @classmethod
-    def from_cv_results(cls, cv_results, metric, *, complexity="complexity", chosen=None, labels=None):
+    def from_cv_results(
+        cls,
+        cv_results: Mapping[str, Any],
+        metric: str,
+        *,
+        complexity: str = "complexity",
+        chosen: int | None = None,
+        labels: ArrayLike | Callable[[dict[str, Any]], str] | None = None,
+    ) -> TradeoffDisplay:
         """From the ``cv_results_`` of a search scored on ``metric`` and complexity.
 
         ``labels`` may be a callable mapping a candidate's params to a family name.
@@ -65,7 +90,7 @@ class TradeoffDisplay:
             metric=metric,
         )
 
-    def plot(self, ax=None, *, log_complexity=True):
+    def plot(self, ax: Axes | None = None, *, log_complexity: bool = True) -> TradeoffDisplay:
         """Draw on ``ax`` (a new figure by default) and return ``self``."""
         import matplotlib.pyplot as plt
 

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from .._core import plain
 from ..models import TreeNodes
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.colors import Colormap
 
 __all__ = ["TreeDisplay"]
 
@@ -69,7 +76,15 @@ class TreeDisplay:
     ['yes', 'no', 'yes', 'no']
     """
 
-    def __init__(self, left, right, node_labels, value, *, is_classifier=True):
+    def __init__(
+        self,
+        left: np.ndarray,
+        right: np.ndarray,
+        node_labels: Sequence[str],
+        value: np.ndarray,
+        *,
+        is_classifier: bool = True,
+    ) -> None:
         self.left = np.asarray(left, dtype=np.intp)
         self.right = np.asarray(right, dtype=np.intp)
         self.node_labels = [str(label) for label in node_labels]
@@ -82,7 +97,7 @@ class TreeDisplay:
             )
 
     @classmethod
-    def from_estimator(cls, estimator, *, precision=4):
+    def from_estimator(cls, estimator: Any, *, precision: int = 4) -> TreeDisplay:
         """The nodes of a fitted :class:`~glassbox.models.TreeClassifier` or
         :class:`~glassbox.models.TreeRegressor`.
 
@@ -121,7 +136,15 @@ class TreeDisplay:
             labels.append("\n".join(lines))
         return cls(nodes.left, nodes.right, labels, nodes.value, is_classifier=is_classifier)
 
-    def plot(self, ax=None, *, max_depth=None, fontsize=None, filled=True, cmap=None):
+    def plot(
+        self,
+        ax: Axes | None = None,
+        *,
+        max_depth: int | None = None,
+        fontsize: float | None = None,
+        filled: bool = True,
+        cmap: str | Colormap | None = None,
+    ) -> TreeDisplay:
         """Draw on ``ax`` (a new figure by default) and return ``self``.
 
         Parameters

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from ..explanation import Explanation
 
 __all__ = ["WaterfallDisplay"]
 
@@ -28,14 +37,18 @@ class WaterfallDisplay:
         One bar per shown feature (and one for the rest), top to bottom in order.
     """
 
-    def __init__(self, values, base_value, feature_labels, *, output_name=""):
+    def __init__(
+        self, values: np.ndarray, base_value: float, feature_labels: ArrayLike, *, output_name: str = ""
+    ) -> None:
         self.values = np.asarray(values, dtype=float)
         self.base_value = float(base_value)
         self.feature_labels = [str(label) for label in feature_labels]
         self.output_name = output_name
 
     @classmethod
-    def from_explanation(cls, explanation, *, row=0, output=0, max_features=10):
+    def from_explanation(
+        cls, explanation: Explanation, *, row: int = 0, output: Hashable = 0, max_features: int = 10
+    ) -> WaterfallDisplay:
         """The ``row``-th row of a local Explanation, for one output."""
         if not explanation.is_local or explanation.base_values is None:
             raise ValueError("A waterfall needs a local explanation with base values.")
@@ -52,7 +65,9 @@ class WaterfallDisplay:
             bar_values.append(values[rest].sum())
         return cls(bar_values, one.base_values[0, 0], labels, output_name=str(one.output_names[0]))
 
-    def plot(self, ax=None, *, up_color="#c44e52", down_color="#4c72b0"):
+    def plot(
+        self, ax: Axes | None = None, *, up_color: Any = "#c44e52", down_color: Any = "#4c72b0"
+    ) -> WaterfallDisplay:
         """Draw on ``ax`` (a new figure by default) and return ``self``."""
         import matplotlib.pyplot as plt
 

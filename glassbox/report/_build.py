@@ -17,7 +17,9 @@ import sys
 import time
 import warnings
 from dataclasses import dataclass, field
+from os import PathLike
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -84,7 +86,7 @@ class _Section:
         return f"<section><h2>{html.escape(self.title)}</h2>{''.join(self.parts)}</section>"
 
 
-def load_table(source):
+def load_table(source: pd.DataFrame | str | PathLike[str]) -> pd.DataFrame:
     """Read a CSV path (or take a DataFrame) with text columns as categories.
 
     Raises
@@ -116,17 +118,17 @@ def load_table(source):
 
 
 def build(
-    data,
-    target,
+    data: pd.DataFrame | str | PathLike[str],
+    target: str,
     *,
-    task="auto",
-    output="report.html",
-    cv=5,
-    n_local=3,
-    random_state=0,
-    verbose=False,
-    title=None,
-):
+    task: Literal["auto", "classification", "regression"] = "auto",
+    output: str | PathLike[str] = "report.html",
+    cv: int = 5,
+    n_local: int = 3,
+    random_state: int = 0,
+    verbose: bool = False,
+    title: str | None = None,
+) -> Report:
     """Write the report of ``data`` predicting ``target`` to ``output``.
 
     Parameters

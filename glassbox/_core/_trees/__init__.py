@@ -6,6 +6,8 @@ arrays of :mod:`._ensemble`); levels, parents, depths, preorder and leaves of ch
 arrays come from :mod:`._structure`.
 """
 
+from __future__ import annotations
+
 from ._ensemble import SPLIT_BITSET, SPLIT_NOT_EQUAL, SPLIT_NUMERIC, TreeEnsemble, TreeList
 from ._readers import count_tree_splits, is_tree_model, read_tree_model, register_tree_reader, resolve_tree_output
 from ._structure import tree_depths, tree_leaves, tree_levels, tree_parents, tree_preorder

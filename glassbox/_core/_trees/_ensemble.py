@@ -8,8 +8,10 @@ trees one at a time and glues them into one. The readers of fitted models build 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._structure import tree_levels
 
@@ -49,28 +51,28 @@ class TreeEnsemble:
     transform: object = None  # callable: caller's rows -> model input
 
     @property
-    def n_nodes(self):
+    def n_nodes(self) -> int:
         return len(self.left)
 
     @property
-    def n_model_features(self):
+    def n_model_features(self) -> int:
         return self.n_features if self.columns is None else len(self.columns)
 
     @property
-    def categorical(self):
+    def categorical(self) -> np.ndarray | None:
         """Nodes whose split is not a threshold (a category level or set); None if none."""
         return None if self.kind is None else self.kind != SPLIT_NUMERIC
 
     @property
-    def tree_of(self):
+    def tree_of(self) -> np.ndarray:
         """The tree of each node, shape (n_nodes,)."""
         return np.repeat(np.arange(len(self.roots)), np.diff(np.r_[self.roots, self.n_nodes]))
 
-    def levels(self):
+    def levels(self) -> list[np.ndarray]:
         """Nodes of all trees by depth (see :func:`tree_levels`)."""
         return tree_levels(self.left, self.right, self.roots)
 
-    def model_input(self, X):
+    def model_input(self, X: Any) -> np.ndarray:
         """The caller's rows as the float64 columns the trees compare."""
         if self.transform is not None:
             X = np.asarray(self.transform(X), dtype=np.float64)
@@ -78,7 +80,7 @@ class TreeEnsemble:
             X = X.astype(np.float32).astype(np.float64)
         return np.ascontiguousarray(X, dtype=np.float64)
 
-    def to_input_columns(self, values):
+    def to_input_columns(self, values: np.ndarray) -> np.ndarray:
         """Values of shape (n, n_model_features, o) in the caller's columns."""
         if self.columns is None:
             return values
@@ -86,7 +88,7 @@ class TreeEnsemble:
         np.add.at(out, (slice(None), self.columns), values)
         return out
 
-    def route(self, nodes, values):
+    def route(self, nodes: np.ndarray, values: np.ndarray) -> np.ndarray:
         """Whether rows go left at internal ``nodes``; ``values`` of the same shape."""
         threshold = self.threshold[nodes]
         with np.errstate(invalid="ignore"):
@@ -110,7 +112,7 @@ class TreeEnsemble:
                 missing[category] |= (codes < 0) | (~in_left & ~known)
         return np.where(missing, self.missing_left[nodes], left)
 
-    def predict(self, Xm):
+    def predict(self, Xm: np.ndarray) -> np.ndarray:
         """Raw model output of model-input rows, shape (n_rows, n_outputs)."""
         n_rows = len(Xm)
         node = np.repeat(self.roots[:, None], n_rows, axis=1)  # (n_trees, n_rows)
@@ -130,10 +132,22 @@ class TreeEnsemble:
 class TreeList:
     """Collects trees as node arrays and concatenates them into a :class:`TreeEnsemble`."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.trees = []
 
-    def add(self, left, right, feature, threshold, missing_left, cover, value, columns, kind=None, bitsets=None):
+    def add(
+        self,
+        left: ArrayLike,
+        right: ArrayLike,
+        feature: ArrayLike,
+        threshold: ArrayLike,
+        missing_left: ArrayLike,
+        cover: ArrayLike,
+        value: ArrayLike,
+        columns: ArrayLike,
+        kind: ArrayLike | None = None,
+        bitsets: np.ndarray | None = None,
+    ) -> None:
         """One tree: node arrays with local child indices (-1 at leaves)."""
         n = len(left)
         self.trees.append(
@@ -151,7 +165,7 @@ class TreeList:
             }
         )
 
-    def build(self, **kwargs):
+    def build(self, **kwargs: Any) -> TreeEnsemble:
         """The trees added so far as one :class:`TreeEnsemble`; ``kwargs`` are its other fields."""
         sizes = np.array([len(t["left"]) for t in self.trees])
         roots = np.r_[0, np.cumsum(sizes)[:-1]].astype(np.intp)

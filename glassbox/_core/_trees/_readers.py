@@ -12,6 +12,8 @@ counts the splits of a fitted scikit-learn tree, tree ensemble or boosted model.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.dummy import DummyClassifier, DummyRegressor
@@ -29,7 +31,10 @@ from sklearn.exceptions import NotFittedError
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor, ExtraTreeClassifier, ExtraTreeRegressor
 from sklearn.utils.validation import check_is_fitted
 
-from ._ensemble import SPLIT_BITSET, SPLIT_NUMERIC, TreeList
+from ._ensemble import SPLIT_BITSET, SPLIT_NUMERIC, TreeEnsemble, TreeList
+
+if TYPE_CHECKING:
+    from .._typing import OutputMethod
 
 __all__ = ["count_tree_splits", "is_tree_model", "read_tree_model", "register_tree_reader", "resolve_tree_output"]
 
@@ -45,7 +50,9 @@ _HGB_NODE_FIELDS = ("value", "count", "feature_idx", "num_threshold", "missing_g
 _READERS = {}  # classes -> reader, registered by the packages that define them
 
 
-def register_tree_reader(classes, reader):
+def register_tree_reader(
+    classes: type | tuple[type, ...], reader: Callable[[Any, str, Callable[[Any], Any] | None, int], TreeEnsemble]
+) -> None:
     """Let :func:`read_tree_model` read the tree models ``classes`` with ``reader``.
 
     The core imports nothing above it: a package defining a tree model registers how
@@ -68,7 +75,7 @@ def _registered_reader(estimator):
     return None
 
 
-def is_tree_model(estimator):
+def is_tree_model(estimator: Any) -> bool:
     """Whether :func:`read_tree_model` reads ``estimator`` (fitted or not).
 
     Parameters
@@ -94,7 +101,9 @@ def is_tree_model(estimator):
     return isinstance(estimator, _SKLEARN_TREE_MODELS) or _registered_reader(estimator) is not None
 
 
-def read_tree_model(estimator, output="auto", decode=None):
+def read_tree_model(
+    estimator: Any, output: OutputMethod = "auto", decode: Callable[[Any], Any] | None = None
+) -> TreeEnsemble:
     """Every tree of a fitted tree model as one :class:`TreeEnsemble`.
 
     Parameters
@@ -137,7 +146,7 @@ def read_tree_model(estimator, output="auto", decode=None):
     return _extract_forest(estimator, output, n_features)
 
 
-def resolve_tree_output(estimator, output, additive):
+def resolve_tree_output(estimator: Any, output: OutputMethod, additive: str) -> str:
     """The output method read: ``additive`` (the one that is a sum over the trees).
 
     ``output`` is ``"auto"`` or ``additive``; any other output raises an error naming
@@ -155,7 +164,7 @@ def resolve_tree_output(estimator, output, additive):
     )
 
 
-def count_tree_splits(estimator):
+def count_tree_splits(estimator: Any) -> int | None:
     """Splits over all trees of a fitted scikit-learn tree model; ``None`` for other models.
 
     A single tree (``tree_``), an ensemble whose members are all trees

@@ -8,6 +8,7 @@ walks the nodes one level at a time with numpy, never one node at a time.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = ["tree_depths", "tree_leaves", "tree_levels", "tree_parents", "tree_preorder"]
 
@@ -16,7 +17,7 @@ def _roots(roots):
     return np.zeros(1, np.intp) if roots is None else np.asarray(roots, dtype=np.intp).reshape(-1)
 
 
-def tree_levels(left, right, roots=None):
+def tree_levels(left: np.ndarray, right: np.ndarray, roots: ArrayLike | None = None) -> list[np.ndarray]:
     """Nodes by depth, from the roots down.
 
     Parameters
@@ -51,7 +52,7 @@ def tree_levels(left, right, roots=None):
         levels.append(frontier)
 
 
-def tree_parents(left, right):
+def tree_parents(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Parent of each node, -1 at a root.
 
     Parameters
@@ -70,7 +71,7 @@ def tree_parents(left, right):
     return parent
 
 
-def tree_depths(left, right, roots=None):
+def tree_depths(left: np.ndarray, right: np.ndarray, roots: ArrayLike | None = None) -> np.ndarray:
     """Depth of each node, 0 at a root.
 
     Parameters
@@ -96,7 +97,7 @@ def tree_depths(left, right, roots=None):
     return depth
 
 
-def tree_preorder(left, right, roots=None):
+def tree_preorder(left: np.ndarray, right: np.ndarray, roots: ArrayLike | None = None) -> np.ndarray:
     """Node ids depth first, left before right, tree after tree.
 
     Parameters
@@ -139,7 +140,7 @@ def tree_preorder(left, right, roots=None):
     return order
 
 
-def tree_leaves(left, right, roots=None):
+def tree_leaves(left: np.ndarray, right: np.ndarray, roots: ArrayLike | None = None) -> np.ndarray:
     """The leaves from left to right (in preorder), tree after tree.
 
     Parameters

@@ -60,6 +60,8 @@ arXiv:2109.09847.
 Yu, Xu, Coons, Bhatt, Agrawal (2022). Linear TreeShap. NeurIPS 2022.
 """
 
+from __future__ import annotations
+
 from ..._core import is_tree_model
 from ._explainer import TreeShap, tree_shap
 

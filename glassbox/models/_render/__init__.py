@@ -8,3 +8,5 @@ every exported module defines) and ``_conditions`` (the conditions of trees and 
 lists as text, SQL and Python). Nothing here is public: the estimators' ``to_text``,
 ``to_sql`` and ``to_python`` are.
 """
+
+from __future__ import annotations
