@@ -20,7 +20,7 @@ from ._masking import (
 from ._numeric import gauss_legendre, plain
 from ._params import HasMethods, Interval, InvalidParameterError, Options, StrOptions, validate_params
 from ._random import chunk_rngs, draw_seed, row_keys, row_rngs
-from ._response import OUTPUTS, PROBA_CLIP, ModelOutput, ModelResponse, log_odds
+from ._response import OUTPUTS, PROBA_CLIP, ModelOutput, ModelResponse, final_estimator, log_odds
 from ._trees import (
     SPLIT_BITSET,
     SPLIT_NOT_EQUAL,
@@ -82,6 +82,7 @@ __all__ = [
     "count_tree_splits",
     "draw_seed",
     "feature_index",
+    "final_estimator",
     "fit_bins",
     "gauss_legendre",
     "is_tree_model",

@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ._numeric import plain
+
 if TYPE_CHECKING:
     from ._typing import OutputMethod
     from ._validation import FeatureSchema
 
-__all__ = ["OUTPUTS", "PROBA_CLIP", "ModelOutput", "ModelResponse", "log_odds"]
+__all__ = ["OUTPUTS", "PROBA_CLIP", "ModelOutput", "ModelResponse", "final_estimator", "log_odds"]
 
 OUTPUTS = ("auto", "predict_proba", "decision_function", "log_odds", "predict")
 
@@ -86,7 +88,15 @@ class ModelOutput(ModelResponse):
     method : str
         The resolved output.
     output_names : ndarray of shape (n_outputs,)
-        Class labels for classifiers, ``["prediction"]`` for regressors.
+        Class labels for classifiers; ``["prediction"]`` for regressors, or
+        ``["prediction_0", "prediction_1", ...]`` for a regressor fitted on several
+        targets (one output per target).
+
+    Notes
+    -----
+    A classifier fitted on a single class (scikit-learn's MLP and HistGradientBoosting
+    then return two probability columns, the second for no class) is explained on the
+    probability of its one class; its decision function scores no class and is refused.
     """
 
     def __init__(self, estimator: Any, schema: FeatureSchema, output: OutputMethod = "auto") -> None:
@@ -95,7 +105,16 @@ class ModelOutput(ModelResponse):
         if self.method in ("predict_proba", "log_odds"):
             self.output_names = np.asarray(classes)
         elif self.method == "decision_function":
+            if len(classes) == 1:
+                raise ValueError(
+                    f"{type(estimator).__name__} was fitted on the single class {plain(classes[0])!r}: its "
+                    "decision function scores no class. Explain output='predict_proba'."
+                )
             self.output_names = np.asarray(classes[1:] if len(classes) == 2 else classes)
+        else:
+            n_targets = int(getattr(final_estimator(estimator), "n_outputs_", 1))
+            if n_targets > 1:
+                self.output_names = np.asarray([f"prediction_{k}" for k in range(n_targets)], dtype=object)
 
     def __call__(self, Z: np.ndarray) -> np.ndarray:
         """Model output on encoded rows ``Z``, shape (n_rows, n_outputs), float64."""
@@ -105,6 +124,8 @@ class ModelOutput(ModelResponse):
         else:
             out = getattr(self.estimator, self.method)(X)
         out = np.asarray(out, dtype=np.float64).reshape(len(Z), -1)
+        if out.shape[1] > self.n_outputs == 1 and self.method in ("predict_proba", "log_odds"):
+            out = out[:, :1]  # a single class: its probability, not the column of no class
         if not np.isfinite(out).all():
             raise ValueError(
                 f"{type(self.estimator).__name__}.{self.method} returned NaN or infinity for "
@@ -112,6 +133,13 @@ class ModelOutput(ModelResponse):
                 "explain finite outputs. Check the model on those inputs."
             )
         return out
+
+
+def final_estimator(estimator: Any) -> Any:
+    """The last step of a Pipeline (of Pipelines), or the estimator itself."""
+    while getattr(estimator, "steps", None):
+        estimator = estimator.steps[-1][1]
+    return estimator
 
 
 def _resolve_output(estimator, output):

@@ -171,11 +171,19 @@ class FeatureSchema:
                 return pd.Categorical.from_codes(codes, dtype=dtype)
             values = _levels_of(z, levels)
             return pd.array(values, dtype=dtype) if _is_string_dtype(dtype) else values
+        # An integer or boolean column keeps its dtype only for values it can hold exactly:
+        # a baseline mean of 2.5 or a perturbed 3.7 is passed on as a float, never truncated.
+        is_bool = pd.api.types.is_bool_dtype(dtype)
+        if pd.api.types.is_integer_dtype(dtype) or is_bool:
+            present = z[~np.isnan(z)]
+            exact = np.isfinite(present).all() and np.array_equal(present, np.round(present))
+            exact = exact and (not is_bool or np.isin(present, (0.0, 1.0)).all())
+            is_extension = isinstance(dtype, pd.api.extensions.ExtensionDtype)
+            if not exact or (len(present) < len(z) and not is_extension):  # NaN needs a float (or nullable) column
+                return z
         try:
             if isinstance(dtype, pd.api.extensions.ExtensionDtype):
                 return pd.array(z, dtype=dtype)
-            if dtype.kind in "iub" and np.isnan(z).any():
-                return z
             return z.astype(dtype)
         except (TypeError, ValueError):
             return z

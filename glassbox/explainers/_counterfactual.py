@@ -24,6 +24,7 @@ from .._core import (
     ModelResponse,
     batch_units,
     chunk_bounds,
+    final_estimator,
     predict_rows,
     row_rngs,
     run_chunks,
@@ -171,6 +172,12 @@ class CounterfactualExplainer(BaseExplainer):
 
     def _fit(self, X_encoded):
         """Learn the ranges, scales and levels of ``X``: counterfactual values stay within them."""
+        n_targets = int(getattr(final_estimator(self.estimator_), "n_outputs_", 1))
+        if n_targets > 1:
+            raise ValueError(
+                f"{type(self.estimator_).__name__} predicts {n_targets} targets per row; "
+                "counterfactuals reach one predicted class or one range. Explain a model of one target."
+            )
         if hasattr(self.estimator_, "classes_"):
             self.classes_ = np.asarray(self.estimator_.classes_)
         elif hasattr(self, "classes_"):  # refitted on a regressor

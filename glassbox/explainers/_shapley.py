@@ -34,6 +34,7 @@ from .._core import (
     batch_units,
     chunk_bounds,
     chunk_rngs,
+    final_estimator,
     masked_predict,
     predict_rows,
     row_rngs,
@@ -343,7 +344,7 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
     def _plan_tree(self):
         """Prepare TreeSHAP; return why it does not apply, or None."""
         name = type(self.estimator_).__name__
-        final = self.estimator_.steps[-1][1] if hasattr(self.estimator_, "steps") else self.estimator_
+        final = final_estimator(self.estimator_)
         if not is_tree_model(final):
             return (
                 "method='tree' explains decision trees and tree ensembles (scikit-learn's DecisionTree*, "
@@ -364,16 +365,19 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
                               decode=decode)
         except ValueError as exc:
             return f"method='tree' cannot explain {name} on output={self.output!r}: {exc}"
+        try:
+            self._use_output(tables.output_method)
+        except ValueError as exc:
+            return f"method='tree' cannot explain {name}: {exc}"
         self._front, self._tree_final, self._tree_tables = front, final, tables
         self._tree_background = (background, weights)
-        self._use_output(tables.output_method)
         return None
 
     def _plan_linear(self):
         """Prepare the linear closed form; return why it does not apply, or None."""
         name = type(self.estimator_).__name__
         output = self._model_output.method
-        final = self.estimator_.steps[-1][1] if hasattr(self.estimator_, "steps") else self.estimator_
+        final = final_estimator(self.estimator_)
         if getattr(final, "coef_", None) is None or getattr(final, "intercept_", None) is None:
             return (
                 f"method='linear' needs a linear model with coef_ and intercept_ (alone or at the end of a "

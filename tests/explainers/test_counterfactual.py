@@ -257,3 +257,13 @@ def test_columns_not_seen_at_fit(cancer):
     X, _, explainer = cancer
     with pytest.raises(ValueError, match="Feature names unseen at fit time:\n- radius"):
         explainer.explain(X.rename(columns={"mean radius": "radius"}).iloc[:2])
+
+
+def test_a_model_of_several_targets_is_refused_with_its_count():
+    from sklearn.ensemble import RandomForestRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 3))
+    forest = RandomForestRegressor(n_estimators=3, random_state=0).fit(X, np.column_stack([X[:, 0], X[:, 1]]))
+    with pytest.raises(ValueError, match="RandomForestRegressor predicts 2 targets per row"):
+        CounterfactualExplainer(forest).fit(X)

@@ -522,3 +522,19 @@ def test_layer_activations_needs_an_mlp(linear_data):
         layer_activations(make_pipeline(StandardScaler(), Ridge()).fit(X, y), X)
     with pytest.raises(ValueError, match="X has 3 features"):
         layer_activations(mlp("regressor", "relu"), X[:, :3])
+
+
+def test_a_scaled_network_fitted_on_integer_columns_is_differentiated():
+    # The mean baseline is not an integer: decoding must not truncate it to the columns' dtype.
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.integers(0, 10, size=(200, 4)), columns=list("abcd"))
+    y = (X["a"] + X["b"] > 9).astype(int)
+    model = make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(8,), max_iter=500, random_state=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y)
+    explainer = GradientExplainer(model, method="deeplift").fit(X)
+    assert explainer.baseline_[0] == X["a"].mean()
+    np.testing.assert_allclose(explainer.baseline_output_, model.predict_proba(X.mean().to_frame().T)[0])
+    exp = explainer.explain(X.iloc[:5])
+    np.testing.assert_allclose(exp.output(), model.predict_proba(X.iloc[:5]), atol=1e-8)

@@ -7,6 +7,7 @@ for linear models, and the Shapley axioms.
 
 import itertools
 import math
+import warnings
 
 import joblib
 import numpy as np
@@ -513,3 +514,38 @@ def test_tree_reads_categorical_histogram_boosting_on_a_frame(penguins):
     np.testing.assert_allclose(exp.output(), model.decision_function(rows), rtol=0, atol=1e-8)
     exact = ShapleyExplainer(model, method="exact", output="decision_function", background=20, random_state=0)
     np.testing.assert_allclose(exp.values, exact.fit(X).explain(rows).values, atol=1e-8)
+
+
+@pytest.mark.parametrize("method", ["tree", "exact", "kernel", "permutation"])
+def test_a_regressor_of_two_targets_gets_one_output_per_target(method):
+    from sklearn.ensemble import RandomForestRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    Y = np.column_stack([X[:, 0] + X[:, 1], 2 * X[:, 2]])
+    forest = RandomForestRegressor(n_estimators=5, random_state=0).fit(X, Y)
+    exp = ShapleyExplainer(forest, method=method, background=20, random_state=0).fit(X).explain(X[:4])
+    assert exp.shape == (4, 3, 2)
+    assert exp.output_names.tolist() == ["prediction_0", "prediction_1"]
+    np.testing.assert_allclose(exp.output(), forest.predict(X[:4]), atol=1e-8)
+
+
+@pytest.mark.parametrize("model", ["mlp", "hgb"])
+def test_a_classifier_fitted_on_one_class_is_explained_on_that_class(model):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.neural_network import MLPClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = np.full(60, "only")
+    estimator = {"mlp": MLPClassifier(max_iter=50, random_state=0), "hgb": HistGradientBoostingClassifier()}[model]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        estimator.fit(X, y)
+    explainer = ShapleyExplainer(estimator, background=20, random_state=0).fit(X)
+    exp = explainer.explain(X[:3])
+    assert exp.shape == (3, 3, 1) and exp.output_names.tolist() == ["only"]
+    np.testing.assert_allclose(exp.output()[:, 0], estimator.predict_proba(X[:3])[:, 0], atol=1e-8)
+    if hasattr(estimator, "decision_function"):
+        with pytest.raises(ValueError, match="fitted on the single class 'only'.*output='predict_proba'"):
+            ShapleyExplainer(estimator, output="decision_function").fit(X)
