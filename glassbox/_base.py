@@ -10,10 +10,11 @@ keep a fitted one through cloning with :class:`PrefitCloneMixin`.
 from __future__ import annotations
 
 import copy
+import warnings
 
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._core import validate_X
 from .explanation import Explanation
@@ -116,6 +117,16 @@ def fitted_model(owner, estimator, X, y, *, prefit, fit_params=None):
                 f"{name} was fitted on {expected} features but X has {owner.n_features_in_}; "
                 "use data with the columns it was fitted on."
             )
+        if getattr(estimator, "feature_names_in_", None) is not None and hasattr(X, "columns"):
+            # The names and order of the columns, checked as the model's own predict checks
+            # them: methods that read the model instead of calling it (trees, linear) must
+            # refuse what predict would refuse.
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)
+                    validate_data(estimator, X, reset=False, skip_check_array=True)
+            except ValueError as exc:
+                raise ValueError(f"X does not have the columns {name} was fitted on. {exc}") from None
         return estimator
     if y is None:
         raise ValueError(

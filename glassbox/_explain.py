@@ -36,7 +36,10 @@ def explain(model: Any, X: ArrayLike | None = None, **kwargs: Any) -> Explanatio
 
     A glassbox model explains itself: ``model.explain(X)`` (its global explanation
     when ``X`` is None). Any other fitted model goes to the first registered explainer
-    that accepts it, fitted on ``X`` (the background) and explaining ``X``.
+    that accepts it, fitted on ``X`` (the background) and explaining ``X``: Shapley
+    values, by path-dependent TreeSHAP for a tree model (no background is sampled), and
+    otherwise with ``random_state=0`` unless ``random_state`` is passed, so the same call
+    gives the same values.
 
     Parameters
     ----------

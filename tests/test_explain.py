@@ -39,3 +39,21 @@ def test_no_explainer_is_a_clear_error(monkeypatch):
         glassbox.explain(LinearRegression().fit(X, [1.0, 2.0, 3.0]), X)
     with pytest.raises(ValueError, match="needs the rows to explain"):
         glassbox.explain(LinearRegression().fit(X, [1.0, 2.0, 3.0]))
+
+
+def test_a_newcomers_first_call_is_reproducible():
+    import numpy as np
+    from sklearn.datasets import load_diabetes
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from sklearn.svm import SVR
+
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    X = X.iloc[:200]
+    hgb = HistGradientBoostingRegressor(max_iter=30, random_state=0).fit(X, y.iloc[:200])
+    first, second = glassbox.explain(hgb, X.iloc[:20]), glassbox.explain(hgb, X.iloc[:20])
+    np.testing.assert_array_equal(first.values, second.values)
+    np.testing.assert_array_equal(first.base_values, second.base_values)
+    np.testing.assert_allclose(first.output()[:, 0], hgb.predict(X.iloc[:20]), atol=1e-8)
+    svr = SVR().fit(X.iloc[:, :4], y.iloc[:200])
+    a, b = glassbox.explain(svr, X.iloc[:150, :4]), glassbox.explain(svr, X.iloc[:150, :4])  # a sampled background
+    np.testing.assert_array_equal(a.base_values, b.base_values)

@@ -365,6 +365,14 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
                               decode=decode)
         except ValueError as exc:
             return f"method='tree' cannot explain {name} on output={self.output!r}: {exc}"
+        strings = self._feature_schema.is_categorical & (front.transformer is None and not tables.decodes_rows)
+        if strings.any():
+            shown = ", ".join(repr(str(c)) for c in self._feature_schema.feature_names[strings])
+            return (
+                f"method='tree' cannot explain {name}: its trees compare numbers, but these columns of X hold "
+                f"strings (a single value that is not a number makes a column categorical): {shown}. Pass the "
+                "columns the model was fitted on."
+            )
         try:
             self._use_output(tables.output_method)
         except ValueError as exc:
@@ -570,4 +578,16 @@ def _accepts(model):
     return any(hasattr(model, name) for name in ("predict", "predict_proba", "decision_function"))
 
 
-register_explainer("shapley", _accepts, ShapleyExplainer)
+def _newcomer_explainer(model, **kwargs):
+    """The Shapley explainer ``glassbox.explain`` builds: reproducible without options.
+
+    A tree model is explained by path-dependent TreeSHAP, which needs no background; any
+    other model by a seeded default (``random_state=0``) unless the caller seeds it.
+    """
+    if is_tree_model(model) and "method" not in kwargs and "background" not in kwargs:
+        kwargs.setdefault("feature_perturbation", "tree_path_dependent")
+    kwargs.setdefault("random_state", 0)
+    return ShapleyExplainer(model, **kwargs)
+
+
+register_explainer("shapley", _accepts, _newcomer_explainer)

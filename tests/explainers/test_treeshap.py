@@ -615,3 +615,28 @@ def test_hist_gradient_boosting_nodes_without_the_expected_fields(monkeypatch):
     monkeypatch.setattr(model._predictors[0][0], "nodes", nodes[kept])
     with pytest.raises(ValueError, match=r"without the fields \['missing_go_to_left'\].*method='kernel'"):
         tree_shap(model, X[:2])
+
+
+def test_the_tree_method_refuses_columns_the_model_would_refuse():
+    import pandas as pd
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    import glassbox
+    from glassbox.explainers import ShapleyExplainer
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(120, 3)), columns=["a", "b", "c"])
+    y = (X["a"] + X["b"] > 0).astype(int)
+    model = HistGradientBoostingClassifier(max_iter=20, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="Feature names must be in the same order as they were in fit"):
+        ShapleyExplainer(model, method="tree").fit(X[["c", "b", "a"]])
+    with pytest.raises(ValueError, match="Feature names unseen at fit time:\n- z"):
+        glassbox.explain(model, X.rename(columns={"a": "z"}))
+    stray = X.astype(object)
+    stray.loc[3, "a"] = "oops"
+    with pytest.raises(ValueError, match="trees compare numbers, but these columns of X hold strings.*'a'"):
+        ShapleyExplainer(model, method="tree").fit(stray)
+    # Explaining rows whose columns come in another order matches them by name: values add up.
+    explainer = ShapleyExplainer(model, method="tree").fit(X)
+    exp = explainer.explain(X[["b", "c", "a"]].iloc[:5])
+    np.testing.assert_allclose(exp.output()[:, 0], model.decision_function(X.iloc[:5]), atol=1e-8)

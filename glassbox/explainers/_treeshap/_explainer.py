@@ -113,6 +113,10 @@ class TreeShap:
     expected_value : ndarray of shape (n_outputs,)
         The base value: the cover-weighted mean output (path-dependent) or the
         weighted mean output over the background rows (interventional).
+    decodes_rows : bool
+        Whether the model reads rows in its own encoding (they are decoded first, as
+        for HistGradientBoosting's categories and glassbox's trees); otherwise its trees
+        compare the encoded columns as numbers.
     """
 
     def __init__(
@@ -128,6 +132,7 @@ class TreeShap:
         self._ensemble = read_tree_model(estimator, output, decode)
         self.output_method = self._ensemble.output_method
         self.n_outputs = self._ensemble.n_outputs
+        self.decodes_rows = self._ensemble.transform is not None
         reference = None
         if background is not None:
             reference = _check_background(background, background_weights, self._ensemble.n_features)
