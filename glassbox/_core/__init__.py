@@ -17,7 +17,7 @@ from ._masking import (
     predict_rows,
     sample_background,
 )
-from ._numeric import gauss_legendre, plain
+from ._numeric import gauss_legendre, plain, safe_mean_std, safe_norm, safe_std
 from ._params import HasMethods, Interval, InvalidParameterError, Options, StrOptions, validate_params
 from ._random import chunk_rngs, draw_seed, row_keys, row_rngs
 from ._response import OUTPUTS, PROBA_CLIP, ModelOutput, ModelResponse, final_estimator, log_odds
@@ -99,6 +99,9 @@ __all__ = [
     "resolve_tree_output",
     "row_keys",
     "row_rngs",
+    "safe_mean_std",
+    "safe_norm",
+    "safe_std",
     "run_chunks",
     "sample_background",
     "tree_depths",

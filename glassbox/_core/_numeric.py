@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["gauss_legendre", "plain"]
+__all__ = ["gauss_legendre", "plain", "safe_mean_std", "safe_norm", "safe_std"]
 
 
 def gauss_legendre(n_points: int) -> tuple[np.ndarray, np.ndarray]:
@@ -25,3 +25,47 @@ def plain(value: Any) -> Any:
     ``np.str_('yes')`` in text, messages and exported code.
     """
     return value.item() if isinstance(value, np.generic) else value
+
+
+def safe_std(X, axis=0):
+    """Standard deviation (``ddof=0``) ignoring NaN, without overflow.
+
+    Values as large as ``1e300`` are finite, but their squares are not: each slice is
+    divided by its largest magnitude before squaring and multiplied back after, so the
+    result is finite wherever the values are. A slice with no value gives 0.
+
+    Parameters
+    ----------
+    X : ndarray
+    axis : int, default=0
+
+    Returns
+    -------
+    std : ndarray
+    """
+    return safe_mean_std(X, axis=axis)[1]
+
+
+def safe_mean_std(X, axis=0):
+    """Mean and standard deviation ignoring NaN, without overflow (see :func:`safe_std`).
+
+    A slice with no value gives a mean and a standard deviation of 0.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    present = ~np.isnan(X)
+    count = np.maximum(present.sum(axis=axis), 1)
+    top = np.max(np.where(present, np.abs(X), 0.0), axis=axis, keepdims=True)
+    top = np.where(top > 0, top, 1.0)
+    scaled = np.where(present, X / top, 0.0)
+    mean = scaled.sum(axis=axis, keepdims=True) / np.expand_dims(count, axis)
+    var = np.where(present, np.square(scaled - mean), 0.0).sum(axis=axis) / count
+    top = np.squeeze(top, axis=axis)
+    return np.squeeze(mean, axis=axis) * top, np.sqrt(var) * top
+
+
+def safe_norm(V, axis=-1):
+    """Euclidean norm along ``axis`` without overflow (see :func:`safe_std`)."""
+    V = np.asarray(V, dtype=np.float64)
+    top = np.max(np.abs(V), axis=axis, keepdims=True)
+    top = np.where(top > 0, top, 1.0)
+    return np.sqrt(np.square(V / top).sum(axis=axis)) * np.squeeze(top, axis=axis)

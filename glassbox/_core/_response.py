@@ -66,7 +66,10 @@ class ModelResponse:
         return len(self.output_names)
 
     def __call__(self, Z: np.ndarray) -> np.ndarray:
-        """``estimator.method`` of encoded rows ``Z``, as an ndarray."""
+        """``estimator.method`` of encoded rows ``Z``, as an ndarray (empty for no rows:
+        the model is never called on zero rows)."""
+        if len(Z) == 0:
+            return np.empty(0)
         return np.asarray(getattr(self.estimator, self.method)(self.schema.decode(Z)))
 
 
@@ -118,6 +121,8 @@ class ModelOutput(ModelResponse):
 
     def __call__(self, Z: np.ndarray) -> np.ndarray:
         """Model output on encoded rows ``Z``, shape (n_rows, n_outputs), float64."""
+        if len(Z) == 0:
+            return np.empty((0, self.n_outputs))
         X = self.schema.decode(Z)
         if self.method == "log_odds":
             out = log_odds(self.estimator.predict_proba(X))

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._core import safe_norm, safe_std
+
 __all__ = ["Decision", "Search", "SearchSpace", "Target", "search_chunk"]
 
 _N_SHELLS = 12
@@ -104,7 +106,7 @@ class SearchSpace:
             low[j], high[j] = column.min(), column.max()
             is_integer[j] = bool(np.all(column == np.round(column)))
             mad = np.median(np.abs(column - np.median(column)))
-            spread = mad if mad > 0 else column.std()
+            spread = mad if mad > 0 else safe_std(column)
             scale[j] = spread if spread > 0 else 1.0
         return cls(np.asarray(is_categorical, dtype=bool), immutable, is_integer, low, high, scale, tuple(frequencies))
 
@@ -185,7 +187,7 @@ def search_chunk(search, positions, rows, original, rngs):
     n_mutable = mutable.sum(axis=1)
     limit = n_mutable if search.max_changed is None else np.minimum(n_mutable, search.max_changed)
     numeric_mutable = mutable & ~space.is_categorical
-    diagonal = np.sqrt(np.square(np.where(numeric_mutable, (space.high - space.low) / space.scale, 0.0)).sum(axis=1))
+    diagonal = safe_norm(np.where(numeric_mutable, (space.high - space.low) / space.scale, 0.0), axis=1)
     radii = diagonal[:, None] * 2.0 ** np.arange(-_N_SHELLS + 1, 1)  # (c, shells), outer radius of each shell
     pool_rows, pool = [], []
     searching = n_mutable > 0
@@ -311,6 +313,8 @@ def _shrink(search, owner, candidates, rows, original):
     numeric = ~space.is_categorical & ~np.isnan(start)
     change = np.where(numeric, candidates - start, 0.0)
     movable = np.flatnonzero((change != 0).any(axis=1))
+    if len(movable) == 0:  # only categories changed: nothing to move back
+        return candidates
     low, high = np.zeros(len(movable)), np.ones(len(movable))
     for _ in range(_BISECTION_STEPS):
         middle = (low + high) / 2

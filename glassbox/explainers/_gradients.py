@@ -35,6 +35,7 @@ from .._core import (
     predict_rows,
     row_rngs,
     run_chunks,
+    safe_std,
 )
 from ._base import LocalExplainer
 from ._network_readers import NotDifferentiable, network_of
@@ -571,6 +572,6 @@ class _CentralDifferences:
 
 
 def _feature_scale(X_encoded):
-    """Standard deviation of each column, 1 for a constant one."""
-    scale = X_encoded.std(axis=0)
+    """Standard deviation of each column (finite whatever the values), 1 for a constant one."""
+    scale = safe_std(X_encoded, axis=0)
     return np.where(scale > 0, scale, 1.0)

@@ -40,6 +40,7 @@ from .._core import (
     fit_bins,
     row_rngs,
     run_chunks,
+    safe_mean_std,
     sample_background,
 )
 from ._base import LocalExplainer
@@ -450,15 +451,8 @@ def _neighbourhood_moments(neighbourhood, model_output, rows, rngs):
 
 def _standardisation(X, is_categorical):
     """Mean and standard deviation of numeric columns (0 and 1 for categorical ones)."""
-    present = ~np.isnan(X)
-    counts = present.sum(axis=0)
-    filled = np.where(present, X, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(counts > 0, filled.sum(axis=0) / counts, 0.0)
-        var = np.where(counts > 0, np.where(present, np.square(X - mean), 0.0).sum(axis=0) / counts, 0.0)
-    mean = np.where(is_categorical, 0.0, mean)
-    scale = np.where(is_categorical, 1.0, np.sqrt(var))
-    return mean, scale
+    mean, scale = safe_mean_std(X, axis=0)  # finite whatever the values
+    return np.where(is_categorical, 0.0, mean), np.where(is_categorical, 1.0, scale)
 
 
 def _gather(gram, index):

@@ -184,3 +184,17 @@ def test_encode_decode_round_trip_property(levels, numbers):
     assert decoded["cat"].isna().equals(frame["cat"].isna())
     assert (decoded["cat"].dropna() == frame["cat"].dropna()).all()
     np.testing.assert_array_equal(decoded["num"].to_numpy(), frame["num"].to_numpy())
+
+
+def test_standard_deviation_and_norm_stay_finite_where_the_values_are():
+    from glassbox._core import safe_mean_std, safe_norm, safe_std
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 3))
+    X[3, 1] = np.nan
+    np.testing.assert_allclose(safe_std(X), np.nanstd(X, axis=0))
+    np.testing.assert_allclose(safe_mean_std(X)[0], np.nanmean(X, axis=0))
+    X[5, 2] = 1e300
+    assert np.isfinite(safe_std(X)).all() and np.isinf(np.std(X[:, 2]))
+    np.testing.assert_allclose(safe_norm(np.array([[3.0, 4.0], [1e300, 1e300]])), [5.0, np.sqrt(2) * 1e300])
+    np.testing.assert_array_equal(safe_std(np.full((4, 2), np.nan)), [0.0, 0.0])

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from palmerpenguins import load_penguins
 from sklearn.compose import make_column_transformer
 from sklearn.datasets import load_breast_cancer, load_diabetes
-from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier, RandomForestRegressor
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -267,3 +267,24 @@ def test_a_model_of_several_targets_is_refused_with_its_count():
     forest = RandomForestRegressor(n_estimators=3, random_state=0).fit(X, np.column_stack([X[:, 0], X[:, 1]]))
     with pytest.raises(ValueError, match="RandomForestRegressor predicts 2 targets per row"):
         CounterfactualExplainer(forest).fit(X)
+
+
+def test_one_row_whose_counterfactual_changes_only_a_category():
+    # The search changes only the category; the step moving numeric values back must not
+    # call the model on zero rows.
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"c": pd.Categorical(rng.choice(["a", "b", "c"], 300)), "x": rng.normal(size=300)})
+    y = (X["c"] == "a").astype(int)
+    model = HistGradientBoostingClassifier(categorical_features="from_dtype", max_iter=20).fit(X, y)
+    cf = CounterfactualExplainer(model, random_state=0).fit(X).explain(X.iloc[[0]])
+    assert cf.status[0] in ("found", "partial")
+    assert (model.predict(cf.counterfactuals) != model.predict(X.iloc[[0]])[0]).all()
+
+
+def test_finite_rows_give_finite_distances():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    model = LogisticRegression().fit(X, (X[:, 0] > 0).astype(int))
+    X[5, 1] = 1e300  # finite, but its square is not
+    cf = CounterfactualExplainer(model, random_state=0).fit(X).explain(X[3:7])
+    assert np.isfinite(cf.distance).all() and np.isfinite(CounterfactualExplainer(model).fit(X).scale_).all()

@@ -538,3 +538,12 @@ def test_a_scaled_network_fitted_on_integer_columns_is_differentiated():
     np.testing.assert_allclose(explainer.baseline_output_, model.predict_proba(X.mean().to_frame().T)[0])
     exp = explainer.explain(X.iloc[:5])
     np.testing.assert_allclose(exp.output(), model.predict_proba(X.iloc[:5]), atol=1e-8)
+
+
+def test_finite_inputs_give_finite_differences():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    model = LogisticRegression().fit(X, (X[:, 0] > 0).astype(int))
+    X[5, 1] = 1e300  # finite, but its square is not: the feature scale must stay finite
+    exp = GradientExplainer(model, method="finite_difference").fit(X).explain(X[3:7])
+    assert np.isfinite(exp.values).all()

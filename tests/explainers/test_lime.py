@@ -310,3 +310,13 @@ def test_labels_of_a_classifier_cannot_be_explained(wine_model):
     X, model = wine_model
     with pytest.raises(ValueError, match="is a classifier: its predict returns labels"):
         LimeExplainer(model, output="predict").fit(X)
+
+
+@pytest.mark.parametrize("sampling", ["continuous", "quartile"])
+def test_finite_inputs_give_finite_local_models(sampling):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    model = LogisticRegression().fit(X, (X[:, 0] > 0).astype(int))
+    X[5, 1] = 1e300  # finite, but its square is not
+    exp = LimeExplainer(model, sampling=sampling, num_samples=500, random_state=0).fit(X).explain(X[3:7])
+    assert np.isfinite(exp.values).all() and np.isfinite(exp.base_values).all()
