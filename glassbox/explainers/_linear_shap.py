@@ -10,6 +10,7 @@ Pipeline derives; :mod:`._pipeline` folds them back).
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 __all__ = ["LinearForm"]
 
@@ -37,7 +38,7 @@ class LinearForm:
             values, offset = explanation.values, explanation.base_values[0]
         else:
             coef = np.atleast_2d(np.asarray(estimator.coef_, dtype=np.float64))  # (o, d)
-            X = np.asarray(inputs, dtype=np.float64)
+            X = _as_numbers(inputs, type(estimator).__name__)
             if np.isnan(X).any():
                 raise ValueError(
                     f"Input X contains NaN (missing values), which {type(estimator).__name__} does not accept. "
@@ -51,3 +52,20 @@ class LinearForm:
         if self.mirror and values.shape[2] == 1:
             values, offset = np.concatenate([-values, values], axis=2), np.concatenate([-offset, offset])
         return values, offset
+
+
+def _as_numbers(inputs, name):
+    """The model's input as float64, missing values (``pd.NA`` included) as NaN."""
+    try:
+        if hasattr(inputs, "to_numpy"):
+            return inputs.to_numpy(dtype=np.float64, na_value=np.nan)
+        return np.asarray(inputs, dtype=np.float64)
+    except (TypeError, ValueError):
+        columns = getattr(inputs, "columns", range(np.shape(inputs)[1]))
+        table = inputs if hasattr(inputs, "iloc") else pd.DataFrame(np.asarray(inputs, dtype=object))
+        bad = [str(c) for c, j in zip(columns, range(table.shape[1]))
+               if pd.to_numeric(table.iloc[:, j], errors="coerce").isna().sum() > table.iloc[:, j].isna().sum()]
+        raise ValueError(
+            f"{name} takes numbers, but these columns hold values that are not: {', '.join(map(repr, bad))}. "
+            "Encode them first (for example OneHotEncoder in a Pipeline), or use method='exact' or 'kernel'."
+        ) from None

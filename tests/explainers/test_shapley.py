@@ -549,3 +549,19 @@ def test_a_classifier_fitted_on_one_class_is_explained_on_that_class(model):
     if hasattr(estimator, "decision_function"):
         with pytest.raises(ValueError, match="fitted on the single class 'only'.*output='predict_proba'"):
             ShapleyExplainer(estimator, output="decision_function").fit(X)
+
+
+def test_the_linear_method_names_what_the_model_cannot_take():
+    from sklearn.linear_model import LinearRegression
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(50, 3)), columns=["a", "b", "c"])
+    model = LinearRegression().fit(X, 2 * X["a"])
+    missing = X.astype("Float64")
+    missing.loc[2, "b"] = pd.NA
+    with pytest.raises(ValueError, match="Input X contains NaN .missing values., which LinearRegression does not"):
+        ShapleyExplainer(model, method="linear").fit(missing)
+    text = X.astype(object)
+    text.loc[2, "b"] = "oops"
+    with pytest.raises(ValueError, match="LinearRegression takes numbers, but these columns hold values that are not: 'b'"):
+        ShapleyExplainer(model, method="linear").fit(text)
