@@ -17,6 +17,7 @@ core. This module holds the explainer and the chunks its methods run.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import replace
 from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any, Literal
@@ -61,6 +62,10 @@ _AUTO_STEP = float(np.cbrt(np.finfo(np.float64).eps))
 _NETWORK_CELLS = 2**18
 """Floats in the widest array of a chunk's pass through a network with batch_size="auto":
 the passes are memory-bound, and arrays of this size stay in cache (2 MiB)."""
+_FIRST_POINTS = 4
+"""Gauss-Legendre points per piece of a path in the first pass of ``n_steps="auto"``."""
+_MAX_STEPS = 4096
+"""Most points per row of integrated gradients with ``n_steps="auto"``."""
 _CHECK_ROWS = 32
 """Training rows on which the analytic function is checked against the model at ``fit``."""
 
@@ -109,8 +114,15 @@ default="integrated_gradients"
         The reference ``b`` of ``"integrated_gradients"`` and ``"deeplift"``: the
         training mean of each feature, the origin, or a row given with the columns of
         ``X`` (a 1-D array in their order, or a one-row DataFrame).
-    n_steps : int, default=50
+    n_steps : int or "auto", default="auto"
         Points of the quadrature along the path of ``"integrated_gradients"``.
+        ``"auto"`` starts from 16 points and doubles them, row by row, until the
+        completeness gap ``|sum_j values - (f(x) - f(b))|`` is within ``tol`` of the
+        range of the output over the training rows (up to 4096 points; rows that do not
+        get there are counted in a warning and keep their gap in ``fidelity``).
+    tol : float, default=1e-3
+        The completeness ``n_steps="auto"`` reaches, as a fraction of the output's range
+        over the training rows (``output_range_``).
     integration : {"gauss_legendre", "riemann"}, default="gauss_legendre"
         Quadrature rule of ``"integrated_gradients"``: Gauss-Legendre nodes, or the
         midpoint Riemann sum of the original paper's straight-line path.
@@ -153,6 +165,9 @@ default="integrated_gradients"
     baseline_output_ : ndarray of shape (n_outputs,)
         The model's explained output at ``baseline_``: the ``base_values`` of
         ``"integrated_gradients"`` and ``"deeplift"``.
+    output_range_ : ndarray of shape (n_outputs,)
+        Range of the explained output over the training rows: the unit of ``tol``
+        (methods with analytic gradients only).
     scale_ : ndarray of shape (n_features_in_,)
         Training standard deviation of each feature (1 for a constant one): the unit of
         ``noise`` and ``step``.
@@ -229,7 +244,8 @@ default="integrated_gradients"
         **LocalExplainer._parameter_constraints,
         "method": [StrOptions(set(METHODS))],
         "baseline": [StrOptions({"mean", "zeros"}), "array-like"],
-        "n_steps": [Interval(Integral, 1, None, closed="left")],
+        "n_steps": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "tol": [Interval(Real, 0, None, closed="neither")],
         "integration": [StrOptions({"gauss_legendre", "riemann"})],
         "smoothgrad_samples": [Interval(Integral, 1, None, closed="left")],
         "noise": [Interval(Real, 0, None, closed="left")],
@@ -251,7 +267,8 @@ default="integrated_gradients"
             "finite_difference",
         ] = "integrated_gradients",
         baseline: Literal["mean", "zeros"] | ArrayLike = "mean",
-        n_steps: int = 50,
+        n_steps: int | Literal["auto"] = "auto",
+        tol: float = 1e-3,
         integration: Literal["gauss_legendre", "riemann"] = "gauss_legendre",
         smoothgrad_samples: int = 50,
         noise: float = 0.15,
@@ -269,6 +286,7 @@ default="integrated_gradients"
         self.method = method
         self.baseline = baseline
         self.n_steps = n_steps
+        self.tol = tol
         self.integration = integration
         self.smoothgrad_samples = smoothgrad_samples
         self.noise = noise
@@ -300,6 +318,9 @@ default="integrated_gradients"
         self.baseline_ = self._learn_baseline(X_encoded)
         self.baseline_output_ = self._model_output(self.baseline_[None, :])[0]
         self._network = None if self.method == "finite_difference" else self._differentiate(X_encoded)
+        if self._network is not None:
+            outputs = self._network.predict(X_encoded)  # (n, o): equal to the model's, checked above
+            self.output_range_ = outputs.max(axis=0) - outputs.min(axis=0)
 
     def _learn_baseline(self, X_encoded):
         n_features = X_encoded.shape[1]
@@ -444,15 +465,73 @@ default="integrated_gradients"
     def _integrated_gradients(self, X):
         """(x - b) times the path average of the gradient, shape (n, n_outputs, n_features).
 
-        All ``n_steps`` points of all rows form one stack of ``n * n_steps`` rows,
-        evaluated in chunks of whole rows; each chunk returns its rows' weighted sums.
+        With ``n_steps="auto"`` each path is cut where a ReLU unit switches (the gradient
+        jumps there; between the cuts it is smooth) and every piece gets Gauss-Legendre
+        points; the rows whose completeness gap is above ``tol`` of the output's range are
+        integrated again with twice the points per piece, until every row meets it or a
+        row has ``_MAX_STEPS`` points.
         """
+        if self.n_steps != "auto":
+            return self._integrate(X, self.n_steps)
+        network = self._network
+        values = np.empty((len(X), network.n_outputs, X.shape[1]))
+        target = network.predict(X) - network.predict(self.baseline_[None, :])  # (n, o)
+        allowed = self.tol * np.where(self.output_range_ > 0, self.output_range_, 1.0)  # (o,)
+        owner, alpha = network.kinks(X, self.baseline_)
+        piece = owner[1:] == owner[:-1]  # consecutive breakpoints of a row bound one piece
+        pieces = (owner[:-1][piece], alpha[:-1][piece], alpha[1:][piece])  # row, start, end
+        n_pieces = np.bincount(pieces[0], minlength=len(X))
+        todo, per_piece, unmet = np.arange(len(X)), _FIRST_POINTS, []
+        while len(todo):  # each row on its own: its points depend on its gap only
+            values[todo] = self._integrate_pieces(X, todo, pieces, per_piece)
+            gap = np.abs(values[todo].sum(axis=2) - target[todo])  # (t, o)
+            todo = todo[(gap > allowed).any(axis=1)]
+            at_most = per_piece * n_pieces[todo] >= _MAX_STEPS
+            unmet.append(todo[at_most])
+            todo, per_piece = todo[~at_most], per_piece * 2
+        unmet = np.concatenate(unmet)
+        if len(unmet):
+            warnings.warn(
+                f"Integrated gradients of {len(unmet)} of {len(X)} rows did not reach the completeness tol={self.tol} "
+                f"of the output's range with up to {_MAX_STEPS} points; their gap is in the explanation's fidelity. "
+                "Use method='deeplift' for attributions that add up exactly.",
+                UserWarning,
+                stacklevel=3,
+            )
+        return values
+
+    def _integrate_pieces(self, X, rows, pieces, per_piece):
+        """Integrated gradients of ``X[rows]`` with ``per_piece`` Gauss-Legendre points on
+        each piece of their paths, in chunks of whole rows."""
+        owner, start, end = pieces
+        nodes, weights = gauss_legendre(per_piece)
+        keep = np.isin(owner, rows)
+        owner, start, end = owner[keep], start[keep], end[keep]
+        local = np.searchsorted(rows, owner)  # position of each piece's row in ``rows``
+        points_of_row = np.bincount(local, minlength=len(rows)) * per_piece
+        budget = self._rows_per_chunk(1)  # points of network input per chunk
+        bounds = _chunks_of_whole_rows(points_of_row, budget)
+        args = []
+        for first, last in bounds:
+            mine = (local >= first) & (local < last)
+            length = end[mine] - start[mine]
+            alphas = (start[mine][:, None] + length[:, None] * nodes[None, :]).ravel()
+            point_weights = (length[:, None] * weights[None, :]).ravel()
+            args.append((self._network, X[rows[first:last]], self.baseline_, np.repeat(local[mine] - first, per_piece),
+                         alphas, point_weights))
+        chunks = run_chunks(_pieces_chunk, args, n_jobs=self.n_jobs, verbose=self.verbose, desc="integrated gradients")
+        return np.concatenate(chunks) * (X[rows] - self.baseline_)[:, None, :]
+
+    def _integrate(self, X, n_steps):
+        """Integrated gradients of rows ``X`` with ``n_steps`` points: all points of all
+        rows form one stack, evaluated in chunks of whole rows; each chunk returns its
+        rows' weighted sums."""
         if self.integration == "gauss_legendre":
-            alphas, weights = gauss_legendre(self.n_steps)
+            alphas, weights = gauss_legendre(n_steps)
         else:
-            alphas = (np.arange(self.n_steps) + 0.5) / self.n_steps
-            weights = np.full(self.n_steps, 1.0 / self.n_steps)
-        rows_per_chunk = self._rows_per_chunk(self.n_steps)
+            alphas = (np.arange(n_steps) + 0.5) / n_steps
+            weights = np.full(n_steps, 1.0 / n_steps)
+        rows_per_chunk = self._rows_per_chunk(n_steps)
         args = [
             (self._network, X[start:stop], self.baseline_, alphas, weights)
             for start, stop in chunk_bounds(len(X), rows_per_chunk)
@@ -528,6 +607,32 @@ def _integrated_chunk(network, X, baseline, alphas, weights):
     # Summed over each row's points first, then mapped to the inputs once per row.
     sums = gradients.reshape(n_rows, n_steps, *gradients.shape[1:]).sum(axis=1)  # (c, o, units)
     return network.to_inputs(sums)
+
+
+def _pieces_chunk(network, X, baseline, owner, alphas, weights):
+    """Weighted gradient sums along the pieces of the paths of rows ``X``: (c, o, p).
+
+    ``owner`` (sorted) gives the row of each point, at ``alphas`` with ``weights``.
+    """
+    points = baseline + alphas[:, None] * (X[owner] - baseline)  # (m, p)
+    gradients = network.first_layer_gradient(points, weights)  # (m, kept, units)
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    sums = np.zeros((len(X), *gradients.shape[1:]))
+    sums[owner[starts]] = np.add.reduceat(gradients, starts, axis=0)
+    return network.to_inputs(sums)
+
+
+def _chunks_of_whole_rows(points_of_row, budget):
+    """``[(first, last), ...]`` rows per chunk, each chunk within ``budget`` points
+    unless a single row needs more."""
+    bounds, first, total = [], 0, 0
+    for row, points in enumerate(points_of_row.tolist()):
+        if total and total + points > budget:
+            bounds.append((first, row))
+            first, total = row, 0
+        total += points
+    bounds.append((first, len(points_of_row)))
+    return bounds
 
 
 def _smoothgrad_chunk(network, X, rngs, n_samples, sigma):

@@ -547,3 +547,57 @@ def test_finite_inputs_give_finite_differences():
     X[5, 1] = 1e300  # finite, but its square is not: the feature scale must stay finite
     exp = GradientExplainer(model, method="finite_difference").fit(X).explain(X[3:7])
     assert np.isfinite(exp.values).all()
+
+
+@pytest.fixture(scope="module")
+def relu_network():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(400, 10))
+    y = (X[:, 0] * X[:, 1] + np.sin(3 * X[:, 2]) > 0).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = MLPClassifier(hidden_layer_sizes=(32, 16), max_iter=500, random_state=0).fit(X[:200], y[:200])
+    return X, model
+
+
+def test_integrated_gradients_meet_the_tolerance_by_default(relu_network):
+    X, model = relu_network
+    explainer = GradientExplainer(model).fit(X[:200])
+    exp = explainer.explain(X[200:400])
+    outputs = model.predict_proba(X[:200])
+    np.testing.assert_allclose(explainer.output_range_, outputs.max(axis=0) - outputs.min(axis=0))
+    assert (exp.fidelity <= 1e-3 * explainer.output_range_).all()
+    # 50 fixed points do not: the gradient of a ReLU network jumps along the path.
+    fixed = GradientExplainer(model, n_steps=50).fit(X[:200]).explain(X[200:400])
+    assert fixed.fidelity.max() > 1e-3
+    # A row's values depend on the row only.
+    alone = explainer.explain(X[[207]])
+    np.testing.assert_allclose(alone.values[0], exp.values[7], rtol=0, atol=1e-12)
+
+
+def test_paths_are_cut_where_a_relu_unit_switches(relu_network):
+    X, model = relu_network
+    explainer = GradientExplainer(model).fit(X[:200])
+    network, baseline = explainer._network, explainer.baseline_
+    owner, alpha = network.kinks(X[200:210], baseline)
+
+    def pattern(row, a):  # which units of both hidden layers are on at position a of the path
+        point = baseline + a * (X[200 + row] - baseline)
+        return np.concatenate([network._pre_activation(point[None], d)[0] > 0 for d in (0, 1)])
+
+    for row in range(10):
+        cuts = alpha[owner == row]
+        assert cuts[0] == 0.0 and cuts[-1] == 1.0 and np.all(np.diff(cuts) > 0)
+        for a, c in zip(cuts[:-1], cuts[1:]):  # the same units are on across a piece
+            inside = [pattern(row, a + (c - a) * f) for f in (0.01, 0.5, 0.99)]
+            assert all(np.array_equal(inside[0], other) for other in inside[1:])
+        for cut in cuts[1:-1]:  # and at each cut some unit is at its kink
+            point = baseline + cut * (X[200 + row] - baseline)
+            smallest = min(np.abs(network._pre_activation(point[None], d)).min() for d in (0, 1))
+            assert smallest < 1e-9
+
+
+def test_a_tolerance_out_of_reach_is_said(relu_network):
+    X, model = relu_network
+    with pytest.warns(UserWarning, match=r"did not reach the completeness tol=1e-300"):
+        GradientExplainer(model, tol=1e-300).fit(X[:200]).explain(X[200:203])
