@@ -85,6 +85,8 @@ class Network:
         by layer, the pre-activations are linear between the breakpoints found so far, so
         their zeros are exact. Networks with smooth activations have no kinks.
 
+        ``reference`` is one row, or one row per row of ``X``.
+
         Returns
         -------
         owner, alpha : ndarray of shape (m,)
@@ -92,6 +94,7 @@ class Network:
             every row has 0 and 1.
         """
         n_rows = len(X)
+        reference = np.broadcast_to(reference, X.shape)
         owner = np.repeat(np.arange(n_rows), 2)
         alpha = np.tile([0.0, 1.0], n_rows)
         if any(layer.activation not in ("relu", "identity") for layer in self.layers):
@@ -100,7 +103,7 @@ class Network:
         for depth, layer in enumerate(self.layers):
             if layer.activation != "relu":
                 continue
-            z = self._pre_activation(reference + alpha[:, None] * step[owner], depth)  # (m, units)
+            z = self._pre_activation(reference[owner] + alpha[:, None] * step[owner], depth)  # (m, units)
             same = owner[1:] == owner[:-1]  # consecutive breakpoints of one row bound a segment
             za, zc = z[:-1][same], z[1:][same]
             segment, unit = np.nonzero(za * zc < 0)
@@ -174,13 +177,13 @@ class Network:
         return head[:, 1:] if self._is_binary else head
 
     def multipliers(self, Z, reference):
-        """DeepLIFT rescale multipliers of rows ``Z`` against one reference row.
+        """DeepLIFT rescale multipliers of rows ``Z`` against a reference row (or one per row).
 
         ``(multipliers * (Z - reference)[:, None, :]).sum(axis=2)`` is the change of
         every output from the reference to the row. Shape (n, n_outputs, n_features).
         """
         pre, post = self._forward(Z)
-        pre0, post0 = self._forward(reference[None, :])
+        pre0, post0 = self._forward(np.atleast_2d(reference))
         factors = [
             _secant(layer.activation, z, z0, a, a0) for layer, z, z0, a, a0 in zip(self.layers, pre, pre0, post, post0)
         ]
