@@ -167,7 +167,7 @@ def make_data(case):
     """A table with the columns the case asks for and a target with interactions."""
     rng = np.random.default_rng(case.seed)
     n, p = case.n_rows, case.n_features
-    n_categorical = {"numeric": 0, "categorical": 2, "missing": 1, "quartiles": 1}[case.data]
+    n_categorical = min({"numeric": 0, "categorical": 2, "missing": 1, "quartiles": 1}[case.data], p - 1)
     n_numeric = p - n_categorical
     z = rng.standard_normal((n, n_numeric))
     if case.data == "quartiles":

@@ -30,8 +30,9 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from scipy.stats import binom
 from sklearn.ensemble import (
     GradientBoostingClassifier,
     GradientBoostingRegressor,
@@ -50,16 +51,16 @@ EXACT = 1e-6
 """Both exact: the largest |glassbox - shap| over values and base values, divided by the
 range of the explained output over the data (measured: below 1e-14, and 1e-8 against
 shap's single-precision interventional TreeExplainer)."""
-K_MAX = 6.0
-"""Sampled: no value further than 6 standard errors from the exact one. A normal
-deviate passes 6 with probability 2e-9; the margin covers the noise of the estimated
-standard error itself (measured over the 54 configurations of family x task x data at
-10 rows each: largest 4.4 for kernel with half the coalitions, 4.0 for permutation with
-80 pairs)."""
-SHARE_BEYOND_3 = 0.03
-"""Sampled: at most 3% of the values beyond 3 standard errors (0.27% for a normal
-deviate; measured 0.25% to 1.2%). Catches an estimator that is biased by a few standard
-errors everywhere, which K_MAX alone would let pass."""
+K_MAX = 8.0
+"""Sampled: no value further than 8 standard errors from the exact one. The standard
+errors are themselves estimated from a few dozen pairs, so the ratio has heavier tails
+than a normal deviate (measured over 60 seeds on near-additive models: largest 6.5 for
+Kernel SHAP with half the coalitions, 4.1 for permutation sampling with 80 pairs)."""
+RATE_BEYOND_3 = 0.01
+"""Sampled: the values beyond 3 standard errors may be as many as a binomial count at a
+rate of 1% reaches with probability 1e-4 (a normal deviate passes 3 at 0.27%; measured
+0.25% to 1.3%). Catches an estimator biased by a few standard errors everywhere, which
+K_MAX alone would let pass."""
 
 SEARCH = settings(
     max_examples=20,
@@ -113,14 +114,17 @@ def final_and_inputs(f):
 
 
 def check_within_standard_errors(figures, check, case, values, std, reference, scale):
-    """The sampled values against exact ones: K_MAX and SHARE_BEYOND_3 (see above)."""
+    """The sampled values against exact ones: K_MAX and RATE_BEYOND_3 (see above)."""
+    if values.shape[2] == 2 and np.array_equal(values[..., 0], -values[..., 1]):
+        # Two class probabilities: one output's values are the other's, negated.
+        values, std, reference = values[..., 1:], std[..., 1:], reference[..., 1:]
     floor = 1e-9 * scale  # values that the method computes exactly carry a zero standard error
     z = np.abs(values - reference) / np.maximum(np.nan_to_num(std), floor)
-    share = float(np.mean(z > 3))
+    beyond, allowed = int(np.sum(z > 3)), int(binom.isf(1e-4, z.size, RATE_BEYOND_3))
     figures.add(f"{check}: largest |difference| / standard error", case, z.max(), K_MAX)
-    figures.add(f"{check}: share beyond 3 standard errors", case, share, SHARE_BEYOND_3)
+    figures.add(f"{check}: values beyond 3 standard errors, beyond the number allowed", case, beyond - allowed, 0)
     assert z.max() <= K_MAX, f"{case}: a value lies {z.max():.2f} standard errors from shap's exact value"
-    assert share <= SHARE_BEYOND_3, f"{case}: {share:.1%} of the values lie beyond 3 standard errors"
+    assert beyond <= allowed, f"{case}: {beyond} of {z.size} values lie beyond 3 standard errors ({allowed} allowed)"
 
 
 # -- exact ------------------------------------------------------------------------------------
@@ -265,12 +269,12 @@ def test_linear_matches_shap_search(data, case_strategy, fitted, figures):
 
 
 # -- tree --------------------------------------------------------------------------------------
-def shap_reads(f, feature_perturbation):
+def shap_reads(case, feature_perturbation):
     """Whether shap's TreeExplainer reads the model correctly (see the module docstring)."""
-    if f.case.family == "boosting":
-        return f.case.task != "multiclass"
-    if f.case.family == "hgb":
-        return f.case.data == "numeric" and feature_perturbation == "tree_path_dependent"
+    if case.family == "boosting":
+        return case.task != "multiclass"
+    if case.family == "hgb":
+        return case.data == "numeric" and feature_perturbation == "tree_path_dependent"
     return True
 
 
@@ -286,7 +290,7 @@ def check_tree(f, figures, feature_perturbation):
         error = max(np.abs(exp.values - reference).max(), np.abs(exp.base_values - base).max()) / scale
         figures.add("tree interventional vs shap.ExactExplainer: |difference| / output range", f.case, error, EXACT)
         assert error <= EXACT, f"{f.case}: interventional TreeSHAP differs from shap's exact values by {error:.2e}"
-    if not shap_reads(f, feature_perturbation):
+    if not shap_reads(f.case, feature_perturbation):
         return
     final, inputs, names = final_and_inputs(f)
     if feature_perturbation == "interventional":
@@ -316,6 +320,8 @@ def test_tree_matches_shap(name, feature_perturbation, as_case, fitted, figures)
 @given(data=st.data(), feature_perturbation=st.sampled_from(["tree_path_dependent", "interventional"]))
 def test_tree_matches_shap_search(data, feature_perturbation, case_strategy, fitted, figures):
     case = data.draw(case_strategy(families=("forest", "boosting", "hgb")))
+    # Path-dependent values have no reference where shap cannot read the model.
+    assume(feature_perturbation == "interventional" or shap_reads(case, feature_perturbation))
     check_tree(fitted(case), figures, feature_perturbation)
 
 
