@@ -65,8 +65,9 @@ their squared ratio follows an F distribution, with as many degrees of freedom a
 independent values (the effective number, since values spread differently) and
 LIME_RUNS - 1 times as many: the ratio may reach its upper 1e-4 quantile, between 1.3
 (many values) and 3 (a handful). Measured: glassbox's spread equals lime's (0.0110 and
-0.0108 over 20 seeds each, no bias beyond 1.8 standard errors), and the ratio stays
-within 0.9 and 1.6 over 36 configurations; a bias of two standard errors everywhere
+0.0108 over 20 seeds each, no bias beyond 1.8 standard errors), and the ratio reached
+at most 0.89 of its bound over the Hypothesis search (1.5 against 2.05 in continuous
+mode, 1.25 against 1.49 in quartile mode); a bias of two standard errors everywhere
 gives about 2.2."""
 CLEAR = 3.0
 """A sign is clear where lime's mean weight is 3 of lime's standard deviations from 0
