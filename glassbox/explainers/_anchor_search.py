@@ -121,8 +121,8 @@ class Found:
 class RowSearch:
     """The beam search of one row (see the module docstring).
 
-    :meth:`run` is a generator: it yields a list of anchor ranges to sample
-    ``n_samples`` times each, receives the number of samples of each that kept the
+    :meth:`run` is a generator: it yields a list of ``(anchor ranges, number of
+    samples)`` requests, receives the number of samples of each that kept the
     prediction, and returns a :class:`Found`.
     """
 
@@ -167,12 +167,17 @@ class RowSearch:
                     candidates.append(extended)
         return candidates
 
-    def _draw(self, anchors):
-        positives = yield [self._range(a) for a in anchors]
-        for anchor, kept in zip(anchors, positives):
-            self.n[anchor] = self.n.get(anchor, 0) + self.search.n_samples
+    def _draw(self, anchors, count=None):
+        """Sample each anchor ``count`` times; by default ``n_samples`` the first time,
+        then half its samples so far (at least ``n_samples``), so that an anchor needing
+        many samples gets them in few rounds."""
+        step = self.search.n_samples
+        counts = [max(step, self.n.get(a, 0) // 2) if count is None else count for a in anchors]
+        positives = yield [(self._range(a), c) for a, c in zip(anchors, counts)]
+        for anchor, count, kept in zip(anchors, counts, positives):
+            self.n[anchor] = self.n.get(anchor, 0) + count
             self.positives[anchor] = self.positives.get(anchor, 0) + int(kept)
-        self.n_evaluations += len(anchors) * self.search.n_samples
+        self.n_evaluations += sum(counts)
 
     def _best(self, candidates):
         """KL-LUCB: the ``beam_size`` candidates of highest precision, within ``epsilon``."""
@@ -190,8 +195,10 @@ class RowSearch:
             upper = kl_bound(mean[rest], level[rest], upper=True)
             if upper.max() - lower.min() <= search.epsilon:
                 return [candidates[i] for i in top]
-            weakest, strongest = top[np.argmin(lower)], rest[np.argmax(upper)]
-            yield from self._draw([candidates[weakest], candidates[strongest]])
+            pair = [candidates[top[np.argmin(lower)]], candidates[rest[np.argmax(upper)]]]
+            # Both get as many samples, half the smaller count so far: the less sampled
+            # catches up in few rounds without the other running away.
+            yield from self._draw(pair, max(search.n_samples, min(self.n[a] for a in pair) // 2))
             t += 1
 
     def _certify(self, anchors):
@@ -253,16 +260,18 @@ def search_chunk(search, decision, keeps, rows, predictions, conditions, rngs, b
     -------
     found : list of Found
     """
-    space, n = search.space, search.n_samples
+    space = search.space
     runs = [RowSearch(search, c).run() for c in conditions]
     requests = {i: next(run) for i, run in enumerate(runs)}
     found = [None] * len(runs)
     while requests:
         owners = list(requests)
-        blocks = [space.sample(rows[i], ranges, n, rngs[i]) for i in owners for ranges in requests[i]]
+        blocks = [space.sample(rows[i], ranges, n, rngs[i]) for i in owners for ranges, n in requests[i]]
+        sizes = np.array([len(block) for block in blocks])
         decided = predict_rows(decision, np.concatenate(blocks), batch_size=batch_size)
-        owner_of_sample = np.repeat([i for i in owners for _ in requests[i]], n)
-        kept = keeps(decided, predictions[owner_of_sample]).reshape(-1, n).sum(axis=1)
+        owner_of_sample = np.repeat([i for i in owners for _ in requests[i]], sizes)
+        same = keeps(decided, predictions[owner_of_sample])
+        kept = np.add.reduceat(same.astype(np.int64), np.r_[0, np.cumsum(sizes)[:-1]])
         start = 0
         for i in owners:
             stop = start + len(requests[i])
