@@ -347,3 +347,36 @@ def test_bad_input_gets_clear_errors(cancer):
     two_targets = RandomForestRegressor(n_estimators=3, random_state=0).fit(X2, np.c_[y2, y2])
     with pytest.raises(ValueError, match="predicts 2 targets per row"):
         AnchorExplainer(two_targets).fit(X2)
+
+
+def test_the_bandit_samples_no_candidate_far_more_than_the_others_it_compares():
+    """KL-LUCB over sixty candidates of close precisions (the second level of a row of
+    thirty features): each round samples the weakest of the best and the strongest of
+    the others, and the strongest of the others changes from round to round. A draw
+    sized on each candidate's own count let the weakest of the best run away (millions of
+    samples against hundreds of thousands); the pair now gets as many samples each."""
+    from glassbox.explainers._anchor_search import RowSearch, Search
+
+    rng = np.random.default_rng(0)
+    means = {(i,): m for i, m in enumerate(rng.uniform(0.2, 0.4, 60))}
+    search = Search(space=None, threshold=0.95, delta=0.1, epsilon=0.1, beam_size=2, n_samples=100,
+                    max_conditions=None)
+    row = RowSearch(search, conditions=list(range(60)))
+    row._range = lambda anchor: anchor  # requests name the anchor itself
+
+    def drive(run, budget=1_000_000):
+        requests = next(run)
+        while row.n_evaluations <= budget:
+            try:
+                requests = run.send([rng.binomial(n, means[anchor]) for anchor, n in requests])
+            except StopIteration as done:
+                return done.value
+        return None
+
+    drive(row._draw(list(means)))
+    best = drive(row._best(list(means)))
+    counts = sorted(row.n.values())
+    assert best is not None, f"no choice within {row.n_evaluations} samples"
+    assert counts[-1] <= 3 * counts[-2], counts[-5:]
+    top = sorted(means.values())[-1]
+    assert all(means[anchor] >= top - 0.1 for anchor in best)  # within epsilon of the best
