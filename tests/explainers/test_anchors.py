@@ -341,8 +341,14 @@ def test_bad_input_gets_clear_errors(cancer):
         AnchorExplainer(model).explain(X)
     with pytest.raises(ValueError, match="threshold"):
         AnchorExplainer(model, threshold=1.5).fit(X)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="seen at fit time, yet now missing"):
         explainer.explain(X.iloc[:2, :5])
+    with pytest.raises(TypeError, match="'mean radius' was numeric at fit but now holds values that are not numbers"):
+        explainer.explain(X.iloc[:2].assign(**{"mean radius": "large"}))
+    with pytest.raises(ValueError, match="'beam_size' parameter of AnchorExplainer must be an int in the range"):
+        AnchorExplainer(model, beam_size=0).fit(X)
+    with pytest.raises(ValueError, match="'tolerance' parameter .* or one of 'auto'. Got -1"):
+        AnchorExplainer(model, tolerance=-1).fit(X)
     X2, y2 = load_diabetes(return_X_y=True)
     two_targets = RandomForestRegressor(n_estimators=3, random_state=0).fit(X2, np.c_[y2, y2])
     with pytest.raises(ValueError, match="predicts 2 targets per row"):
