@@ -30,6 +30,7 @@ from numpy.typing import ArrayLike
 from sklearn.utils import check_random_state
 
 from .._core import (
+    MODEL_ROWS,
     Bins,
     Interval,
     StrOptions,
@@ -55,8 +56,6 @@ SELECTIONS = ("auto", "forward", "highest_weights", "lasso_path", "none")
 _POOL_ROWS = 10_000
 """Training rows kept at ``fit``; each feature's perturbed values are drawn from them.
 Positions in the pool are drawn as uint16, so it must stay below 2**16 rows."""
-_AUTO_BATCH_ROWS = 8192
-"""With ``batch_size="auto"``, most perturbed rows per model call: chunks that stay in cache."""
 
 
 class LimeExplainer(LocalExplainer):
@@ -289,7 +288,7 @@ default="auto"
             self.batch_size,
             row_cells=n_features,
             unit_cells=self.num_samples * n_features,
-            max_rows=_AUTO_BATCH_ROWS,
+            max_rows=MODEL_ROWS,
         )
         local = LocalModels(self.num_features, self.feature_selection, float(self.alpha), self.num_samples)
         low, high = self._neighbourhood.bin_bounds(X_encoded)
