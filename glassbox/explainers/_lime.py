@@ -30,7 +30,6 @@ from numpy.typing import ArrayLike
 from sklearn.utils import check_random_state
 
 from .._core import (
-    MODEL_ROWS,
     Bins,
     Interval,
     StrOptions,
@@ -38,6 +37,7 @@ from .._core import (
     batch_units,
     chunk_bounds,
     fit_bins,
+    predict_rows,
     row_rngs,
     run_chunks,
     safe_mean_std,
@@ -112,7 +112,9 @@ default="auto"
         ``X, y``. ``"auto"``: fitted models are used as they are, others fitted.
     batch_size : int or "auto", default="auto"
         Most perturbed rows per model call; bounds memory. A chunk holds
-        ``batch_size // num_samples`` explained rows (at least one).
+        ``batch_size // num_samples`` explained rows (at least one). ``"auto"``: chunks
+        of about 16 MiB of perturbed rows, evaluated in model calls of at most 8192 rows
+        (which keep a network's activations in cache).
     n_jobs : int or None, default=None
         Workers evaluating chunks (joblib). Results do not depend on it.
     random_state : int, RandomState instance or None, default=None
@@ -283,17 +285,12 @@ default="auto"
         """
         X_encoded, model_output = self._prepare(X)
         n_rows, n_features = X_encoded.shape
-        rngs = row_rngs(self._seed, X_encoded)
-        rows_per_chunk = batch_units(
-            self.batch_size,
-            row_cells=n_features,
-            unit_cells=self.num_samples * n_features,
-            max_rows=MODEL_ROWS,
-        )
+        rows_per_chunk = batch_units(self.batch_size, row_cells=n_features, unit_cells=self.num_samples * n_features)
         local = LocalModels(self.num_features, self.feature_selection, float(self.alpha), self.num_samples)
         low, high = self._neighbourhood.bin_bounds(X_encoded)
         args = [
-            (self._neighbourhood, local, model_output, X_encoded[s:e], rngs[s:e], (low[s:e], high[s:e]))
+            (self._neighbourhood, local, model_output, X_encoded[s:e], self._seed, (low[s:e], high[s:e]),
+             self.batch_size)
             for s, e in chunk_bounds(n_rows, rows_per_chunk)
         ]
         chunks = run_chunks(_explain_chunk, args, n_jobs=self.n_jobs, verbose=self.verbose, desc="LIME")
@@ -424,16 +421,19 @@ class _Neighbourhood:
         return np.exp(distance2 * (-0.5 / self.kernel_width**2))
 
 
-def _explain_chunk(neighbourhood, local, model_output, rows, rngs, bounds):
-    """Sample a chunk of rows, evaluate the model once, fit every local model.
+def _explain_chunk(neighbourhood, local, model_output, rows, seed, bounds, batch_size):
+    """Sample a chunk of rows (each from its own generator, keyed by ``seed`` and the row),
+    evaluate the model on them (in calls of at most ``MODEL_ROWS`` rows with
+    ``batch_size="auto"``, which run fastest), fit every local model.
 
     Returns the weights (c, o, p), intercepts (c, o), weighted R² (c, o), standard errors
     of the weights (c, o, p) and the rows' design (c, p). Outputs enter the moments
     centred on the row's own output, which keeps the sums well scaled.
     """
-    samples, design, row_design, distance2 = neighbourhood.sample(rows, rngs, bounds)
+    samples, design, row_design, distance2 = neighbourhood.sample(rows, row_rngs(seed, rows), bounds)
     n_rows, n_samples, n_features = samples.shape
-    outputs = model_output(samples.reshape(n_rows * n_samples, n_features)).reshape(n_rows, n_samples, -1)
+    outputs = predict_rows(model_output, samples.reshape(n_rows * n_samples, n_features), batch_size=batch_size)
+    outputs = outputs.reshape(n_rows, n_samples, -1)
     del samples
     row_outputs = outputs[:, 0, :].copy()
     outputs -= row_outputs[:, None, :]
