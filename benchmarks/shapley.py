@@ -238,7 +238,7 @@ def main():
 
     quick = args.quick
     X, y = load_breast_cancer(return_X_y=True)
-    repeats = 1 if quick else 5
+    repeats = 1 if quick else 3
     lines = [
         "# ShapleyExplainer (kernel, permutation, exact) against shap",
         "",

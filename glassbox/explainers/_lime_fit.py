@@ -63,13 +63,9 @@ class LocalModels:
 
         Returns
         -------
-        coef : ndarray of shape (c, o, p)
-            Weights of every feature (0 for features left out).
-        intercept : ndarray of shape (c, o)
-        r2 : ndarray of shape (c, o)
-        std : ndarray of shape (c, o, p)
-            Jackknife standard errors of ``coef`` over the groups of samples, the features
-            chosen held fixed (0 for features left out).
+        coef, intercept, r2, std
+            Of shapes (c, o, p), (c, o), (c, o) and (c, o, p), as :func:`_weighted_ridge`
+            returns them.
         """
         gram, cross = moments[0].sum(axis=1), moments[1].sum(axis=1)
         selected, is_selected = self._select(gram, cross, row_design)
