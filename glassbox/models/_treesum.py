@@ -68,8 +68,10 @@ class TreeSumClassifier(_TreeSumMixin, TransparentMixin, ClassifierMixin, BaseEs
         2022) after growth, with this ``lambda`` (in training rows), or the one of
         ``(0, 0.1, 1, 10, 25, 50, 100, 500)`` with the lowest cross-validated log-loss
         (5 folds). ``None`` (or 0) leaves the values as grown.
-    max_bins : int, default=255
+    max_bins : int or "auto", default="auto"
         Most value bins of a numeric column (the candidate thresholds are between them).
+        ``"auto"``: 255, or one per 8 training rows when that is fewer (at least 16), so
+        that a threshold separates groups of rows rather than single values.
     random_state : int, RandomState instance or None, default=None
         Draws the folds of ``shrinkage="cv"`` and the rows the bins are learnt on when
         there are more than 200,000.
@@ -146,7 +148,7 @@ class TreeSumClassifier(_TreeSumMixin, TransparentMixin, ClassifierMixin, BaseEs
         min_samples_leaf: int = 1,
         l2_regularization: float = 5.0,
         shrinkage: float | Literal["cv"] | None = None,
-        max_bins: int = 255,
+        max_bins: int | Literal["auto"] = "auto",
         random_state: RandomStateLike = None,
     ) -> None:
         self.max_splits = max_splits
@@ -265,8 +267,10 @@ class TreeSumRegressor(_TreeSumMixin, TransparentMixin, RegressorMixin, BaseEsti
         2022) after growth, with this ``lambda`` (in training rows), or the one of
         ``(0, 0.1, 1, 10, 25, 50, 100, 500)`` with the lowest cross-validated squared
         error (5 folds). ``None`` (or 0) leaves the values as grown.
-    max_bins : int, default=255
+    max_bins : int or "auto", default="auto"
         Most value bins of a numeric column (the candidate thresholds are between them).
+        ``"auto"``: 255, or one per 8 training rows when that is fewer (at least 16), so
+        that a threshold separates groups of rows rather than single values.
     random_state : int, RandomState instance or None, default=None
         Draws the folds of ``shrinkage="cv"`` and the rows the bins are learnt on when
         there are more than 200,000.
@@ -332,7 +336,7 @@ class TreeSumRegressor(_TreeSumMixin, TransparentMixin, RegressorMixin, BaseEsti
         min_samples_leaf: int = 1,
         l2_regularization: float = 0.0,
         shrinkage: float | Literal["cv"] | None = None,
-        max_bins: int = 255,
+        max_bins: int | Literal["auto"] = "auto",
         random_state: RandomStateLike = None,
     ) -> None:
         self.max_splits = max_splits

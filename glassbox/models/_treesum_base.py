@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._core import (
     Interval,
+    StrOptions,
     apply_bins,
     check_sample_weight,
     fit_bins,
@@ -40,6 +41,9 @@ if TYPE_CHECKING:
 
 __all__ = ["_TreeSumMixin"]
 
+# max_bins="auto": 255 value bins per numeric column, or one per 8 training rows (at least 16).
+_MAX_AUTO_BINS, _ROWS_PER_BIN, _MIN_AUTO_BINS = 255, 8, 16
+
 
 class _TreeSumMixin(ShrinkageMixin):
     """What the sum-of-trees classifier and regressor share."""
@@ -56,7 +60,7 @@ class _TreeSumMixin(ShrinkageMixin):
         "min_samples_leaf": [Interval(Integral, 1, None, closed="left")],
         "l2_regularization": [Interval(Real, 0.0, None, closed="left")],
         "shrinkage": SHRINKAGE_CONSTRAINT,
-        "max_bins": [Interval(Integral, 2, None, closed="left")],
+        "max_bins": [Interval(Integral, 2, None, closed="left"), StrOptions({"auto"})],
         "random_state": ["random_state"],
     }
 
@@ -85,8 +89,11 @@ class _TreeSumMixin(ShrinkageMixin):
         w = check_sample_weight(sample_weight, n_samples)
         schema = self._feature_schema
         counted = X_encoded[w > 0]  # rows of zero weight take no part, not even in the bins
+        max_bins = self.max_bins
+        if max_bins == "auto":  # 255, or one bin per 8 rows: a threshold between a few rows is noise
+            max_bins = int(np.clip(len(counted) // _ROWS_PER_BIN, _MIN_AUTO_BINS, _MAX_AUTO_BINS))
         self.bins_ = fit_bins(
-            counted, schema.is_categorical, max_bins=self.max_bins, categories=schema.categories,
+            counted, schema.is_categorical, max_bins=max_bins, categories=schema.categories,
             random_state=self.random_state,
         )
         growth = grow_tree_sum(

@@ -174,7 +174,7 @@ class _Best:
 
 
 def _best_splits(A, layout, n_outputs, min_samples_leaf, l2):
-    """Best split of every slot from its histograms ``A`` (n_slots, n_bins, n_columns).
+    """Best split of every slot from its histograms ``A`` (n_slots, n_columns, n_bins).
 
     The columns are the gradient sums (``n_outputs``), the hessian sums (1 or
     ``n_outputs``) and the rows. A split is scored by its decrease of the second-order
@@ -182,44 +182,53 @@ def _best_splits(A, layout, n_outputs, min_samples_leaf, l2):
     children must hold ``min_samples_leaf`` rows.
     """
     n_slots = len(A)
-    cumulative = np.cumsum(A, axis=1)  # (n_slots, n_bins, n_columns)
-    end = cumulative[:, layout.offset + layout.counts - 1]  # (n_slots, n_features, n_columns)
-    before = np.concatenate([np.zeros_like(end[:, :1]), end[:, :-1]], axis=1)
-    present = cumulative[:, layout.missing - 1] - before  # every value bin of each feature
-    left = cumulative - np.repeat(before, layout.counts, axis=1)  # bins up to this one
-    level_feature = layout.feature[layout.levels]
-    left[:, layout.levels] = present[:, level_feature] - A[:, layout.levels]  # the other levels
-    left[:, layout.missing] = present  # present against missing values
-    total = end[:, :1] - before[:, :1]  # (n_slots, 1, n_columns): every row once
-    parent = _score(total[:, 0], n_outputs, l2)[:, None]  # (n_slots, 1)
-
-    def gains(side, allowed):
-        gain = _score(side, n_outputs, l2) + _score(total - side, n_outputs, l2) - parent
-        rows = side[..., -1]
-        ok = (rows >= min_samples_leaf) & (total[..., -1] - rows >= min_samples_leaf) & allowed
-        return np.where(ok, gain, -np.inf)
+    left = np.cumsum(A, axis=2)  # (n_slots, n_columns, n_bins)
+    end = left[:, :, layout.offset + layout.counts - 1]  # (n_slots, n_columns, n_features)
+    before = np.concatenate([np.zeros_like(end[:, :, :1]), end[:, :, :-1]], axis=2)
+    present = left[:, :, layout.missing - 1] - before  # every value bin of each feature
+    left -= np.repeat(before, layout.counts, axis=2)  # the feature's bins up to this one
+    left[:, :, layout.levels] = present[:, :, layout.feature[layout.levels]] - A[:, :, layout.levels]  # other levels
+    left[:, :, layout.missing] = present  # present against missing values
+    total = end[:, :, :1] - before[:, :, :1]  # (n_slots, n_columns, 1): every row once
 
     # Missing values to the right (or present against missing); then to the left, for the
     # bins of the features that held missing values at fit (elsewhere it is the same split).
-    gain_right = gains(left, layout.kind != _LAST_VALUE)
     bins_left = layout.missing_left_bins
-    missing = A[:, layout.missing[layout.feature[bins_left]]]  # (n_slots, n_left_bins, n_columns)
-    left_with_missing = left[:, bins_left] + missing
-    gain_left = gains(left_with_missing, layout.kind[bins_left] != _MISSING)
-    gain = np.concatenate([gain_right, gain_left], axis=1)  # (n_slots, n_bins + n_left_bins)
-    choice = _first_best(gain, axis=1)
+    left_with_missing = left[:, :, bins_left] + A[:, :, layout.missing[layout.feature[bins_left]]]
+    best = []
+    for side, allowed in ((left, layout.kind != _LAST_VALUE), (left_with_missing, layout.kind[bins_left] != _MISSING)):
+        if not side.shape[2]:
+            continue
+        score = _children_score(side, total, n_outputs, l2)  # (n_slots, n_side_bins)
+        rows = side[:, -1]
+        score[(rows < min_samples_leaf) | (rows > total[:, -1] - min_samples_leaf) | ~allowed] = -np.inf
+        choice = _first_best(score, axis=1)
+        best.append((score[np.arange(n_slots), choice], choice))
     slots = np.arange(n_slots)
-    to_left = choice >= layout.n_bins
-    b, chosen = choice, left[slots, np.minimum(choice, layout.n_bins - 1)]  # (n_slots, n_columns)
+    to_left = np.zeros(n_slots, dtype=bool)
+    if len(best) == 2:  # missing values left only where strictly better
+        to_left = best[1][0] > best[0][0] + _TIE_TOLERANCE * np.abs(best[0][0])
+    score = np.where(to_left, best[-1][0], best[0][0])
+    b = np.where(to_left, bins_left[best[-1][1]], best[0][1]) if len(best) == 2 else best[0][1]
+    chosen = left[slots, :, b]  # (n_slots, n_columns)
     if to_left.any():
-        position = np.where(to_left, choice - layout.n_bins, 0)
-        b = np.where(to_left, bins_left[position], choice)
-        chosen = np.where(to_left[:, None], left_with_missing[slots, position], left[slots, b])
+        chosen = np.where(to_left[:, None], left_with_missing[slots, :, best[-1][1]], chosen)
+    total = total[:, :, 0]
+    gain = score - _score(total, n_outputs, l2)
     # Where the leaf holds no missing value of the feature, they go to the larger child.
-    no_missing = A[slots, layout.missing[layout.feature[b]], -1] == 0
+    no_missing = A[slots, -1, layout.missing[layout.feature[b]]] == 0
     rows_left = chosen[:, -1]
-    missing_left = np.where(no_missing, rows_left >= total[slots, 0, -1] - rows_left, to_left)
-    return _Best(gain[slots, choice], b, missing_left, chosen, total[:, 0] - chosen)
+    missing_left = np.where(no_missing, rows_left >= total[:, -1] - rows_left, to_left)
+    return _Best(gain, b, missing_left, chosen, total - chosen)
+
+
+def _children_score(left, total, n_outputs, l2):
+    """``sum_k G_k^2 / (H_k + l2)`` over both children of every candidate, shape (n_slots, n_bins)."""
+    G, H = left[:, :n_outputs], left[:, n_outputs:-1]
+    G_right, H_right = total[:, :n_outputs] - G, total[:, n_outputs:-1] - H
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = G * G / (H + l2) + G_right * G_right / (H_right + l2)
+    return score[:, 0] if n_outputs == 1 else score.sum(axis=1)
 
 
 def _first_best(gain, axis=None):
@@ -239,15 +248,15 @@ def _score(sums, n_outputs, l2):
 
 # -- growth ----------------------------------------------------------------------------
 class _Histograms:
-    """Per slot and flat bin: sums of gradients, hessians and rows, shape
-    (capacity, n_bins, n_columns).
+    """Per slot, column and flat bin: sums of gradients, hessians and rows, shape
+    (capacity, n_columns, n_bins).
 
     Slots are reused once their leaf is split; the array grows when every slot is taken.
     """
 
     def __init__(self, n_bins, n_columns, capacity):
         self.n_bins = n_bins
-        self.A = np.zeros((capacity, n_bins, n_columns))
+        self.A = np.zeros((capacity, n_columns, n_bins))
         self.free = list(range(capacity))[::-1]
 
     def take(self):
@@ -266,18 +275,25 @@ class _Histograms:
 
         ``slots`` has shape (n,) or (m, n): one slot per row, or per row in each of ``m``
         trees (-1: none); ``codes`` (n, n_features) holds the rows' flat bins. Only the
-        slots the rows are in are touched.
+        slots the rows are in are touched: a few values are added where they go, many are
+        counted into the touched slots' bins. Returns the touched slots.
         """
-        k = values.shape[1]
-        for row_slots in np.atleast_2d(slots):
-            keep = row_slots >= 0
-            touched, position = np.unique(row_slots[keep], return_inverse=True)
-            if not len(touched):
-                continue
-            index = (position[:, None] * self.n_bins + codes[keep])[..., None] * k + np.arange(k)  # (n, n_features, k)
-            weights = np.broadcast_to(values[keep][:, None, :], index.shape)
-            sums = np.bincount(index.ravel(), weights.ravel(), minlength=len(touched) * self.n_bins * k)
-            self.A[touched, :, :k] += sums.reshape(len(touched), self.n_bins, k)
+        slots = np.atleast_2d(slots)
+        k, n_columns, n_bins = values.shape[1], self.A.shape[1], self.n_bins
+        tree, row = np.nonzero(slots >= 0)
+        touched, position = np.unique(slots[tree, row], return_inverse=True)
+        if not len(row):
+            return touched
+        columns = np.arange(k)[:, None, None] * n_bins  # (k, 1, 1)
+        weights = np.broadcast_to(values[row].T[:, :, None], (k, len(row), codes.shape[1])).ravel()
+        if weights.size < len(touched) * n_bins * k:  # fewer values than cells: add them where they go
+            cells = (slots[tree, row] * (n_columns * n_bins))[:, None] + codes[row]  # (n_kept, n_features)
+            np.add.at(self.A.reshape(-1), (cells[None] + columns).ravel(), weights)
+        else:
+            cells = (position * (k * n_bins))[:, None] + codes[row]
+            sums = np.bincount((cells[None] + columns).ravel(), weights, minlength=len(touched) * k * n_bins)
+            self.A[touched, :k] += sums.reshape(len(touched), k, n_bins)
+        return touched
 
 
 def grow_tree_sum(binned, bins, Y, w, loss, *, max_splits, max_trees, max_depth, min_samples_leaf):
@@ -382,9 +398,7 @@ def grow_tree_sum(binned, bins, Y, w, loss, *, max_splits, max_trees, max_depth,
         if track_root:
             others.append(np.full(len(rows), new_root, dtype=np.intp))
         if others:
-            others = np.stack(others)  # (m, n_rows)
-            hist.add(others, codes_rows, change)
-            dirty.update(np.unique(others[others >= 0]).tolist())
+            dirty.update(hist.add(np.stack(others), codes_rows, change).tolist())
 
         # The two new leaves, counted from their rows.
         if slot != new_root:
