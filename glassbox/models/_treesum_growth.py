@@ -42,6 +42,7 @@ _LE, _NE, _NOT_MISSING = 0, 1, 2
 _THRESHOLD, _LAST_VALUE, _LEVEL, _MISSING = 0, 1, 2, 3
 _RELATIVE_TOLERANCE = 1e-12  # a split must lower the loss by more than this share of the start
 _TIE_TOLERANCE = 1e-9  # gains this close (relatively) are equal
+_ADD_AT_COST = 8  # np.add.at costs about this many times a bincount per value
 
 
 # -- losses -----------------------------------------------------------------------------
@@ -286,7 +287,7 @@ class _Histograms:
             return touched
         columns = np.arange(k)[:, None, None] * n_bins  # (k, 1, 1)
         weights = np.broadcast_to(values[row].T[:, :, None], (k, len(row), codes.shape[1])).ravel()
-        if weights.size < len(touched) * n_bins * k:  # fewer values than cells: add them where they go
+        if _ADD_AT_COST * weights.size < len(touched) * n_bins * k:  # few values: add them where they go
             cells = (slots[tree, row] * (n_columns * n_bins))[:, None] + codes[row]  # (n_kept, n_features)
             np.add.at(self.A.reshape(-1), (cells[None] + columns).ravel(), weights)
         else:
