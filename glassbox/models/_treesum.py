@@ -131,10 +131,23 @@ class TreeSumClassifier(_TreeSumMixin, TransparentMixin, ClassifierMixin, BaseEs
     >>> X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     >>> model = TreeSumClassifier(max_splits=3).fit(X, y)
     >>> model.complexity_, model.n_trees_
-    (3, 2)
+    (3, 3)
+    >>> for line in model.to_text().splitlines()[:9]:
+    ...     print(line)
+    log-odds of 1 = tree 1 + tree 2 + tree 3
+    P(1) = 1 / (1 + exp(-log-odds))
+    <BLANKLINE>
+    tree 1 (1 split)
+    |--- worst perimeter <= 106 (n=345)
+    |   |--- value: +1.823 (n=345)
+    |--- worst perimeter > 106 (n=224)
+    |   |--- value: -1.423 (n=224)
+    <BLANKLINE>
     >>> exp = model.explain(X.iloc[:2])
     >>> print((exp.base_values + exp.values.sum(axis=1)).round(2).ravel())
+    [-3.24 -3.24]
     >>> print(model.decision_function(X.iloc[:2]).round(2))
+    [-3.24 -3.24]
     """
 
     _parameter_constraints = {**_TreeSumMixin._parameter_constraints}
@@ -320,9 +333,27 @@ class TreeSumRegressor(_TreeSumMixin, TransparentMixin, RegressorMixin, BaseEsti
     >>> X, y = load_diabetes(return_X_y=True, as_frame=True, scaled=False)
     >>> model = TreeSumRegressor(max_splits=3).fit(X, y)
     >>> print(model)
+    prediction = tree 1 + tree 2
+    <BLANKLINE>
+    tree 1 (2 splits)
+    |--- s5 <= 4.6 (n=218)
+    |   |--- value: +110 (n=218)
+    |--- s5 > 4.6 (n=224)
+    |   |--- bp <= 111.8 (n=178)
+    |   |   |--- value: +175.4 (n=178)
+    |   |--- bp > 111.8 (n=46)
+    |   |   |--- value: +222.5 (n=46)
+    <BLANKLINE>
+    tree 2 (1 split)
+    |--- bmi <= 27.75 (n=292)
+    |   |--- value: -19.16 (n=292)
+    |--- bmi > 27.75 (n=150)
+    |   |--- value: +37.3 (n=150)
     >>> exp = model.explain(X.iloc[:2])
     >>> print((exp.base_values + exp.values.sum(axis=1)).round(1).ravel())
+    [212.7  90.8]
     >>> print(model.predict(X.iloc[:2]).round(1))
+    [212.7  90.8]
     """
 
     _parameter_constraints = {**_TreeSumMixin._parameter_constraints}

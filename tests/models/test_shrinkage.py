@@ -40,30 +40,24 @@ def path_formula(nodes, shrinkage):
 
 
 @pytest.mark.parametrize("shrinkage", [0.5, 10.0, 100.0])
-def test_tree_classifier_shrinks_as_imodels_hstree(shrinkage):
-    from imodels import HSTreeClassifier
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_trees_shrink_as_imodels_hstree(shrinkage, task):
+    import imodels
 
-    X, y = load_breast_cancer(return_X_y=True)
+    if task == "classification":
+        X, y = load_breast_cancer(return_X_y=True)
+        cart, hstree, model = DecisionTreeClassifier, imodels.HSTreeClassifier, TreeClassifier
+    else:
+        X, y = load_diabetes(return_X_y=True)
+        cart, hstree, model = DecisionTreeRegressor, imodels.HSTreeRegressor, TreeRegressor
+    method = "predict_proba" if task == "classification" else "predict"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        hstree = HSTreeClassifier(DecisionTreeClassifier(max_leaf_nodes=10, random_state=0), reg_param=shrinkage)
-        expected = hstree.fit(X, y).predict_proba(X)
-    model = TreeClassifier(max_leaf_nodes=10, shrinkage=shrinkage, random_state=0).fit(X, y)
-    np.testing.assert_allclose(model.predict_proba(X), expected, rtol=0, atol=1e-12)
-    assert model.shrinkage_ == shrinkage and model.complexity_ == 9
-
-
-@pytest.mark.parametrize("shrinkage", [0.5, 10.0, 100.0])
-def test_tree_regressor_shrinks_as_imodels_hstree(shrinkage):
-    from imodels import HSTreeRegressor
-
-    X, y = load_diabetes(return_X_y=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        hstree = HSTreeRegressor(DecisionTreeRegressor(max_leaf_nodes=10, random_state=0), reg_param=shrinkage)
-        expected = hstree.fit(X, y).predict(X)
-    model = TreeRegressor(max_leaf_nodes=10, shrinkage=shrinkage, random_state=0).fit(X, y)
-    np.testing.assert_allclose(model.predict(X), expected, rtol=1e-12)
+        reference = hstree(cart(max_leaf_nodes=10, random_state=0), reg_param=shrinkage).fit(X, y)
+    ours = model(max_leaf_nodes=10, shrinkage=shrinkage, random_state=0).fit(X, y)
+    expected = getattr(reference, method)(X)
+    np.testing.assert_allclose(getattr(ours, method)(X), expected, rtol=1e-12, atol=1e-12)
+    assert ours.shrinkage_ == shrinkage and ours.complexity_ == 9
 
 
 def test_no_shrinkage_is_cart(penguins):
