@@ -208,7 +208,9 @@ def _best_splits(A, layout, n_outputs, min_samples_leaf, l2):
     slots = np.arange(n_slots)
     to_left = np.zeros(n_slots, dtype=bool)
     if len(best) == 2:  # missing values left only where strictly better
-        to_left = best[1][0] > best[0][0] + _TIE_TOLERANCE * np.abs(best[0][0])
+        right = best[0][0]
+        margin = _TIE_TOLERANCE * np.abs(np.where(np.isfinite(right), right, 0.0))
+        to_left = best[1][0] > right + margin
     score = np.where(to_left, best[-1][0], best[0][0])
     b = np.where(to_left, bins_left[best[-1][1]], best[0][1]) if len(best) == 2 else best[0][1]
     chosen = left[slots, :, b]  # (n_slots, n_columns)
