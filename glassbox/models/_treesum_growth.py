@@ -281,21 +281,25 @@ class _Histograms:
         slots the rows are in are touched: a few values are added where they go, many are
         counted into the touched slots' bins. Returns the touched slots.
         """
-        slots = np.atleast_2d(slots)
+        slots = np.atleast_2d(slots)  # (m, n)
         k, n_columns, n_bins = values.shape[1], self.A.shape[1], self.n_bins
-        tree, row = np.nonzero(slots >= 0)
-        touched, position = np.unique(slots[tree, row], return_inverse=True)
-        if not len(row):
+        touched = np.flatnonzero(np.bincount(slots.ravel() + 1, minlength=len(self.A) + 1)[1:])
+        if not len(touched):
             return touched
-        columns = np.arange(k)[:, None, None] * n_bins  # (k, 1, 1)
-        weights = np.broadcast_to(values[row].T[:, :, None], (k, len(row), codes.shape[1])).ravel()
+        columns = np.arange(k)[:, None, None, None] * n_bins  # (k, 1, 1, 1)
+        weights = np.broadcast_to(values.T[:, None, :, None], (k, *slots.shape, codes.shape[1]))  # (k, m, n, p)
         if _ADD_AT_COST * weights.size < len(touched) * n_bins * k:  # few values: add them where they go
-            cells = (slots[tree, row] * (n_columns * n_bins))[:, None] + codes[row]  # (n_kept, n_features)
-            np.add.at(self.A.reshape(-1), (cells[None] + columns).ravel(), weights)
-        else:
-            cells = (position * (k * n_bins))[:, None] + codes[row]
-            sums = np.bincount((cells[None] + columns).ravel(), weights, minlength=len(touched) * k * n_bins)
-            self.A[touched, :k] += sums.reshape(len(touched), k, n_bins)
+            cells = (slots * (n_columns * n_bins))[:, :, None] + codes[None]  # (m, n, n_features)
+            keep = np.broadcast_to((slots >= 0)[None, :, :, None], weights.shape)
+            np.add.at(self.A.reshape(-1), (cells[None] + columns)[keep], weights[keep])
+            return touched
+        # Count into the touched slots only (rows without a slot into one more, dropped).
+        compact = np.full(len(self.A) + 1, len(touched))
+        compact[touched + 1] = np.arange(len(touched))
+        cells = (compact[slots + 1] * (k * n_bins))[:, :, None] + codes[None]  # (m, n, n_features)
+        size = len(touched) * k * n_bins
+        sums = np.bincount((cells[None] + columns).ravel(), weights.ravel(), minlength=size + k * n_bins)
+        self.A[touched, :k] += sums[:size].reshape(len(touched), k, n_bins)
         return touched
 
 
