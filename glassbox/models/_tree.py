@@ -64,9 +64,9 @@ class TreeClassifier(_TreeMixin, TransparentMixin, ClassifierMixin, BaseEstimato
     ccp_alpha : float, default=0.0
         Minimal cost-complexity pruning after growth; see :meth:`cost_complexity_path`.
     shrinkage : float, "cv" or None, default=None
-        Hierarchical shrinkage (Agarwal et al. 2022): after growth, each node's class
-        probabilities are shrunk toward its parent's, by ``1 / (1 + shrinkage / N)``
-        of their difference, ``N`` the parent's training weight. The splits stay; small
+        Hierarchical shrinkage (Agarwal et al. 2022): after growth, the difference
+        between a node's class probabilities and its parent's is divided by
+        ``1 + shrinkage / N``, ``N`` the parent's training weight. The splits stay; small
         leaves move toward their ancestors. ``"cv"`` picks the ``shrinkage`` of
         ``(0, 0.1, 1, 10, 25, 50, 100, 500)`` with the lowest 5-fold cross-validated
         log-loss. ``None`` (or 0) keeps CART's values.
@@ -242,8 +242,8 @@ class TreeRegressor(_TreeMixin, TransparentMixin, RegressorMixin, BaseEstimator)
     ccp_alpha : float, default=0.0
         Minimal cost-complexity pruning after growth; see :meth:`cost_complexity_path`.
     shrinkage : float, "cv" or None, default=None
-        Hierarchical shrinkage (Agarwal et al. 2022): after growth, each node's value is
-        shrunk toward its parent's, by ``1 / (1 + shrinkage / N)`` of their difference,
+        Hierarchical shrinkage (Agarwal et al. 2022): after growth, the difference
+        between a node's value and its parent's is divided by ``1 + shrinkage / N``,
         ``N`` the parent's training weight. The splits stay; small leaves move toward
         their ancestors. ``"cv"`` picks the ``shrinkage`` of
         ``(0, 0.1, 1, 10, 25, 50, 100, 500)`` with the lowest 5-fold cross-validated

@@ -22,7 +22,9 @@ from .._core import (
     Interval,
     StrOptions,
     apply_bins,
+    batch_units,
     check_sample_weight,
+    chunk_bounds,
     fit_bins,
     tree_parents,
     tree_preorder,
@@ -96,7 +98,7 @@ class _TreeSumMixin(ShrinkageMixin):
             counted, schema.is_categorical, max_bins=max_bins, categories=schema.categories,
             random_state=self.random_state,
         )
-        growth = grow_tree_sum(
+        grown = grow_tree_sum(
             apply_bins(self.bins_, X_encoded),
             self.bins_,
             Y,
@@ -107,7 +109,7 @@ class _TreeSumMixin(ShrinkageMixin):
             max_depth=self.max_depth,
             min_samples_leaf=self.min_samples_leaf,
         )
-        self.trees_ = [_read_grown_tree(tree) for tree in growth.trees]
+        self.trees_ = [_read_grown_tree(tree) for tree in grown]
         self._apply_shrinkage(X_encoded, y, sample_weight)
         self._had_missing = np.isnan(counted).any(axis=0)  # (n_features,)
         self.n_trees_ = len(self.trees_)
@@ -130,12 +132,19 @@ class _TreeSumMixin(ShrinkageMixin):
         return sum(t.value[t.apply(X_encoded)] for t in self.trees_)
 
     def _training_importances(self, X_encoded, w):
-        """Mean absolute contribution of each feature, and of each tree, over the training rows."""
+        """Mean absolute contribution of each feature, and of each tree, over the training
+        rows, in chunks of rows that bound the memory of the contributions."""
         weights = w / w.sum()
-        per_feature = np.einsum("njk,n->jk", np.abs(self._contributions(X_encoded)), weights)  # (n_features, n_outputs)
-        per_tree = np.stack([
-            np.abs(t.value[t.apply(X_encoded)] - t.value[0]).T @ weights for t in self.trees_
-        ])  # (n_trees, n_outputs)
+        n_samples, n_features = X_encoded.shape
+        n_outputs = self.trees_[0].value.shape[1]
+        per_feature = np.zeros((n_features, n_outputs))
+        per_tree = np.zeros((len(self.trees_), n_outputs))
+        rows_per_chunk = batch_units("auto", row_cells=n_features, unit_cells=n_features * n_outputs)
+        for start, stop in chunk_bounds(n_samples, rows_per_chunk):
+            X, chunk_weights = X_encoded[start:stop], weights[start:stop]
+            per_feature += np.einsum("njk,n->jk", np.abs(self._contributions(X)), chunk_weights)
+            for t, tree in enumerate(self.trees_):
+                per_tree[t] += np.abs(tree.value[tree.apply(X)] - tree.value[0]).T @ chunk_weights
         return per_feature, per_tree
 
     def _contributions(self, X_encoded):

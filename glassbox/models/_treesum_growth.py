@@ -4,13 +4,14 @@ The model is ``F(x) = sum over trees of value[leaf the row reaches]``. It starts
 tree of a single leaf holding the initial prediction (the weighted mean, or the prior
 log-odds); each step adds the one split that lowers the loss most, among every split of
 every current leaf and every split of a new tree's root (Tan et al. 2022, FIGS). A split
-of a leaf moves the rows of its two children by a Newton step, ``-G / H`` of the
-children's summed gradients and hessians (for the squared loss, the mean residual).
+of a leaf moves the rows of its two children by a Newton step, ``-G / (H + l2)`` of the
+children's summed gradients and hessians (for the squared loss and ``l2=0``, the mean
+residual).
 
 Every candidate is scored from histograms: per slot (a leaf that may be split, or the
 potential new root, which holds every row), per bin of every feature, the sums of the
-gradients, hessians, weights and rows, one ``np.bincount`` over a flattened
-``(slot, bin)`` index, as HistGradientBoosting does. A split changes the predictions of
+gradients, hessians and rows, one ``np.bincount`` over a flattened ``(slot, column,
+bin)`` index, as HistGradientBoosting does. A split changes the predictions of
 its rows only, so only their gradients are updated: the histograms of the two new
 leaves are counted from those rows, and every other slot the rows belong to (a leaf of
 each other tree, and the new-root slot) gets the change of their gradients added.
@@ -32,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import expit, softmax
 
-__all__ = ["GrownTree", "Growth", "grow_tree_sum", "make_loss"]
+__all__ = ["GrownTree", "grow_tree_sum", "make_loss"]
 
 # Split operators of the grown nodes, as TreeNodes spells them.
 _OPS = ("<=", "!=", "not missing")
@@ -51,7 +52,7 @@ class _Loss:
     """Gradients and hessians of a loss in the raw score ``F`` (n_samples, n_outputs)."""
 
     name: str  # "squared_error", "log_loss" (binary) or "softmax" (multiclass)
-    l2: float = 0.0  # added to the hessian sum of every leaf
+    l2: float = 0.0  # added to the hessian sum of a leaf: a ridge penalty on its value
 
     @property
     def constant_hessian(self) -> bool:
@@ -96,7 +97,6 @@ class GrownTree:
     op: list = field(default_factory=list)  # "<=", "!=", "not missing"; "" at a leaf
     threshold: list = field(default_factory=list)  # threshold, level code or inf; NaN at a leaf
     missing_left: list = field(default_factory=list)
-    gain: list = field(default_factory=list)  # loss decrease of the split (0 at a leaf)
 
     @classmethod
     def leaf(cls, value, weight, count):
@@ -115,17 +115,7 @@ class GrownTree:
         self.op.append("")
         self.threshold.append(np.nan)
         self.missing_left.append(False)
-        self.gain.append(0.0)
         return len(self.value) - 1
-
-
-@dataclass
-class Growth:
-    """The grown trees, the training scores they give and whether the budget was spent."""
-
-    trees: list  # of GrownTree
-    scores: np.ndarray  # (n_samples, n_outputs) raw scores of the training rows
-    stopped_early: bool  # no split lowered the loss before the budget was spent
 
 
 # -- the histogram layout ------------------------------------------------------------------
@@ -321,7 +311,9 @@ def grow_tree_sum(binned, bins, Y, w, loss, *, max_splits, max_trees, max_depth,
 
     Returns
     -------
-    growth : Growth
+    trees : list of GrownTree
+        The first tree holds the initial prediction; the growth stops before
+        ``max_splits`` splits when no split lowers the loss.
     """
     had_missing = (binned == np.asarray(bins.n_bins) - 1).any(axis=0)
     layout = _Layout.from_bins(bins, had_missing)
@@ -346,7 +338,6 @@ def grow_tree_sum(binned, bins, Y, w, loss, *, max_splits, max_trees, max_depth,
     root_open = False
     cached = {}  # slot -> (gain, flat bin, missing_left, left sums, right sums)
     dirty = {first, new_root}
-    stopped_early = False
     for _ in range(max_splits):
         candidates = active + ([new_root] if root_open else [])
         stale = np.asarray([s for s in candidates if s in dirty], dtype=np.intp)
@@ -357,10 +348,9 @@ def grow_tree_sum(binned, bins, Y, w, loss, *, max_splits, max_trees, max_depth,
                 dirty.discard(s)
         gains = [cached[s][0] for s in candidates]
         if not candidates or not max(gains) > tolerance:
-            stopped_early = True
             break
         slot = candidates[int(_first_best(np.asarray(gains)))]
-        gain, flat_bin, missing_left, sums_left, sums_right = cached.pop(slot)
+        _, flat_bin, missing_left, sums_left, sums_right = cached.pop(slot)
         tree_id, node = owner.pop(slot)
         if tree_id < 0:  # the root of a new tree: it starts as a leaf of value 0
             tree_id = len(trees)
@@ -391,7 +381,7 @@ def grow_tree_sum(binned, bins, Y, w, loss, *, max_splits, max_trees, max_depth,
         ]
         tree.left[node], tree.right[node] = children
         tree.feature[node], tree.op[node], tree.threshold[node] = j, _OPS[op], threshold
-        tree.missing_left[node], tree.gain[node] = missing_left, float(gain)
+        tree.missing_left[node] = missing_left
 
         # The rows' new scores and gradients; the change goes to every other slot they are in.
         F[rows] += np.where(goes_left[:, None], steps[0], steps[1])
@@ -423,4 +413,4 @@ def grow_tree_sum(binned, bins, Y, w, loss, *, max_splits, max_trees, max_depth,
         row_slot[tree_id][rows] = child_slots
         hist.add(child_slots, codes_rows, np.hstack([g[rows], h[rows], positive[rows]]))
         root_open = track_root and (max_trees is None or len(trees) < max_trees)
-    return Growth(trees, F, stopped_early)
+    return trees
