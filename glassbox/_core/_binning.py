@@ -213,16 +213,10 @@ def _cuts_by_count(counts, max_bins):
         if n_bins[best] < runs[best][1] - runs[best][0]:
             heapq.heappush(spare, (-run_counts[best] / n_bins[best], best))
     for (a, b), k in zip(runs, n_bins):
-        if k < 2:
-            continue
-        cumulative = np.cumsum(counts[a:b])[:-1]  # rows up to each cut position of the run, increasing
-        targets = np.arange(1, k) * (cumulative[-1] + counts[b - 1]) / k
-        # the cut position nearest each target (the lower one on a tie)
-        above = np.minimum(np.searchsorted(cumulative, targets), len(cumulative) - 1)
-        below = np.maximum(above - 1, 0)
-        nearest = np.where(np.abs(cumulative[below] - targets) <= np.abs(cumulative[above] - targets), below, above)
+        cumulative = np.cumsum(counts[a:b])[:-1]  # rows up to each cut position of the run
         previous = -1
-        for j, position in enumerate(nearest.tolist(), start=1):
+        for j in range(1, k):
+            position = int(np.argmin(np.abs(cumulative - j * (cumulative[-1] + counts[b - 1]) / k)))
             # strictly after the previous cut, leaving room for the cuts still to place
             position = min(max(position, previous + 1), len(cumulative) - (k - j))
             cuts.add(a + position)
