@@ -408,6 +408,44 @@ def test_tree_shapley_values_equal_the_brute_force(penguins, kind):
         np.testing.assert_allclose(exp.values[i], expected, atol=1e-9)
 
 
+def test_path_dependent_tree_shapley_values_equal_the_brute_force(penguins):
+    X, y = penguins
+    X = X.drop(columns=["year", "sex"])
+    model = TreeSumClassifier(max_splits=10).fit(X, y)
+    explainer = ShapleyExplainer(model, method="tree", feature_perturbation="tree_path_dependent").fit(X)
+    exp = explainer.explain(X.iloc[:3])
+    encoded = model._encode(X.iloc[:3])
+
+    def expectation(tree, x, known):  # E[tree | x on the known features], the training weight elsewhere
+        def visit(node):
+            if tree.left[node] < 0:
+                return tree.value[node]
+            if not known[tree.feature[node]]:
+                a, b = tree.left[node], tree.right[node]
+                return (tree.weight[a] * visit(a) + tree.weight[b] * visit(b)) / tree.weight[node]
+            v = x[tree.feature[node]]
+            if np.isnan(v):
+                left = tree.missing_left[node]
+            else:
+                left = v != tree.threshold[node] if tree.op[node] == "!=" else v <= tree.threshold[node]
+            return visit(tree.left[node] if left else tree.right[node])
+
+        return visit(0)
+
+    n_features = X.shape[1]
+    masks = list(product([False, True], repeat=n_features))
+    for i in range(3):
+        game = {m: sum(expectation(t, encoded[i], np.array(m)) for t in model.trees_) for m in masks}
+        expected = np.zeros((n_features, len(model.classes_)))
+        for mask in masks:
+            for j in np.flatnonzero(~np.array(mask)):
+                with_j = tuple(True if k == j else mask[k] for k in range(n_features))
+                size = sum(mask)
+                weight = factorial(size) * factorial(n_features - size - 1) / factorial(n_features)
+                expected[j] += weight * (game[with_j] - game[mask])
+        np.testing.assert_allclose(exp.values[i], expected, atol=1e-9)
+
+
 # -- bad input --------------------------------------------------------------------------
 def test_constant_column_is_never_split_and_has_no_importance():
     X, y = continuous(n_samples=150)
