@@ -542,9 +542,14 @@ _IS_LEVEL = np.frompyfunc(lambda v: isinstance(v, (str, bytes, numbers.Number)),
 
 def _check_levels(values, missing, name):
     """Raise unless every present value of an object column is a string or a number."""
-    is_level = _IS_LEVEL(values).astype(bool) | missing
+    present = values[~missing]
+    try:
+        present = pd.unique(present)  # each distinct value is checked once
+    except TypeError:  # unhashable values: check them all, to name the first
+        pass
+    is_level = _IS_LEVEL(present).astype(bool)
     if not is_level.all():
-        bad = values[~is_level][0]
+        bad = present[~is_level][0]
         raise TypeError(
             f"Column {name!r}: argument must be a string or a real number, not {type(bad).__name__!r}."
         )
