@@ -70,7 +70,10 @@ class Anchors:
 
     @property
     def n_conditions(self) -> np.ndarray:
-        """Conditions in each row's anchor, shape (n_rows,)."""
+        """Lines of each row's anchor, one per anchored feature, shape (n_rows,).
+
+        A line ``low < x <= high`` holds the row's two conditions on that feature.
+        """
         rows = self.conditions.index.get_level_values("row").to_numpy(dtype=np.intp)
         return np.bincount(rows, minlength=len(self.original))
 
