@@ -531,6 +531,11 @@ _IS_LEVEL = np.frompyfunc(lambda v: isinstance(v, (str, bytes, numbers.Number)),
 
 def _check_levels(values, missing, name):
     """Raise unless every present value of an object column is a string or a number."""
+    try:  # the distinct values are few: check their types only
+        values = pd.unique(values[~missing])
+        missing = np.zeros(len(values), dtype=bool)
+    except TypeError:  # an unhashable value: check every cell
+        pass
     is_level = _IS_LEVEL(values).astype(bool) | missing
     if not is_level.all():
         bad = values[~is_level][0]
