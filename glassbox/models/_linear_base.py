@@ -63,11 +63,6 @@ class _SparseLinearModel(TransparentMixin):
         design = _Design.build(X, self._feature_schema, w)
         self.fill_values_, self.reference_levels_ = design.fill_values, design.reference_levels
         n_usable = len(design.starts)
-        budget = n_usable if self.max_features is None else self.max_features
-        if budget > n_usable:
-            warnings.warn(f"max_features={self.max_features} is more than the {n_usable} features that vary in X; "
-                          f"{type(self).__name__} uses all {n_usable}.", UserWarning, stacklevel=3)
-            budget = n_usable
         term_budget = None
         if self.max_terms is not None:
             term_budget = self.max_terms // Y.shape[1]  # a term has a coefficient in each equation
@@ -75,14 +70,22 @@ class _SparseLinearModel(TransparentMixin):
                 raise ValueError(f"max_terms={self.max_terms} is less than the {Y.shape[1]} non-zero coefficients "
                                  f"one term takes in a model of {Y.shape[1]} classes; expected max_terms >= "
                                  f"{Y.shape[1]}.")
-            if term_budget <= budget:  # the terms' path then uses at most max_features columns
-                budget = n_usable
+        # With at most max_features terms, the terms' path alone keeps within max_features.
+        by_features = self.max_features is not None and (term_budget is None or term_budget > self.max_features)
+        budget = min(self.max_features, n_usable) if by_features else n_usable
+        if by_features and self.max_features > n_usable:
+            warnings.warn(f"max_features={self.max_features} is more than the {n_usable} features that vary in X; "
+                          f"{type(self).__name__} uses all {n_usable}.", UserWarning, stacklevel=3)
         problem = _Problem(design.Z, Y, w, loss, design.starts, design.stops, self.tol, self.max_iter)
         chosen = np.arange(n_usable) if budget == n_usable else np.sort(problem.path_select(budget))
         if term_budget is not None:
             # The lasso path over single terms of the chosen columns, then the refit on them.
             keep = np.isin(design.terms.feature, design.features[chosen])
             by_term = _Design.build(X, self._feature_schema, w, keep=keep, by_term=True)
+            if len(by_term.starts) < term_budget:
+                warnings.warn(f"max_terms={self.max_terms} is more than the {len(by_term.starts) * Y.shape[1]} "
+                              f"non-zero coefficients the terms of the columns used can take; {type(self).__name__} "
+                              f"uses all of them.", UserWarning, stacklevel=3)
             if len(by_term.starts) > term_budget:
                 problem = _Problem(by_term.Z, Y, w, loss, by_term.starts, by_term.stops, self.tol, self.max_iter)
                 keep = np.zeros(len(keep), dtype=bool)

@@ -397,6 +397,36 @@ def test_max_terms_keeps_the_strongest_levels_and_the_others_read_as_the_referen
     assert prediction[0] == prediction[1] == prediction[2]
 
 
+def test_max_terms_that_binds_does_not_warn_about_the_default_max_features():
+    X, y = sparse_regression()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = SparseLinearRegressor(max_terms=3).fit(X[:, :4], y)  # 4 columns, max_features=10
+    assert model.complexity_ == 3
+
+
+def test_max_terms_above_the_terms_there_are_warns_and_uses_them_all():
+    frame, y = many_levels(n=300, seed=2, n_levels=4)  # a, b, b is missing, 3 levels of city: 6 terms
+    with pytest.warns(UserWarning, match="max_terms=40 is more than the 6 non-zero coefficients"):
+        model = SparseLinearRegressor(max_features=None, max_terms=40).fit(frame, y)
+    assert model.complexity_ == 6
+    with pytest.raises(InvalidParameterError, match="'max_terms' parameter of SparseLinearRegressor"):
+        SparseLinearRegressor(max_terms=0).fit(frame, y)
+
+
+def test_a_column_missing_but_on_one_row_enters_only_as_its_missing_indicator():
+    X, y = sparse_regression()
+    lonely = np.full(len(X), np.nan)
+    lonely[0] = 12.0
+    frame = pd.DataFrame(X[:, :3], columns=["x0", "x1", "x2"]).assign(lonely=lonely)
+    model = SparseLinearRegressor(max_features=None).fit(frame, y)
+    assert model.fill_values_[3] == 12.0
+    used = {name for name, c in zip(model.terms_, model.coef_) if c != 0}
+    assert "lonely" not in used and "lonely is missing" in used  # the value alone does not vary
+    changed = frame.assign(lonely=np.where(np.isnan(lonely), np.nan, -5.0))
+    np.testing.assert_array_equal(model.predict(changed), model.predict(frame))
+
+
 def test_one_class_target_is_an_error():
     with pytest.raises(ValueError, match="needs at least 2 classes in y; got 1 class: 'yes'."):
         SparseLinearClassifier().fit(np.ones((5, 2)), ["yes"] * 5)

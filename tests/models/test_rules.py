@@ -3,6 +3,7 @@ budgets, explanations, text and exports, and bad input."""
 
 import itertools
 import sqlite3
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -411,6 +412,28 @@ def test_constant_and_all_missing_columns_give_no_condition(cancer):
     assert not set(range(X.shape[1], X.shape[1] + 4)) & set(model.conditions_.feature)
     assert model.rules_ == reference.rules_
     np.testing.assert_array_equal(model.predict_proba(padded), reference.predict_proba(X))
+
+
+def test_min_support_above_half_the_weight_warns_and_keeps_the_default_rule():
+    X, y = planted(n=200)
+    with pytest.warns(UserWarning, match=r"min_support=101 is more than half the training weight \(200\)"):
+        model = RuleListClassifier(min_support=101).fit(X, y)
+    assert model.rules_ == [] and model.complexity_ == 0
+    np.testing.assert_allclose(model.predict_proba(X), np.tile(model.rule_proba_[-1], (len(X), 1)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert RuleListClassifier(min_support=100).fit(X, y).complexity_ > 0  # half is allowed
+
+
+def test_a_column_missing_but_on_one_row_is_never_a_condition_of_fewer_rows_than_min_support():
+    X, y = planted(n=300)
+    lonely = np.full(len(X), np.nan)
+    lonely[np.flatnonzero(y == "high")[0]] = 4.0  # a one-row signal
+    padded = X.assign(lonely=lonely, lonely_cat=np.where(np.isnan(lonely), None, "x"))
+    model = RuleListClassifier(max_rules=8, min_support=2).fit(padded, y)
+    assert not {X.shape[1], X.shape[1] + 1} & set(model.conditions_.feature.tolist())
+    assert model.rules_ == RuleListClassifier(max_rules=8, min_support=2).fit(X, y).rules_
+    assert model.rule_support_.min() >= 2
 
 
 def test_unseen_category_satisfies_no_condition_on_its_column():
