@@ -43,6 +43,7 @@ from sklearn.metrics import roc_auc_score  # noqa: E402
 from sklearn.tree import DecisionTreeClassifier  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _common import numeric_design  # noqa: E402
 from _data import load, split  # noqa: E402
 
 from glassbox import complexity  # noqa: E402
@@ -74,24 +75,6 @@ def dummies(frame, columns, dtype):
     if not columns:
         return pd.DataFrame(index=frame.index)
     return pd.get_dummies(frame[columns].astype(object), dummy_na=True, dtype=dtype)
-
-
-def numeric_design(train, test):
-    """One-hot categories, median-imputed numbers and missing indicators (for the peers)."""
-    numeric = [c for c in train.columns if pd.api.types.is_numeric_dtype(train[c])]
-    categorical = [c for c in train.columns if c not in numeric]
-    parts = []
-    for frame in (train, test):
-        out = frame[numeric].astype(float)
-        for c in numeric:
-            if train[c].isna().any():
-                out[f"{c}_missing"] = frame[c].isna().astype(float)
-        out = out.fillna(train[numeric].median())
-        parts.append(pd.concat([out, dummies(frame, categorical, float)], axis=1))
-    train_design = parts[0]
-    test_design = parts[1].reindex(columns=train_design.columns, fill_value=0.0)
-    keep = train_design.nunique() > 1
-    return train_design.loc[:, keep].to_numpy(), test_design.loc[:, keep].to_numpy()
 
 
 def binary_design(train, test):
