@@ -42,6 +42,7 @@ from .._core import (
     validate_X,
 )
 from ..explanation import Explanation
+from ._text import TEXT_SUPPORT, text_input
 
 if TYPE_CHECKING:
     from .._core._typing import EstimatorT, RandomStateLike
@@ -136,6 +137,9 @@ class BaseExplainer(PrefitCloneMixin, MetaEstimatorMixin, BaseEstimator):
         self : object
         """
         validate_params(self)
+        text = text_input(type(self).__name__, self.estimator, X)
+        if text is not None:
+            return self._fit_text(X, y, text, fit_params)
         X_encoded = validate_X(self, X, reset=True, allow_nan=self._allow_nan)
         self.estimator_ = fitted_model(self, self.estimator, X, y, prefit=self.prefit, fit_params=fit_params)
         self._model_output = self._response(self._feature_schema)
@@ -143,6 +147,14 @@ class BaseExplainer(PrefitCloneMixin, MetaEstimatorMixin, BaseEstimator):
         self._seed = draw_seed(self.random_state)
         self._fit(X_encoded)
         return self
+
+    def _fit_text(self, X, y, text, fit_params):
+        """Fit on documents ``X`` that the model's first step vectorizes (the text prelude).
+
+        ``text`` is ``(vectorizer, description)`` from :func:`text_input`. Explainers of
+        tabular columns only refuse; those that explain text per token override this.
+        """
+        raise ValueError(f"{type(self).__name__} cannot explain {text[1]}: {TEXT_SUPPORT}.")
 
     def _response(self, schema):
         """The model response the explainer evaluates: the output chosen by ``output``."""
