@@ -45,6 +45,7 @@ from .._core import (
 )
 from ._base import LocalExplainer
 from ._lime_fit import LocalModels, group_moments
+from ._lime_text import TEXT_KERNEL_WIDTH, lime_documents
 
 if TYPE_CHECKING:
     from .._core._typing import OutputMethod, RandomStateLike
@@ -242,6 +243,12 @@ default="auto"
         self.alpha = alpha
         self.output = output
 
+    _explains_text = True
+
+    def _fit_documents(self):
+        """Documents need only the kernel width: their perturbations remove tokens."""
+        self.kernel_width_ = float(TEXT_KERNEL_WIDTH if self.kernel_width is None else self.kernel_width)
+
     def _fit(self, X_encoded):
         """Learn the distribution perturbations are drawn from: the training data's
         quartiles, levels, means, standard deviations and values."""
@@ -283,6 +290,8 @@ default="auto"
             n_outputs): the intercepts; ``fidelity`` of the same shape: the weighted R²
             of each local model. Values plus base values approximate the model's output.
         """
+        if self._vectorizer is not None:
+            return self._explain_documents(X)
         X_encoded, model_output = self._prepare(X)
         n_rows, n_features = X_encoded.shape
         rows_per_chunk = batch_units(self.batch_size, row_cells=n_features, unit_cells=self.num_samples * n_features)
@@ -305,6 +314,15 @@ default="auto"
             model_output=model_output,
         )
         return replace(explanation, fidelity=r2, coef=coef, intercept=explanation.base_values)
+
+    def _explain_documents(self, X):
+        documents = self._prepare_documents(X)
+        local = LocalModels(self.num_features, self.feature_selection, float(self.alpha), self.num_samples)
+        coef, std, intercept, r2 = lime_documents(
+            documents, self._model_output, local, num_samples=self.num_samples, kernel_width=self.kernel_width_,
+            seed=self._seed, batch_size=self.batch_size, n_jobs=self.n_jobs, verbose=self.verbose,
+        )
+        return documents.explanation(coef, intercept, self.output_names_, method="lime-text", std=std, fidelity=r2)
 
 
 @dataclass(frozen=True, eq=False)
