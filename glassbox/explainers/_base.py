@@ -300,6 +300,11 @@ class LocalExplainer(TransformerMixin, BaseExplainer):
 
     def transform(self, X: ArrayLike) -> np.ndarray:
         """Attributions of shape (n_samples, n_features * n_outputs)."""
+        if getattr(self, "_vectorizer", None) is not None:
+            raise ValueError(
+                f"{type(self).__name__} was fitted on documents, whose tokens differ from one document to the "
+                "next: there is no attribution matrix. Use explain(X), whose to_frame() lists every token."
+            )
         values = self.explain(X).values  # (n, p, o)
         return values.transpose(0, 2, 1).reshape(len(values), -1)
 

@@ -72,7 +72,8 @@ class LimeExplainer(LocalExplainer):
     ----------
     estimator : estimator object
         The model to explain: a fitted model, or one the explainer fits on ``X, y``
-        (see ``prefit``).
+        (see ``prefit``). A Pipeline whose first step is a text vectorizer, given the
+        text column (1-D), is explained per token: see ``explain``.
     sampling : {"quartile", "continuous"}, default="quartile"
         How the neighbourhood is drawn and represented:
 
@@ -102,7 +103,8 @@ default="auto"
         Width ``w`` of the exponential kernel ``exp(-d**2 / (2 * w**2))`` (the
         square root of ``exp(-d**2 / w**2)``, as in the lime package) weighting a sample
         at Euclidean distance ``d`` from the row in the interpretable representation.
-        ``None`` uses ``0.75 * sqrt(n_features)``.
+        ``None`` uses ``0.75 * sqrt(n_features)`` (25 for documents, as the lime
+        package's text explainer).
     alpha : float, default=1.0
         Ridge penalty of the local models (the intercept is not penalised).
     output : {"auto", "predict_proba", "decision_function", "log_odds", "predict"}, default="auto"
@@ -289,8 +291,12 @@ default="auto"
             ``values``; ``base_values`` and ``intercept`` of shape (n_samples,
             n_outputs): the intercepts; ``fidelity`` of the same shape: the weighted R²
             of each local model. Values plus base values approximate the model's output.
+            Fitted on documents (a text column read by a vectorizer), ``X`` is documents
+            and the result a :class:`~glassbox.explainers.TextExplanation` of each
+            token's weight, sampled as the lime package's text explainer does (tokens
+            removed, cosine distance, ``kernel_width`` 25 by default).
         """
-        if self._vectorizer is not None:
+        if getattr(self, "_vectorizer", None) is not None:
             return self._explain_documents(X)
         X_encoded, model_output = self._prepare(X)
         n_rows, n_features = X_encoded.shape

@@ -75,7 +75,9 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
     ----------
     estimator : estimator object
         The model to explain: a fitted model, or one the explainer fits on ``X, y``
-        (see ``prefit``). A Pipeline is explained in the columns passed to it.
+        (see ``prefit``). A Pipeline is explained in the columns passed to it. A
+        Pipeline whose first step is a text vectorizer, given the text column (1-D),
+        is explained per token: see ``explain``.
     method : {"auto", "exact", "kernel", "permutation", "linear", "tree"}, default="auto"
         How the values are computed:
 
@@ -270,9 +272,14 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
         explanation : Explanation
             ``values`` of shape (n_samples, n_features, n_outputs) and ``base_values``
             of shape (n_samples, n_outputs), adding up to the explained output;
-            ``std`` holds the standard errors of the sampling methods.
+            ``std`` holds the standard errors of the sampling methods. Fitted on
+            documents (a text column read by a vectorizer), ``X`` is documents and the
+            result a :class:`~glassbox.explainers.TextExplanation` of each token's value
+            (removing a token removes it from the document; the base value is the output
+            on the document with every token removed); ``method="auto"`` enumerates the
+            coalitions of documents of up to 11 tokens and samples permutations beyond.
         """
-        if self._vectorizer is not None:
+        if getattr(self, "_vectorizer", None) is not None:
             return self._explain_documents(X)
         X_encoded, model_output = self._prepare(X)
         compute = {

@@ -231,6 +231,8 @@ def test_empty_documents_unknown_tokens_and_wrong_input_are_refused_clearly(text
     np.testing.assert_array_equal(exp.values[0], 0.0)
     with pytest.raises(ValueError, match="was fitted on documents: X must be a 1-D sequence of strings"):
         explainer.explain(docs.to_frame())
+    with pytest.raises(ValueError, match="fitted on documents.*there is no attribution matrix"):
+        explainer.transform(docs)
     with pytest.raises(ValueError, match="method='tree' cannot explain text"):
         ShapleyExplainer(model, method="tree").fit(docs)
     custom = make_pipeline(CountVectorizer(tokenizer=str.split, token_pattern=None), LogisticRegression())
