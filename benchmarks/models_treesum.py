@@ -44,12 +44,12 @@ import pandas as pd  # noqa: E402
 from sklearn.compose import ColumnTransformer, make_column_selector  # noqa: E402
 from sklearn.datasets import make_classification  # noqa: E402
 from sklearn.impute import SimpleImputer  # noqa: E402
-from sklearn.metrics import log_loss, r2_score, roc_auc_score  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import OneHotEncoder  # noqa: E402
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _common import scores  # noqa: E402
 from _data import DATASETS, load, split  # noqa: E402
 
 from glassbox._core import QuantileBinner  # noqa: E402
@@ -125,21 +125,6 @@ def splits_of(model):
 def trees_of(model):
     last = model[-1] if hasattr(model, "steps") else model
     return len(last.trees_) if hasattr(last, "trees_") else 1
-
-
-def scores(task, model, X_test, y_test):
-    """(AUC or R², log-loss or NaN)."""
-    if task == "regression":
-        return r2_score(y_test, model.predict(X_test)), np.nan
-    proba = model.predict_proba(X_test)
-    labels = np.unique(y_test) if not hasattr(model, "classes_") else model.classes_
-    proba = np.clip(proba, 1e-15, 1)
-    proba = proba / proba.sum(axis=1, keepdims=True)
-    if task == "binary":
-        auc = roc_auc_score(y_test, proba[:, 1])
-    else:
-        auc = roc_auc_score(y_test, proba, multi_class="ovr", labels=labels)
-    return auc, log_loss(y_test, proba, labels=labels)
 
 
 def timed_fit(model, X, y):
