@@ -284,3 +284,46 @@ def test_catboost_categorical_splits_are_refused_by_name():
     model.fit(X, signal, cat_features=["c", "d"])
     with pytest.raises(ValueError, match="'c'.*method='kernel'"):
         read_tree_model(model)
+
+
+OBJECTIVES = [
+    ("xgboost", "binary", {"objective": "binary:logistic"}),
+    ("xgboost", "binary", {"objective": "binary:logitraw"}),
+    ("xgboost", "binary", {"objective": "binary:hinge"}),
+    ("xgboost", "multiclass", {"objective": "multi:softmax"}),
+    ("xgboost", "regression", {"objective": "reg:absoluteerror"}),
+    ("xgboost", "regression", {"objective": "reg:pseudohubererror"}),
+    ("xgboost", "regression", {"objective": "reg:quantileerror", "quantile_alpha": 0.3}),
+    ("lightgbm", "multiclass", {"objective": "multiclassova"}),
+    ("lightgbm", "binary", {"boosting_type": "rf", "bagging_freq": 1, "bagging_fraction": 0.7}),
+    ("lightgbm", "regression", {"objective": "huber"}),
+    ("lightgbm", "regression", {"objective": "quantile", "alpha": 0.3}),
+    ("catboost", "regression", {"loss_function": "MAE"}),
+    ("catboost", "binary", {"nan_mode": "Max"}),
+]
+
+
+@pytest.mark.parametrize(("library", "task", "params"), OBJECTIVES)
+def test_objectives_base_scores_and_missing_modes_sum_to_raw_output(library, task, params):
+    """The offset (base score, boost from average, bias) and the averaging of random forests."""
+    X, signal = _table("numeric", 7)
+    model = _model(library, task, "numeric", 7).set_params(**params).fit(X, _target(task, signal))
+    rows = X.iloc[:N_EXPLAINED]
+    for background in (None, X.iloc[-N_BACKGROUND:]):
+        values, base = glassbox_values(model, rows, background)
+        assert_close(base + values.sum(axis=1), raw(model, rows))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(10, 20))
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_random_models_equal_shap(library, seed):
+    """More models drawn at random: every task, both value functions, against shap."""
+    for task in TASKS:
+        model, X = fitted(library, task, "numeric", seed)
+        rows, background = X.iloc[:N_EXPLAINED], X.iloc[-N_BACKGROUND:]
+        values, _ = glassbox_values(model, rows)
+        assert_close(values, shap_values(model, rows))
+        if (library, task) != ("catboost", "multiclass"):
+            values, _ = glassbox_values(model, rows, background)
+            assert_close(values, shap_values(model, rows, background))

@@ -124,7 +124,7 @@ def _bitsets(nodes_sets, n_nodes, complement=False):
 
 
 # -- XGBoost ----------------------------------------------------------------------------
-_XGB_LOGIT = ("binary:logistic", "reg:logistic", "binary:logitraw", "binary:hinge")
+_XGB_LOGIT = ("binary:logistic", "reg:logistic")  # base_score is a probability
 _XGB_LOG = ("count:poisson", "reg:gamma", "reg:tweedie", "survival:cox")
 _XGB_IDENTITY = (
     "reg:squarederror", "reg:squaredlogerror", "reg:pseudohubererror", "reg:absoluteerror",
@@ -230,12 +230,11 @@ def _read_lightgbm(estimator, output, decode):
     objective = str(dump.get("objective", "regression")).split(" ")[0]
     method = _additive_output(estimator, output, objective in _LGB_IDENTITY, objective)
     per_iteration = int(dump["num_tree_per_iteration"])
-    infos = dump["tree_info"]
-    scale = per_iteration / len(infos) if dump.get("average_output") and infos else 1.0
+    # In random forest mode (average_output) LightGBM's raw score and its own contributions
+    # are the sum over the trees (its probabilities take their mean): the sum is read.
     trees = TreeList()
-    for t, info in enumerate(infos):
-        columns = [t % per_iteration]
-        _add_lightgbm_tree(trees, info["tree_structure"], scale, columns)
+    for t, info in enumerate(dump["tree_info"]):
+        _add_lightgbm_tree(trees, info["tree_structure"], [t % per_iteration])
     categories = {}
     pandas_categorical = dump.get("pandas_categorical") or []
     if decode is not None and pandas_categorical:
@@ -254,7 +253,7 @@ def _read_lightgbm(estimator, output, decode):
     )
 
 
-def _add_lightgbm_tree(trees, root, scale, columns):
+def _add_lightgbm_tree(trees, root, columns):
     """One tree of ``dump_model`` (nested dicts), numbered depth first."""
     nodes, left, right = [], [], []
     stack = [(root, -1, False)]
@@ -281,7 +280,7 @@ def _add_lightgbm_tree(trees, root, scale, columns):
                     "This LightGBM model was fitted with linear_tree=True: its leaves are linear models, not "
                     "constants. Use method='kernel'."
                 )
-            value[i] = node["leaf_value"] * scale
+            value[i] = node["leaf_value"]
             cover[i] = node.get("leaf_count", 1)
             continue
         feature[i], cover[i] = node["split_feature"], node["internal_count"]
