@@ -51,6 +51,7 @@ def _table(data, seed):
         levels = rng.integers(0, 7, N_ROWS)
         X["c"] = pd.Categorical(np.array(list("pqrstuv"))[levels])
         X["d"] = pd.Categorical(rng.integers(0, 40, N_ROWS) * 3)
+        X.loc[rng.random(N_ROWS) < 0.1, "c"] = np.nan
         signal = np.nan_to_num(X["a"].to_numpy()) + (levels % 3) - (X["d"].cat.codes.to_numpy() % 4) * 0.5
     return X, signal + rng.normal(scale=0.5, size=N_ROWS)
 
@@ -277,7 +278,7 @@ def test_not_fitted(library):
 def test_catboost_categorical_splits_are_refused_by_name():
     catboost = _library("catboost")
     X, signal = _table("categorical", 6)
-    X["c"] = X["c"].astype(str)
+    X["c"] = X["c"].astype(object).fillna("none").astype(str)
     X["d"] = X["d"].astype(str)
     model = catboost.CatBoostRegressor(iterations=10, depth=3, verbose=0, thread_count=1, one_hot_max_size=8,
                                     allow_writing_files=False)
