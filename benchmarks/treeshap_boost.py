@@ -27,8 +27,6 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # before numpy: one thread everywhere
 
 import argparse  # noqa: E402
-import contextlib  # noqa: E402
-import io  # noqa: E402
 import platform  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -47,6 +45,7 @@ from sklearn.preprocessing import LabelEncoder  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _data import DATASETS, load, split  # noqa: E402
+from treeshap import run_shap  # noqa: E402
 
 from glassbox.explainers._treeshap import TreeShap  # noqa: E402
 
@@ -83,19 +82,6 @@ def run_glassbox(model, rows, background):
     return elapsed, values, base, peak
 
 
-def run_shap(model, rows, background):
-    start = time.perf_counter()
-    if background is None:
-        explainer = shap.TreeExplainer(model)
-    else:
-        explainer = shap.TreeExplainer(model, data=background, feature_perturbation="interventional")
-    with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
-        warnings.simplefilter("ignore")
-        values = explainer.shap_values(rows, check_additivity=False)
-    elapsed = time.perf_counter() - start
-    return elapsed, np.asarray(values, np.float64)
-
-
 def relative_gap(ours, theirs):
     """Largest |glassbox - shap| over the largest |shap| of the same output."""
     theirs = np.asarray(theirs, np.float64).reshape(ours.shape)
@@ -114,7 +100,7 @@ def speed_case(label, model, rows, background, repeats):
     for _ in range(repeats):  # alternate
         t, ours, base, peak = run_glassbox(model, rows, background)
         times["glassbox"].append(t)
-        t, theirs = run_shap(model, rows, background)
+        t, theirs, _ = run_shap(model, rows, background)
         times["shap"].append(t)
         start = time.perf_counter()
         raw(model, rows)
@@ -194,14 +180,14 @@ def agreement(quick):
                 model = make_model(library, classifier, 50, categorical=variant == "native").fit(train, y_train)
                 row = {"data": name, "task": spec.task, "library": library, "categories": variant}
                 _, values, base, _ = run_glassbox(model, rows, None)
-                _, theirs = run_shap(model, rows, None)
+                _, theirs, _ = run_shap(model, rows, None)
                 row["pd gap"], row["pd additivity"] = relative_gap(values, theirs), additivity(model, rows, values, base)
                 row["int gap"], row["int additivity"] = None, None
                 if variant == "codes":
                     _, values, base, _ = run_glassbox(model, rows[:100], background)
                     row["int additivity"] = additivity(model, rows[:100], values, base)
                     if not (library == "catboost" and spec.task == "multiclass"):
-                        _, theirs = run_shap(model, rows[:100], background)
+                        _, theirs, _ = run_shap(model, rows[:100], background)
                         row["int gap"] = relative_gap(values, theirs)
                 print(row, flush=True)
                 results.append(row)
