@@ -84,9 +84,10 @@ class ModelOutput(ModelResponse):
         Decodes rows back into the container the model was fitted on.
     output : {"auto", "predict_proba", "decision_function", "log_odds", "predict"}
         ``"auto"`` explains ``predict_proba`` of classifiers (falling back to
-        ``decision_function``) and ``predict`` of regressors. ``decision_function`` of
-        XGBoost's, LightGBM's and CatBoost's classifiers is their raw score (margin). ``"log_odds"`` is
+        ``decision_function``) and ``predict`` of regressors. ``"log_odds"`` is
         ``log(p / (1 - p))`` of each class probability (see :func:`log_odds`).
+        ``decision_function`` of XGBoost's, LightGBM's and CatBoost's classifiers is
+        their raw score (margin).
 
     Attributes
     ----------

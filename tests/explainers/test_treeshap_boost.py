@@ -251,6 +251,8 @@ def test_refuses_what_is_not_a_sum_of_trees():
     linear_tree = lightgbm.LGBMRegressor(linear_tree=True, n_estimators=3, verbose=-1).fit(X.fillna(0), signal)
     with pytest.raises(ValueError, match="linear_tree"):
         read_tree_model(linear_tree)
+    with pytest.raises(TypeError, match="estimators of XGBoost, LightGBM and CatBoost.*got Booster"):
+        read_tree_model(linear_tree.booster_)  # the estimators are read, not the Booster objects
 
 
 @pytest.mark.parametrize("library", LIBRARIES)

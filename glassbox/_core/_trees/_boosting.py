@@ -34,12 +34,16 @@ from ._ensemble import SPLIT_BITSET, SPLIT_NUMERIC, SPLIT_ZERO_MISSING, TreeEnse
 __all__ = ["library_reader", "raw_output"]
 
 
+# The base class of each library's scikit-learn estimators (not its Booster objects).
+_ESTIMATOR_BASES = {("xgboost", "XGBModel"), ("lightgbm", "LGBMModel"), ("catboost", "CatBoost")}
+
+
 def _library(estimator):
-    """The boosting library defining ``estimator``'s class (or a base), or None."""
+    """The boosting library whose scikit-learn estimator ``estimator`` is, or None."""
     for cls in type(estimator).__mro__:
-        top = cls.__module__.split(".")[0]
-        if top in _READERS:
-            return top
+        library = cls.__module__.split(".")[0]
+        if (library, cls.__name__) in _ESTIMATOR_BASES:
+            return library
     return None
 
 
