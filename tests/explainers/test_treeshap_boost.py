@@ -315,3 +315,30 @@ def test_random_models_equal_shap(library, seed):
         if (library, task) != ("catboost", "multiclass"):
             values, _ = glassbox_values(model, rows, background)
             assert_close(values, shap_values(model, rows, background))
+
+
+@pytest.mark.parametrize(
+    ("library", "params", "recursion"),
+    [
+        ("lightgbm", {"num_leaves": 2}, True),
+        ("xgboost", {"max_depth": 1}, True),
+        ("xgboost", {"max_depth": 1, "objective": "reg:pseudohubererror"}, False),
+        ("catboost", {"depth": 1}, True),
+    ],
+)
+def test_partial_dependence_recursion_where_cover_counts_rows(library, params, recursion):
+    """Friedman's recursion weights by the cover: right where it counts training rows.
+
+    On stumps (one feature per tree) the recursion equals brute force over the training
+    rows; XGBoost's cover is a sum of hessians, which counts rows only for squared error,
+    so other objectives take brute force.
+    """
+    from glassbox.explainers import PartialDependence
+
+    X, signal = _table("numeric", 8)
+    model = _model(library, "regression", "numeric", 8).set_params(**params).fit(X, signal)
+    auto = PartialDependence(model).fit(X)
+    assert (auto._trees[0] is not None) == recursion
+    brute = PartialDependence(model, method="brute").fit(X)
+    ours, theirs = auto.explain(X, features="a").values, brute.explain(X, features="a").values
+    assert_close(np.asarray(ours)[None], np.asarray(theirs)[None])

@@ -217,6 +217,7 @@ def _read_xgboost(estimator, output, decode):
         n_features=int(booster.num_features()),
         offset=np.broadcast_to(base, (n_outputs,)).copy(),
         float32_inputs=True,
+        cover_is_count=objective in ("reg:squarederror", "reg:linear"),  # elsewhere hessians are not 1
         transform=_category_transform(decode, categories),
     )
 

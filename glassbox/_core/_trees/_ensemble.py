@@ -47,6 +47,7 @@ class TreeEnsemble:
     n_features: int  # columns of the rows given by the caller
     offset: np.ndarray = None  # (n_outputs,) constant added to the sum of the trees
     float32_inputs: bool = False  # scikit-learn's CART compares float32 inputs
+    cover_is_count: bool = True  # cover counts training rows (XGBoost's hessian sums do only for squared error)
     kind: np.ndarray = None  # (n_nodes,) split kind; None when every split is SPLIT_NUMERIC
     bitsets: np.ndarray = None  # (n_nodes, 2, n_words) uint32: categories going left, categories known
     columns: np.ndarray = None  # (n_model_features,): input column of each model column
