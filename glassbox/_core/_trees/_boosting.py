@@ -67,16 +67,12 @@ def raw_output(estimator: Any) -> Callable[[Any], np.ndarray] | None:
     return lambda X: estimator.predict(X, **kwargs)
 
 
-def _is_classifier(estimator):
-    return getattr(estimator, "_estimator_type", None) == "classifier" or hasattr(estimator, "predict_proba")
-
-
 def _additive_output(estimator, output, identity_link, loss):
     """The output read: the raw score, named as glassbox names it; refuse non-additive ones."""
     from ._readers import resolve_tree_output
 
     name = type(estimator).__name__
-    if _is_classifier(estimator):
+    if hasattr(estimator, "predict_proba"):  # the libraries' classifiers
         return resolve_tree_output(estimator, output, "decision_function")
     if not identity_link:
         raise ValueError(
@@ -128,8 +124,7 @@ def _bitsets(nodes_sets, n_nodes, complement=False):
 
 
 # -- XGBoost ----------------------------------------------------------------------------
-_XGB_LOGIT = ("binary:logistic", "reg:logistic")  # base_score is a probability
-_XGB_LOG = ("count:poisson", "reg:gamma", "reg:tweedie", "survival:cox")
+_XGB_LOGIT = ("binary:logistic", "reg:logistic")  # base_score is a probability (others: the margin)
 _XGB_IDENTITY = (
     "reg:squarederror", "reg:squaredlogerror", "reg:pseudohubererror", "reg:absoluteerror",
     "reg:quantileerror", "reg:linear",
@@ -162,8 +157,6 @@ def _read_xgboost(estimator, output, decode):
     base = np.asarray(json.loads(params["base_score"].replace("E", "e")), np.float64).reshape(-1)
     if objective in _XGB_LOGIT:
         base = np.log(base / (1.0 - base))
-    elif objective in _XGB_LOG:
-        base = np.log(base)
     n_trees = len(gbtree["trees"])
     try:
         best = estimator.best_iteration  # the sklearn estimators predict with it
