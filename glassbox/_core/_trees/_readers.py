@@ -6,8 +6,8 @@ models (the last through private attributes, read with guards), the scikit-learn
 estimators of XGBoost, LightGBM and CatBoost (:mod:`._boosting`, through their public
 dumps; none of these libraries is imported by glassbox), and tree models of the
 packages above the core that register a reader with :func:`register_tree_reader`
-(glassbox's ``TreeClassifier`` and ``TreeRegressor``). Values are scaled so that the
-explained output is the offset plus a plain sum over the trees. :func:`count_tree_splits`
+(glassbox's ``TreeClassifier``, ``TreeRegressor`` and sums of trees). Values are scaled
+so that the explained output is the offset plus a plain sum over the trees. :func:`count_tree_splits`
 counts the splits of a fitted scikit-learn tree, tree ensemble or boosted model.
 """
 
@@ -92,8 +92,9 @@ def is_tree_model(estimator: Any) -> bool:
         gradient boosting and histogram gradient boosting models, the scikit-learn
         estimators of XGBoost (``XGBClassifier``, ``XGBRegressor``, ...), LightGBM
         (``LGBMClassifier``, ``LGBMRegressor``) and CatBoost (``CatBoostClassifier``,
-        ``CatBoostRegressor``), and glassbox's :class:`~glassbox.models.TreeClassifier`
-        and :class:`~glassbox.models.TreeRegressor`.
+        ``CatBoostRegressor``), and glassbox's :class:`~glassbox.models.TreeClassifier`,
+        :class:`~glassbox.models.TreeRegressor`, :class:`~glassbox.models.TreeSumClassifier`
+        and :class:`~glassbox.models.TreeSumRegressor`.
 
     Examples
     --------
@@ -135,8 +136,9 @@ def read_tree_model(
         raise TypeError(
             f"TreeSHAP supports scikit-learn's DecisionTree*, ExtraTree*, RandomForest*, ExtraTrees*, "
             f"GradientBoosting* and HistGradientBoosting* models, the scikit-learn estimators of XGBoost, "
-            f"LightGBM and CatBoost, and glassbox's TreeClassifier and TreeRegressor; got "
-            f"{type(estimator).__name__}. Use method='kernel' or method='permutation' for other models."
+            f"LightGBM and CatBoost, and glassbox's TreeClassifier, TreeRegressor, TreeSumClassifier and "
+            f"TreeSumRegressor; got {type(estimator).__name__}. Use method='kernel' or method='permutation' "
+            "for other models."
         )
     reader = library_reader(estimator)
     if reader is not None:  # they check their own fit
