@@ -342,3 +342,13 @@ def test_partial_dependence_recursion_where_cover_counts_rows(library, params, r
     brute = PartialDependence(model, method="brute").fit(X)
     ours, theirs = auto.explain(X, features="a").values, brute.explain(X, features="a").values
     assert_close(np.asarray(ours)[None], np.asarray(theirs)[None])
+
+
+def test_column_names_with_spaces():
+    """LightGBM records "mean radius" as "mean_radius"; the explainer takes the frame it predicts on."""
+    lightgbm = _library("lightgbm")
+    X, signal = _table("numeric", 9)
+    X.columns = ["mean radius", "b", "c", "d"]
+    model = lightgbm.LGBMRegressor(n_estimators=5, verbose=-1, n_jobs=1).fit(X, signal)
+    values, base = glassbox_values(model, X.iloc[:N_EXPLAINED])
+    assert_close(base + values.sum(axis=1), raw(model, X.iloc[:N_EXPLAINED]))
