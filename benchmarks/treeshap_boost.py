@@ -27,6 +27,7 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # before numpy: one thread everywhere
 
 import argparse  # noqa: E402
+import json  # noqa: E402
 import platform  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -51,6 +52,7 @@ from glassbox.explainers import ShapleyExplainer  # noqa: E402
 from glassbox.explainers._treeshap import TreeShap  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "treeshap_boost.md"
+ROWS = RESULTS.with_suffix(".json")  # the measured rows of both parts, so that one part can be rerun
 LIBRARIES = ("xgboost", "lightgbm", "catboost")
 
 
@@ -225,12 +227,14 @@ def write(speed_rows, agreement_rows, args, repeats):
         "| gap to shap | additivity |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    def spread(pair):
+        return "not recorded" if pair is None else f"{pair[0]:.3f}-{pair[1]:.3f}"
+
     for r in speed_rows:
         lines.append(
-            f"| {r['case']} | {r['rows']:,} | {r['glassbox s']:.3f} ({r['glassbox spread'][0]:.3f}-"
-            f"{r['glassbox spread'][1]:.3f}) | {r['shap s']:.3f} ({r['shap spread'][0]:.3f}-{r['shap spread'][1]:.3f}) "
-            f"| {r['speed-up']:.2f}x | {r['floor ratio']:.0f}x | {r['peak MiB']:.0f} | {r['gap']:.1e} | "
-            f"{r['additivity']:.1e} |"
+            f"| {r['case']} | {r['rows']:,} | {r['glassbox s']:.3f} ({spread(r['glassbox spread'])}) | "
+            f"{r['shap s']:.3f} ({spread(r['shap spread'])}) | {r['speed-up']:.2f}x | {r['floor ratio']:.0f}x | "
+            f"{r['peak MiB']:.0f} | {r['gap']:.1e} | {r['additivity']:.1e} |"
         )
 
     def fmt(v):
@@ -278,12 +282,18 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rows and data sets, one repeat")
     parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument("--part", choices=("all", "speed", "agreement"), default="all",
+                        help="rerun one part; the other's rows are read from the last run's JSON")  # fmt: skip
     args = parser.parse_args()
     repeats = args.repeats or (1 if args.quick else 3)
     warnings.filterwarnings("ignore")
-    speed_rows = speed(args.quick, repeats)
-    agreement_rows = agreement(args.quick)
-    write(speed_rows, agreement_rows, args, repeats)
+    rows = json.loads(ROWS.read_text()) if args.part != "all" and ROWS.exists() else {}
+    if args.part in ("all", "speed"):
+        rows["speed"], rows["repeats"] = speed(args.quick, repeats), repeats
+    if args.part in ("all", "agreement"):
+        rows["agreement"] = agreement(args.quick)
+    ROWS.write_text(json.dumps(rows, indent=1))
+    write(rows["speed"], rows["agreement"], args, rows["repeats"])
 
 
 if __name__ == "__main__":
