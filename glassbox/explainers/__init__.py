@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from ._ale import AccumulatedLocalEffects
+from ._anchor_result import Anchors
+from ._anchors import AnchorExplainer
 from ._counterfactual import CounterfactualExplainer
 from ._counterfactual_result import Counterfactuals
 from ._gradients import GradientExplainer
@@ -15,6 +17,8 @@ from ._text_result import TextExplanation
 
 __all__ = [
     "AccumulatedLocalEffects",
+    "AnchorExplainer",
+    "Anchors",
     "CounterfactualExplainer",
     "Counterfactuals",
     "GradientExplainer",
