@@ -24,7 +24,6 @@ from .._core import (
     StrOptions,
     batch_units,
     chunk_bounds,
-    final_estimator,
     predict_rows,
     row_rngs,
     run_chunks,
@@ -33,7 +32,7 @@ from .._core import (
 from ._anchor_result import Anchors
 from ._anchor_rules import AnchorSpace
 from ._anchor_search import Keeps, Search, search_chunk
-from ._base import BaseExplainer
+from ._base import BaseExplainer, DecisionMixin
 from ._counterfactual import _as_frame
 from ._counterfactual_search import Decision
 
@@ -43,7 +42,7 @@ if TYPE_CHECKING:
 __all__ = ["AnchorExplainer"]
 
 
-class AnchorExplainer(BaseExplainer):
+class AnchorExplainer(DecisionMixin, BaseExplainer):
     """Anchors: the shortest rule on a row's own values under which its prediction holds.
 
     For each explained row, ``explain`` finds a conjunction of conditions that the row
@@ -201,22 +200,15 @@ class AnchorExplainer(BaseExplainer):
 
     def _fit(self, X_encoded):
         """Learn the bins of ``X`` and keep it as the data anchors are sampled from."""
-        n_targets = int(getattr(final_estimator(self.estimator_), "n_outputs_", 1))
-        if n_targets > 1:
-            raise ValueError(
-                f"{type(self.estimator_).__name__} predicts {n_targets} targets per row; an anchor keeps "
-                "one prediction. Explain a model of one target."
-            )
-        for stale in ("classes_", "tolerance_"):
-            if hasattr(self, stale):  # refitted on another kind of model
-                delattr(self, stale)
-        if hasattr(self.estimator_, "classes_"):
-            self.classes_ = np.asarray(self.estimator_.classes_)
-        elif self.tolerance == "auto":
-            predicted = predict_rows(Decision(self._model_output), X_encoded, batch_size=self.batch_size)
-            self.tolerance_ = 0.5 * float(safe_std(predicted))
-        else:
-            self.tolerance_ = float(self.tolerance)
+        self._adopt_decision("an anchor keeps one prediction")
+        if hasattr(self, "tolerance_"):  # refitted on a classifier
+            del self.tolerance_
+        if not hasattr(self, "classes_"):  # a regressor's prediction is kept within a tolerance
+            if self.tolerance == "auto":
+                predicted = predict_rows(Decision(self._model_output), X_encoded, batch_size=self.batch_size)
+                self.tolerance_ = 0.5 * float(safe_std(predicted))
+            else:
+                self.tolerance_ = float(self.tolerance)
         self._space = AnchorSpace(X_encoded, self._feature_schema, max_bins=self.max_bins, random_state=self._seed)
         self.bins_ = self._space.bins
 

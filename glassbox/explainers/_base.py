@@ -36,6 +36,7 @@ from .._core import (
     ModelOutput,
     StrOptions,
     draw_seed,
+    final_estimator,
     kmeans_background,
     sample_background,
     validate_params,
@@ -55,7 +56,7 @@ from ._text import (
 if TYPE_CHECKING:
     from .._core._typing import EstimatorT, RandomStateLike
 
-__all__ = ["BackgroundMixin", "BaseExplainer", "LocalExplainer"]
+__all__ = ["BackgroundMixin", "BaseExplainer", "DecisionMixin", "LocalExplainer"]
 
 
 class BaseExplainer(PrefitCloneMixin, MetaEstimatorMixin, BaseEstimator):
@@ -249,6 +250,24 @@ class BaseExplainer(PrefitCloneMixin, MetaEstimatorMixin, BaseEstimator):
         tags.input_tags.categorical = inner.categorical
         tags.target_tags.required = False
         return tags
+
+
+class DecisionMixin:
+    """For explainers of the model's decision (``predict``): one target, its classes."""
+
+    def _adopt_decision(self, purpose):
+        """Refuse a model of several targets (``purpose`` says what needs one) and keep the
+        model's ``classes_``, dropping those of a classifier explained before."""
+        n_targets = int(getattr(final_estimator(self.estimator_), "n_outputs_", 1))
+        if n_targets > 1:
+            raise ValueError(
+                f"{type(self.estimator_).__name__} predicts {n_targets} targets per row; {purpose}. "
+                "Explain a model of one target."
+            )
+        if hasattr(self.estimator_, "classes_"):
+            self.classes_ = np.asarray(self.estimator_.classes_)
+        elif hasattr(self, "classes_"):  # refitted on a regressor
+            del self.classes_
 
 
 class BackgroundMixin:
