@@ -167,6 +167,7 @@ class AdditiveClassifier(_AdditiveModel, ClassifierMixin, BaseEstimator):
         n_iter_no_change: int = 20,
         tol: float = 1e-4,
         min_samples_leaf: int = 4,
+        round_samples: int | None = 20_000,
         monotone_constraints: ArrayLike | dict | None = None,
         n_jobs: int | None = None,
         random_state: RandomStateLike = None,
@@ -182,6 +183,7 @@ class AdditiveClassifier(_AdditiveModel, ClassifierMixin, BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.min_samples_leaf = min_samples_leaf
+        self.round_samples = round_samples
         self.monotone_constraints = monotone_constraints
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -359,6 +361,7 @@ class AdditiveRegressor(_AdditiveModel, RegressorMixin, BaseEstimator):
         n_iter_no_change: int = 20,
         tol: float = 1e-4,
         min_samples_leaf: int = 4,
+        round_samples: int | None = 20_000,
         monotone_constraints: ArrayLike | dict | None = None,
         n_jobs: int | None = None,
         random_state: RandomStateLike = None,
@@ -374,6 +377,7 @@ class AdditiveRegressor(_AdditiveModel, RegressorMixin, BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.min_samples_leaf = min_samples_leaf
+        self.round_samples = round_samples
         self.monotone_constraints = monotone_constraints
         self.n_jobs = n_jobs
         self.random_state = random_state
