@@ -71,7 +71,7 @@ class AdditiveClassifier(_AdditiveModel, ClassifierMixin, BaseEstimator):
         Shrinkage of every tree.
     max_rounds : int, default=5000
         Most boosting rounds of each stage (main terms, then pairs).
-    smoothing_rounds : int, default=200
+    smoothing_rounds : int, default=20
         First rounds of each stage whose splits are drawn at random among the valid ones.
     validation_fraction : float, default=0.15
         Share of the rows each bag holds out (stratified by class) to stop on.
@@ -147,7 +147,7 @@ class AdditiveClassifier(_AdditiveModel, ClassifierMixin, BaseEstimator):
     >>> model.complexity_
     32
     >>> round(model.score(X.iloc[1::2], y.iloc[1::2]), 2)
-    0.96
+    0.95
     >>> exp = model.explain(X.iloc[:3])
     >>> bool(abs(exp.output()[:, 0] - model.decision_function(X.iloc[:3])).max() < 1e-10)
     True
@@ -162,7 +162,7 @@ class AdditiveClassifier(_AdditiveModel, ClassifierMixin, BaseEstimator):
         outer_bags: int = 8,
         learning_rate: float = 0.1,
         max_rounds: int = 5000,
-        smoothing_rounds: int = 200,
+        smoothing_rounds: int = 20,
         validation_fraction: float = 0.15,
         n_iter_no_change: int = 20,
         tol: float = 1e-4,
@@ -295,7 +295,7 @@ class AdditiveRegressor(_AdditiveModel, RegressorMixin, BaseEstimator):
         Shrinkage of every tree.
     max_rounds : int, default=5000
         Most boosting rounds of each stage.
-    smoothing_rounds : int, default=500
+    smoothing_rounds : int, default=50
         First rounds of each stage whose splits are drawn at random.
     validation_fraction : float, default=0.15
         Share of the rows each bag holds out to stop on.
@@ -356,7 +356,7 @@ class AdditiveRegressor(_AdditiveModel, RegressorMixin, BaseEstimator):
         outer_bags: int = 8,
         learning_rate: float = 0.1,
         max_rounds: int = 5000,
-        smoothing_rounds: int = 500,
+        smoothing_rounds: int = 50,
         validation_fraction: float = 0.15,
         n_iter_no_change: int = 20,
         tol: float = 1e-4,

@@ -119,8 +119,9 @@ class _AdditiveModel(TransparentMixin):
         bin_weight = [np.bincount(codes[:, j], weights=weight, minlength=self.bins_.n_bins[j])
                       for j in range(n_features)]
         init = _initial_scores(loss, y, weight, n_scores)  # (n_scores,)
+        max_val = None if self.round_samples is None else max(self.round_samples // 4, 1)
         bags = _draw_bags(self.outer_bags, seed, y if loss != "squared" else None, weight, self.validation_fraction,
-                          self.round_samples)
+                          max_val)
         bags.chunks = np.array_split(np.arange(self.outer_bags), min(self.outer_bags, _n_workers(self.n_jobs)))
 
         # Stage 1: the main terms. Stage 2: the pairs, ranked on the residual of the

@@ -18,10 +18,11 @@ intercept takes a full Newton step first, so that the terms do not all chase the
 overall shift.
 
 Up to ``round_samples`` training rows, every round sees every row and the scores are kept
-up to date. Beyond, every round draws ``round_samples`` rows afresh (the same rows for
-every bag, from the stage's seed and the round's number) and computes their scores from
-the cells: the cost of a round no longer grows with the data (stochastic gradient
-boosting, Friedman 2002), and over the rounds the terms see every row.
+up to date. Beyond, every round takes the next ``round_samples`` rows of a random
+permutation of the rows (drawn anew for every pass over the data, from the stage's seed
+and the pass's number, the same for every bag) and computes their scores from the cells:
+the cost of a round no longer grows with the data (stochastic gradient boosting, Friedman
+2002), and every pass over the data shows the terms every row once.
 
 Bags are independent columns of every array and every reduction runs per bag, so how the
 bags are grouped into chunks (that is, ``n_jobs``) never changes a value.
@@ -297,6 +298,7 @@ class _SampledRows(_Rows):
     def __init__(self, problem, offsets, train_weight, row_seed):
         super().__init__(problem, offsets, train_weight)
         self.seed = row_seed
+        self._epoch, self._permutation = None, None
         self.columns = np.arange(offsets.shape[1] * offsets.shape[2])  # of the active bags, bag-major
 
     def keep(self, keep, columns):
@@ -305,13 +307,23 @@ class _SampledRows(_Rows):
 
     def batch(self, round_, cells):
         problem = self.problem
-        rng = np.random.default_rng([self.seed, round_])
-        rows = np.sort(rng.choice(len(problem.y), problem.round_samples, replace=False))
+        rows = self._rows(round_)
         design = problem.design(rows)
         scores = design @ cells  # float64: the cells are
         scores += self.offsets[rows].reshape(len(rows), -1)[:, self.columns]
         weight = self.train_weight[rows][:, self.active]
         return _Batch(problem, design, scores, problem.y[rows], weight)
+
+    def _rows(self, round_):
+        """The rows of a round: consecutive slices of a permutation drawn once per epoch,
+        so that every row is seen once before any is seen twice."""
+        n, m = len(self.problem.y), self.problem.round_samples
+        per_epoch = n // m
+        epoch, part = divmod(round_, per_epoch)
+        if self._epoch != epoch:
+            self._permutation = np.random.default_rng([self.seed, epoch]).permutation(n)
+            self._epoch = epoch
+        return np.sort(self._permutation[part * m:(part + 1) * m])
 
     def apply(self, delta):
         pass

@@ -4,13 +4,14 @@ A round gives every term the gradient and hessian sums of each of its cells, for
 column (one outer bag and class). From them, per term and column at once:
 
 - a feature gets a stump over its ordered bins (categories ordered by their gradient
-  ratio, Fisher's optimal two-group partition; the missing bin a leaf of its own), with
-  Newton values on both sides, a monotone constraint if any;
+  ratio, Fisher's optimal two-group partition, rare levels pooled and many levels
+  shrunk; the missing bin a leaf of its own), with Newton values on both sides, a
+  monotone constraint if any;
 - a pair gets a split of its grid along one axis and then of each half along the other,
   the better of the two orientations;
 - the FAST ranking scores a pair by its best four-quadrant cut (Lou et al. 2013).
 
-In a smoothing round the splits are drawn at random among the valid ones.
+In a smoothing round the splits of ordered bins are drawn at random among the valid ones.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ import numpy as np
 __all__ = ["EPS", "main_updates", "pair_updates", "quadrant_count_valid", "quadrant_split", "quadrant_sums"]
 
 EPS = 1e-12  # smallest hessian a leaf may have
-CAT_SMOOTH = 10.0  # hessian added to every level when the levels are ordered
 MIN_CATEGORY_ROWS = 10  # levels with fewer rows are pooled
+FULL_STEP_LEVELS = 9  # categorical features with more levels take shorter steps
 
 
 # -- trees on one feature -----------------------------------------------------------
@@ -41,35 +42,37 @@ def main_updates(problem, G, H, state, draws):
         )
     if n_num < T and w_cat > 1:
         N = state.counts[:-1].reshape(T, W, M)
-        out[n_num:, :w_cat] = _category_stumps(
-            G[n_num:, :w_cat], H[n_num:, :w_cat], N[n_num:, :w_cat], problem.min_samples_leaf,
-            None if draws is None else draws[n_num:],
-        )
+        out[n_num:, :w_cat] = _category_stumps(G[n_num:, :w_cat], H[n_num:, :w_cat], N[n_num:, :w_cat],
+                                               problem.min_samples_leaf)
     return out
 
 
-def _category_stumps(G, H, N, min_samples_leaf, draws):
+def _category_stumps(G, H, N, min_samples_leaf):
     """Leaf values of a stump on unordered levels, per term and column, shape of ``G``.
 
-    The levels are ordered by their smoothed gradient ratio ``G / (H + CAT_SMOOTH)``
-    (Fisher's optimal two-group partition, shrunk so that a level with few rows sorts
-    near the middle), the order is split like ordered bins, and the values are put back
-    in level order. Levels with fewer than ``MIN_CATEGORY_ROWS`` rows are pooled: they
-    share one ratio and one side of the split.
+    The levels are ordered by their gradient ratio ``G / H`` (Fisher's optimal two-group
+    partition), the order is split where the gain is largest (also in smoothing rounds:
+    levels have no neighbours to smooth across), and the values are put back in level
+    order. Levels with fewer than ``MIN_CATEGORY_ROWS`` rows are pooled: they share one
+    ratio and one side of the split. The partition is the best of ``2 ** (L - 1)``, so
+    with ``L`` levels beyond ``FULL_STEP_LEVELS`` its step is shrunk by
+    ``sqrt((FULL_STEP_LEVELS - 1) / (L - 1))``: a feature with many levels (a state, a
+    postcode) would otherwise fit the noise of each level's few rows.
     """
     rare = (N > 0) & (N < MIN_CATEGORY_ROWS)
     pooled_g, pooled_h = (np.where(rare, a, 0.0).sum(axis=1, keepdims=True) for a in (G, H))
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(rare, pooled_g / (pooled_h + CAT_SMOOTH), G / (H + CAT_SMOOTH))
+        ratio = np.where(rare, pooled_g / np.maximum(pooled_h, EPS), G / np.maximum(H, EPS))
     ratio = np.where(N > 0, ratio, np.inf)  # levels without rows go last
     order = np.argsort(ratio, axis=1, kind="stable")  # (terms, levels, M)
     Gs, Hs, Ns, rare_sorted = (np.take_along_axis(a, order, axis=1) for a in (G, H, N, rare))
     count_valid = _cut_valid(Ns, min_samples_leaf)
     count_valid[:, :-1] &= ~(rare_sorted[:, :-1] & rare_sorted[:, 1:])  # never between two pooled levels
-    sorted_values = _stumps(Gs, Hs, count_valid, np.zeros(len(G)), draws)
+    sorted_values = _stumps(Gs, Hs, count_valid, np.zeros(len(G)), None)
     values = np.empty_like(sorted_values)
     np.put_along_axis(values, order, sorted_values, axis=1)
-    return values
+    n_levels = (N > 0).sum(axis=1, keepdims=True)  # (terms, 1, M)
+    return values * np.sqrt(np.minimum(1.0, (FULL_STEP_LEVELS - 1) / np.maximum(n_levels - 1, 1)))
 
 
 def _splits(G, H, count_valid, draws=None):

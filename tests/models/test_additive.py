@@ -480,3 +480,20 @@ def test_contributions_always_add_up(seed, n_classes, interactions):
     scores = model.decision_function(X).reshape(len(X), -1)
     np.testing.assert_allclose(exp.output(), scores, atol=1e-10)
     np.testing.assert_allclose(model.predict_proba(X).sum(axis=1), 1)
+
+
+def test_rare_levels_share_one_score():
+    # Levels with fewer than 10 rows are pooled: the sorted split never separates them,
+    # so noise in their handful of rows cannot give each its own score.
+    rng = np.random.default_rng(0)
+    common = rng.choice(["a", "b"], 600)
+    rare = np.array([f"r{i}" for i in range(40) for _ in range(5)], dtype=object)  # 40 levels of 5 rows
+    X = pd.DataFrame({"level": np.concatenate([common, rare]).astype(object), "x": rng.normal(size=800)})
+    y = (rng.random(800) < np.where(X["level"] == "a", 0.7, 0.3)).astype(int)
+    model = AdditiveClassifier(interactions=0, random_state=0, **FAST).fit(X, y)
+    scores = model.shape_functions(["level"])[0]
+    levels = list(scores.grid[0][:-1])
+    values = scores.values[:-1, 0]
+    rare_scores = values[[levels.index(f"r{i}") for i in range(40)]]
+    np.testing.assert_allclose(rare_scores, rare_scores[0], atol=1e-12)
+    assert values[levels.index("a")] - values[levels.index("b")] > 0.5
