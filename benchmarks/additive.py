@@ -232,7 +232,7 @@ def markdown(results, command, quick, load):
         f"{load[1]:.1f} at the end of the run.",
         "",
         "Every data set of `benchmarks/_data.py` with a target (`tests` and `bench`); at most "
-        f"{results[0]['n_train'] if quick else 10_000:,} training rows, the rest held out. Score on the held-out rows "
+        f"{2_000 if quick else 10_000:,} training rows, the rest held out. Score on the held-out rows "
         "(AUC, one-against-rest macro for several classes; R²). "
         + ("One seed, no pair models (quick). " if quick else
            "Without pairs: mean and standard deviation (seed spread) over seeds 0, 1, 2; with pairs: seed 0, "
