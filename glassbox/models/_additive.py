@@ -46,7 +46,9 @@ class AdditiveClassifier(_AdditiveModel, ClassifierMixin, BaseEstimator):
     each of their axes, their marginal moved into the main terms), so a term's scores
     read as its own effect.
 
-    Numeric features are cut into at most ``max_bins`` quantile bins; a categorical
+    Numeric features are cut into at most ``max_bins`` bins (one per distinct value when
+    there are that few, else of about equal counts, a value holding many rows, such as
+    the zeros of a zero-inflated column, a bin of its own); a categorical
     column (pandas category, object or string) gets one bin per level and is never
     treated as a number; missing values have a bin of their own in every feature, which
     also takes the categories ``fit`` never saw. Values beyond the training range fall in
@@ -82,6 +84,12 @@ class AdditiveClassifier(_AdditiveModel, ClassifierMixin, BaseEstimator):
         start of the stage.
     min_samples_leaf : int, default=4
         Fewest training rows in each leaf of a tree.
+    round_samples : int or None, default=20_000
+        With more training rows, each round boosts on ``round_samples`` of them, the next
+        slice of a random permutation of the rows (stochastic gradient boosting; every
+        pass over the data shows every row once), and each bag stops on at most a
+        quarter as many of its held-out rows: a round then costs the same at any size.
+        ``None``: every row in every round.
     monotone_constraints : array-like of shape (n_features,) or dict, default=None
         +1 (non-decreasing), -1 (non-increasing) or 0 per numeric feature, or a dict
         from feature name to direction. Every stump of a constrained feature respects
@@ -127,7 +135,11 @@ class AdditiveClassifier(_AdditiveModel, ClassifierMixin, BaseEstimator):
     Notes
     -----
     Every round updates all terms from one set of histograms, built for all terms,
-    bags and classes by one sparse product; no Python loop runs over rows. A multiclass
+    bags and classes by one sparse product; no Python loop runs over rows. A categorical
+    feature's stump splits its levels ordered by gradient ratio; levels with fewer than
+    10 rows are pooled, and beyond 9 levels the step is shrunk by ``sqrt(8 / (L - 1))``
+    for ``L`` levels, since the best of the ``2 ** (L - 1)`` partitions fits the noise
+    of each level's few rows. A multiclass
     model has one shape per class (softmax boosting); its scores are defined up to a
     constant per bin shared by the classes.
 
@@ -306,6 +318,12 @@ class AdditiveRegressor(_AdditiveModel, RegressorMixin, BaseEstimator):
         start of the stage.
     min_samples_leaf : int, default=4
         Fewest training rows in each leaf of a tree.
+    round_samples : int or None, default=20_000
+        With more training rows, each round boosts on ``round_samples`` of them, the next
+        slice of a random permutation of the rows (stochastic gradient boosting; every
+        pass over the data shows every row once), and each bag stops on at most a
+        quarter as many of its held-out rows: a round then costs the same at any size.
+        ``None``: every row in every round.
     monotone_constraints : array-like of shape (n_features,) or dict, default=None
         +1, -1 or 0 per numeric feature, or a dict from feature name to direction.
     n_jobs : int, default=None
