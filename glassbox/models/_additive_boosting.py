@@ -345,12 +345,20 @@ class _Validation:
             self.scores = [np.array(offsets[r, k], dtype=np.float64) for k, r in enumerate(self.rows)]
 
     def losses(self, rows):
-        """Weighted mean loss of each active bag on its validation rows, shape (n_active,)."""
-        C = self.problem.n_scores
+        """Weighted mean loss of each active bag on its validation rows, shape (n_active,).
+
+        Every bag's sum runs over its own rows, in the same order whichever bags are
+        boosted alongside.
+        """
+        C, loss = self.problem.n_scores, self.problem.loss
+        if self.kept and len({len(r) for r in self.rows}) == 1:  # all bags at once
+            columns = np.arange(len(self.rows))[:, None, None] * C + np.arange(C)  # (bags, 1, C)
+            scores = rows.scores[np.stack(self.rows)[:, :, None], columns]  # (bags, n_val, C)
+            return _mean_loss(loss, scores, np.stack(self.targets), np.stack(self.weight))
         out = np.empty(len(self.rows))
         for i, (r, y, w) in enumerate(zip(self.rows, self.targets, self.weight)):
             scores = rows.scores[r, i * C:(i + 1) * C] if self.kept else self.scores[i]
-            out[i] = _mean_loss(self.problem.loss, scores, y, w)
+            out[i] = _mean_loss(loss, scores, y, w)
         return out
 
     def keep(self, keep):
@@ -389,16 +397,16 @@ def _weighted_gradients(loss, F, y, C, weight):
 
 
 def _mean_loss(loss, scores, target, weight):
-    """Weighted mean loss of scores (n_val, C) for ``target`` (n_val,)."""
+    """Weighted mean loss of scores (..., n_val, C) for ``target`` (..., n_val), shape (...)."""
     if loss == "squared":
-        point = (scores[:, 0] - target) ** 2
+        point = (scores[..., 0] - target) ** 2
     elif loss == "binary":
-        point = np.logaddexp(0.0, scores[:, 0]) - target * scores[:, 0]
+        point = np.logaddexp(0.0, scores[..., 0]) - target * scores[..., 0]
     else:
-        top = scores.max(axis=1)
-        log_total = top + np.log(np.exp(scores - top[:, None]).sum(axis=1))
-        point = log_total - scores[np.arange(len(target)), target]
-    return (weight * point).sum() / weight.sum()
+        top = scores.max(axis=-1)
+        log_total = top + np.log(np.exp(scores - top[..., None]).sum(axis=-1))
+        point = log_total - np.take_along_axis(scores, target[..., None].astype(np.intp), axis=-1)[..., 0]
+    return (weight * point).sum(axis=-1) / weight.sum(axis=-1)
 
 
 def _draws(problem, rngs, active, C):
