@@ -319,10 +319,7 @@ class AdditiveRegressor(_AdditiveModel, RegressorMixin, BaseEstimator):
     min_samples_leaf : int, default=4
         Fewest training rows in each leaf of a tree.
     round_samples : int or None, default=20_000
-        With more training rows, each round boosts on ``round_samples`` of them, the next
-        slice of a random permutation of the rows (stochastic gradient boosting; every
-        pass over the data shows every row once), and each bag stops on at most a
-        quarter as many of its held-out rows: a round then costs the same at any size.
+        Rows each round boosts on when there are more (see :class:`AdditiveClassifier`);
         ``None``: every row in every round.
     monotone_constraints : array-like of shape (n_features,) or dict, default=None
         +1, -1 or 0 per numeric feature, or a dict from feature name to direction.
