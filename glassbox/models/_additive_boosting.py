@@ -288,12 +288,9 @@ class _AllRows(_Rows):
         self.scores += self.design @ delta.astype(np.float32)
         self._batch.scores = self.scores
 
-    def validation_scores(self, rows, columns):
-        return self.scores[rows][:, columns]
-
 
 class _SampledRows(_Rows):
-    """``round_samples`` rows drawn afresh every round; their scores computed from the cells."""
+    """``round_samples`` rows in every round, their scores computed from the cells."""
 
     def __init__(self, problem, offsets, train_weight, row_seed):
         super().__init__(problem, offsets, train_weight)
@@ -326,7 +323,7 @@ class _SampledRows(_Rows):
         return np.sort(self._permutation[part * m:(part + 1) * m])
 
     def apply(self, delta):
-        pass
+        pass  # the next round computes its rows' scores from the cells
 
 
 class _Validation:
