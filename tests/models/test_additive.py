@@ -321,13 +321,13 @@ def test_round_samples_beyond_the_rows_change_nothing():
 def test_rounds_on_drawn_rows_learn_the_shapes_of_all_rows(task):
     # Stochastic rounds (a tenth of the rows each) against rounds on every row: the same
     # shapes, and as good a fit on new rows.
-    X, y = additive_data(6000)
+    X, y = additive_data(4000)
     X_new, y_new = additive_data(4000, seed=1)
     if task == "classification":
         y, y_new = (y > np.median(y)).astype(int), (y_new > np.median(y)).astype(int)
     cls = AdditiveRegressor if task == "regression" else AdditiveClassifier
-    every = cls(interactions=0, round_samples=None, random_state=0).fit(X, y)
-    drawn = cls(interactions=0, round_samples=600, random_state=0).fit(X, y)
+    every = cls(interactions=0, round_samples=None, random_state=0, **FAST).fit(X, y)
+    drawn = cls(interactions=0, round_samples=400, random_state=0, **FAST).fit(X, y)
     for j in (0, 1):
         a, b = (m.shape_functions([j])[0].values[:-1, 0] for m in (every, drawn))
         assert np.corrcoef(a, b)[0, 1] > 0.98
