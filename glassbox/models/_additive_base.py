@@ -154,8 +154,8 @@ class _AdditiveModel(TransparentMixin):
         bag's scores of the rows (n, K, C) and the rounds each bag ran.
         """
         layout = _MainLayout(self.bins_, self._feature_schema.is_categorical)
-        problem = self._problem(_compact(layout.codes(codes), layout.width), "main", layout.n_terms, layout.width, y, loss, n_scores,
-                                n_numeric=layout.n_numeric, value_widths=layout.value_widths,
+        problem = self._problem(_compact(layout.codes(codes), layout.width), "main", layout.n_terms, layout.width,
+                                y, loss, n_scores, n_numeric=layout.n_numeric, value_widths=layout.value_widths,
                                 monotone=monotone[layout.order])
         offsets = np.broadcast_to(init, (len(codes), self.outer_bags, n_scores))
         cells, rounds = _run_bags(problem, offsets, bags, self.n_jobs, stage=0)  # (K, n_cells + 1, C)
@@ -168,7 +168,8 @@ class _AdditiveModel(TransparentMixin):
         rounds each bag ran.
         """
         layout = _PairLayout(pairs, groups)
-        problem = self._problem(_compact(layout.codes(codes), layout.width**2), "pair", len(pairs), layout.width, y, loss, n_scores)
+        problem = self._problem(_compact(layout.codes(codes), layout.width**2), "pair", len(pairs), layout.width,
+                                y, loss, n_scores)
         cells, rounds = _run_bags(problem, bag_scores, bags, self.n_jobs, stage=1)
         return layout.tables(cells), cells[:, -1, :], rounds
 
