@@ -24,6 +24,7 @@ least 5x faster, and a seed spread comparable to EBM's.
 Run:  .venv/bin/python benchmarks/additive.py          (every data set, three seeds)
       .venv/bin/python benchmarks/additive.py --quick  (one seed, no pair models, at most
                                                          2,000 training rows)
+      .venv/bin/python benchmarks/additive.py --no-pairs  (three seeds, only the models without pairs)
       .venv/bin/python benchmarks/additive.py --datasets iris wine --save part1.json
       .venv/bin/python benchmarks/additive.py --merge part1.json part2.json
                                              (data sets in several processes, one table)
@@ -44,6 +45,7 @@ import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 from _data import DATASETS, load, split  # noqa: E402
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor  # noqa: E402
 from sklearn.metrics import r2_score, roc_auc_score  # noqa: E402
@@ -95,8 +97,8 @@ def score(task, model, X, y):
 def as_categories(X):
     X = X.copy()
     for column in X.columns:
-        if X[column].dtype == object:
-            X[column] = X[column].astype("category")
+        if not (pd.api.types.is_numeric_dtype(X[column]) or isinstance(X[column].dtype, pd.CategoricalDtype)):
+            X[column] = X[column].astype("category")  # object and string columns alike
     return X
 
 
@@ -182,7 +184,7 @@ class Cell:
         return float(np.median(self.times))
 
 
-def run_dataset(name, quick, limit, max_train):
+def run_dataset(name, quick, limit, max_train, pairs=True):
     spec = DATASETS[name]
     X, y = load(name)
     data = split(X, y, spec.task, max_train=max_train)
@@ -192,7 +194,7 @@ def run_dataset(name, quick, limit, max_train):
     for seed in seeds:  # glassbox and EBM alternate
         cells["glassbox 0"].add(fit_and_score(glassbox, task, 0, seed, data))
         cells["EBM 0"].add(fit_with_limit(limit, ebm, task, 0, seed, data))
-    if not quick:
+    if pairs and not quick:
         cells["glassbox pairs"].add(fit_and_score(glassbox, task, PAIRS, 0, data))
         cells["EBM pairs"].add(fit_with_limit(limit, ebm, task, PAIRS, 0, data))
     cells["HGB"].add(fit_and_score(hgb, task, 0, 0, data))
@@ -226,7 +228,7 @@ def verdicts(result):
 LIMIT = [300.0]
 
 
-def markdown(results, command, quick, load):
+def markdown(results, command, quick, load, pairs=True):
     metric = {"binary": "AUC", "multiclass": "AUC (ovr)", "regression": "R²"}
     lines = [
         "# Additive models: glassbox against interpret's EBM and HistGradientBoosting",
@@ -240,8 +242,9 @@ def markdown(results, command, quick, load):
         f"{2_000 if quick else 10_000:,} training rows, the rest held out. Score on the held-out rows "
         "(AUC, one-against-rest macro for several classes; R²). "
         + ("One seed, no pair models (quick). " if quick else
-           f"Without pairs: mean and standard deviation (seed spread) over seeds 0, 1, 2; with pairs: seed 0, "
-           f"both asked for {PAIRS} pairs (glassbox's default). ")
+           "Without pairs: mean and standard deviation (seed spread) over seeds 0, 1, 2"
+           + (f"; with pairs: seed 0, both asked for {PAIRS} pairs (glassbox's default). " if pairs else
+              "; the models with pairs were not run (`--no-pairs`). "))
         + "Fit time: median over the seeds, one thread each. Terms: main terms + pairs.",
         "",
         "| data set | task | train / test | model | score | seed spread | fit (s) | terms |",
@@ -294,6 +297,7 @@ def markdown(results, command, quick, load):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one seed, no pair models, 2,000 training rows")
+    parser.add_argument("--no-pairs", action="store_true", help="only the models without pairs")
     parser.add_argument("--time-limit", type=float, default=None,
                         help="seconds before an EBM fit is stopped (default 600, quick 120)")
     names = [name for name, spec in DATASETS.items() if spec.use in ("tests", "bench")]
@@ -314,23 +318,24 @@ def main(argv=None):
         results.sort(key=lambda r: order[r["name"]])
         commands = "`, `".join(part["command"] for part in saved)
         loads = (min(part["load"][0] for part in saved), max(part["load"][1] for part in saved))
-        text = markdown(results, commands, saved[0]["quick"], loads)
+        text = markdown(results, commands, saved[0]["quick"], loads, saved[0].get("pairs", True))
     else:
         results = []
         load_at_start = os.getloadavg()[0]
         for name in args.datasets:
-            result = run_dataset(name, args.quick, LIMIT[0], max_train)
+            result = run_dataset(name, args.quick, LIMIT[0], max_train, pairs=not args.no_pairs)
             for key, cell in result["cells"].items():
                 if cell.ok:
                     print(f"{name:16s} {key:15s} score {cell.score:.4f} spread {fmt(cell.spread, '.4f')} "
                           f"fit {cell.seconds:.2f}s terms {cell.terms}", flush=True)
             results.append(result)
+            load = (load_at_start, os.getloadavg()[0])
+            if args.save:  # after every data set, so that a failure keeps what was measured
+                raw = [{**r, "cells": {k: c.to_dict() for k, c in r["cells"].items()}} for r in results]
+                args.save.write_text(json.dumps({"command": command.strip(), "quick": args.quick,
+                                                 "pairs": not args.no_pairs, "load": load, "results": raw}))
         load = (load_at_start, os.getloadavg()[0])
-        if args.save:
-            raw = [{**r, "cells": {k: c.to_dict() for k, c in r["cells"].items()}} for r in results]
-            args.save.write_text(json.dumps({"command": command.strip(), "quick": args.quick, "load": load,
-                                             "results": raw}))
-        text = markdown(results, command.strip(), args.quick, load)
+        text = markdown(results, command.strip(), args.quick, load, not args.no_pairs)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text)
     print(text)
