@@ -228,16 +228,17 @@ def verdicts(result):
 LIMIT = [300.0]
 
 
+def header(title, command, load):
+    """The first lines of a report: title, command, and the machine's load at start and end."""
+    return [f"# {title}", "", f"Command: `{command}`", "",
+            f"Machine: {os.cpu_count()} cores shared with other work; load average {load[0]:.1f} at the start and "
+            f"{load[1]:.1f} at the end of the run.", ""]
+
+
 def markdown(results, command, quick, load, pairs=True):
     metric = {"binary": "AUC", "multiclass": "AUC (ovr)", "regression": "R²"}
     lines = [
-        "# Additive models: glassbox against interpret's EBM and HistGradientBoosting",
-        "",
-        f"Command: `{command}`",
-        "",
-        f"Machine: {os.cpu_count()} cores shared with other work; load average {load[0]:.1f} at the start and "
-        f"{load[1]:.1f} at the end of the run.",
-        "",
+        *header("Additive models: glassbox against interpret's EBM and HistGradientBoosting", command, load),
         "Every data set of `benchmarks/_data.py` with a target (`tests` and `bench`); at most "
         f"{2_000 if quick else 10_000:,} training rows, the rest held out. Score on the held-out rows "
         "(AUC, one-against-rest macro for several classes; R²). "

@@ -29,6 +29,7 @@ import tracemalloc  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
+from additive import header  # noqa: E402
 from sklearn.datasets import make_classification  # noqa: E402
 from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: E402
 from sklearn.metrics import roc_auc_score  # noqa: E402
@@ -81,13 +82,8 @@ def run(name, n, measure_memory=False):
 
 def markdown(rows, command, load):
     lines = [
-        "# AdditiveClassifier at scale: fit time and memory against HistGradientBoostingClassifier",
-        "",
-        f"Command: `{command}`",
-        "",
-        f"Machine: {os.cpu_count()} cores shared with other work; load average {load[0]:.1f} at the start and "
-        f"{load[1]:.1f} at the end of the run.",
-        "",
+        *header("AdditiveClassifier at scale: fit time and memory against HistGradientBoostingClassifier", command,
+                load),
         "`make_classification` with 20 features (10 informative), 20,000 held-out rows for the AUC; one "
         "thread; defaults of both models (glassbox: 8 outer bags, 10 pairs, rounds on 20,000 rows drawn afresh "
         "beyond that). Time: median of alternating fits in fresh processes; memory: the tracemalloc peak of "
