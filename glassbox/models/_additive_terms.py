@@ -27,7 +27,7 @@ __all__ = [
     "_rank_pairs",
 ]
 
-_PAIR_CELLS_PER_CHUNK = 2**22  # rows x pairs per chunk of the pair ranking
+_PAIR_CELLS_PER_CHUNK = 2**20  # rows x pairs per chunk of the pair ranking (a few tens of MB)
 _PURIFY_MAX_ITER = 500
 
 
@@ -162,8 +162,8 @@ def _rank_pairs(candidates, groups, codes, y, weight, loss, scores, min_samples_
         chunk = candidates[start:start + per_chunk]
         for j in {f for pair in chunk for f in pair} - padded.keys():
             g_j = groups[j][codes[:, j]]
-            padded[j] = np.where(g_j == groups[j].max(), width - 1, g_j)
-        cell = np.column_stack([padded[j] * width + padded[k] for j, k in chunk]).astype(np.int32)
+            padded[j] = np.where(g_j == groups[j].max(), width - 1, g_j).astype(np.int32)
+        cell = np.column_stack([padded[j] * width + padded[k] for j, k in chunk])  # int32
         design = one_hot(cell, np.full(len(chunk), width * width))
         hist = (design.T @ stats)[:-1].reshape(len(chunk), width, width, 2 * C + 1)
         G, H = hist[..., :C], hist[..., C:2 * C]

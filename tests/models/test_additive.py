@@ -497,3 +497,19 @@ def test_rare_levels_share_one_score():
     rare_scores = values[[levels.index(f"r{i}") for i in range(40)]]
     np.testing.assert_allclose(rare_scores, rare_scores[0], atol=1e-12)
     assert values[levels.index("a")] - values[levels.index("b")] > 0.5
+
+
+def test_pair_ranking_does_not_depend_on_its_chunks(monkeypatch):
+    # The pairs are ranked a chunk of pairs at a time, to bound memory: one pair per
+    # chunk must rank them exactly as all pairs in one chunk.
+    from glassbox.models import _additive_terms
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    X = X.iloc[:, :8]
+    params = dict(FAST, interactions=3, random_state=0)
+    monkeypatch.setattr(_additive_terms, "_PAIR_CELLS_PER_CHUNK", 10**9)
+    together = AdditiveClassifier(**params).fit(X, y)
+    monkeypatch.setattr(_additive_terms, "_PAIR_CELLS_PER_CHUNK", 1)
+    one_by_one = AdditiveClassifier(**params).fit(X, y)
+    assert one_by_one.term_names_ == together.term_names_
+    _assert_same_model(one_by_one, together)
