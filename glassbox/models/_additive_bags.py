@@ -41,7 +41,7 @@ class _Bags:
         self.val_weight = val_weight
         self.seeds = seeds  # (K, 2): the smoothing seeds of the two stages
         self.row_seeds = row_seeds  # (2,): the rows of the rounds of the two stages, shared by the bags
-        self.chunks = [np.arange(len(seeds))]  # bags boosted together, one chunk per worker
+        self.chunks = [np.arange(len(seeds))]  # runs of consecutive bags boosted together, one per worker
 
 
 def _draw_bags(n_bags, seed, y, weight, fraction, max_val=None):
@@ -77,13 +77,17 @@ def _boost_chunk(problem, offsets, train_weight, val_rows, val_weight, seeds, ro
 
 
 def _run_bags(problem, offsets, bags, n_jobs, *, stage):
-    """Boost every bag, chunk by chunk; returns cells (K, n_cells + 1, C) and rounds (K,)."""
-    args = [
-        (problem, offsets[:, chunk], bags.train_weight[:, chunk],
-         [bags.val_rows[b] for b in chunk], [bags.val_weight[b] for b in chunk], bags.seeds[chunk, stage],
-         int(bags.row_seeds[stage]))
-        for chunk in bags.chunks
-    ]
+    """Boost every bag, chunk by chunk; returns cells (K, n_cells + 1, C) and rounds (K,).
+
+    A chunk is a run of consecutive bags: its offsets and weights are views, not copies
+    of the data's size.
+    """
+    args = []
+    for chunk in bags.chunks:
+        consecutive = slice(int(chunk[0]), int(chunk[-1]) + 1)
+        args.append((problem, offsets[:, consecutive], bags.train_weight[:, consecutive],
+                     [bags.val_rows[b] for b in chunk], [bags.val_weight[b] for b in chunk], bags.seeds[chunk, stage],
+                     int(bags.row_seeds[stage])))
     results = run_chunks(_boost_chunk, args, n_jobs=n_jobs)
     return np.concatenate([r[0] for r in results]), np.concatenate([r[1] for r in results])
 
