@@ -11,6 +11,7 @@ from ._lime import LimeExplainer
 from ._partial_dependence import PartialDependence
 from ._permutation import PermutationImportance
 from ._shapley import ShapleyExplainer
+from ._text_result import TextExplanation
 
 __all__ = [
     "AccumulatedLocalEffects",
@@ -21,5 +22,6 @@ __all__ = [
     "PartialDependence",
     "PermutationImportance",
     "ShapleyExplainer",
+    "TextExplanation",
     "layer_activations",
 ]
