@@ -90,7 +90,9 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
           logistic models (also at the end of a Pipeline), on an additive output:
           ``predict`` of regressors, ``decision_function`` or ``log_odds`` of
           classifiers.
-        - ``"tree"``: TreeSHAP for decision trees and tree ensembles.
+        - ``"tree"``: TreeSHAP for decision trees and tree ensembles (scikit-learn's,
+          glassbox's, and XGBoost's, LightGBM's and CatBoost's estimators, whose
+          classifiers are explained on their raw score, ``decision_function``).
         - ``"auto"``: see Notes.
     background : int, array-like or KMeansBackground, default=100
         Rows that hidden features take their values from: an int draws that many rows
@@ -379,8 +381,8 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
         if not is_tree_model(final):
             return (
                 "method='tree' explains decision trees and tree ensembles (scikit-learn's DecisionTree*, "
-                f"ExtraTree*, RandomForest*, ExtraTrees*, GradientBoosting* and HistGradientBoosting*, and glassbox's "
-                f"TreeClassifier and TreeRegressor); got {name}. "
+                f"ExtraTree*, RandomForest*, ExtraTrees*, GradientBoosting* and HistGradientBoosting*, XGBoost's, "
+                f"LightGBM's and CatBoost's estimators, and glassbox's TreeClassifier and TreeRegressor); got {name}. "
                 f"Use method='kernel' (or method='exact' for up to {MAX_EXACT_FEATURES} features)."
             )
         try:
