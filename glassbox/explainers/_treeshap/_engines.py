@@ -1,10 +1,10 @@
-"""Which method explains each tree, and explaining a chunk of rows with all of them.
+"""Which method explains each leaf, and explaining a chunk of rows with all of them.
 
-Shallow trees get per-leaf pattern tables merged into blocks (:mod:`._planner`); trees
-with a leaf having more distinct path features than the tables afford go through the
-formulas without them: the linear pass (:mod:`._linear`, path-dependent) or the
-compatible pairs (:mod:`._pairs`, interventional). A tree that is a single leaf only
-shifts the base value. Before any of it, outputs that are combinations of fewer
+Leaves with few distinct path features get pattern tables merged into blocks
+(:mod:`._planner`); leaves with more than the tables afford go through the formulas
+without them: the linear pass (:mod:`._linear`, path-dependent) or the compatible pairs
+(:mod:`._pairs`, interventional), over the nodes above them. A tree that is a single
+leaf only shifts the base value. Before any of it, outputs that are combinations of fewer
 columns (a forest of binary classifiers: the two probabilities add up to one) are
 explained once per independent combination.
 """
@@ -37,7 +37,7 @@ class _Engines:
     ----------
     expected_value : ndarray of shape (n_outputs,)
     engines : list
-        The methods, each explaining some trees.
+        The methods, each explaining some leaves.
     """
 
     def __init__(self, ens, reference, expected_rows):
@@ -51,35 +51,33 @@ class _Engines:
         leaves = np.flatnonzero(reduced.left < 0)
         d = paths.n_unique[leaves]
         tree_of_leaf = reduced.tree_of[leaves]
-        tree_d = np.zeros(len(reduced.roots), np.intp)
-        np.maximum.at(tree_d, tree_of_leaf, d)
         # A tree that is a single leaf only adds its value to the base value.
-        alone = tree_d[tree_of_leaf] == 0
+        alone = reduced.left[reduced.roots[tree_of_leaf]] < 0
         np.add.at(expected, reduced.tree_columns[tree_of_leaf[alone]], reduced.value[leaves[alone]])
         goes_left = None
         if reference is not None:
             rows, weights = reference
             goes_left = self.router(np.ascontiguousarray(reduced.model_input(rows).T))
         n_reference = 0 if reference is None else len(reference[1])
-        bits = table_bits(d, tree_d[tree_of_leaf], n_reference, expected_rows)
-        tabled = (tree_d > 0) & (tree_d <= bits)
-        deep = np.flatnonzero(tree_d > bits)
+        bits = table_bits(d, n_reference, expected_rows)
+        tabled = ~alone & (d <= bits)
+        deep_leaves = leaves[d > bits]
         self.engines = []
         if tabled.any():
             self.engines.append(
                 _Plan(
                     reduced,
                     paths,
-                    leaves[tabled[tree_of_leaf]],
+                    leaves[tabled],
                     None if reference is None else (goes_left, weights),
                     expected_rows,
                     expected,
                 )
             )
-        if len(deep) and reference is None:
-            self.engines.append(_LinearPathDependent(reduced, paths, deep, expected_rows, expected))
-        elif len(deep):
-            self.engines.append(_CompatiblePairs(reduced, paths, deep, goes_left, weights, expected))
+        if len(deep_leaves) and reference is None:
+            self.engines.append(_LinearPathDependent(reduced, paths, deep_leaves, expected_rows, expected))
+        elif len(deep_leaves):
+            self.engines.append(_CompatiblePairs(reduced, paths, deep_leaves, goes_left, weights, expected))
         self.expected_value = constant + (expected if self.mix is None else expected @ self.mix)
 
     def cells_per_row(self):

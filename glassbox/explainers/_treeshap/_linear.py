@@ -22,6 +22,8 @@ work arrays of a chunk of rows stay bounded.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from ..._core import gauss_legendre
@@ -32,28 +34,37 @@ _SUBTREE_BUDGET = 2**24  # floats of subtree tables per model (128 MiB)
 
 
 class _LinearPathDependent:
-    """Path-dependent values of the trees ``trees``, without per-leaf pattern tables.
+    """Path-dependent values of some leaves, without per-leaf pattern tables.
 
     Parameters
     ----------
     ens : TreeEnsemble
     paths : _Paths
-    trees : ndarray of int
-        Trees of ``ens`` explained here (none a single leaf).
+    leaves : ndarray of int
+        The leaves explained here (none alone in its tree); the pass goes through the
+        nodes above them.
     expected_rows : int
         Rows expected: larger subtrees get tables when more rows pay for them.
     expected_value : ndarray of shape (n_outputs,)
-        The trees' cover-weighted mean output is added to it.
+        The leaves' cover-weighted mean output is added to it.
     """
 
-    def __init__(self, ens, paths, trees, expected_rows, expected_value):
+    def __init__(self, ens, paths, leaves, expected_rows, expected_value):
         self.width = ens.value.shape[1]
         self.n_output_rows = ens.n_model_features * ens.n_outputs
-        in_trees = np.isin(ens.tree_of, trees)
-        leaves = np.flatnonzero(in_trees & (ens.left < 0))
+        reach = np.where(np.arange(paths.ratio.shape[1]) < paths.n_unique[leaves][:, None], paths.ratio[leaves], 1.0)
+        np.add.at(
+            expected_value, ens.tree_columns[ens.tree_of[leaves]], ens.value[leaves] * reach.prod(axis=1)[:, None]
+        )
+        # Other leaves and the nodes above none of these leaves count for nothing here.
+        value = np.zeros_like(ens.value)
+        value[leaves] = ens.value[leaves]
+        ens = dataclasses.replace(ens, value=value)
+        kept = paths.with_ancestors(leaves)
+        trees = np.unique(ens.tree_of[leaves])
         self.K = max(1, (int(paths.n_unique[leaves].max(initial=1)) + 1) // 2)
         t, w = gauss_legendre(self.K)
-        roots, features, above = self._choose_subtrees(ens, paths, in_trees, expected_rows)
+        roots, features, above = self._choose_subtrees(ens, paths, kept, expected_rows)
         tables = _SubtreeTables(ens, paths, roots, features, above, t, w)
         # Trees in groups of about _GROUP_NODES nodes of the pass (those not inside a subtree).
         inside = np.zeros(ens.n_nodes, bool)
@@ -62,17 +73,13 @@ class _LinearPathDependent:
         for level in paths.levels[1:]:
             above_node = paths.parent[level]
             inside[level] = inside[above_node] | (block_of[above_node] >= 0)
-        counts = np.bincount(ens.tree_of[~inside], minlength=len(ens.roots))[trees]
+        counts = np.bincount(ens.tree_of[kept & ~inside], minlength=len(ens.roots))[trees]
         cuts = np.flatnonzero(np.diff(np.floor(np.cumsum(counts) / _GROUP_NODES))) + 1
-        self.groups = [_Pass(ens, paths, group, tables, block_of, t, w) for group in np.split(trees, cuts)]
+        self.groups = [_Pass(ens, paths, group, kept, tables, block_of, t, w) for group in np.split(trees, cuts)]
         self._cells = max(group.cells_per_row for group in self.groups)
         self.table_cells = tables.cells()
-        reach = np.where(np.arange(paths.ratio.shape[1]) < paths.n_unique[leaves][:, None], paths.ratio[leaves], 1.0)
-        np.add.at(
-            expected_value, ens.tree_columns[ens.tree_of[leaves]], ens.value[leaves] * reach.prod(axis=1)[:, None]
-        )
 
-    def _choose_subtrees(self, ens, paths, in_trees, expected_rows):
+    def _choose_subtrees(self, ens, paths, kept, expected_rows):
         """Subtrees read from tables: their roots, features and features split above.
 
         A table of ``2**bits`` states costs about as much to build as explaining that
@@ -81,7 +88,7 @@ class _LinearPathDependent:
         """
         bits = int(np.clip(np.floor(np.log2(max(expected_rows, 1) / 4.0)), 1, 10))
         while True:
-            roots, features, above = block_roots(ens, paths, in_trees, bits)
+            roots, features, above = block_roots(ens, paths, kept, bits)
             n_bits = above[roots].sum(axis=1) + paths.n_internal[roots]
             n_features = (features[roots] >= 0).sum(axis=1)
             cells = (2.0**n_bits * (1 + n_features)).sum() * self.K * self.width
@@ -102,9 +109,13 @@ class _LinearPathDependent:
 
 
 class _Pass:
-    """The nodes of some trees above their tabled subtrees, level by level."""
+    """The nodes of some trees above their tabled subtrees, level by level.
 
-    def __init__(self, ens, paths, trees, tables, block_of, t, w):
+    Only the nodes ``kept`` are explained through; the others (no leaf of the engine
+    below) end the pass with nothing below them.
+    """
+
+    def __init__(self, ens, paths, trees, kept, tables, block_of, t, w):
         left, right = ens.left, ens.right
         self.K, self.width, self.tables = len(t), ens.value.shape[1], tables
         self.n_output_rows = ens.n_model_features * ens.n_outputs
@@ -114,6 +125,7 @@ class _Pass:
         width_slots = paths.features.shape[1]
         self.n_roots = len(roots)
         is_block = block_of >= 0
+        self.output_rows, self.n_contributions = [], 0  # phi row of each row of the contributions
         # Positions in ``satisfied``: the roots, then every edge met; two more rows, always
         # true (no earlier split on the feature) and always false (padding).
         size = len(roots)
@@ -135,7 +147,7 @@ class _Pass:
             last = last[np.concatenate([inner, inner])]
             last[np.arange(m), slot] = size + np.arange(m)
             ratios, weights = _edge_factors(paths, children, twice, previous >= 0, t, w)
-            leaf = left[children] < 0
+            leaf = (left[children] < 0) | ~kept[children]
             block = is_block[children]
             if self.width == 1:  # a leaf's G becomes its H = value * G at once
                 ratios[leaf] *= ens.value[children[leaf]][:, None, :]
@@ -150,18 +162,20 @@ class _Pass:
                     "is_left": (np.arange(m) < n_parents)[:, None],
                     "ratios": np.ascontiguousarray(ratios.reshape(3 * m, self.K)),
                     "case_base": (3 * np.arange(m))[:, None],
-                    "weights": weights,
+                    "weights": np.stack([weights[:, 1], weights[:, 0] - weights[:, 1]], axis=2),  # (m, K, 2)
                     "n_parents": n_parents,
                     "leaf": np.flatnonzero(leaf),
                     "leaf_value": ens.value[children[leaf]][:, None, :, None],
                     "next": np.flatnonzero(~leaf & ~block),
                     "blocks": self._blocks(ens, tables, block_of[children[block]], block_local, last[block], columns),
-                    "reduce": _reduction(rows, self.n_output_rows),
+                    "contributions": self._take_rows(rows),
                 }
             )
             size += m
             frontier, inner = children, np.flatnonzero(~leaf & ~block)
         self.size = size
+        self.output_rows = np.concatenate(self.output_rows) if self.output_rows else np.zeros(0, np.intp)
+        self.reduce = _reduction(self.output_rows, self.n_output_rows)
         widest = max(tables.n_features.max(initial=0), 1)
         self.cells_per_row = size * self.K * (self.width + 1) + max_blocks * (2 + widest) * self.width * self.K
 
@@ -192,18 +206,26 @@ class _Pass:
                     "J": tables.J[int(f)],
                     "M": tables.M[int(f)],
                     "f": int(f),
-                    "reduce": _reduction(rows, self.n_output_rows),
+                    "contributions": self._take_rows(rows),
                 }
             )
         return out
 
+    def _take_rows(self, rows):
+        """Rows of the contributions' array for items adding to the phi rows ``rows``."""
+        start = self.n_contributions
+        self.n_contributions += rows.size
+        self.output_rows.append(rows.ravel())
+        return slice(start, start + rows.size)
+
     def __call__(self, goes_left, phi):
         n_rows, K, width = goes_left.shape[1], self.K, self.width
+        contributions = np.empty((len(self.output_rows), n_rows))
         satisfied = np.empty((self.size + 2, n_rows), bool)
         satisfied[-2], satisfied[-1] = True, False
         G = np.ones((self.n_roots, n_rows, K))
         for group in self.root_blocks:
-            self._read(group, G[group["local"]], satisfied, goes_left, phi)
+            self._read(group, G[group["local"]], satisfied, goes_left, contributions)
         stash = []
         for level in self.levels:
             s = satisfied[level["positions"]]
@@ -218,7 +240,7 @@ class _Pass:
             below_blocks = []
             for group in level["blocks"]:
                 local = group["local"]
-                H = self._read(group, g[local], satisfied, goes_left, phi)
+                H = self._read(group, g[local], satisfied, goes_left, contributions)
                 if width == 1:
                     g[local] = H[:, :, 0]
                 else:
@@ -242,11 +264,12 @@ class _Pass:
             contribution = A[..., 1] * s[:, :, None]
             contribution += A[..., 0]
             contribution *= before[:, :, None]
-            phi += level["reduce"] @ contribution.transpose(0, 2, 1).reshape(m * width, n_rows)
+            contributions[level["contributions"]] = contribution.transpose(0, 2, 1).reshape(m * width, n_rows)
             below = H
+        phi += self.reduce @ contributions
 
-    def _read(self, group, G, satisfied, goes_left, phi):
-        """Add the subtrees' values to ``phi``; return their ``H``, shape (n, n_rows, width, K)."""
+    def _read(self, group, G, satisfied, goes_left, contributions):
+        """Write the subtrees' contributions; return their ``H``, shape (n, n_rows, width, K)."""
         n, n_rows = len(G), G.shape[1]
         index = np.zeros((n, n_rows), np.intp)
         for q in range(group["above"].shape[1]):
@@ -255,8 +278,8 @@ class _Pass:
         index += group["base"]
         M = group["M"].take(index, axis=0).reshape(n, n_rows, group["f"] * self.width, self.K)
         if group["f"]:
-            contribution = np.einsum("brfk,brk->bfr", M, G)
-            phi += group["reduce"] @ contribution.reshape(-1, n_rows)
+            out = contributions[group["contributions"]].reshape(n, group["f"] * self.width, n_rows)
+            np.einsum("brfk,brk->bfr", M, G, out=out)
         J = group["J"].take(index, axis=0).reshape(n, n_rows, self.width, self.K)
         J *= G[:, :, None, :]
         return J

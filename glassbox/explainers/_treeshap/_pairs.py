@@ -52,22 +52,23 @@ _CHUNK_COUNT, _CHUNK_BITS = _chunk_tables()
 
 
 class _CompatiblePairs:
-    """Interventional values of the trees ``trees``, from their compatible pairs.
+    """Interventional values of some leaves, from their compatible pairs.
 
     Parameters
     ----------
     ens : TreeEnsemble
     paths : _Paths
-    trees : ndarray of int
-        Trees explained here (none a single leaf).
+    leaves : ndarray of int
+        The leaves explained here (none alone in its tree); the pass goes through the
+        nodes above them.
     reference_goes_left : ndarray of shape (n_internal + 1, n_background) bool
         The router's output for the background rows.
     reference_weights : ndarray of shape (n_background,)
     expected_value : ndarray of shape (n_outputs,)
-        The trees' weighted mean output over the background is added to it.
+        The leaves' weighted mean output over the background is added to it.
     """
 
-    def __init__(self, ens, paths, trees, reference_goes_left, reference_weights, expected_value):
+    def __init__(self, ens, paths, leaves, reference_goes_left, reference_weights, expected_value):
         self.width = ens.value.shape[1]
         self.n_outputs, self.n_features = ens.n_outputs, ens.n_model_features
         self.n_reference = n_reference = len(reference_weights)
@@ -75,8 +76,8 @@ class _CompatiblePairs:
         everyone = np.zeros(8 * self.n_words, np.uint8)
         everyone[: (n_reference + 7) // 8] = np.packbits(np.ones(n_reference, bool), bitorder="little")
         self.everyone = everyone.view(np.uint64)
-        in_trees = np.isin(ens.tree_of, trees)
-        leaves = np.flatnonzero(in_trees & (ens.left < 0))
+        kept = paths.with_ancestors(leaves)
+        trees = np.unique(ens.tree_of[leaves])
         self.leaf_index = np.full(ens.n_nodes, -1, np.intp)
         self.leaf_index[leaves] = np.arange(len(leaves))
         d_max = int(paths.n_unique[leaves].max(initial=1))
@@ -86,9 +87,11 @@ class _CompatiblePairs:
         self.mass = None if np.ptp(reference_weights) == 0 else reference_weights
         scale = reference_weights[0] if self.mass is None else 1.0
         self.gain_weight, self.loss_weight = scale * w_a.ravel(), scale * w_b.ravel()
-        counts = np.bincount(ens.tree_of[in_trees], minlength=len(ens.roots))[trees]
+        counts = np.bincount(ens.tree_of[kept], minlength=len(ens.roots))[trees]
         cuts = np.flatnonzero(np.diff(np.floor(np.cumsum(counts) / _GROUP_NODES))) + 1
-        self.groups = [_PairPass(ens, paths, group, self.n_words) for group in np.split(trees, cuts)]
+        self.groups = [
+            _PairPass(ens, paths, group, kept, self.leaf_index >= 0, self.n_words) for group in np.split(trees, cuts)
+        ]
         # Per leaf and background row: how many path features the row fails, and which
         # (an id of the set of features; the sets are the rows of ``set_features``).
         failures = np.zeros((len(leaves), n_reference), np.int32)
@@ -193,9 +196,9 @@ class _CompatiblePairs:
 
 
 class _PairPass:
-    """All nodes of some trees, level by level, for the compatible pairs."""
+    """The nodes ``kept`` of some trees, level by level, for the compatible pairs at ``leaves``."""
 
-    def __init__(self, ens, paths, trees, n_words):
+    def __init__(self, ens, paths, trees, kept, leaves, n_words):
         left, right = ens.left, ens.right
         self.n_words = n_words
         columns = ens.tree_columns[ens.tree_of]
@@ -216,7 +219,8 @@ class _PairPass:
             previous = last[np.concatenate([inner, inner]), slot]
             last = last[np.concatenate([inner, inner])]
             last[np.arange(m), slot] = size + np.arange(m)
-            leaf = left[children] < 0
+            leaf = (left[children] < 0) | ~kept[children]  # the pass ends there
+            explained = leaves[children]
             rows = ens.feature[twice][:, None] * ens.n_outputs + columns[twice]
             self.levels.append(
                 {
@@ -225,8 +229,8 @@ class _PairPass:
                     "router": paths.gpos[twice],
                     "is_left": (np.arange(m) < len(parents))[:, None],
                     "n_parents": len(parents),
-                    "leaf": np.flatnonzero(leaf),
-                    "leaves": children[leaf],
+                    "leaf": np.flatnonzero(explained),
+                    "leaves": children[explained],
                     "feature": ens.feature[twice],
                     "next": np.flatnonzero(~leaf),
                     "reduce": _reduction(rows, self.n_output_rows),
@@ -309,7 +313,7 @@ class _PairPass:
         below = None
         for level, (first_fail, loss) in zip(reversed(self.levels), reversed(stash)):
             m = len(first_fail)
-            lost = np.empty((m, n_rows, self.width))
+            lost = np.zeros((m, n_rows, self.width))  # zero where the pass ends without a leaf of its own
             if loss is not None:
                 lost[level["leaf"]] = loss
             if below is not None:

@@ -27,8 +27,8 @@ def _group_rank(groups):
     return rank
 
 
-def table_bits(d, tree_d, n_reference, expected_rows):
-    """Most distinct path features a tree's leaves may have for the tree to get tables.
+def table_bits(d, n_reference, expected_rows):
+    """Most distinct path features a leaf may have to get a table.
 
     A leaf table costs about ``d * d * 2**d`` to build; the formulas without tables cost
     a few operations per node and row (path-dependent) or per compatible pair of row
@@ -37,8 +37,8 @@ def table_bits(d, tree_d, n_reference, expected_rows):
 
     Parameters
     ----------
-    d, tree_d : ndarray of int
-        Distinct path features of each leaf, and the most of any leaf of its tree.
+    d : ndarray of int
+        Distinct path features of each leaf.
     n_reference : int
         Background rows (0: path-dependent).
     expected_rows : int
@@ -54,7 +54,7 @@ def table_bits(d, tree_d, n_reference, expected_rows):
     while bits > 4 and not pays_off(bits):
         bits -= 1
     sizes = d.astype(np.float64) * 2.0 ** np.minimum(d, 63)
-    while bits > 0 and sizes[tree_d <= bits].sum() > _TABLE_BUDGET:
+    while bits > 0 and sizes[d <= bits].sum() > _TABLE_BUDGET:
         bits -= 1
     return bits
 

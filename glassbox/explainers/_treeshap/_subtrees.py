@@ -37,10 +37,9 @@ def _edge_factors(paths, children, parents, has_previous, t, w):
     -------
     ratios : ndarray of shape (m, 3, K)
         Factor ratio per case.
-    weights : ndarray of shape (m, K, 2)
-        The edge's weight ``w (h_after - h_before)`` with ``h = (s - r) / factor``, for
-        the case "only before" (``[..., 0]``) and the difference between the cases
-        "both" and "only before" (``[..., 1]``); zero in case "neither".
+    weights : ndarray of shape (m, 3, K)
+        The edge's weight ``w (h_after - h_before)`` per case, with
+        ``h = (s - r) / factor``; zero in case "neither".
     """
     slot = paths.bit[children]
     r = np.maximum(paths.ratio[children, slot], 1e-300)[:, None]  # a zero cover would divide by zero
@@ -57,7 +56,7 @@ def _edge_factors(paths, children, parents, has_previous, t, w):
     h_before = (1.0 - r_before) / satisfied_before
     only_before = w * (-1.0 / (1.0 - t) - h_before)
     both = w * ((1.0 - r) / satisfied - h_before)
-    return ratios, np.stack([only_before, both - only_before], axis=2)
+    return ratios, np.stack([both, only_before, np.zeros_like(both)], axis=1)
 
 
 def _reduction(rows, n_rows):
@@ -214,27 +213,28 @@ class _SubtreeTables:
             before = satisfied[previous]
             s = ok & before
             satisfied[size : size + m] = s
-            case = 2 - before.view(np.int8) - s.view(np.int8)
-            g = ratios[np.arange(m)[:, None], case]  # (m, n_states, K)
+            case = np.subtract(2, before.view(np.int8), dtype=np.intp)
+            case -= s.view(np.int8)
+            case += 3 * np.arange(m)[:, None]
+            g = ratios.reshape(3 * m, K).take(case, axis=0)  # (m, n_states, K)
+            weight = weights.reshape(3 * m, K).take(case, axis=0)
             g.reshape(2, len(parents), n_states, K)[...] *= G[inner][None]
             leaf = left[children] < 0
             child_block = np.concatenate([parent_block, parent_block])
             feature_slot = np.argmax(feature_list[child_block] == ens.feature[both_parents][:, None], axis=1)
-            levels.append((children, child_block, leaf, weights, s, before, g[leaf], feature_slot))
+            levels.append((children, child_block, leaf, weight, g[leaf], feature_slot))
             size += m
             frontier, block, G = children, child_block, g
         fmax = feature_list.shape[1]
         below, targets, terms = None, [], []
-        for children, child_block, leaf, weights, s, before, g_leaf, feature_slot in reversed(levels):
+        for children, child_block, leaf, weight, g_leaf, feature_slot in reversed(levels):
             m = len(children)
             H = np.empty((m, n_states, width, K))
             H[leaf] = ens.value[children[leaf]][:, None, :, None] * g_leaf[:, :, None, :]
             if below is not None:
                 half = len(below) // 2
                 H[~leaf] = below[:half] + below[half:]
-            weight = weights[:, None, None, :, 0] + s[:, :, None, None] * weights[:, None, None, :, 1]
-            weight *= before[:, :, None, None]
-            terms.append((weight * H).reshape(m, -1))
+            terms.append((weight[:, :, None, :] * H).reshape(m, -1))
             targets.append(child_block * fmax + feature_slot)
             below = H
         M = _reduction(np.concatenate(targets), nb * fmax) @ np.concatenate(terms)
