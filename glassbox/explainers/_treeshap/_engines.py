@@ -2,8 +2,9 @@
 
 Leaves with few distinct path features get pattern tables merged into blocks
 (:mod:`._planner`); leaves with more than the tables afford go through the formulas
-without them: the linear pass (:mod:`._linear`, path-dependent) or the compatible pairs
-(:mod:`._pairs`, interventional), over the nodes above them. A tree that is a single
+without them: the linear pass (:mod:`._linear`, path-dependent: with the whole tree of
+such a leaf) or the compatible pairs (:mod:`._pairs`, interventional: those leaves only),
+over the nodes above them. A tree that is a single
 leaf only shifts the base value. Before any of it, outputs that are combinations of fewer
 columns (a forest of binary classifiers: the two probabilities add up to one) are
 explained once per independent combination.
@@ -60,8 +61,16 @@ class _Engines:
             goes_left = self.router(np.ascontiguousarray(reduced.model_input(rows).T))
         n_reference = 0 if reference is None else len(reference[1])
         bits = table_bits(d, n_reference, expected_rows)
-        tabled = ~alone & (d <= bits)
-        deep_leaves = leaves[d > bits]
+        deep = d > bits
+        if reference is None:
+            # A tree the linear pass walks anyway is cheaper walked whole: its small
+            # subtrees are read from tables by the pass itself (measured on forests of
+            # unlimited depth: 1.0-1.3x faster than tabling the leaves with few features).
+            walked = np.zeros(len(reduced.roots), bool)
+            walked[tree_of_leaf[deep]] = True
+            deep = ~alone & walked[tree_of_leaf]
+        tabled = ~alone & ~deep
+        deep_leaves = leaves[deep]
         self.engines = []
         if tabled.any():
             self.engines.append(
