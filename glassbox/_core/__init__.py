@@ -9,6 +9,7 @@ from __future__ import annotations
 from ._batching import AUTO_CELLS, batch_units, check_batch_size, chunk_bounds, run_chunks
 from ._binning import Bins, QuantileBinner, apply_bins, bin_labels, fit_bins
 from ._masking import (
+    MODEL_ROWS,
     Background,
     KMeansBackground,
     kmeans_background,
@@ -51,6 +52,7 @@ from ._validation import (
 
 __all__ = [
     "AUTO_CELLS",
+    "MODEL_ROWS",
     "OUTPUTS",
     "PROBA_CLIP",
     "SPLIT_BITSET",

@@ -15,6 +15,7 @@ are learnt here once:
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
 from numbers import Integral
@@ -48,8 +49,10 @@ class Bins:
     n_bins : ndarray of shape (n_features,)
         Value bins plus the missing bin, per feature.
     edges : tuple of length n_features
-        ``[min, thresholds..., max]`` of the training values of a numeric feature
-        (``None`` for a categorical one): the bin boundaries ALE evaluates at.
+        ``[min, upper..., max]`` of the training values of a numeric feature, where
+        ``upper`` is the largest training value of each bin below a threshold (``None``
+        for a categorical one): the grid of data values ALE evaluates at, as Apley and
+        Zhu define it.
     is_categorical : ndarray of bool of shape (n_features,)
     """
 
@@ -109,10 +112,10 @@ def fit_bins(
             n_bins[j] = max(n_levels, 1) + 1
             continue
         values = column[~np.isnan(column)]
-        cuts = _quantile_thresholds(values, max_bins)
+        cuts, upper = _quantile_thresholds(values, max_bins)
         thresholds.append(cuts)
         low, high = (values.min(), values.max()) if len(values) else (np.nan, np.nan)
-        edges.append(np.concatenate([[low], cuts, [high]]))
+        edges.append(np.concatenate([[low], upper, [high]]))
         n_bins[j] = len(cuts) + 2
     return Bins(tuple(thresholds), n_bins, tuple(edges), np.asarray(is_categorical, dtype=bool))
 
@@ -169,12 +172,12 @@ def _quantile_thresholds(values, max_bins):
     the runs of values between point masses share the other bins in proportion to their
     rows, cut at the count-weighted quantiles of their distinct values. Edges are never
     repeated and no bin is empty on the training values.
+
+    Returns the thresholds and, below each, the largest training value of its bin.
     """
     distinct, counts = np.unique(values, return_counts=True)
-    if len(distinct) <= max_bins:
-        return _midpoints(distinct[:-1], distinct[1:])
-    after = _cuts_by_count(counts, max_bins)  # cut between distinct[i] and distinct[i + 1]
-    return _midpoints(distinct[after], distinct[after + 1])
+    after = np.arange(len(distinct) - 1) if len(distinct) <= max_bins else _cuts_by_count(counts, max_bins)
+    return _midpoints(distinct[after], distinct[after + 1]), distinct[after]
 
 
 def _midpoints(low, high):
@@ -198,20 +201,25 @@ def _cuts_by_count(counts, max_bins):
     # Runs of distinct values between cuts; each gets one bin and may take more.
     bounds = [0, *sorted(c + 1 for c in cuts), n_distinct]
     runs = [(a, b) for a, b in zip(bounds[:-1], bounds[1:])]  # distinct values a..b-1
-    run_counts = np.array([counts[a:b].sum() for a, b in runs], dtype=np.float64)
-    n_bins = np.ones(len(runs), dtype=np.intp)
-    capacity = np.array([b - a for a, b in runs])
-    for _ in range(max_bins - len(runs)):  # the largest count per bin gets the next bin
-        share = np.where(n_bins < capacity, run_counts / n_bins, -1.0)
-        best = int(np.argmax(share))
-        if share[best] < 0:
+    run_counts = [float(counts[a:b].sum()) for a, b in runs]
+    n_bins = [1] * len(runs)
+    # The largest count per bin gets the next bin (the first run on ties), while runs have
+    # distinct values to spare: a heap of (-count per bin, run).
+    spare = [(-run_counts[r], r) for r, (a, b) in enumerate(runs) if b - a > 1]
+    heapq.heapify(spare)
+    for _ in range(max_bins - len(runs)):
+        if not spare:
             break
+        _, best = heapq.heappop(spare)
         n_bins[best] += 1
+        if n_bins[best] < runs[best][1] - runs[best][0]:
+            heapq.heappush(spare, (-run_counts[best] / n_bins[best], best))
     for (a, b), k in zip(runs, n_bins):
         cumulative = np.cumsum(counts[a:b])[:-1]  # rows up to each cut position of the run
         previous = -1
         for j in range(1, k):
-            position = int(np.argmin(np.abs(cumulative - j * (cumulative[-1] + counts[b - 1]) / k)))
+            # the first value at which the run's rows reach the share j / k (a lower quantile)
+            position = int(np.searchsorted(cumulative, j * (cumulative[-1] + counts[b - 1]) / k, side="left"))
             # strictly after the previous cut, leaving room for the cuts still to place
             position = min(max(position, previous + 1), len(cumulative) - (k - j))
             cuts.add(a + position)
@@ -254,7 +262,7 @@ class QuantileBinner(TransformerMixin, BaseEstimator):
     >>> from glassbox._core import QuantileBinner
     >>> X = np.array([[1.0], [2.0], [3.0], [np.nan]])
     >>> QuantileBinner(max_bins=2).fit(X).transform(X).ravel().tolist()
-    [0, 1, 1, 2]
+    [0, 0, 1, 2]
     """
 
     _parameter_constraints = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = ["gauss_legendre", "plain", "safe_mean_std", "safe_norm", "safe_std"]
 
@@ -27,7 +28,7 @@ def plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def safe_std(X, axis=0):
+def safe_std(X: ArrayLike, axis: int = 0) -> np.ndarray:
     """Standard deviation (``ddof=0``) ignoring NaN, without overflow.
 
     Values as large as ``1e300`` are finite, but their squares are not: each slice is
@@ -46,7 +47,7 @@ def safe_std(X, axis=0):
     return safe_mean_std(X, axis=axis)[1]
 
 
-def safe_mean_std(X, axis=0):
+def safe_mean_std(X: ArrayLike, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Mean and standard deviation ignoring NaN, without overflow (see :func:`safe_std`).
 
     A slice with no value gives a mean and a standard deviation of 0.
@@ -63,7 +64,7 @@ def safe_mean_std(X, axis=0):
     return np.squeeze(mean, axis=axis) * top, np.sqrt(var) * top
 
 
-def safe_norm(V, axis=-1):
+def safe_norm(V: ArrayLike, axis: int = -1) -> np.ndarray:
     """Euclidean norm along ``axis`` without overflow (see :func:`safe_std`)."""
     V = np.asarray(V, dtype=np.float64)
     top = np.max(np.abs(V), axis=axis, keepdims=True)

@@ -17,6 +17,7 @@ core. This module holds the explainer and the chunks its methods run.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import replace
 from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any, Literal
@@ -25,19 +26,10 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from .._core import (
-    Interval,
-    StrOptions,
-    batch_units,
-    chunk_bounds,
-    gauss_legendre,
-    predict_built,
-    predict_rows,
-    row_rngs,
-    run_chunks,
-    safe_std,
-)
+from .._core import Interval, StrOptions, predict_built, predict_rows, row_rngs, safe_mean_std
 from ._base import LocalExplainer
+from ._gradient_front import derived_inputs
+from ._gradient_methods import CentralDifferences, GradientWork, feature_scale, warn_unmet
 from ._network_readers import NotDifferentiable, network_of
 
 if TYPE_CHECKING:
@@ -58,9 +50,6 @@ METHODS = (
 )
 _AUTO_STEP = float(np.cbrt(np.finfo(np.float64).eps))
 """Relative step of central differences: balances truncation (step**2) and rounding (eps / step)."""
-_NETWORK_CELLS = 2**18
-"""Floats in the widest array of a chunk's pass through a network with batch_size="auto":
-the passes are memory-bound, and arrays of this size stay in cache (2 MiB)."""
 _CHECK_ROWS = 32
 """Training rows on which the analytic function is checked against the model at ``fit``."""
 
@@ -109,8 +98,15 @@ default="integrated_gradients"
         The reference ``b`` of ``"integrated_gradients"`` and ``"deeplift"``: the
         training mean of each feature, the origin, or a row given with the columns of
         ``X`` (a 1-D array in their order, or a one-row DataFrame).
-    n_steps : int, default=50
+    n_steps : int or "auto", default="auto"
         Points of the quadrature along the path of ``"integrated_gradients"``.
+        ``"auto"`` starts from 16 points and doubles them, row by row, until the
+        completeness gap ``|sum_j values - (f(x) - f(b))|`` is within ``tol`` of the
+        range of the output over the training rows (up to 4096 points; rows that do not
+        get there are counted in a warning and keep their gap in ``fidelity``).
+    tol : float, default=1e-3
+        The completeness ``n_steps="auto"`` reaches, as a fraction of the output's range
+        over the training rows (``output_range_``).
     integration : {"gauss_legendre", "riemann"}, default="gauss_legendre"
         Quadrature rule of ``"integrated_gradients"``: Gauss-Legendre nodes, or the
         midpoint Riemann sum of the original paper's straight-line path.
@@ -153,6 +149,9 @@ default="integrated_gradients"
     baseline_output_ : ndarray of shape (n_outputs,)
         The model's explained output at ``baseline_``: the ``base_values`` of
         ``"integrated_gradients"`` and ``"deeplift"``.
+    output_range_ : ndarray of shape (n_outputs,)
+        Range of the explained output over the training rows: the unit of ``tol``
+        (methods with analytic gradients only).
     scale_ : ndarray of shape (n_features_in_,)
         Training standard deviation of each feature (1 for a constant one): the unit of
         ``noise`` and ``step``.
@@ -229,7 +228,8 @@ default="integrated_gradients"
         **LocalExplainer._parameter_constraints,
         "method": [StrOptions(set(METHODS))],
         "baseline": [StrOptions({"mean", "zeros"}), "array-like"],
-        "n_steps": [Interval(Integral, 1, None, closed="left")],
+        "n_steps": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "tol": [Interval(Real, 0, None, closed="neither")],
         "integration": [StrOptions({"gauss_legendre", "riemann"})],
         "smoothgrad_samples": [Interval(Integral, 1, None, closed="left")],
         "noise": [Interval(Real, 0, None, closed="left")],
@@ -251,7 +251,8 @@ default="integrated_gradients"
             "finite_difference",
         ] = "integrated_gradients",
         baseline: Literal["mean", "zeros"] | ArrayLike = "mean",
-        n_steps: int = 50,
+        n_steps: int | Literal["auto"] = "auto",
+        tol: float = 1e-3,
         integration: Literal["gauss_legendre", "riemann"] = "gauss_legendre",
         smoothgrad_samples: int = 50,
         noise: float = 0.15,
@@ -269,42 +270,46 @@ default="integrated_gradients"
         self.method = method
         self.baseline = baseline
         self.n_steps = n_steps
+        self.tol = tol
         self.integration = integration
         self.smoothgrad_samples = smoothgrad_samples
         self.noise = noise
         self.step = step
         self.output = output
 
-    _allow_nan = False  # a gradient is taken at values, never at missing ones
-
     def _fit(self, X_encoded):
         """Learn the baseline, the feature scales and the gradient of the model.
 
-        ``X`` must be numeric and without missing values: the mean baseline and the
-        feature scales come from it, and the analytic gradient is checked on some of
-        its rows. Raises ``TypeError`` when ``X`` has categorical columns (checked once
-        the model is fitted: a model that cannot take such ``X`` says so in its own
-        words) and ``ValueError`` when the method needs analytic gradients and the
-        model has none.
+        Raises ``TypeError`` when ``X`` has categorical columns and ``ValueError`` when it
+        has missing values that the model cannot be differentiated through (they need a
+        Pipeline front that encodes them, see Notes), and ``ValueError`` when the method
+        needs analytic gradients and the model has none.
         """
         schema = self._feature_schema
-        if schema.is_categorical.any():
-            names = ", ".join(repr(str(n)) for n in schema.feature_names[schema.is_categorical])
-            raise TypeError(
-                f"GradientExplainer needs numeric features: a gradient does not exist for categorical columns, "
-                f"whose levels have neither order nor distance (not even a finite difference); these columns "
-                f"are categorical: {names}. Explain this model with ShapleyExplainer or LimeExplainer, which "
-                "handle categorical features."
-            )
-        self.scale_ = _feature_scale(X_encoded)
+        self.scale_ = feature_scale(np.where(schema.is_categorical, np.nan, X_encoded))
         self.baseline_ = self._learn_baseline(X_encoded)
-        self.baseline_output_ = self._model_output(self.baseline_[None, :])[0]
-        self._network = None if self.method == "finite_difference" else self._differentiate(X_encoded)
+        self._network = self._derived = None
+        if self.method != "finite_difference":
+            self._network, self._derived = self._differentiate(X_encoded)
+            outputs = self._network.predict(self._inputs(X_encoded))  # (n, o): the model's, checked
+            self.output_range_ = outputs.max(axis=0) - outputs.min(axis=0)
+        if np.isfinite(self.baseline_).all() and self._derived is None:
+            self.baseline_output_ = self._model_output(self.baseline_[None, :])[0]
+        elif hasattr(self, "baseline_output_"):
+            del self.baseline_output_  # each row has its own baseline output
 
     def _learn_baseline(self, X_encoded):
         n_features = X_encoded.shape[1]
+        categorical = self._feature_schema.is_categorical
         if isinstance(self.baseline, str):
-            return np.zeros(n_features) if self.baseline == "zeros" else X_encoded.mean(axis=0)
+            if self.baseline == "zeros":
+                baseline = np.zeros(n_features)
+            else:  # the mean (of each column's present values), without overflow where a sum would
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)  # a column with no value: NaN
+                    baseline = np.nanmean(X_encoded, axis=0)
+                baseline = np.where(np.isinf(baseline), safe_mean_std(X_encoded)[0], baseline)
+            return np.where(categorical, np.nan, baseline)
         baseline = self.baseline
         if isinstance(baseline, pd.Series):
             baseline = baseline.to_frame().T
@@ -320,33 +325,37 @@ default="integrated_gradients"
                 raise ValueError(f"baseline must be 'mean', 'zeros' or a numeric row; got {self.baseline!r}.") from exc
             if len(baseline) != n_features:
                 raise ValueError(f"baseline must have one value per feature: {n_features} values; got {len(baseline)}.")
-        if not np.isfinite(baseline).all():
+        if not np.isfinite(baseline[~categorical]).all():
             raise ValueError("baseline must hold finite values; got NaN or infinity.")
-        return baseline
+        return np.where(categorical, np.nan, baseline)
 
     def _differentiate(self, X_encoded):
-        """The model as a :class:`Network`, checked against the model on training rows."""
-        name = type(self.estimator_).__name__
-        output = self._model_output.method
+        """The model as a :class:`Network` (on the columns of ``X``, or on those a Pipeline
+        front derives from them) checked against the model on training rows."""
+        schema, name, output = self._feature_schema, type(self.estimator_).__name__, self._model_output.method
+        needs_front = schema.is_categorical.any() or np.isnan(X_encoded).any()
+        derived = None
         try:
+            if needs_front:
+                raise NotDifferentiable("the columns of X need the model's Pipeline front.")
             network = network_of(self.estimator_, output)
-        except NotDifferentiable as exc:
+        except NotDifferentiable as direct:
+            try:
+                derived, final = derived_inputs(self.estimator_, schema, X_encoded)
+                network = network_of(final, output)
+            except (ValueError, NotDifferentiable) as through_front:
+                self._refuse(X_encoded, str(through_front if needs_front else direct))
+        width = X_encoded.shape[1] if derived is None else derived.n_derived
+        if network.n_inputs != width:
             raise ValueError(
-                f"method={self.method!r} needs the gradient of the model, which glassbox computes for "
-                "scikit-learn's linear models, MLPClassifier and MLPRegressor and glassbox's sparse linear models "
-                "(alone or after StandardScaler, MinMaxScaler, MaxAbsScaler or RobustScaler in a Pipeline). "
-                f"{exc} Use method='finite_difference' for numerical gradients of any model; a model whose output "
-                "is piecewise constant (trees, rules) has a zero gradient almost everywhere and is better "
-                "explained by ShapleyExplainer."
-            ) from None
-        if network.n_inputs != X_encoded.shape[1]:
-            raise ValueError(
-                f"{name} takes {network.n_inputs} features but X has {X_encoded.shape[1]}; use data with the "
-                "columns it was fitted on."
+                f"{name} takes {network.n_inputs} features but X has {width}; use data with the columns it was "
+                "fitted on."
             )
-        rows = np.vstack([X_encoded[:_CHECK_ROWS], self.baseline_])
+        rows = X_encoded[:_CHECK_ROWS]
+        if derived is None:
+            rows = np.vstack([rows, self.baseline_])
         expected = self._model_output(rows)
-        got = network.predict(rows)
+        got = network.predict(rows if derived is None else derived.transform(rows))
         if got.shape != expected.shape or not np.allclose(got, expected, rtol=1e-6, atol=1e-8):
             gap = np.abs(got - expected).max() if got.shape == expected.shape else np.inf
             raise ValueError(
@@ -354,7 +363,40 @@ default="integrated_gradients"
                 f"from its parameters differs from it on the training rows (by up to {gap:.3g}). "
                 "Use method='finite_difference' for numerical gradients of any model."
             )
-        return network
+        return network, derived
+
+    def _refuse(self, X_encoded, reason):
+        """Say why the model cannot be differentiated on these columns."""
+        schema = self._feature_schema
+        if schema.is_categorical.any():
+            names = ", ".join(repr(str(n)) for n in schema.feature_names[schema.is_categorical])
+            raise TypeError(
+                "GradientExplainer differentiates numeric features; categorical columns have neither order nor "
+                f"distance, so they need a Pipeline front that encodes them (for example a ColumnTransformer with "
+                f"OneHotEncoder) before a differentiable model. These columns are categorical: {names}; {reason} "
+                "Use method='finite_difference', or explain this model with ShapleyExplainer or LimeExplainer, "
+                "which handle categorical features."
+            )
+        missing = np.isnan(X_encoded).any(axis=0)
+        if missing.any():
+            names = ", ".join(repr(str(n)) for n in schema.feature_names[missing])
+            raise ValueError(
+                f"Input X contains NaN (missing values) in {names}; GradientExplainer does not accept missing values "
+                f"unless the model's Pipeline fills them in ({reason}). Impute them first, for example with "
+                "sklearn.impute.SimpleImputer."
+            )
+        raise ValueError(
+            f"method={self.method!r} needs the gradient of the model, which glassbox computes for scikit-learn's "
+            "linear models, MLPClassifier and MLPRegressor and glassbox's sparse linear models (alone, after "
+            "StandardScaler, MinMaxScaler, MaxAbsScaler or RobustScaler, or after a ColumnTransformer of such "
+            f"scalers, imputers and OneHotEncoder in a Pipeline). {reason} Use method='finite_difference' for "
+            "numerical gradients of any model; a model whose output is piecewise constant (trees, rules) has a "
+            "zero gradient almost everywhere and is better explained by ShapleyExplainer."
+        )
+
+    def _inputs(self, X_encoded, schema=None):
+        """What the network is fed: the rows, or the columns the Pipeline front derives."""
+        return X_encoded if self._derived is None else self._derived.transform(X_encoded, schema)
 
     def explain(self, X: ArrayLike) -> Explanation:
         """Gradient-based attributions of the rows of ``X``.
@@ -362,7 +404,8 @@ default="integrated_gradients"
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
-            Rows to explain, with the columns given to ``fit``, without missing values.
+            Rows to explain, with the columns given to ``fit``. Missing values only where
+            the model's Pipeline fills them in (their cells receive no attribution).
 
         Returns
         -------
@@ -374,8 +417,9 @@ default="integrated_gradients"
             ``"smoothgrad"``: ``std``, the standard error of each value.
         """
         X_encoded, model_output = self._prepare(X)
+        derived, schema = self._derived, model_output.schema
         missing = np.isnan(X_encoded).any(axis=0)
-        if missing.any():
+        if derived is None and self.method != "finite_difference" and missing.any():
             names = ", ".join(repr(str(n)) for n in self._feature_schema.feature_names[missing])
             raise ValueError(
                 f"Input X contains NaN (missing values) in {names}; GradientExplainer differentiates the model at "
@@ -383,119 +427,75 @@ default="integrated_gradients"
                 "ShapleyExplainer or LimeExplainer."
             )
         method = self.method
+        movable = ~self._feature_schema.is_categorical[None, :] & ~np.isnan(X_encoded)  # cells a path moves
         std = base_values = fidelity = None
         if method == "finite_difference":
-            values = self._finite_differences(X_encoded, model_output)  # (n, o, p)
-        elif method == "integrated_gradients":
-            values = self._integrated_gradients(X_encoded)
-        elif method == "deeplift":
-            values = self._deeplift(X_encoded)
-        elif method == "smoothgrad":
-            values, std = self._smoothgrad(X_encoded)
+            values = self._finite_differences(X_encoded, model_output, movable)  # (n, o, p)
         else:
-            gradient = self._gradients(X_encoded)  # (n, o, p)
-            if method == "saliency":
-                values = np.abs(gradient)
-            elif method == "normalized_saliency":
-                magnitude = np.abs(gradient)
-                total = magnitude.sum(axis=2, keepdims=True)
-                values = np.divide(magnitude, total, out=np.zeros_like(magnitude), where=total > 0)
-            elif method == "input_x_gradient":
-                values = gradient * X_encoded[:, None, :]
-            else:  # "gradient"
-                values = gradient
+            work = GradientWork(self._network, self.batch_size, self.n_jobs, self.verbose)
+            Z = self._inputs(X_encoded, schema)
+            if method in ("integrated_gradients", "deeplift"):
+                B = np.where(movable, self.baseline_[None, :], X_encoded)  # each row's baseline
+                ZB = np.broadcast_to(self.baseline_, Z.shape) if derived is None else self._inputs(B, schema)
+                if method == "deeplift":
+                    values = work.deeplift(Z, ZB)
+                else:
+                    allowed = self.tol * np.where(self.output_range_ > 0, self.output_range_, 1.0)
+                    values, unmet = work.integrated(Z, ZB, self.n_steps, self.integration, allowed)
+                    warn_unmet(unmet, len(Z), self.tol)
+                values = values if derived is None else derived.fold(values)
+                base_values = (
+                    np.broadcast_to(self.baseline_output_, (len(X_encoded), model_output.n_outputs))
+                    if derived is None
+                    else predict_rows(model_output, B, batch_size=self.batch_size, n_jobs=self.n_jobs)
+                )
+            elif method == "smoothgrad":
+                sigma = self.noise * self.scale_ * ~self._feature_schema.is_categorical
+                if derived is not None:
+                    sigma = derived.slopes * sigma[derived.front.sources]
+                values, std = work.smoothgrad(Z, row_rngs(self._seed, X_encoded), self.smoothgrad_samples, sigma)
+                if derived is not None:
+                    values = derived.to_raw(values, X_encoded)
+                    std = np.abs(derived.to_raw(std, X_encoded))
+            else:
+                gradient = work.jacobian(Z)  # (n, o, inputs)
+                gradient = gradient if derived is None else derived.to_raw(gradient, X_encoded)
+                if method == "saliency":
+                    values = np.abs(gradient)
+                elif method == "normalized_saliency":
+                    magnitude = np.abs(gradient)
+                    total = magnitude.sum(axis=2, keepdims=True)
+                    values = np.divide(magnitude, total, out=np.zeros_like(magnitude), where=total > 0)
+                elif method == "input_x_gradient":
+                    values = gradient * np.where(movable, X_encoded, 0.0)[:, None, :]
+                else:  # "gradient"
+                    values = gradient
         values = values.transpose(0, 2, 1)  # (n, o, p) -> (n, p, o)
         if std is not None:
             std = std.transpose(0, 2, 1)
-        if method in ("integrated_gradients", "deeplift"):
+        if base_values is not None:
             outputs = predict_rows(
                 model_output, X_encoded, batch_size=self.batch_size, n_jobs=self.n_jobs, verbose=self.verbose
             )
-            base_values = np.broadcast_to(self.baseline_output_, outputs.shape)
             fidelity = np.abs(values.sum(axis=1) - (outputs - base_values))
         explanation = self._explanation(
             X_encoded, values, base_values, method=method, std=std, model_output=model_output
         )
         return replace(explanation, fidelity=fidelity) if fidelity is not None else explanation
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()  # no missing values: the template reads _allow_nan
-        tags.input_tags.categorical = False
-        return tags
-
-    # -- the methods ------------------------------------------------------------------------
-    def _rows_per_chunk(self, points_per_row=1):
-        """Explained rows per chunk when each row is ``points_per_row`` rows of network
-        input: ``batch_size`` rows of input, or with "auto" about ``_NETWORK_CELLS`` cells
-        in the widest array of a pass."""
-        widest = self._network.n_outputs * self._network.width
-        return batch_units(
-            self.batch_size, row_cells=widest, unit_cells=widest * points_per_row, auto_cells=_NETWORK_CELLS
-        )
-
-    def _gradients(self, X):
-        """Analytic gradients of shape (n, n_outputs, n_features)."""
-        bounds = chunk_bounds(len(X), self._rows_per_chunk())
-        args = [(self._network, X[start:stop]) for start, stop in bounds]
-        return np.concatenate(
-            run_chunks(_gradient_chunk, args, n_jobs=self.n_jobs, verbose=self.verbose, desc="gradients")
-        )
-
-    def _integrated_gradients(self, X):
-        """(x - b) times the path average of the gradient, shape (n, n_outputs, n_features).
-
-        All ``n_steps`` points of all rows form one stack of ``n * n_steps`` rows,
-        evaluated in chunks of whole rows; each chunk returns its rows' weighted sums.
-        """
-        if self.integration == "gauss_legendre":
-            alphas, weights = gauss_legendre(self.n_steps)
-        else:
-            alphas = (np.arange(self.n_steps) + 0.5) / self.n_steps
-            weights = np.full(self.n_steps, 1.0 / self.n_steps)
-        rows_per_chunk = self._rows_per_chunk(self.n_steps)
-        args = [
-            (self._network, X[start:stop], self.baseline_, alphas, weights)
-            for start, stop in chunk_bounds(len(X), rows_per_chunk)
-        ]
-        chunks = run_chunks(
-            _integrated_chunk, args, n_jobs=self.n_jobs, verbose=self.verbose, desc="integrated gradients"
-        )
-        return np.concatenate(chunks) * (X - self.baseline_)[:, None, :]
-
-    def _deeplift(self, X):
-        """DeepLIFT rescale multipliers times (x - b), shape (n, n_outputs, n_features)."""
-        bounds = chunk_bounds(len(X), self._rows_per_chunk())
-        args = [(self._network, X[start:stop], self.baseline_) for start, stop in bounds]
-        multipliers = np.concatenate(
-            run_chunks(_deeplift_chunk, args, n_jobs=self.n_jobs, verbose=self.verbose, desc="DeepLIFT")
-        )
-        return multipliers * (X - self.baseline_)[:, None, :]
-
-    def _smoothgrad(self, X):
-        """Mean gradient over noisy copies of each row and its standard error, each (n, o, p)."""
-        n_samples = self.smoothgrad_samples
-        rows_per_chunk = self._rows_per_chunk(n_samples)
-        rngs = row_rngs(self._seed, X)
-        sigma = self.noise * self.scale_
-        args = [
-            (self._network, X[start:stop], rngs[start:stop], n_samples, sigma)
-            for start, stop in chunk_bounds(len(X), rows_per_chunk)
-        ]
-        chunks = run_chunks(_smoothgrad_chunk, args, n_jobs=self.n_jobs, verbose=self.verbose, desc="SmoothGrad")
-        return tuple(np.concatenate(part) for part in zip(*chunks))  # mean, standard error
-
-    def _finite_differences(self, X, model_output):
+    def _finite_differences(self, X, model_output, movable):
         """Central differences of the model, shape (n, n_outputs, n_features).
 
         Feature ``j`` of every row moves by ``h_j = step * scale_[j]`` up and down; the
         ``2 * n_features`` copies of every row are one stack evaluated in chunks. The
-        differences are divided by the steps actually taken, ``(x + h) - (x - h)``.
+        differences are divided by the steps actually taken, ``(x + h) - (x - h)``. A
+        categorical or missing cell does not move and gets 0.
         """
         step = _AUTO_STEP if self.step == "auto" else float(self.step)
-        h = step * self.scale_
+        h = np.where(movable, step * self.scale_, 0.0)
         upper, lower = X + h, X - h  # (n, p)
         n_rows, n_features = X.shape
-        stack = _CentralDifferences(X, upper, lower)
+        stack = CentralDifferences(X, upper, lower)
         outputs = predict_built(
             model_output,
             stack,
@@ -507,71 +507,10 @@ default="integrated_gradients"
         )  # (n * 2p, o)
         outputs = outputs.reshape(n_rows, 2, n_features, -1)  # (row, up/down, feature, output)
         difference = (outputs[:, 0] - outputs[:, 1]).transpose(0, 2, 1)  # (n, o, p)
-        return difference / (upper - lower)[:, None, :]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(movable[:, None, :], difference / (upper - lower)[:, None, :], 0.0)
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()  # what the model takes (through its Pipeline front)
+        return tags
 
-# -- chunk tasks (module level, so that every joblib backend can pickle them) ---------------
-def _gradient_chunk(network, X):
-    return network.jacobian(X)
-
-
-def _deeplift_chunk(network, X, baseline):
-    return network.multipliers(X, baseline)
-
-
-def _integrated_chunk(network, X, baseline, alphas, weights):
-    """Quadrature of the gradient along the path from ``baseline`` to each row: (c, o, p)."""
-    n_rows, n_features = X.shape
-    n_steps = len(alphas)
-    points = baseline + alphas[None, :, None] * (X - baseline)[:, None, :]  # (c, s, p)
-    gradients = network.first_layer_gradient(points.reshape(-1, n_features), np.tile(weights, n_rows))
-    # Summed over each row's points first, then mapped to the inputs once per row.
-    sums = gradients.reshape(n_rows, n_steps, *gradients.shape[1:]).sum(axis=1)  # (c, o, units)
-    return network.to_inputs(sums)
-
-
-def _smoothgrad_chunk(network, X, rngs, n_samples, sigma):
-    n_rows, n_features = X.shape
-    noise = np.stack([rng.standard_normal((n_samples, n_features)) for rng in rngs])  # (c, s, p)
-    points = (X[:, None, :] + noise * sigma).reshape(-1, n_features)  # (c * s, p)
-    gradients = network.to_inputs(network.first_layer_gradient(points), expand=False)  # (c * s, kept, p)
-    gradients = gradients.reshape(n_rows, n_samples, *gradients.shape[1:])
-    mean = gradients.mean(axis=1)
-    std = gradients.std(axis=1, ddof=1) / np.sqrt(n_samples) if n_samples > 1 else np.zeros_like(mean)
-    return network.expand(mean), network.expand(std, sign=1.0)
-
-
-class _CentralDifferences:
-    """Rows ``start:stop`` of the stack of perturbed copies for central differences.
-
-    The stack holds, for every row ``i``, ``n_features`` copies moved up (copy ``j``
-    has feature ``j`` at ``upper[i, j]``), then ``n_features`` moved down.
-    """
-
-    def __init__(self, X, upper, lower):
-        self.X, self.upper, self.lower = X, upper, lower
-
-    @property
-    def n_rows(self):
-        return self.X.shape[0] * 2 * self.X.shape[1]
-
-    def __call__(self, start, stop):
-        n_features = self.X.shape[1]
-        per_row = 2 * n_features
-        first, last = start // per_row, (stop - 1) // per_row
-        offset = first * per_row
-        # Copies of the rows the chunk covers (a block copy), then one value moved in each.
-        rows = np.repeat(self.X[first : last + 1], per_row, axis=0)[start - offset : stop - offset]  # (c, p)
-        flat = np.arange(start, stop)
-        row, rest = flat // per_row, flat % per_row
-        feature = rest % n_features
-        rows[np.arange(len(flat)), feature] = np.where(
-            rest >= n_features, self.lower[row, feature], self.upper[row, feature]
-        )
-        return rows
-
-
-def _feature_scale(X_encoded):
-    """Standard deviation of each column (finite whatever the values), 1 for a constant one."""
-    scale = safe_std(X_encoded, axis=0)
-    return np.where(scale > 0, scale, 1.0)

@@ -76,6 +76,56 @@ class Network:
             post.append(values)
         return pre, post
 
+    def kinks(self, X, reference):
+        """Where the straight paths from ``reference`` to the rows ``X`` cross a ReLU's kink.
+
+        On such a path a network of ReLU (and identity) layers is piecewise linear in the
+        position ``alpha`` in [0, 1], and its gradient jumps where a unit switches: a
+        quadrature rule converges slowly across such a jump and fast between them. Layer
+        by layer, the pre-activations are linear between the breakpoints found so far, so
+        their zeros are exact. Networks with smooth activations have no kinks.
+
+        ``reference`` is one row, or one row per row of ``X``.
+
+        Returns
+        -------
+        owner, alpha : ndarray of shape (m,)
+            The row of each breakpoint and its position, sorted by row then position;
+            every row has 0 and 1.
+        """
+        n_rows = len(X)
+        reference = np.broadcast_to(reference, X.shape)
+        owner = np.repeat(np.arange(n_rows), 2)
+        alpha = np.tile([0.0, 1.0], n_rows)
+        if any(layer.activation not in ("relu", "identity") for layer in self.layers):
+            return owner, alpha
+        step = X - reference  # (n, p)
+        for depth, layer in enumerate(self.layers):
+            if layer.activation != "relu":
+                continue
+            z = self._pre_activation(reference[owner] + alpha[:, None] * step[owner], depth)  # (m, units)
+            same = owner[1:] == owner[:-1]  # consecutive breakpoints of one row bound a segment
+            za, zc = z[:-1][same], z[1:][same]
+            segment, unit = np.nonzero(za * zc < 0)
+            first = np.flatnonzero(same)[segment]
+            a, c = alpha[first], alpha[first + 1]
+            zs, ze = za[segment, unit], zc[segment, unit]
+            owner = np.concatenate([owner, owner[first]])
+            alpha = np.concatenate([alpha, a + (c - a) * zs / (zs - ze)])
+            order = np.lexsort((alpha, owner))
+            owner, alpha = owner[order], alpha[order]
+            keep = np.r_[True, (owner[1:] != owner[:-1]) | (alpha[1:] > alpha[:-1])]
+            owner, alpha = owner[keep], alpha[keep]
+        return owner, alpha
+
+    def _pre_activation(self, Z, depth):
+        """Pre-activations of layer ``depth`` for rows ``Z``."""
+        values = Z
+        for layer in self.layers[:depth]:
+            values = activate(layer.activation, values @ layer.weights + layer.bias)
+        layer = self.layers[depth]
+        return values @ layer.weights + layer.bias
+
     def predict(self, Z):
         """The explained output, shape (n, n_outputs)."""
         _, post = self._forward(Z)
@@ -127,13 +177,13 @@ class Network:
         return head[:, 1:] if self._is_binary else head
 
     def multipliers(self, Z, reference):
-        """DeepLIFT rescale multipliers of rows ``Z`` against one reference row.
+        """DeepLIFT rescale multipliers of rows ``Z`` against a reference row (or one per row).
 
         ``(multipliers * (Z - reference)[:, None, :]).sum(axis=2)`` is the change of
         every output from the reference to the row. Shape (n, n_outputs, n_features).
         """
         pre, post = self._forward(Z)
-        pre0, post0 = self._forward(reference[None, :])
+        pre0, post0 = self._forward(np.atleast_2d(reference))
         factors = [
             _secant(layer.activation, z, z0, a, a0) for layer, z, z0, a, a0 in zip(self.layers, pre, pre0, post, post0)
         ]

@@ -21,6 +21,7 @@ from sklearn.base import BaseEstimator, RegressorMixin  # noqa: E402
 from sklearn.compose import make_column_transformer  # noqa: E402
 from sklearn.datasets import load_diabetes, load_iris  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from sklearn.impute import SimpleImputer  # noqa: E402
 from sklearn.linear_model import (  # noqa: E402
     LinearRegression,
     LogisticRegression,
@@ -496,13 +497,53 @@ def test_unknown_method_and_baseline_are_refused(linear_data):
         GradientExplainer(Ridge(), baseline=X[:2]).fit(X, y)
 
 
-def test_categorical_columns_are_refused_naming_the_alternatives():
+def test_categorical_columns_behind_a_one_hot_front_get_no_gradient():
     penguins = load_penguins().dropna()
     X = penguins[["island", "bill_length_mm", "sex"]]
     encoder = make_column_transformer((OneHotEncoder(), ["island", "sex"]), remainder="passthrough")
     model = make_pipeline(encoder, Ridge()).fit(X, penguins["body_mass_g"])
+    slope = model[-1].coef_[-1]  # the passthrough column comes last
+    for method in ("finite_difference", "gradient"):
+        exp = GradientExplainer(model, method=method).fit(X).explain(X.iloc[:5])
+        np.testing.assert_allclose(exp.values[:, 1, 0], slope, rtol=1e-6)
+        np.testing.assert_array_equal(exp.values[:, [0, 2], 0], 0.0)
+    # A categorical column the model cannot take through a front is refused, naming the alternatives.
+    from glassbox.models import SparseLinearRegressor
+
     with pytest.raises(TypeError, match="categorical: 'island', 'sex'.*ShapleyExplainer or LimeExplainer"):
-        GradientExplainer(model, method="finite_difference").fit(X)
+        GradientExplainer(SparseLinearRegressor().fit(X, penguins["body_mass_g"]), method="gradient").fit(X)
+
+
+def test_a_network_behind_a_front_that_encodes_categories_and_fills_missing_values():
+    penguins = load_penguins()
+    X = penguins[["island", "bill_length_mm", "flipper_length_mm", "sex"]]
+    y = penguins["species"]
+    numeric = make_pipeline(SimpleImputer(), StandardScaler())
+    front = make_column_transformer(
+        (OneHotEncoder(handle_unknown="ignore"), ["island", "sex"]),
+        (numeric, ["bill_length_mm", "flipper_length_mm"]),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = make_pipeline(front, MLPClassifier(hidden_layer_sizes=(8,), max_iter=600, random_state=0)).fit(X, y)
+    rows = X.iloc[[0, 3, 8, 100, 200]]  # row 3 has its numeric values missing
+    assert rows.isna().any(axis=None)
+    for method in ("deeplift", "integrated_gradients"):
+        exp = GradientExplainer(model, method=method).fit(X).explain(rows)
+        movable = rows[["bill_length_mm", "flipper_length_mm"]].notna().to_numpy()
+        np.testing.assert_array_equal(exp.values[:, [0, 3]], 0.0)  # categories keep the row's level
+        np.testing.assert_array_equal(exp.values[:, 1:3][~movable], 0.0)  # and missing cells their imputation
+        # Each row's baseline takes the row's categories and missing cells: the values add up to f(x) - f(b_x).
+        baseline = rows.copy()
+        means = X[["bill_length_mm", "flipper_length_mm"]].mean()
+        for column in means.index:
+            baseline[column] = np.where(rows[column].notna(), means[column], np.nan)
+        np.testing.assert_allclose(exp.base_values, model.predict_proba(baseline), atol=1e-10)
+        np.testing.assert_allclose(exp.output(), model.predict_proba(rows), atol=1e-3 if method != "deeplift" else 1e-10)
+    # The gradient in a raw column is the derived gradient times the scaler's slope: central differences agree.
+    analytic = GradientExplainer(model, method="gradient").fit(X).explain(rows.dropna())
+    numerical = GradientExplainer(model, method="finite_difference").fit(X).explain(rows.dropna())
+    np.testing.assert_allclose(analytic.values, numerical.values, atol=1e-6)
 
 
 def test_missing_values_in_explained_rows_are_refused(linear_data):
@@ -547,3 +588,57 @@ def test_finite_inputs_give_finite_differences():
     X[5, 1] = 1e300  # finite, but its square is not: the feature scale must stay finite
     exp = GradientExplainer(model, method="finite_difference").fit(X).explain(X[3:7])
     assert np.isfinite(exp.values).all()
+
+
+@pytest.fixture(scope="module")
+def relu_network():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(400, 10))
+    y = (X[:, 0] * X[:, 1] + np.sin(3 * X[:, 2]) > 0).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = MLPClassifier(hidden_layer_sizes=(32, 16), max_iter=500, random_state=0).fit(X[:200], y[:200])
+    return X, model
+
+
+def test_integrated_gradients_meet_the_tolerance_by_default(relu_network):
+    X, model = relu_network
+    explainer = GradientExplainer(model).fit(X[:200])
+    exp = explainer.explain(X[200:400])
+    outputs = model.predict_proba(X[:200])
+    np.testing.assert_allclose(explainer.output_range_, outputs.max(axis=0) - outputs.min(axis=0))
+    assert (exp.fidelity <= 1e-3 * explainer.output_range_).all()
+    # 50 fixed points do not: the gradient of a ReLU network jumps along the path.
+    fixed = GradientExplainer(model, n_steps=50).fit(X[:200]).explain(X[200:400])
+    assert fixed.fidelity.max() > 1e-3
+    # A row's values depend on the row only.
+    alone = explainer.explain(X[[207]])
+    np.testing.assert_allclose(alone.values[0], exp.values[7], rtol=0, atol=1e-12)
+
+
+def test_paths_are_cut_where_a_relu_unit_switches(relu_network):
+    X, model = relu_network
+    explainer = GradientExplainer(model).fit(X[:200])
+    network, baseline = explainer._network, explainer.baseline_
+    owner, alpha = network.kinks(X[200:210], baseline)
+
+    def pattern(row, a):  # which units of both hidden layers are on at position a of the path
+        point = baseline + a * (X[200 + row] - baseline)
+        return np.concatenate([network._pre_activation(point[None], d)[0] > 0 for d in (0, 1)])
+
+    for row in range(10):
+        cuts = alpha[owner == row]
+        assert cuts[0] == 0.0 and cuts[-1] == 1.0 and np.all(np.diff(cuts) > 0)
+        for a, c in zip(cuts[:-1], cuts[1:]):  # the same units are on across a piece
+            inside = [pattern(row, a + (c - a) * f) for f in (0.01, 0.5, 0.99)]
+            assert all(np.array_equal(inside[0], other) for other in inside[1:])
+        for cut in cuts[1:-1]:  # and at each cut some unit is at its kink
+            point = baseline + cut * (X[200 + row] - baseline)
+            smallest = min(np.abs(network._pre_activation(point[None], d)).min() for d in (0, 1))
+            assert smallest < 1e-9
+
+
+def test_a_tolerance_out_of_reach_is_said(relu_network):
+    X, model = relu_network
+    with pytest.warns(UserWarning, match=r"did not reach the completeness tol=1e-300"):
+        GradientExplainer(model, tol=1e-300).fit(X[:200]).explain(X[200:203])
