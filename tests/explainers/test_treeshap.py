@@ -7,7 +7,10 @@ row on known features and the training cover on unknown ones. Both enumerate eve
 coalition, so they are exact and slow.
 """
 
+import dataclasses
+import tracemalloc
 from math import factorial
+from unittest import mock
 
 import joblib
 import numpy as np
@@ -30,7 +33,8 @@ from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor, ExtraTreeRegressor
 
-from glassbox.explainers._treeshap import TreeShap, _planner, is_tree_model, tree_shap
+from glassbox._core import read_tree_model
+from glassbox.explainers._treeshap import TreeShap, _engines, _explainer, _planner, is_tree_model, tree_shap
 
 # ---------------------------------------------------------------------------------------
 # Brute-force references
@@ -291,9 +295,73 @@ def test_random_small_trees_equal_the_brute_force(problem, expected_rows):
         np.testing.assert_allclose(values[i], expected, rtol=0, atol=1e-9)
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_problems())
+def test_random_small_trees_without_tables_equal_the_brute_force(problem):
+    # Every leaf through the linear pass (path-dependent) and the compatible pairs (interventional).
+    model, X, background, weights = problem
+    x = X[:3]
+    with mock.patch.object(_planner, "_MAX_TABLE_BITS", 0):
+        path_dependent = TreeShap(model, expected_rows=5).explain(x)[0]
+        interventional = TreeShap(model, background=background, background_weights=weights).explain(x)[0]
+    trees = forest_trees(model)
+    for i in range(len(x)):
+        np.testing.assert_allclose(path_dependent[i], brute_path_dependent(trees, x[i]), rtol=0, atol=1e-9)
+        expected = brute_interventional(model.predict, x[i], background, weights)
+        np.testing.assert_allclose(interventional[i], expected, rtol=0, atol=1e-9)
+
+
 # ---------------------------------------------------------------------------------------
 # Deep trees: the formulas used without tables
 # ---------------------------------------------------------------------------------------
+
+
+@st.composite
+def deep_problems(draw):
+    """Trees grown to purity on noisy targets (depth 8 to 25), few features for the brute force."""
+    seed = draw(st.integers(0, 2**16))
+    rng = np.random.default_rng(seed)
+    n_features = draw(st.integers(2, 6))
+    n_samples = draw(st.integers(80, 300))
+    X = rng.normal(size=(n_samples, n_features))
+    if draw(st.booleans()):  # ties and thresholds hit exactly
+        X = np.round(X, 1)
+    if draw(st.booleans()):
+        X[rng.random(X.shape) < 0.1] = np.nan
+    n_classes = draw(st.sampled_from([0, 2, 3, 4]))  # 0: regression
+    signal = np.nan_to_num(X[:, 0])
+    if n_classes:
+        y = (np.floor(signal + rng.normal(scale=1.5, size=n_samples)) % n_classes).astype(int)
+        y[:n_classes] = np.arange(n_classes)  # every class present
+        kind = draw(st.sampled_from([RandomForestClassifier, ExtraTreesClassifier]))
+    else:
+        y = signal + rng.normal(size=n_samples)
+        kind = draw(st.sampled_from([RandomForestRegressor, ExtraTreesRegressor]))
+    model = kind(n_estimators=2, random_state=seed).fit(X, y)
+    n_background = draw(st.integers(1, 8))
+    weights = rng.random(n_background) + 0.1
+    return model, X, X[rng.integers(0, n_samples, n_background)], weights / weights.sum()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(deep_problems(), st.sampled_from([0, None]))
+def test_random_deep_forests_equal_the_brute_force(problem, max_table_bits):
+    # max_table_bits 0: every leaf through the formulas without tables; None: as planned.
+    model, X, background, weights = problem
+    assert max(tree.get_depth() for tree in model.estimators_) >= 6
+    x = X[-3:]
+    bits = _planner._MAX_TABLE_BITS if max_table_bits is None else max_table_bits
+    with mock.patch.object(_planner, "_MAX_TABLE_BITS", bits):
+        path_dependent, base, method = tree_shap(model, x)
+        interventional, _, _ = tree_shap(model, x, background=background, background_weights=weights)
+    output = getattr(model, method)
+    trees = forest_trees(model)
+    for i in range(len(x)):
+        np.testing.assert_allclose(path_dependent[i], brute_path_dependent(trees, x[i]), rtol=0, atol=1e-9)
+        expected = brute_interventional(output, x[i], background, weights)
+        np.testing.assert_allclose(interventional[i], expected, rtol=0, atol=1e-9)
+    unknown = np.zeros(X.shape[1], bool)
+    np.testing.assert_allclose(base[0], sum(conditional_expectation(t, x[0], unknown, True) for t in trees), atol=1e-12)
 
 
 @pytest.fixture
@@ -303,15 +371,13 @@ def without_tables(monkeypatch):
 
 
 @pytest.mark.parametrize("name", ["forest-multiclass", "forest-missing", "gb-multiclass", "hgb-missing"])
-def test_deep_leaf_formulas_equal_the_tables(name, without_tables, monkeypatch):
+def test_deep_tree_formulas_equal_the_tables(name, without_tables, monkeypatch):
     model, X = fitted(name)
     background = X[200:230]
     deep = [tree_shap(model, X[:40]), tree_shap(model, X[:40], background=background)]
-    monkeypatch.setattr(_planner, "_MAX_PATTERN_BITS", 0)  # interventional: all pairs
-    all_pairs = tree_shap(model, X[:40], background=background)
     monkeypatch.undo()
     tabled = [tree_shap(model, X[:40]), tree_shap(model, X[:40], background=background)]
-    for (v_deep, b_deep, _), (v_table, b_table, _) in zip(deep + [all_pairs], tabled + tabled[1:]):
+    for (v_deep, b_deep, _), (v_table, b_table, _) in zip(deep, tabled):
         np.testing.assert_allclose(v_deep, v_table, rtol=0, atol=1e-10)
         np.testing.assert_allclose(b_deep, b_table, rtol=0, atol=1e-12)
 
@@ -324,9 +390,71 @@ def test_deep_tree_is_exact(monkeypatch):
     assert model.get_depth() > 15
     for background in (None, X[:25]):
         explainer = TreeShap(model, background=background, expected_rows=40)
-        assert explainer._plan.deep is not None
+        assert not isinstance(explainer._plan.engines[-1], _planner._Plan)  # the formulas without tables
         values, base = explainer.explain(X[-40:])
         np.testing.assert_allclose(base[:, 0] + values.sum(axis=(1, 2)), model.predict(X[-40:]), rtol=0, atol=1e-8)
+
+
+def deep_forest(n_estimators, seed=0, n_classes=2, missing=0.0):
+    """A forest of unlimited depth on noisy labels: trees of depth 20 to 40."""
+    X, y = make_classification(
+        n_samples=3000, n_features=12, n_informative=6, n_classes=n_classes, flip_y=0.45, random_state=seed
+    )
+    if missing:
+        X[np.random.default_rng(seed).random(X.shape) < missing] = np.nan
+    model = RandomForestClassifier(n_estimators, random_state=seed).fit(X[:2500], y[:2500])
+    return model, X
+
+
+def shap_values(model, X, background=None):
+    shap = pytest.importorskip("shap")
+    if background is None:
+        explainer = shap.TreeExplainer(model)
+    else:
+        explainer = shap.TreeExplainer(model, data=background, feature_perturbation="interventional")
+    values = np.asarray(explainer.shap_values(X, check_additivity=False))
+    return values.reshape(len(X), X.shape[1], -1), np.ravel(explainer.expected_value)
+
+
+@pytest.mark.parametrize("interventional", [False, True], ids=["path-dependent", "interventional"])
+@pytest.mark.parametrize("n_classes, missing", [(2, 0.0), (4, 0.0), (3, 0.1)], ids=["binary", "4-class", "missing"])
+def test_deep_forest_agrees_with_shap(interventional, n_classes, missing):
+    model, X = deep_forest(4, n_classes=n_classes, missing=missing)
+    assert min(tree.get_depth() for tree in model.estimators_) >= 20
+    background = X[2500:2600] if interventional else None
+    explainer = TreeShap(model, background=background, expected_rows=60)
+    assert any(not isinstance(engine, _planner._Plan) for engine in explainer._plan.engines)
+    values, base = explainer.explain(X[2600:2660])
+    reference, reference_base = shap_values(model, X[2600:2660], background)
+    np.testing.assert_allclose(values, reference, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(base[0], reference_base, rtol=0, atol=1e-8)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("interventional", [False, True])
+def test_deep_forest_of_many_trees_agrees_with_shap(interventional):
+    model, X = deep_forest(30, seed=1)
+    assert max(tree.get_depth() for tree in model.estimators_) >= 30  # and at least 19
+    background = X[2500:2600] if interventional else None
+    values, base, _ = tree_shap(model, X[2600:2900], background=background)
+    reference, reference_base = shap_values(model, X[2600:2900], background)
+    np.testing.assert_allclose(values, reference, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(base[0], reference_base, rtol=0, atol=1e-8)
+
+
+@pytest.mark.parametrize("interventional", [False, True])
+def test_tree_of_depth_100_with_100_path_features(interventional):
+    # Each split isolates the row of largest target through that row's own feature.
+    X = np.vstack([np.zeros(100), np.eye(100)])
+    y = 2.0 ** np.arange(101)
+    model = DecisionTreeRegressor(random_state=0).fit(X, y)
+    assert model.get_depth() == 100
+    background = X[::5] if interventional else None
+    values, base, _ = tree_shap(model, X[60:], background=background)
+    reference, _ = shap_values(model, X[60:], background)
+    scale = y.max()  # shap's interventional values are as precise as its float32 thresholds
+    np.testing.assert_allclose(values / scale, reference / scale, rtol=0, atol=1e-7 if interventional else 1e-12)
+    np.testing.assert_allclose((base[:, 0] + values.sum(axis=(1, 2)) - model.predict(X[60:])) / scale, 0, atol=1e-12)
 
 
 # ---------------------------------------------------------------------------------------
@@ -508,6 +636,79 @@ def test_batch_size_and_n_jobs_do_not_change_values():
     with joblib.parallel_config(backend="threading"):
         parallel = tree_shap(model, X[:50], background=background, n_jobs=2, batch_size=16)[0]
     np.testing.assert_array_equal(parallel, reference)
+
+
+def test_batch_size_of_one_row_with_a_background_of_many_rows():
+    model, X = deep_forest(2)
+    background = X[2500:2700]  # 200 rows: bit sets of several words
+    with mock.patch.object(_planner, "_MAX_TABLE_BITS", 0):
+        reference = tree_shap(model, X[2700:2720], background=background)[0]
+        np.testing.assert_array_equal(tree_shap(model, X[2700:2720], background=background, batch_size=1)[0], reference)
+    np.testing.assert_allclose(tree_shap(model, X[2700:2720], background=background)[0], reference, rtol=0, atol=1e-10)
+
+
+def peak_memory(function):
+    tracemalloc.start()
+    try:
+        function()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("interventional", [False, True])
+def test_batch_size_larger_than_memory_allows_is_cut(interventional):
+    model, X = deep_forest(2)
+    rows = np.tile(X[2500:], (4, 1))  # 2000 rows
+    background = X[:50] if interventional else None
+    explainer = TreeShap(model, background=background)
+    reference = explainer.explain(rows[:100])[0]
+    budget = 2**18  # floats per chunk
+    with mock.patch.object(_explainer, "_MAX_CHUNK_CELLS", budget):
+        peak = peak_memory(lambda: explainer.explain(rows, batch_size=10**12))
+        values = explainer.explain(rows, batch_size=10**12)[0]
+    np.testing.assert_array_equal(values[:100], reference)
+    result = values.nbytes
+    assert peak < 2 * result + 4 * 8 * budget + 2**20
+
+
+@pytest.mark.parametrize("interventional", [False, True])
+def test_peak_memory_grows_only_by_the_result(interventional):
+    model, X = deep_forest(2)
+    background = X[:50] if interventional else None
+    explainer = TreeShap(model, background=background)
+    small, large = np.tile(X[2500:], (2, 1)), np.tile(X[2500:], (8, 1))
+    peaks = [peak_memory(lambda rows=rows: explainer.explain(rows, batch_size=100)) for rows in (small, large)]
+    result_growth = (len(large) - len(small)) * X.shape[1] * 2 * 8 * 2  # values and their copy in input columns
+    assert peaks[1] - peaks[0] <= result_growth + 2**20
+
+
+@pytest.mark.parametrize("interventional", [False, True])
+def test_ten_thousand_single_leaf_trees(interventional):
+    X, y = regression_data()
+    forest = RandomForestRegressor(n_estimators=2, random_state=0).fit(X, np.full(len(X), 3.0))
+    forest.estimators_ = forest.estimators_[:1] * 10_000
+    forest.n_estimators = 10_000
+    background = X[:10] if interventional else None
+    values, base, _ = tree_shap(forest, X[:5], background=background)
+    np.testing.assert_array_equal(values, 0.0)
+    np.testing.assert_allclose(base, 3.0, rtol=1e-12)
+
+
+def test_probabilities_adding_up_to_one_are_explained_once():
+    model, X = fitted("forest-multiclass")
+    ensemble = read_tree_model(model)
+    reduced, mix, _ = _engines._reduced_outputs(ensemble, interventional=False)
+    assert mix.shape == (2, 3) and reduced.value.shape[1] == 2
+    np.testing.assert_allclose(reduced.value @ mix, ensemble.value - ensemble.value[ensemble.roots][ensemble.tree_of])
+    # Covers that are not the sums of their children's: path-dependent values of a
+    # constant tree are not zero, so nothing is reduced (interventional ones are).
+    inner = np.flatnonzero(ensemble.left >= 0)
+    cover = ensemble.cover.copy()
+    cover[inner[:3]] *= 1.5
+    skewed = dataclasses.replace(ensemble, cover=cover)
+    assert _engines._reduced_outputs(skewed, interventional=False)[1] is None
+    assert _engines._reduced_outputs(skewed, interventional=True)[1] is not None
 
 
 def test_precomputed_explainer_is_reusable():

@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..._core import batch_units, chunk_bounds, read_tree_model, run_chunks
-from ._planner import _Plan
+from ._engines import _Engines
 
 __all__ = ["TreeShap", "tree_shap"]
 
-_CHUNK_CELLS = 2**23  # floats of work arrays per chunk of rows (64 MiB)
+_CHUNK_CELLS = 2**23  # floats of work arrays per chunk of rows with batch_size="auto" (64 MiB)
+_MAX_CHUNK_CELLS = 2**26  # and with any batch_size (512 MiB): larger chunks are cut
 
 
 def tree_shap(
@@ -50,7 +51,8 @@ def tree_shap(
         encoding). Unused by other models.
     batch_size : int or "auto", default="auto"
         Rows explained per chunk; bounds memory. ``"auto"`` keeps each chunk's
-        arrays near 64 MiB.
+        arrays near 64 MiB; whatever the value, a chunk's arrays stay within 512 MiB
+        (larger chunks are explained in pieces).
     n_jobs : int or None, default=None
         Chunks run through joblib with this many workers; values do not depend on it.
 
@@ -136,13 +138,14 @@ class TreeShap:
         reference = None
         if background is not None:
             reference = _check_background(background, background_weights, self._ensemble.n_features)
-        self._plan = _Plan(self._ensemble, reference, expected_rows)
+        self._plan = _Engines(self._ensemble, reference, expected_rows)
         self.expected_value = self._plan.expected_value
 
     def explain(self, X, *, batch_size="auto", n_jobs=None, verbose=False):
         """Shapley values of the rows of ``X``, in chunks of ``batch_size`` rows.
 
-        ``"auto"`` keeps each chunk's work arrays near 64 MiB.
+        ``"auto"`` keeps each chunk's work arrays near 64 MiB, and no chunk's exceed
+        512 MiB whatever ``batch_size``.
 
         Returns
         -------
@@ -153,21 +156,27 @@ class TreeShap:
         n_samples = len(X)
         per_row = self._plan.cells_per_row()
         batch_size = batch_units(batch_size, row_cells=per_row, unit_cells=per_row, auto_cells=_CHUNK_CELLS)
-        values = np.zeros((0, self._ensemble.n_model_features, self.n_outputs))
+        batch_size = min(batch_size, max(1, _MAX_CHUNK_CELLS // per_row))
+        values = np.zeros((n_samples, self._ensemble.n_model_features, self.n_outputs))
         if n_samples:
-            Xm = self._ensemble.model_input(X)
             bounds = chunk_bounds(n_samples, batch_size)
-            chunks = run_chunks(
-                self._plan.explain_chunk,
-                [(Xm[start:stop],) for start, stop in bounds],
-                n_jobs=n_jobs,
-                verbose=verbose,
-                desc="TreeSHAP",
-            )
-            values = np.concatenate(chunks)
+            if n_jobs in (None, 1):  # chunk by chunk into the result: no second copy of it
+                chunks = [(X, values, start, stop) for start, stop in bounds]
+                run_chunks(self._explain_into, chunks, verbose=verbose, desc="TreeSHAP")
+            else:
+                chunks = [(X[start:stop],) for start, stop in bounds]
+                parts = run_chunks(self._explain_rows, chunks, n_jobs=n_jobs, verbose=verbose, desc="TreeSHAP")
+                for (start, stop), part in zip(bounds, parts):
+                    values[start:stop] = part
         values = self._ensemble.to_input_columns(values)
         base_values = np.broadcast_to(self.expected_value, (n_samples, self.n_outputs)).copy()
         return values, base_values
+
+    def _explain_rows(self, X):
+        return self._plan.explain_chunk(self._ensemble.model_input(X))
+
+    def _explain_into(self, X, values, start, stop):
+        values[start:stop] = self._explain_rows(X[start:stop])
 
 
 def _check_rows(X, n_features, name):

@@ -1,4 +1,4 @@
-"""The block planner: which leaves get tables, how tables merge into blocks, explaining rows."""
+"""The block planner: how leaf tables merge into blocks, and explaining rows with them."""
 
 from __future__ import annotations
 
@@ -6,12 +6,10 @@ import numpy as np
 from scipy import sparse
 
 from ..._core import gauss_legendre
-from ._deep import _AllPairs, _CompatiblePairs, _LinearPathDependent
-from ._paths import _Descent, _Paths, _Router
+from ._paths import _Descent
 from ._tables import _interventional_tables, _path_dependent_tables, _pattern_products
 
 _MAX_TABLE_BITS = 12  # a lookup table has at most 2**12 patterns per feature slot
-_MAX_PATTERN_BITS = 62  # fail patterns held in int64
 _TABLE_BUDGET = 2**25  # floats of lookup tables per model (256 MiB); beyond, leaves go without
 _BUILD_COST = 8.0  # cost of building one table entry, in reads of one table entry
 _BUILD_CHUNK = 2**21  # table entries built at once (bounds the memory of construction)
@@ -29,65 +27,68 @@ def _group_rank(groups):
     return rank
 
 
+def table_bits(d, n_reference, expected_rows):
+    """Most distinct path features a leaf may have to get a table.
+
+    A leaf table costs about ``d * d * 2**d`` to build; the formulas without tables cost
+    a few operations per node and row (path-dependent) or per compatible pair of row
+    and background row (interventional). Tables are built when the rows expected to be
+    explained pay for them, within a memory budget.
+
+    Parameters
+    ----------
+    d : ndarray of int
+        Distinct path features of each leaf.
+    n_reference : int
+        Background rows (0: path-dependent).
+    expected_rows : int
+    """
+    rows = max(int(expected_rows), 1)
+
+    def pays_off(bits):
+        if n_reference:
+            return 2.0**bits * bits * bits <= 4.0 * rows * n_reference
+        return 4.0 * 2.0**bits <= rows * bits
+
+    bits = _MAX_TABLE_BITS
+    while bits > 4 and not pays_off(bits):
+        bits -= 1
+    sizes = d.astype(np.float64) * 2.0 ** np.minimum(d, 63)
+    while bits > 0 and sizes[d <= bits].sum() > _TABLE_BUDGET:
+        bits -= 1
+    return bits
+
+
 class _Plan:
-    """Everything TreeSHAP needs for one model and reference, built once.
+    """Leaf tables merged into blocks, for the leaves of some trees, built once.
 
     Parameters
     ----------
     ens : TreeEnsemble
-    reference : tuple (rows, weights) or None
-        Background rows and weights (interventional) or ``None`` (path-dependent).
+    paths : _Paths
+    leaves : ndarray of int
+        The leaves explained with tables: every leaf of some trees, none alone in its tree.
+    reference : tuple (goes_left, weights) or None
+        The router's output for the background rows and their weights
+        (interventional), or ``None`` (path-dependent).
     expected_rows : int
-        Rows expected to be explained: sets which leaves get tables and how far
-        tables merge into blocks, trading construction time for speed per row.
+        Rows expected to be explained: sets how far tables merge into blocks, trading
+        construction time for speed per row.
+    expected_value : ndarray of shape (n_outputs,)
+        The leaves' share of the base value is added to it.
     """
 
-    def __init__(self, ens, reference, expected_rows):
-        self.ens = ens
-        paths = self.paths = _Paths(ens)
-        self.router = _Router(ens, paths.internal)
+    def __init__(self, ens, paths, leaves, reference, expected_rows, expected_value):
+        self.ens, self.paths, self.expected_value = ens, paths, expected_value
         self.width = ens.value.shape[1]
         self.tree_of = ens.tree_of
         self.expected_rows = max(int(expected_rows), 1)
-        leaves = np.flatnonzero(ens.left < 0)
-        d = paths.n_unique[leaves]
-        n_reference = 0 if reference is None else len(reference[1])
-        tabled = d <= self._table_bits(d, n_reference)
-        self.expected_value = ens.offset.astype(np.float64).copy()
         self.reference_goes_left = None
         if reference is not None:
-            ref_rows, self.reference_weights = reference
-            self.reference_goes_left = self.router(np.ascontiguousarray(ens.model_input(ref_rows).T))
-        # A tree that is a single leaf only adds its value to the base value.
-        alone = d == 0
-        np.add.at(self.expected_value, ens.tree_columns[self.tree_of[leaves[alone]]], ens.value[leaves[alone]])
-        self._build_blocks(leaves[tabled & ~alone], d[tabled & ~alone])
-        self._build_deep(leaves[~tabled], d[~tabled])
+            self.reference_goes_left, self.reference_weights = reference
+        self._build_blocks(leaves, paths.n_unique[leaves])
 
     # ---- construction ---------------------------------------------------------------
-
-    def _table_bits(self, d, n_reference):
-        """Largest number of distinct path features a leaf gets a lookup table for.
-
-        A table costs about ``d * d * 2**d`` to build. Without it, a leaf costs about
-        ``d * d`` per row (path-dependent) or a few operations per pair of row and
-        reference row (interventional). Tables are built when the rows expected to
-        be explained pay for them, within a memory budget.
-        """
-        rows = self.expected_rows
-
-        def pays_off(bits):
-            if n_reference:
-                return 2.0**bits * bits * bits <= 4.0 * rows * n_reference
-            return 4.0 * 2.0**bits <= rows * bits
-
-        bits = _MAX_TABLE_BITS
-        while bits > 4 and not pays_off(bits):
-            bits -= 1
-        sizes = d.astype(np.float64) * 2.0 ** np.minimum(d, 63)
-        while bits > 0 and sizes[d <= bits].sum() > _TABLE_BUDGET:
-            bits -= 1
-        return bits
 
     def _leaf_tables(self, leaves, d, reference_fail):
         """Tables of some leaves, slot-major and concatenated, and where each starts.
@@ -439,32 +440,16 @@ class _Plan:
                         scale = np.repeat(self.ens.value[leaves[group], o], gathered.size // len(group))
                         np.add.at(self.tables[o], target, gathered * scale)
 
-    def _build_deep(self, leaves, d):
-        """Leaves with too many path features for a table: formulas without tables."""
-        self.deep = None
-        if len(leaves) == 0:
-            return
-        if self.reference_goes_left is None:
-            self.deep = _LinearPathDependent(self, leaves, d)
-        elif d.max() <= _MAX_PATTERN_BITS:
-            self.deep = _CompatiblePairs(self, leaves, d)
-        else:
-            self.deep = _AllPairs(self, leaves, d)
-
     # ---- explaining ----------------------------------------------------------------
 
     def cells_per_row(self):
         """Floats of work arrays per explained row."""
-        per_row = 3 * self.width * self.n_blocks + len(self.paths.internal) // 4 + 1
-        if self.deep is not None:
-            per_row += self.deep.cells_per_row
-        return per_row
+        return 3 * self.width * self.n_blocks + len(self.paths.internal) // 4 + 1
 
-    def explain_chunk(self, Xm):
-        """Shapley values of model-input rows, shape (n_rows, n_model_features, n_outputs)."""
+    def __call__(self, goes_left):
+        """Values of the rows, shape (n_model_features * n_outputs, n_rows)."""
         ens = self.ens
-        n_rows = len(Xm)
-        goes_left = self.router(np.ascontiguousarray(Xm.T))
+        n_rows = goes_left.shape[1]
         phi = np.zeros((ens.n_model_features * ens.n_outputs, n_rows))
         if self.n_slots:
             local = np.left_shift(self.descent(goes_left), self.block_shift)  # (n_blocks, n_rows) int16
@@ -480,6 +465,4 @@ class _Plan:
                 for o in range(self.width):
                     self.tables[o, lo:hi].take(index[:count], out=values[o * count : (o + 1) * count], mode="clip")
                 phi += reduce @ values[: self.width * count]
-        if self.deep is not None:
-            phi += self.deep(goes_left)
-        return phi.reshape(ens.n_model_features, ens.n_outputs, n_rows).transpose(2, 0, 1)
+        return phi

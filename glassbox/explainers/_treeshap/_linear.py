@@ -1,0 +1,285 @@
+"""Path-dependent TreeSHAP of deep trees: one pass down and one pass up the nodes.
+
+For a leaf with value ``v`` and path features ``j`` (cover ratio ``r_j``, the product
+over the path's splits on ``j``; ``s_j = 1`` when the row satisfies them all), the
+path-dependent value of feature ``i`` is
+``v (s_i - r_i) integral_0^1 prod_{j != i} F_j(t) dt`` with
+``F_j(t) = r_j + t (s_j - r_j)`` (the product game of :func:`._tables._path_dependent_tables`).
+Going down, ``G(node) = prod_j F_j`` changes at each edge by the ratio of its feature's
+factor after and before the edge; going up, ``H(node)`` sums ``v G`` over the leaves
+below. Writing ``(s_i - r_i) / F_i`` as a telescoping sum over the splits on ``i``, each
+edge on ``i`` adds ``integral (h_after - h_before) H(child)`` with ``h = (s - r) / F``
+(Linear TreeSHAP, Yu et al. 2022). Every polynomial is held by its values at ``K``
+Gauss-Legendre nodes, ``K`` half the largest number of distinct features on a path,
+which integrate the telescoped sums exactly (they are polynomials of degree below ``2K``).
+
+Each edge has three cases (the row satisfies its feature after and before it, only
+before, or neither), so its factor ratio and weight are tables of shape (3, K) built once;
+explaining gathers them for all rows and the nodes of a level at once. Subtrees at the
+bottom are read from tables (:mod:`._subtrees`); trees are taken in groups so that the
+work arrays of a chunk of rows stay bounded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from ..._core import gauss_legendre
+from ._subtrees import _edge_factors, _reduction, _SubtreeTables, block_roots
+
+_GROUP_NODES = 2**12  # nodes of the pass per group of trees
+_SUBTREE_BUDGET = 2**24  # floats of subtree tables per model (128 MiB)
+
+
+class _LinearPathDependent:
+    """Path-dependent values of some leaves, without per-leaf pattern tables.
+
+    Parameters
+    ----------
+    ens : TreeEnsemble
+    paths : _Paths
+    leaves : ndarray of int
+        The leaves explained here (none alone in its tree); the pass goes through the
+        nodes above them.
+    expected_rows : int
+        Rows expected: larger subtrees get tables when more rows pay for them.
+    expected_value : ndarray of shape (n_outputs,)
+        The leaves' cover-weighted mean output is added to it.
+    """
+
+    def __init__(self, ens, paths, leaves, expected_rows, expected_value):
+        self.width = ens.value.shape[1]
+        self.n_output_rows = ens.n_model_features * ens.n_outputs
+        reach = np.where(np.arange(paths.ratio.shape[1]) < paths.n_unique[leaves][:, None], paths.ratio[leaves], 1.0)
+        np.add.at(
+            expected_value, ens.tree_columns[ens.tree_of[leaves]], ens.value[leaves] * reach.prod(axis=1)[:, None]
+        )
+        # Other leaves and the nodes above none of these leaves count for nothing here.
+        value = np.zeros_like(ens.value)
+        value[leaves] = ens.value[leaves]
+        ens = dataclasses.replace(ens, value=value)
+        kept = paths.with_ancestors(leaves)
+        trees = np.unique(ens.tree_of[leaves])
+        self.K = max(1, (int(paths.n_unique[leaves].max(initial=1)) + 1) // 2)
+        t, w = gauss_legendre(self.K)
+        roots, features, above = self._choose_subtrees(ens, paths, kept, expected_rows)
+        tables = _SubtreeTables(ens, paths, roots, features, above, t, w)
+        # Trees in groups of about _GROUP_NODES nodes of the pass (those not inside a subtree).
+        inside = np.zeros(ens.n_nodes, bool)
+        block_of = np.full(ens.n_nodes, -1, np.intp)
+        block_of[roots] = np.arange(len(roots))
+        for level in paths.levels[1:]:
+            above_node = paths.parent[level]
+            inside[level] = inside[above_node] | (block_of[above_node] >= 0)
+        counts = np.bincount(ens.tree_of[kept & ~inside], minlength=len(ens.roots))[trees]
+        cuts = np.flatnonzero(np.diff(np.floor(np.cumsum(counts) / _GROUP_NODES))) + 1
+        self.groups = [_Pass(ens, paths, group, kept, tables, block_of, t, w) for group in np.split(trees, cuts)]
+        self._cells = max(group.cells_per_row for group in self.groups)
+        self.table_cells = tables.cells()
+
+    def _choose_subtrees(self, ens, paths, kept, expected_rows):
+        """Subtrees read from tables: their roots, features and features split above.
+
+        A table of ``2**bits`` states costs about as much to build as explaining that
+        many rows through the subtree's nodes; it pays off when the rows expected
+        outnumber its states several times. All tables stay within _SUBTREE_BUDGET.
+        """
+        bits = int(np.clip(np.floor(np.log2(max(expected_rows, 1) / 4.0)), 1, 10))
+        while True:
+            roots, features, above = block_roots(ens, paths, kept, bits)
+            n_bits = above[roots].sum(axis=1) + paths.n_internal[roots]
+            n_features = (features[roots] >= 0).sum(axis=1)
+            cells = (2.0**n_bits * (1 + n_features)).sum() * self.K * self.width
+            if cells <= _SUBTREE_BUDGET or bits == 1:
+                return roots, features, above
+            bits -= 1
+
+    def cells_per_row(self):
+        """Floats of work arrays per explained row."""
+        return self._cells
+
+    def __call__(self, goes_left):
+        """Values of the rows, shape (n_model_features * n_outputs, n_rows)."""
+        phi = np.zeros((self.n_output_rows, goes_left.shape[1]))
+        for group in self.groups:
+            group(goes_left, phi)
+        return phi
+
+
+class _Pass:
+    """The nodes of some trees above their tabled subtrees, level by level.
+
+    Only the nodes ``kept`` are explained through; the others (no leaf of the engine
+    below) end the pass with nothing below them.
+    """
+
+    def __init__(self, ens, paths, trees, kept, tables, block_of, t, w):
+        left, right = ens.left, ens.right
+        self.K, self.width, self.tables = len(t), ens.value.shape[1], tables
+        self.n_output_rows = ens.n_model_features * ens.n_outputs
+        self.n_router_rows = len(paths.internal) + 1  # the router's last row is always False
+        columns = ens.tree_columns[ens.tree_of]  # (n_nodes, width)
+        roots = ens.roots[trees]
+        width_slots = paths.features.shape[1]
+        self.n_roots = len(roots)
+        is_block = block_of >= 0
+        self.output_rows, self.n_contributions = [], 0  # phi row of each row of the contributions
+        # Positions in ``satisfied``: the roots, then every edge met; two more rows, always
+        # true (no earlier split on the feature) and always false (padding).
+        size = len(roots)
+        self.root_blocks = self._blocks(
+            ens, tables, block_of[roots[is_block[roots]]], np.flatnonzero(is_block[roots]), None, columns
+        )
+        last = np.full((len(roots), width_slots), -1, np.intp)
+        frontier, inner = roots, np.flatnonzero(~is_block[roots])
+        self.levels = []
+        max_blocks = 0
+        while len(inner):
+            parents = frontier[inner]
+            n_parents = len(parents)
+            children = np.concatenate([left[parents], right[parents]])
+            twice = np.concatenate([parents, parents])
+            m = len(children)
+            slot = paths.bit[children]
+            previous = last[np.concatenate([inner, inner]), slot]
+            last = last[np.concatenate([inner, inner])]
+            last[np.arange(m), slot] = size + np.arange(m)
+            ratios, weights = _edge_factors(paths, children, twice, previous >= 0, t, w)
+            leaf = (left[children] < 0) | ~kept[children]
+            block = is_block[children]
+            if self.width == 1:  # a leaf's G becomes its H = value * G at once
+                ratios[leaf] *= ens.value[children[leaf]][:, None, :]
+            rows = ens.feature[twice][:, None] * ens.n_outputs + columns[twice]
+            block_local = np.flatnonzero(block)
+            max_blocks = max(max_blocks, len(block_local))
+            self.levels.append(
+                {
+                    "positions": slice(size, size + m),
+                    "previous": np.where(previous >= 0, previous, -2),  # -2: the always-true row
+                    "router": paths.gpos[twice],
+                    "is_left": (np.arange(m) < n_parents)[:, None],
+                    "ratios": np.ascontiguousarray(ratios.reshape(3 * m, self.K)),
+                    "case_base": (3 * np.arange(m))[:, None],
+                    "weights": np.stack([weights[:, 1], weights[:, 0] - weights[:, 1]], axis=2),  # (m, K, 2)
+                    "n_parents": n_parents,
+                    "leaf": np.flatnonzero(leaf),
+                    "leaf_value": ens.value[children[leaf]][:, None, :, None],
+                    "next": np.flatnonzero(~leaf & ~block),
+                    "blocks": self._blocks(ens, tables, block_of[children[block]], block_local, last[block], columns),
+                    "contributions": self._take_rows(rows),
+                }
+            )
+            size += m
+            frontier, inner = children, np.flatnonzero(~leaf & ~block)
+        self.size = size
+        self.output_rows = np.concatenate(self.output_rows) if self.output_rows else np.zeros(0, np.intp)
+        self.reduce = _reduction(self.output_rows, self.n_output_rows)
+        widest = max(tables.n_features.max(initial=0), 1)
+        self.cells_per_row = size * self.K * (self.width + 1) + max_blocks * (2 + widest) * self.width * self.K
+
+    def _blocks(self, ens, tables, blocks, local, last, columns):
+        """Explain-time data of the subtrees met at one level, by number of features."""
+        out = []
+        for f in np.unique(tables.n_features[blocks]):
+            chosen = np.flatnonzero(tables.n_features[blocks] == f)
+            b = blocks[chosen]
+            n_above = tables.above[b].sum(axis=1)
+            # State bits: the features split above (their last edge's row of
+            # ``satisfied``), then the directions at the internal nodes.
+            above_source = np.full((len(b), max(int(n_above.max()), 1)), -1, np.intp)  # -1: always false
+            if last is not None:
+                which, slot = np.nonzero(tables.above[b])
+                rank = np.cumsum(tables.above[b], axis=1)[which, slot] - 1
+                above_source[which, rank] = last[chosen][which, slot]
+            direction_source = tables.direction[b, : int((tables.n_bits[b] - n_above).max())]
+            direction_source = np.where(direction_source >= 0, direction_source, self.n_router_rows - 1)
+            rows = tables.features[b, :f, None] * ens.n_outputs + columns[tables.roots[b]][:, None, :]
+            out.append(
+                {
+                    "local": local[chosen],
+                    "above": above_source,
+                    "direction": direction_source,
+                    "shift": n_above[:, None, None] + np.arange(direction_source.shape[1])[None, :, None],
+                    "base": tables.state_base[b][:, None],
+                    "J": tables.J[int(f)],
+                    "M": tables.M[int(f)],
+                    "f": int(f),
+                    "contributions": self._take_rows(rows),
+                }
+            )
+        return out
+
+    def _take_rows(self, rows):
+        """Rows of the contributions' array for items adding to the phi rows ``rows``."""
+        start = self.n_contributions
+        self.n_contributions += rows.size
+        self.output_rows.append(rows.ravel())
+        return slice(start, start + rows.size)
+
+    def __call__(self, goes_left, phi):
+        n_rows, K, width = goes_left.shape[1], self.K, self.width
+        contributions = np.empty((len(self.output_rows), n_rows))
+        satisfied = np.empty((self.size + 2, n_rows), bool)
+        satisfied[-2], satisfied[-1] = True, False
+        G = np.ones((self.n_roots, n_rows, K))
+        for group in self.root_blocks:
+            self._read(group, G[group["local"]], satisfied, goes_left, contributions)
+        stash = []
+        for level in self.levels:
+            s = satisfied[level["positions"]]
+            before = satisfied[level["previous"]]
+            np.equal(goes_left[level["router"]], level["is_left"], out=s)
+            s &= before
+            case = np.subtract(2, before.view(np.int8), dtype=np.intp)
+            case -= s.view(np.int8)
+            case += level["case_base"]
+            g = level["ratios"].take(case, axis=0)  # (m, n_rows, K)
+            g.reshape(2, level["n_parents"], n_rows, K)[...] *= G[None]
+            below_blocks = []
+            for group in level["blocks"]:
+                local = group["local"]
+                H = self._read(group, g[local], satisfied, goes_left, contributions)
+                if width == 1:
+                    g[local] = H[:, :, 0]
+                else:
+                    below_blocks.append((local, H))
+            G = g[level["next"]]
+            stash.append((g, before, s, below_blocks))
+        below = None
+        for level, (g, before, s, below_blocks) in zip(reversed(self.levels), reversed(stash)):
+            m = len(g)
+            if width == 1:
+                H = g.reshape(m, n_rows, 1, K)
+            else:
+                H = np.empty((m, n_rows, width, K))
+                H[level["leaf"]] = level["leaf_value"] * g[level["leaf"]][:, :, None, :]
+                for local, H_block in below_blocks:
+                    H[local] = H_block
+            if below is not None:
+                half = len(below) // 2
+                H[level["next"]] = below[:half] + below[half:]
+            A = np.matmul(H.reshape(m, n_rows * width, K), level["weights"]).reshape(m, n_rows, width, 2)
+            contribution = A[..., 1] * s[:, :, None]
+            contribution += A[..., 0]
+            contribution *= before[:, :, None]
+            contributions[level["contributions"]] = contribution.transpose(0, 2, 1).reshape(m * width, n_rows)
+            below = H
+        phi += self.reduce @ contributions
+
+    def _read(self, group, G, satisfied, goes_left, contributions):
+        """Write the subtrees' contributions; return their ``H``, shape (n, n_rows, width, K)."""
+        n, n_rows = len(G), G.shape[1]
+        index = np.zeros((n, n_rows), np.intp)
+        for q in range(group["above"].shape[1]):
+            index |= np.left_shift(satisfied[group["above"][:, q]], q, dtype=np.intp)
+        index |= np.left_shift(goes_left[group["direction"]], group["shift"], dtype=np.intp).sum(axis=1)
+        index += group["base"]
+        M = group["M"].take(index, axis=0).reshape(n, n_rows, group["f"] * self.width, self.K)
+        if group["f"]:
+            out = contributions[group["contributions"]].reshape(n, group["f"] * self.width, n_rows)
+            np.einsum("brfk,brk->bfr", M, G, out=out)
+        J = group["J"].take(index, axis=0).reshape(n, n_rows, self.width, self.K)
+        J *= G[:, :, None, :]
+        return J
