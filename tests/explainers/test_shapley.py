@@ -24,6 +24,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression, PoissonRe
 from sklearn.neighbors import KNeighborsRegressor
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.tree import DecisionTreeRegressor
 
 import glassbox
 from glassbox import KMeansBackground
@@ -566,3 +567,16 @@ def test_the_linear_method_names_what_the_model_cannot_take():
     text.loc[2, "b"] = "oops"
     with pytest.raises(ValueError, match="LinearRegression takes numbers, but these columns hold values that are not: 'b'"):
         ShapleyExplainer(model, method="linear").fit(text)
+
+
+@pytest.mark.parametrize("method", ["exact", "kernel", "permutation"])
+def test_batches_of_one_row_give_the_same_values(method):
+    # A batch smaller than one background block (#14's bad inputs): the work is cut
+    # finer, the values are the same.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4))
+    model = DecisionTreeRegressor(max_depth=3, random_state=0).fit(X, X[:, 0] + rng.normal(size=len(X)))
+    kwargs = dict(method=method, background=X[:7], n_samples=14 if method != "exact" else "auto", random_state=0)
+    one = ShapleyExplainer(model, batch_size=1, **kwargs).fit(X).explain(X[:3])
+    auto = ShapleyExplainer(model, **kwargs).fit(X).explain(X[:3])
+    np.testing.assert_allclose(one.values, auto.values, rtol=1e-12, atol=1e-14)
