@@ -6,9 +6,12 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from matplotlib import ticker
 from numpy.typing import ArrayLike
 
+from .._core import format_number
 from ..metrics import tradeoff_table
+from ._text import readable_axis
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -113,6 +116,11 @@ class TradeoffDisplay:
             )
         if log_complexity and (self.complexity > 0).all():
             ax.set_xscale("log")
+            ax.xaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+            ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: format_number(value)))
+            ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+        else:
+            readable_axis(ax.xaxis)
         ax.set_xlabel("complexity (pieces a reader must read)")
         ax.set_ylabel(f"mean cross-validated {self.metric}")
         ax.legend(fontsize="small", loc="lower right")
