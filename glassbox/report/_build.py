@@ -178,7 +178,7 @@ def build(
             raise ReportError(f"a class of {target!r} has a single row; each class needs at least two")
     positive = _positive(y, task, positive_class)
 
-    # Hold a quarter out when every class keeps two rows on each side.
+    # Hold a quarter out, when the table is large enough for both sides to judge.
     train, test = _hold_out(y, task, random_state)
     X_train, y_train = X.iloc[train], y.iloc[train]
     if task == "classification":
@@ -268,8 +268,8 @@ def _positive(y, task, positive_class):
 
 
 def _hold_out(y, task, random_state):
-    """Rows to fit on and rows held out: a quarter held out when every class keeps at
-    least two rows on each side (and there are at least 40 rows), none otherwise."""
+    """Rows to fit on and rows held out: a quarter held out (stratified by class) when
+    there are at least 40 rows and every class has at least 8, none otherwise."""
     rows = np.arange(len(y))
     if len(y) < 40 or (task == "classification" and y.value_counts().min() < 8):
         return rows, rows[:0]

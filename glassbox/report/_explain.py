@@ -177,9 +177,11 @@ def global_sections(model, X, positive):
     display = ImportanceDisplay.from_explanation(explanation, output=output, output_label=scale).plot()
     importance.figure(display, "Global importance, the most important feature on top.")
 
+    # The most important features (an additive model's importances are per term: its pairs are left out).
     values = np.abs(np.asarray(explanation.values)[:, output])
+    columns = set(map(str, X.columns))
     top = [name for name, value in zip(explanation.feature_names[np.argsort(-values, kind="stable")],
-                                       np.sort(values)[::-1]) if value > 0][:_N_EFFECTS]
+                                       np.sort(values)[::-1]) if value > 0 and str(name) in columns][:_N_EFFECTS]
     effects = Section("How the top features move the prediction")
     effects.text("Partial dependence of the chosen model (thick) over individual curves of rows (thin); the "
                  "ticks along the bottom mark the data's minimum, deciles and maximum.")

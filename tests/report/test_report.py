@@ -260,3 +260,18 @@ def test_a_black_box_predicting_one_class_gets_a_sentence_not_a_crash(tmp_path):
     assert "predicts 'no' for every row, so there is no decision to mimic" in page
     assert "Too few rows to hold any out" in page and len(report.held_out) == 0
     assert np.isnan(report.fidelity)
+
+
+def test_the_effects_of_an_additive_model_with_a_pair_are_of_its_features():
+    # The global explanation of an additive model is per term: a pair "a × b" is no column to vary.
+    from glassbox.models import AdditiveClassifier
+    from glassbox.report import _explain
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(400, 3)), columns=["a", "b", "c"])
+    y = np.where(X["a"] * X["b"] + 0.2 * X["c"] > 0, "yes", "no")
+    model = AdditiveClassifier(interactions=1, outer_bags=2, random_state=0).fit(X, y)
+    assert any(" × " in str(name) for name in model.explain().feature_names)
+    _, effects = _explain.global_sections(model, X, "yes")
+    captions = re.findall(r"<figcaption>Partial dependence on (.*?)\.</figcaption>", "".join(effects.parts))
+    assert captions and set(captions) <= {"a", "b", "c"}
