@@ -65,8 +65,12 @@ def chosen_model(section, model, X, positive):
         shapes = model.shape_functions()
         for t in np.argsort(-model.term_importances_, kind="stable")[:4]:
             display = EffectDisplay.from_effect(shapes[t], output=0, X=X).plot()
-            section.figure(display, f"Shape function of {' × '.join(map(str, shapes[t].feature_names))}, "
-                                    "with its band over bags; ticks along the bottom mark the data's deciles.")
+            caption = f"Shape function of {' × '.join(map(str, shapes[t].feature_names))}"
+            if shapes[t].lower is not None:
+                caption += ", with its band over bags"
+            if display.deciles_ is not None:
+                caption += "; ticks along the bottom mark the data's minimum, deciles and maximum"
+            section.figure(display, caption + ".")
 
 
 def front_section(results, index, metric, front_table, cv):

@@ -275,3 +275,21 @@ def test_the_effects_of_an_additive_model_with_a_pair_are_of_its_features():
     _, effects = _explain.global_sections(model, X, "yes")
     captions = re.findall(r"<figcaption>Partial dependence on (.*?)\.</figcaption>", "".join(effects.parts))
     assert captions and set(captions) <= {"a", "b", "c"}
+
+
+def test_shape_captions_mention_deciles_only_where_they_are_drawn():
+    from glassbox.models import AdditiveClassifier
+    from glassbox.report import _explain
+    from glassbox.report._page import Section
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"age": rng.normal(40, 10, 400), "group": pd.Categorical(rng.choice(["u", "v", "w"], 400))})
+    y = np.where((X["age"] > 40) ^ (X["group"] == "u"), "yes", "no")
+    model = AdditiveClassifier(interactions=1, outer_bags=2, random_state=0).fit(X, y)
+    section = Section("chosen")
+    _explain.chosen_model(section, model, X, "yes")
+    captions = dict(re.findall(r"<figcaption>Shape function of (.*?)(?:,|;|\.)(.*?)</figcaption>",
+                               "".join(section.parts)))
+    assert set(captions) == {"age", "group", "age × group"}
+    assert "deciles" in captions["age"]
+    assert "deciles" not in captions["group"] and "deciles" not in captions["age × group"]
