@@ -121,6 +121,10 @@ def held_out(chosen, reference, X, y, task, positive):
             roc = metrics.RocCurveDisplay.from_predictions(y, score, pos_label=positive, name=describe(chosen))
             section.figure(roc, f"ROC curve of the chosen model on {len(y)} held-out rows, positive class "
                                 f"{plain(positive)!r}.")
+            pr = metrics.PrecisionRecallDisplay.from_predictions(y, score, pos_label=positive, name=describe(chosen),
+                                                                 plot_chance_level=True)
+            section.figure(pr, f"Precision against recall of {plain(positive)!r}; the dashed line is the share of "
+                               f"{plain(positive)!r} among the held-out rows.")
             bins = max(2, min(10, len(y) // 30))
             calibration = CalibrationDisplay.from_predictions(y, score, pos_label=positive, n_bins=bins,
                                                               strategy="quantile", name=describe(chosen))

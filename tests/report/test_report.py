@@ -159,6 +159,9 @@ def test_held_out_scores_are_those_of_the_held_out_rows(cancer):
     counts = confusion.drop(columns="true class").to_numpy()
     assert counts.sum() == len(rows)
     assert np.trace(counts) / len(rows) == pytest.approx(held["accuracy"].iloc[0], abs=1e-4)
+    section = page.split('id="held-out-performance"')[1].split("<section")[0]
+    captions = re.findall(r"<figcaption>(\w+)", section)
+    assert captions == ["ROC", "Precision", "Calibration"]
 
 
 def test_cohorts_are_the_held_out_rows_the_largest_gaps_first(cancer):
