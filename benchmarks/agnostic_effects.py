@@ -18,8 +18,14 @@ Friedman's recursion calls no model at all, so it is compared with its peer only
    every feature: brute force (both evaluate the model) and recursion (tree models).
 3. AccumulatedLocalEffects vs PyALE on 20k rows: one curve, all features in one call
    (PyALE: one call per feature), with and without fitting the explainer (which learns
-   the bins of every feature), and the largest difference between the curves; then
-   what PyALE cannot do: categorical features, missing values and bands.
+   the bins of every feature), and the largest difference between the curves, for
+   gradient boosting and for an MLP (7 features); then what PyALE cannot do:
+   categorical features, missing values and bands.
+5. Scaling and peak memory (tracemalloc) at 1k, 10k and 100k rows: permutation
+   importance beside scikit-learn's, and ALE of every feature of the MLP.
+
+For a model that runs faster on chunks that stay in cache (an MLP), the floor is the
+faster of one call and calls on chunks of 8192 rows.
 
 Run:  .venv/bin/python benchmarks/agnostic_effects.py          (full, about 6 minutes)
       .venv/bin/python benchmarks/agnostic_effects.py --quick  (smaller data, one repeat)
@@ -52,6 +58,7 @@ from sklearn.ensemble import (  # noqa: E402
     RandomForestRegressor,
 )
 from sklearn.inspection import partial_dependence, permutation_importance  # noqa: E402
+from sklearn.neural_network import MLPRegressor  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import OrdinalEncoder  # noqa: E402
 
@@ -78,9 +85,20 @@ def stacked(X, copies):
     return pd.concat([X] * copies, ignore_index=True)
 
 
-def friedman(n_rows, seed=0):
-    X, y = make_friedman1(n_rows, n_features=10, noise=0.5, random_state=seed)
-    return pd.DataFrame(X, columns=[f"x{j}" for j in range(10)]), y
+def friedman(n_rows, seed=0, n_features=10):
+    X, y = make_friedman1(n_rows, n_features=n_features, noise=0.5, random_state=seed)
+    return pd.DataFrame(X, columns=[f"x{j}" for j in range(n_features)]), y
+
+
+def chunked(method, X, chunk=8192):
+    """``method`` on the rows of X in chunks (the floor of models faster on chunks in cache)."""
+    return [method(X.iloc[start : start + chunk]) for start in range(0, len(X), chunk)]
+
+
+def mlp(X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return MLPRegressor(hidden_layer_sizes=(100,), max_iter=50, random_state=0).fit(X, y)
 
 
 # -- 1. permutation importance ----------------------------------------------------------
@@ -195,7 +213,7 @@ def curve_difference(effect, pyale):
     return float(np.abs(difference).max() / np.ptp(values))
 
 
-def bench_ale(X, model, repeats, max_bins):
+def bench_ale(X, model, repeats, max_bins, chunks=False):
     n, p = X.shape
     fitted = AccumulatedLocalEffects(model, max_bins=max_bins).fit(X)
     rows = []
@@ -207,7 +225,7 @@ def bench_ale(X, model, repeats, max_bins):
                 "glassbox": partial(_fit_explain, AccumulatedLocalEffects(model, max_bins=max_bins), X, features),
                 "fitted": partial(fitted.explain, X, features=features),
                 "PyALE": lambda names=names: [pyale_curve(X, model, f, max_bins) for f in names],
-                "floor": partial(model.predict, stack),
+                "floor": partial(chunked, model.predict, stack) if chunks else partial(model.predict, stack),
             },
             repeats,
         )
@@ -267,6 +285,49 @@ def bench_ale_beyond(repeats):
             "glassbox / floor": timings["glassbox"] / timings["floor"],
             "levels of 'Home' in ALE order": ", ".join(map(str, effects[list(X.columns).index("Home")].grid[0])),
         })
+    return rows
+
+
+def bench_scaling(row_counts):
+    """Time and peak memory (tracemalloc) as the rows grow: permutation importance (with
+    scikit-learn's) and ALE of every feature."""
+    import tracemalloc
+
+    def measure(function):
+        start = time.perf_counter()
+        function()
+        seconds = time.perf_counter() - start
+        tracemalloc.start()
+        function()
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return seconds, peak / 2**20
+
+    X_fit, y_fit = friedman(20000, seed=3)
+    boosting = HistGradientBoostingRegressor(max_iter=100, random_state=0).fit(X_fit, y_fit)
+    X7, y7 = friedman(20000, seed=3, n_features=7)
+    network = mlp(X7, y7)
+    rows = []
+    for n in row_counts:
+        X, y = friedman(n, seed=4)
+        X7n = X.iloc[:, :7]
+        size = X.memory_usage(index=False).sum() / 2**20
+        ours = measure(lambda X=X, y=y: PermutationImportance(boosting, scoring="r2", n_repeats=5, random_state=0)
+                       .fit(X).explain(X, y))
+        theirs = measure(lambda X=X, y=y: permutation_importance(boosting, X, y, scoring="r2", n_repeats=5,
+                                                                 random_state=0))
+        ale = measure(lambda X7n=X7n: AccumulatedLocalEffects(network, max_bins=20).fit(X7n).explain(X7n))
+        rows.append({
+            "rows": n,
+            "size of X (MiB)": size,
+            "permutation: glassbox (s)": ours[0],
+            "glassbox peak (MiB)": ours[1],
+            "sklearn (s)": theirs[0],
+            "sklearn peak (MiB)": theirs[1],
+            "ALE, MLP, 7 features (s)": ale[0],
+            "ALE peak (MiB)": ale[1],
+        })
+        print(rows[-1], file=sys.stderr, flush=True)
     return rows
 
 
@@ -347,11 +408,24 @@ def main():
     ale_rows = bench_ale(Xf, boosting, repeats, max_bins=20)
     title = f"3. ALE (20 bins) vs PyALE {version('PyALE')}, friedman1, HistGradientBoostingRegressor"
     sections.append((title, ale_rows))
+    X7, y7 = friedman(n_ale, n_features=7)
+    ale_mlp_rows = bench_ale(X7, mlp(X7, y7), repeats, max_bins=20, chunks=True)
+    title = (f"3b. ALE (20 bins) vs PyALE {version('PyALE')}, friedman1 (7 features), MLPRegressor(100), "
+             "floor on chunks of 8192 rows")
+    sections.append((title, ale_mlp_rows))
     beyond_rows = bench_ale_beyond(1)
     sections.append((
         "4. ALE where PyALE has no answer: credit_data (categorical features, missing values, bands), "
         "OrdinalEncoder + HistGradientBoostingClassifier, predict_proba",
         beyond_rows,
+    ))
+
+    print("5. scaling", file=sys.stderr)
+    scaling_rows = bench_scaling((1000, 10000) if args.quick else (1000, 10000, 100000))
+    sections.append((
+        "5. Scaling and peak memory (tracemalloc): permutation importance (HistGradientBoostingRegressor, r2, "
+        "5 repeats, 10 features) and ALE (MLP, 7 features, 20 bins)",
+        scaling_rows,
     ))
 
     command = "OMP_NUM_THREADS=1 .venv/bin/python benchmarks/agnostic_effects.py" + (" --quick" if args.quick else "")

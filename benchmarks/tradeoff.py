@@ -32,7 +32,6 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_name] = "1"
 
 import argparse  # noqa: E402
-import multiprocessing  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
@@ -49,6 +48,9 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 from sklearn.svm import l1_min_c  # noqa: E402
 from sklearn.tree import DecisionTreeClassifier  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import call_limited, front, numeric_design  # noqa: E402
 
 from glassbox import complexity  # noqa: E402
 from glassbox.models import (  # noqa: E402
@@ -88,25 +90,6 @@ def subsample(X, y, n):
     rows = np.sort(rows)
     return X.iloc[rows].reset_index(drop=True), y[rows]
 
-
-def numeric_design(train, test):
-    """One-hot categories, median-imputed numbers and missing indicators (for the peers)."""
-    numeric = [c for c in train.columns if pd.api.types.is_numeric_dtype(train[c])]
-    categorical = [c for c in train.columns if c not in numeric]
-    parts = []
-    for frame in (train, test):
-        out = frame[numeric].astype(float)
-        for c in numeric:
-            if train[c].isna().any():
-                out[f"{c}_missing"] = frame[c].isna().astype(float)
-        out = out.fillna(train[numeric].median())
-        dummies = (pd.get_dummies(frame[categorical].astype(object), dummy_na=True, dtype=float)
-                   if categorical else pd.DataFrame(index=frame.index))
-        parts.append(pd.concat([out, dummies], axis=1))
-    design_train = parts[0]
-    design_test = parts[1].reindex(columns=design_train.columns, fill_value=0.0)
-    keep = design_train.nunique() > 1
-    return design_train.loc[:, keep].to_numpy(), design_test.loc[:, keep].to_numpy()
 
 
 # -- models ---------------------------------------------------------------------------
@@ -182,41 +165,6 @@ def fit_score(make, count, X_train, y_train, X_test, y_test):
     return roc_auc_score(y_test, model.predict_proba(X_test)[:, 1]), int(count(model)), seconds
 
 
-def _worker(queue, *args):
-    try:
-        queue.put(fit_score(*args))
-    except Exception as error:  # reported, not raised, in the parent
-        queue.put(error)
-
-
-def fit_score_limited(limit, *args):
-    """``fit_score`` in a forked child, stopped after ``limit`` seconds (None then)."""
-    context = multiprocessing.get_context("fork")
-    queue = context.Queue()
-    process = context.Process(target=_worker, args=(queue, *args))
-    process.start()
-    try:
-        result = queue.get(timeout=limit)
-    except Exception:  # queue.Empty: over the time limit
-        process.terminate()
-        process.join()
-        return None
-    process.join()
-    if isinstance(result, Exception):
-        raise result
-    return result
-
-
-def front(points):
-    """Non-dominated (complexity, auc) points: least complex first, AUC strictly rising."""
-    kept, best = [], -np.inf
-    for point in sorted(points, key=lambda p: (p["complexity"], -p["auc"])):
-        if point["auc"] > best:
-            kept.append(point)
-            best = point["auc"]
-    return kept
-
-
 def bench_dataset(name, X, y, *, quick, limit):
     train, test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
     design_train, design_test = numeric_design(train, test)
@@ -229,7 +177,7 @@ def bench_dataset(name, X, y, *, quick, limit):
             continue
         X_train, X_test = inputs[kind]
         args = (make, count, X_train, y_train, X_test, y_test)
-        result = fit_score_limited(limit, *args) if family in LIMITED else fit_score(*args)
+        result = call_limited(limit, fit_score, *args) if family in LIMITED else fit_score(*args)
         if result is None:
             notes.append(f"{family} {budget}: did not finish in {limit:.0f} s")
             skipped.add(family)
@@ -253,7 +201,7 @@ def goal(points):
     ours = [constant] + [p for p in points if p["library"] == GLASSBOX]
     rows = []
     for library in PEERS:
-        for point in front([p for p in points if p["library"] == library]):
+        for point in front([p for p in points if p["library"] == library], score="auc"):
             within = [p for p in ours if p["complexity"] <= point["complexity"]]
             best = max(within, key=lambda p: p["auc"]) if within else None
             rows.append({"library": library, "peer": point,
@@ -334,7 +282,7 @@ def markdown(results, command, seconds, limit):
         lines += ["", f"## {name}", "", "### Fronts (non-dominated points of each library)", "",
                   "| library | family | budget | complexity | test AUC | fit (s) |", "|---|---|---|---:|---:|---:|"]
         for library in (GLASSBOX, *PEERS):
-            for p in front([p for p in points if p["library"] == library]):
+            for p in front([p for p in points if p["library"] == library], score="auc"):
                 lines.append(f"| {library} | {p['family']} | {p['budget']} | {p['complexity']} | {p['auc']:.3f} "
                              f"| {p['fit_s']:.2f} |")
         lines += ["", "### Each peer front point against glassbox", "",

@@ -19,6 +19,7 @@ from ._batching import (
 )
 from ._binning import Bins, QuantileBinner, apply_bins, bin_labels, fit_bins
 from ._masking import (
+    MODEL_ROWS,
     Background,
     KMeansBackground,
     kmeans_background,
@@ -62,6 +63,7 @@ from ._validation import (
 __all__ = [
     "AUTO_CELLS",
     "LOG_FORMAT",
+    "MODEL_ROWS",
     "OUTPUTS",
     "PROBA_CLIP",
     "SPLIT_BITSET",

@@ -15,6 +15,7 @@ are learnt here once:
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
 from numbers import Integral
@@ -200,15 +201,19 @@ def _cuts_by_count(counts, max_bins):
     # Runs of distinct values between cuts; each gets one bin and may take more.
     bounds = [0, *sorted(c + 1 for c in cuts), n_distinct]
     runs = [(a, b) for a, b in zip(bounds[:-1], bounds[1:])]  # distinct values a..b-1
-    run_counts = np.array([counts[a:b].sum() for a, b in runs], dtype=np.float64)
-    n_bins = np.ones(len(runs), dtype=np.intp)
-    capacity = np.array([b - a for a, b in runs])
-    for _ in range(max_bins - len(runs)):  # the largest count per bin gets the next bin
-        share = np.where(n_bins < capacity, run_counts / n_bins, -1.0)
-        best = int(np.argmax(share))
-        if share[best] < 0:
+    run_counts = [float(counts[a:b].sum()) for a, b in runs]
+    n_bins = [1] * len(runs)
+    # The largest count per bin gets the next bin (the first run on ties), while runs have
+    # distinct values to spare: a heap of (-count per bin, run).
+    spare = [(-run_counts[r], r) for r, (a, b) in enumerate(runs) if b - a > 1]
+    heapq.heapify(spare)
+    for _ in range(max_bins - len(runs)):
+        if not spare:
             break
+        _, best = heapq.heappop(spare)
         n_bins[best] += 1
+        if n_bins[best] < runs[best][1] - runs[best][0]:
+            heapq.heappush(spare, (-run_counts[best] / n_bins[best], best))
     for (a, b), k in zip(runs, n_bins):
         cumulative = np.cumsum(counts[a:b])[:-1]  # rows up to each cut position of the run
         previous = -1

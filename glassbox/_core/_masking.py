@@ -30,10 +30,16 @@ from ._batching import batch_units, chunk_bounds, run_chunks
 if TYPE_CHECKING:
     from ._typing import RandomStateLike
 
+MODEL_ROWS = 8192
+"""With ``batch_size="auto"``, most rows per model call: models run fastest on chunks that
+stay in cache (a network's activations, a forest's work arrays), and one call on every
+row at once would hold all of them."""
+
 __all__ = [
     "Background",
     "KMeansBackground",
     "kmeans_background",
+    "MODEL_ROWS",
     "masked_predict",
     "predict_built",
     "predict_rows",
@@ -212,7 +218,10 @@ def masked_predict(
     n_masks = masks.shape[-2]
     n_background = background.n_samples
     n_total = n_samples * n_masks * n_background
-    bounds = chunk_bounds(n_total, batch_units(batch_size, row_cells=n_features, unit_cells=n_features))
+    rows = batch_units(batch_size, row_cells=n_features, unit_cells=n_features, max_rows=MODEL_ROWS)
+    if rows >= n_background:  # whole (row, mask) groups per chunk: averaged without bookkeeping
+        rows -= rows % n_background
+    bounds = chunk_bounds(n_total, rows)
     args = [(model_output, X, masks, background, start, stop, average) for start, stop in bounds]
     results = run_chunks(_masked_chunk, args, n_jobs=n_jobs, verbose=verbose, desc="masked evaluation")
     if not average:
@@ -238,6 +247,8 @@ def _masked_chunk(model_output, X, masks, background, start, stop, average):
     outputs = model_output(hybrids)  # (chunk, n_outputs)
     if not average:
         return outputs
+    if start == offset and (stop - start) % n_background == 0:  # whole groups
+        return first, np.einsum("gbo,b->go", outputs.reshape(-1, n_background, outputs.shape[1]), background.weights)
     flat = np.arange(start, stop)
     bg = flat % n_background
     group = flat // n_background  # row * n_masks + mask, non-decreasing
@@ -259,7 +270,8 @@ def predict_rows(
     Returns an array of shape (n_rows, n_outputs) equal to ``model_output(Z)``.
     """
     Z = np.asarray(Z, dtype=np.float64)
-    bounds = chunk_bounds(len(Z), batch_units(batch_size, row_cells=Z.shape[1], unit_cells=Z.shape[1]))
+    rows = batch_units(batch_size, row_cells=Z.shape[1], unit_cells=Z.shape[1], max_rows=MODEL_ROWS)
+    bounds = chunk_bounds(len(Z), rows)
     results = run_chunks(
         _rows_chunk, [(model_output, Z, s, e) for s, e in bounds], n_jobs=n_jobs, verbose=verbose, desc="predicting"
     )
@@ -295,8 +307,8 @@ def predict_built(
     outputs : ndarray of shape (n_rows, ...)
         ``model_output`` of the rows of the stack, in order.
     """
-    bounds = chunk_bounds(n_rows, batch_units(batch_size, row_cells=n_features, unit_cells=n_features))
-    args = [(model_output, build_rows, start, stop) for start, stop in bounds]
+    rows = batch_units(batch_size, row_cells=n_features, unit_cells=n_features, max_rows=MODEL_ROWS)
+    args = [(model_output, build_rows, start, stop) for start, stop in chunk_bounds(n_rows, rows)]
     results = run_chunks(_built_chunk, args, n_jobs=n_jobs, verbose=verbose, desc="predicting")
     return np.concatenate(results)
 

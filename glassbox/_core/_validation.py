@@ -142,6 +142,9 @@ class FeatureSchema:
         X : DataFrame or ndarray of shape (n_rows, n_features)
         """
         if self.is_frame:
+            block = self._float_block_dtype()
+            if block is not None:  # numeric columns of one float dtype: one block, no copy for float64
+                return pd.DataFrame(Z.astype(block, copy=False), columns=self.feature_names, copy=False)
             data = {name: self._decode_column(Z[:, j], j) for j, name in enumerate(self.feature_names)}
             return pd.DataFrame(data, copy=False)
         if not self.is_categorical.any():
@@ -159,6 +162,14 @@ class FeatureSchema:
         for j in np.flatnonzero(self.is_categorical):
             out[:, j] = _levels_of(Z[:, j], self.categories[j])
         return out
+
+    def _float_block_dtype(self):
+        """The one NumPy float dtype of every column, or None (categories, integers, mixed)."""
+        if self.is_categorical.any() or not self.dtypes:
+            return None
+        first = self.dtypes[0]
+        same = all(isinstance(d, np.dtype) and d == first for d in self.dtypes)
+        return first if same and first.kind == "f" else None
 
     def _decode_column(self, z, j):
         dtype = self.dtypes[j]
@@ -531,9 +542,14 @@ _IS_LEVEL = np.frompyfunc(lambda v: isinstance(v, (str, bytes, numbers.Number)),
 
 def _check_levels(values, missing, name):
     """Raise unless every present value of an object column is a string or a number."""
-    is_level = _IS_LEVEL(values).astype(bool) | missing
+    present = values[~missing]
+    try:
+        present = pd.unique(present)  # each distinct value is checked once
+    except TypeError:  # unhashable values: check them all, to name the first
+        pass
+    is_level = _IS_LEVEL(present).astype(bool)
     if not is_level.all():
-        bad = values[~is_level][0]
+        bad = present[~is_level][0]
         raise TypeError(
             f"Column {name!r}: argument must be a string or a real number, not {type(bad).__name__!r}."
         )

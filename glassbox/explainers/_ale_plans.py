@@ -34,12 +34,14 @@ class EvaluationTable:
     """The stacked table of edited rows that ALE evaluates in one call.
 
     Each entry is a row of ``X`` with up to two columns set to given values; the rows
-    of ``X`` themselves are the first block, added when a plan asks for them.
+    of ``X`` themselves are the first block, added when a plan asks for them. The table
+    keeps the blocks as they are added (rows, columns, values) and builds the rows of a
+    chunk only when the chunk is evaluated.
     """
 
     def __init__(self, X):
         self.X = X
-        self._rows, self._columns, self._values = [], [], []
+        self._blocks = []
         self._size = 0
         self._base = None
 
@@ -52,12 +54,10 @@ class EvaluationTable:
     def add(self, rows, columns, values):
         """Append ``rows`` of X with ``columns`` (none, one or two) set to ``values`` (a
         scalar or one value per row for each column); return their slice in the outputs."""
+        rows = np.asarray(rows, dtype=np.intp)
         n = len(rows)
-        padding = 2 - len(columns)
-        self._rows.append(np.asarray(rows, dtype=np.intp))
-        self._columns.append(np.broadcast_to(np.asarray((*columns, *[-1] * padding), dtype=np.intp), (n, 2)))
-        values = [np.broadcast_to(np.asarray(v, dtype=np.float64), (n,)) for v in values]
-        self._values.append(np.column_stack([*values, *[np.zeros(n)] * padding]))
+        values = tuple(np.broadcast_to(np.asarray(v, dtype=np.float64), (n,)) for v in values)
+        self._blocks.append(_Block(rows, tuple(columns), values))
         self._size += n
         return slice(self._size - n, self._size)
 
@@ -65,27 +65,46 @@ class EvaluationTable:
         """Model outputs of every entry, shape (n_entries, n_outputs)."""
         if self._size == 0:
             return np.zeros((0, n_outputs))
-        build = _EditedRows(
-            self.X, np.concatenate(self._rows), np.concatenate(self._columns), np.concatenate(self._values)
-        )
+        build = _EditedRows(self.X, self._blocks)
         return predict_built(
             model_output, build, self._size, n_features=self.X.shape[1], batch_size=batch_size,
             n_jobs=n_jobs, verbose=verbose,
         )
 
 
+class _Block:
+    """Rows of X with columns set to values; ``first`` when the rows are a run ``first,
+    first + 1, ...`` (copied as a slice rather than gathered)."""
+
+    def __init__(self, rows, columns, values):
+        self.rows, self.columns, self.values = rows, columns, values
+        is_run = len(rows) > 0 and rows[-1] - rows[0] == len(rows) - 1 and bool(np.all(np.diff(rows) == 1))
+        self.first = int(rows[0]) if is_run else None
+
+
 class _EditedRows:
     """Rows ``start:stop`` of the evaluation table: ``X[rows]`` with columns set to values."""
 
-    def __init__(self, X, rows, columns, values):
-        self.X, self.rows, self.columns, self.values = X, rows, columns, values
+    def __init__(self, X, blocks):
+        self.X, self.blocks = X, blocks
+        self.starts = np.cumsum([0] + [len(block.rows) for block in blocks])
 
     def __call__(self, start, stop):
-        Z = self.X[self.rows[start:stop]]  # (chunk, n_features)
-        for slot in range(2):
-            columns = self.columns[start:stop, slot]
-            hit = np.flatnonzero(columns >= 0)
-            Z[hit, columns[hit]] = self.values[start:stop, slot][hit]
+        Z = np.empty((stop - start, self.X.shape[1]))
+        first = int(np.searchsorted(self.starts, start, side="right")) - 1
+        for b in range(first, len(self.blocks)):
+            offset = self.starts[b]
+            if offset >= stop:
+                break
+            block = self.blocks[b]
+            lo, hi = max(start - offset, 0), min(stop - offset, len(block.rows))
+            out = Z[offset + lo - start : offset + hi - start]
+            if block.first is not None:
+                out[:] = self.X[block.first + lo : block.first + hi]
+            else:
+                np.take(self.X, block.rows[lo:hi], axis=0, out=out)
+            for column, values in zip(block.columns, block.values):
+                out[:, column] = values[lo:hi]
         return Z
 
 

@@ -37,9 +37,14 @@ __all__ = ["kernel_design", "kernel_solve"]
 _ALLOCATION_POWER = 0.5
 
 # Kernel SHAP fits third-order interaction terms (Shapley values of the fitted polynomial
-# game, exact for it) once it has this many coalitions per term; complementary pairs
-# make that fit as good as a fourth-order one. Below, it fits the features alone.
-_INTERACTION_BUDGET = 2.5
+# game, exact for it) beside the features once it has _INTERACTION_BUDGET coalitions per
+# term; complementary pairs make that fit as good as a fourth-order one (and a
+# second-order fit no better than the features alone). With fewer, or beyond _MAX_TERMS
+# terms (the solve grows as their cube), it fits the features alone. A ridge on the
+# interaction terms below that budget lowered the error further but biased the values
+# beyond what their standard errors cover (tests/reference/test_shap.py), so it is not used.
+_INTERACTION_BUDGET = 1.5
+_MAX_TERMS = 2048
 
 
 def kernel_design(n_features, n_samples, rng):
@@ -69,7 +74,9 @@ def kernel_design(n_features, n_samples, rng):
     pair_weight = mass[stratum] / (2 * allocation[stratum])
     weights = np.concatenate([pair_weight, pair_weight])
     complete = bool(np.all(allocation == population))
-    order = 3 if not complete and len(masks) >= _INTERACTION_BUDGET * _n_terms(p, 3) else 1
+    n_terms = _n_terms(p, 3)
+    enough = len(masks) >= _INTERACTION_BUDGET * n_terms and n_terms <= _MAX_TERMS
+    order = 3 if enough and not complete and p >= 3 else 1
     features, to_shapley = _coalition_terms(masks, order)  # (m, K), (p, K)
     A = features.T @ (weights[:, None] * features)  # (K, K)
     try:

@@ -8,26 +8,25 @@ Guestrin 2016). Here every explained row is handled in one batched computation:
 1. a chunk of ``c`` rows draws one perturbation tensor of shape ``(c, num_samples, p)``
    (each row from its own generator, :func:`~glassbox._core.row_rngs`), which is decoded
    and evaluated in one model call;
-2. the chunk reduces its samples to weighted moments of the interpretable design: the
-   Gram matrix ``(c, p + 1, p + 1)`` (intercept first), the cross products with the
-   outputs ``(c, n_outputs, p + 1)`` and the weighted sums of squared outputs, so memory
-   stays bounded by one chunk whatever the number of rows;
-3. feature selection and the final ridge regression work on these moments for every
-   row and output at once: forward selection by partial regressions on the Gram matrix,
-   the largest ridge weights, or LARS on each row's Gram matrix; then the batched normal
-   equations, one ``np.linalg.solve`` over ``(n_rows, n_outputs, k + 1, k + 1)``.
+2. the chunk reduces its samples to weighted moments of the interpretable design, in 20
+   groups of samples: the Gram matrices ``(c, G, p + 1, p + 1)`` (intercept first), the
+   cross products with the outputs ``(c, G, n_outputs, p + 1)`` and the weighted sums of
+   squared outputs;
+3. feature selection, the ridge regressions and their jackknife standard errors work on
+   these moments for every row of the chunk and output at once
+   (:mod:`glassbox.explainers._lime_fit`), and the chunk returns only the weights,
+   intercepts, fidelities and standard errors, so memory stays bounded by one chunk
+   whatever the number of rows.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, replace
 from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.linear_model import lars_path_gram
 from sklearn.utils import check_random_state
 
 from .._core import (
@@ -38,12 +37,14 @@ from .._core import (
     batch_units,
     chunk_bounds,
     fit_bins,
+    predict_rows,
     row_rngs,
     run_chunks,
     safe_mean_std,
     sample_background,
 )
 from ._base import LocalExplainer
+from ._lime_fit import LocalModels, group_moments
 
 if TYPE_CHECKING:
     from .._core._typing import OutputMethod, RandomStateLike
@@ -55,14 +56,10 @@ SELECTIONS = ("auto", "forward", "highest_weights", "lasso_path", "none")
 _POOL_ROWS = 10_000
 """Training rows kept at ``fit``; each feature's perturbed values are drawn from them.
 Positions in the pool are drawn as uint16, so it must stay below 2**16 rows."""
-_HIGHEST_WEIGHTS_ALPHA = 0.01
-"""Ridge penalty of the all-feature fit that ranks features for ``"highest_weights"`` (as lime)."""
-_JITTER = 1e-10
-"""Relative ridge added to the normal equations so that constant columns stay solvable."""
 
 
 class LimeExplainer(LocalExplainer):
-    """LIME: a local weighted sparse linear surrogate of the model around each row.
+    """LIME contributions: ``values`` are local weight x interpretable value; ``coef`` the weights.
 
     For every explained row, ``num_samples`` perturbed rows are drawn around it and
     weighted by their proximity to it; a weighted ridge regression on at most
@@ -115,7 +112,9 @@ default="auto"
         ``X, y``. ``"auto"``: fitted models are used as they are, others fitted.
     batch_size : int or "auto", default="auto"
         Most perturbed rows per model call; bounds memory. A chunk holds
-        ``batch_size // num_samples`` explained rows (at least one).
+        ``batch_size // num_samples`` explained rows (at least one). ``"auto"``: chunks
+        of about 16 MiB of perturbed rows, evaluated in model calls of at most 8192 rows
+        (which keep a network's activations in cache).
     n_jobs : int or None, default=None
         Workers evaluating chunks (joblib). Results do not depend on it.
     random_state : int, RandomState instance or None, default=None
@@ -154,21 +153,31 @@ default="auto"
     -----
     The local model of a row ``x`` and output ``o`` is ``g(z) = b + sum_j c_j z_j`` over
     the interpretable features ``z`` (indicators, or standardised values
-    ``(x'_j - mean_j) / scale_j``). The explanation reports ``values[i, j, o] = c_j
-    z_j(x)``: the weight itself for an indicator (``z_j(x) = 1``), ``c_j (x_j - mean_j)
-    / scale_j`` for a standardised feature, so that ``values / (x_j - mean_)`` is the
-    local slope in the feature's own units; features left out of the local model get 0.
-    ``base_values`` is the intercept ``b``. Values plus base value give ``g`` at the row,
-    which approximates, but does not equal, the model's output there:
+    ``(x'_j - mean_j) / scale_j``). The explanation reports the additive contributions
+    ``values[i, j, o] = c_j z_j(x)``: the weight itself for an indicator (``z_j(x) = 1``),
+    ``c_j (x_j - mean_j) / scale_j`` for a standardised feature, so that ``values /
+    (x_j - mean_)`` is the local slope in the feature's own units; features left out of
+    the local model get 0. The weights ``c_j`` themselves, which the lime package
+    reports, are ``coef`` (of the shape of ``values``), and the intercepts ``b`` are
+    ``intercept`` (equal to ``base_values``). Values plus base value give ``g`` at the
+    row, which approximates, but does not equal, the model's output there:
     ``Explanation.fidelity`` reports the weighted R² of each local model on its
     neighbourhood (1 for a model that is linear in the interpretable features).
+
+    ``std`` is the standard error of ``values`` (divide by ``|z_j(x)|`` for that of
+    ``coef``; the same in quartile mode): each row's samples are cut into 20 groups and
+    the local regression is refitted without each group in turn (a delete-a-group
+    jackknife, from the groups' weighted moments, so at no extra model evaluation). The
+    features chosen are held fixed; their selection is not part of the error.
 
     Perturbed values of a feature are drawn from its training values (at most 10,000
     rows kept at ``fit``), independently across features, so categorical features
     take real levels with their training frequencies and missing values appear as
     often as in training. The lime package instead draws a bin from the training
     frequencies and a value from a truncated normal fitted to the bin; both give each
-    quartile bin its training frequency.
+    quartile bin its training frequency, but only glassbox keeps values the data can
+    take, and the weights of the two differ accordingly (see the user guide, where the
+    agreement with the lime package is measured). In continuous mode both sample alike.
 
     References
     ----------
@@ -266,59 +275,36 @@ default="auto"
         Returns
         -------
         explanation : Explanation
-            ``values`` of shape (n_samples, n_features, n_outputs): each feature's term
-            of the local model at the row (0 for features the local model leaves
-            out); ``base_values`` of shape (n_samples, n_outputs): the intercepts;
-            ``fidelity`` of shape (n_samples, n_outputs): the weighted R² of each local
-            model. Values plus base values approximate the model's output.
+            ``values`` of shape (n_samples, n_features, n_outputs): each feature's
+            contribution to the local model at the row, weight times interpretable
+            value (0 for features the local model leaves out); ``coef`` of the same
+            shape: the weights; ``std`` of the same shape: the standard errors of
+            ``values``; ``base_values`` and ``intercept`` of shape (n_samples,
+            n_outputs): the intercepts; ``fidelity`` of the same shape: the weighted R²
+            of each local model. Values plus base values approximate the model's output.
         """
         X_encoded, model_output = self._prepare(X)
         n_rows, n_features = X_encoded.shape
-        rngs = row_rngs(self._seed, X_encoded)
-        rows_per_chunk = batch_units(
-            self.batch_size, row_cells=n_features, unit_cells=self.num_samples * n_features
-        )
+        rows_per_chunk = batch_units(self.batch_size, row_cells=n_features, unit_cells=self.num_samples * n_features)
+        local = LocalModels(self.num_features, self.feature_selection, float(self.alpha), self.num_samples)
+        low, high = self._neighbourhood.bin_bounds(X_encoded)
         args = [
-            (self._neighbourhood, model_output, X_encoded[start:stop], rngs[start:stop])
-            for start, stop in chunk_bounds(n_rows, rows_per_chunk)
+            (self._neighbourhood, local, model_output, X_encoded[s:e], self._seed, (low[s:e], high[s:e]),
+             self.batch_size)
+            for s, e in chunk_bounds(n_rows, rows_per_chunk)
         ]
-        chunks = run_chunks(_neighbourhood_moments, args, n_jobs=self.n_jobs, verbose=self.verbose, desc="LIME")
-        gram, cross, squares, row_outputs, row_design = (np.concatenate(part) for part in zip(*chunks))
-        selected, is_selected = self._select(gram, cross, row_design)
-        coef, intercept, r2 = _weighted_ridge(gram, cross, squares, selected, is_selected, self.alpha)
-        values = coef.transpose(0, 2, 1) * row_design[:, :, None]  # (n, p, o)
+        chunks = run_chunks(_explain_chunk, args, n_jobs=self.n_jobs, verbose=self.verbose, desc="LIME")
+        coef, intercept, r2, std, row_design = (np.concatenate(part) for part in zip(*chunks))
+        coef, std = coef.transpose(0, 2, 1), std.transpose(0, 2, 1)  # (n, p, o)
         explanation = self._explanation(
             X_encoded,
-            values,
-            intercept + row_outputs,
+            coef * row_design[:, :, None],
+            intercept,
             method=f"lime-{self.sampling}",
+            std=std * np.abs(row_design)[:, :, None],
             model_output=model_output,
         )
-        return replace(explanation, fidelity=r2)
-
-    def _select(self, gram, cross, row_design):
-        """Features of every local model: indices (n, o, k) and which slots are used."""
-        n_rows, n_outputs, n_terms = cross.shape
-        n_features = n_terms - 1
-        k = n_features if self.num_features is None else min(self.num_features, n_features)
-        method = self.feature_selection
-        if method == "auto":
-            method = "forward" if k <= 6 else "highest_weights"
-        if k == n_features or method == "none":
-            selected = np.broadcast_to(np.arange(n_features), (n_rows, n_outputs, n_features))
-            return selected, np.ones(selected.shape, dtype=bool)
-        if method == "forward":
-            selected = _forward_selection(gram, cross, k)
-            return selected, np.ones(selected.shape, dtype=bool)
-        if method == "highest_weights":
-            everything = np.broadcast_to(np.arange(n_features), (n_rows, n_outputs, n_features))
-            coef, _, _ = _weighted_ridge(
-                gram, cross, None, everything, np.ones(everything.shape, dtype=bool), _HIGHEST_WEIGHTS_ALPHA
-            )
-            score = np.abs(coef * row_design[:, None, :])  # (n, o, p)
-            selected = np.argsort(-score, axis=-1, kind="stable")[..., :k]
-            return selected, np.ones(selected.shape, dtype=bool)
-        return _lasso_path_selection(gram, cross, k, self.num_samples)
+        return replace(explanation, fidelity=r2, coef=coef, intercept=explanation.base_values)
 
 
 @dataclass(frozen=True, eq=False)
@@ -366,8 +352,22 @@ class _Neighbourhood:
         starts = np.stack([np.searchsorted(b, edges, side="left") for b in pool_bins])
         return cls(pool, starts, bins, n_levels, mean, scale, continuous, num_samples, kernel_width)
 
-    def sample(self, rows, rngs):
+    def bin_bounds(self, rows):
+        """Where each row's bin starts and stops in ``pool``, two (c, p) arrays of uint16.
+
+        A category ``fit`` never saw gets an empty range: no sample is in its bin.
+        """
+        row_bins = apply_bins(self.bins, rows)
+        row_bins[(self.n_levels > 0) & (np.nan_to_num(rows, nan=-1.0) >= self.n_levels)] = -1
+        features = np.arange(rows.shape[1])
+        low = self.starts[features, np.maximum(row_bins, 0)].astype(np.uint16)
+        high = np.where(row_bins >= 0, self.starts[features, row_bins + 1], low).astype(np.uint16)
+        return low, high
+
+    def sample(self, rows, rngs, bounds=None):
         """Perturbations of encoded ``rows`` of shape (c, p), one generator per row.
+
+        ``bounds`` are the rows' :meth:`bin_bounds`, computed here when not given.
 
         Returns
         -------
@@ -377,200 +377,72 @@ class _Neighbourhood:
             Their interpretable representation.
         row_design : ndarray of shape (c, p)
             The interpretable representation of the rows.
+        distance2 : ndarray of shape (c, num_samples)
+            Squared Euclidean distance of each sample's design to its row's: the number
+            of features drawn outside the row's bin plus the squared noise of the moved
+            ones.
         """
         n_rows, n_features = rows.shape
         n_pool = self.pool.shape[1]
         flat_pool = self.pool.ravel()
-        row_bins = self._row_bins(rows)
-        features = np.arange(n_features)
-        low = self.starts[features, np.maximum(row_bins, 0)].astype(np.uint16)
-        high = np.where(row_bins >= 0, self.starts[features, row_bins + 1], low).astype(np.uint16)  # unseen: empty
+        low, high = self.bin_bounds(rows) if bounds is None else bounds
         numeric = (self.n_levels == 0) & (self.scale > 0)
         moving = numeric & ~np.isnan(rows) if self.continuous else np.zeros(rows.shape, dtype=bool)
         safe_scale = np.where(numeric, self.scale, 1.0)
         row_design = np.where(moving, (rows - self.mean) / safe_scale, 1.0)
         samples = np.empty((n_rows, self.num_samples, n_features))
         design = np.empty(samples.shape)
+        distance2 = np.empty((n_rows, self.num_samples))
         for i, rng in enumerate(rngs):
             drawn = np.flatnonzero(~moving[i])  # from the training values
             picks = rng.integers(0, n_pool, size=(self.num_samples, len(drawn)), dtype=np.uint16)
             same_bin = (picks >= low[i, drawn]) & (picks < high[i, drawn])
-            values = flat_pool.take(picks + drawn * n_pool)
+            positions = picks.astype(np.intp)
+            positions += drawn * n_pool
             if len(drawn) == n_features:
-                samples[i], design[i] = values, same_bin
+                flat_pool.take(positions, out=samples[i])
+                design[i] = same_bin
+                distance2[i] = n_features - design[i] @ np.ones(n_features)  # indicators: 1 at the row
                 continue
+            distance2[i] = len(drawn) - np.count_nonzero(same_bin, axis=1)
             moved = np.flatnonzero(moving[i])  # by Gaussian noise around the row
             noise = rng.standard_normal((self.num_samples, len(moved)))
-            samples[i][:, drawn], design[i][:, drawn] = values, same_bin
+            samples[i][:, drawn], design[i][:, drawn] = flat_pool.take(positions), same_bin
             samples[i][:, moved] = rows[i, moved] + noise * self.scale[moved]
             design[i][:, moved] = row_design[i, moved] + noise
+            distance2[i] += np.einsum("np,np->n", noise, noise)
         samples[:, 0] = rows
         design[:, 0] = row_design
-        return samples, design, row_design
+        distance2[:, 0] = 0.0
+        return samples, design, row_design, distance2
 
-    def _row_bins(self, rows):
-        """Bins of the rows; a category ``fit`` never saw gets -1 and matches nothing."""
-        bins = apply_bins(self.bins, rows)
-        unseen = (self.n_levels > 0) & (np.nan_to_num(rows, nan=-1.0) >= self.n_levels)
-        bins[unseen] = -1
-        return bins
-
-    def weights(self, design, row_design):
-        """Kernel weights of shape (c, num_samples)."""
-        difference = design - row_design[:, None, :]
-        distance2 = np.einsum("cnp,cnp->cn", difference, difference)
-        return np.exp(-distance2 / (2.0 * self.kernel_width**2))
+    def weights(self, distance2):
+        """Kernel weights ``exp(-d**2 / (2 w**2))`` of squared distances ``d**2``."""
+        return np.exp(distance2 * (-0.5 / self.kernel_width**2))
 
 
-def _neighbourhood_moments(neighbourhood, model_output, rows, rngs):
-    """Sample a chunk of rows, evaluate the model once, reduce to weighted moments.
+def _explain_chunk(neighbourhood, local, model_output, rows, seed, bounds, batch_size):
+    """Sample a chunk of rows (each from its own generator, keyed by ``seed`` and the row),
+    evaluate the model on them (in calls of at most ``MODEL_ROWS`` rows with
+    ``batch_size="auto"``, which run fastest), fit every local model.
 
-    Returns the Gram matrices (c, p + 1, p + 1) of the design with an intercept column
-    first, the cross products with the outputs (c, o, p + 1), the weighted sums of
-    squared outputs (c, o), the rows' own outputs (c, o) and their design (c, p).
-    Outputs enter centred on the row's own output, which keeps the sums well scaled.
+    Returns the weights (c, o, p), intercepts (c, o), weighted R² (c, o), standard errors
+    of the weights (c, o, p) and the rows' design (c, p). Outputs enter the moments
+    centred on the row's own output, which keeps the sums well scaled.
     """
-    samples, design, row_design = neighbourhood.sample(rows, rngs)
+    samples, design, row_design, distance2 = neighbourhood.sample(rows, row_rngs(seed, rows), bounds)
     n_rows, n_samples, n_features = samples.shape
-    outputs = model_output(samples.reshape(n_rows * n_samples, n_features)).reshape(n_rows, n_samples, -1)
+    outputs = predict_rows(model_output, samples.reshape(n_rows * n_samples, n_features), batch_size=batch_size)
+    outputs = outputs.reshape(n_rows, n_samples, -1)
     del samples
     row_outputs = outputs[:, 0, :].copy()
     outputs -= row_outputs[:, None, :]
-    weights = neighbourhood.weights(design, row_design)  # (c, N)
-    weighted_t = (design * weights[:, :, None]).transpose(0, 2, 1)  # (c, p, N)
-    gram = np.empty((n_rows, n_features + 1, n_features + 1))
-    gram[:, 0, 0] = weights.sum(axis=1)
-    gram[:, 0, 1:] = gram[:, 1:, 0] = weighted_t.sum(axis=2)
-    gram[:, 1:, 1:] = weighted_t @ design
-    cross = np.empty((n_rows, outputs.shape[2], n_features + 1))
-    cross[:, :, 0] = np.einsum("cn,cno->co", weights, outputs)
-    cross[:, :, 1:] = (weighted_t @ outputs).transpose(0, 2, 1)
-    squares = np.einsum("cn,cno->co", weights, np.square(outputs))
-    return gram, cross, squares, row_outputs, row_design
+    moments = group_moments(design, neighbourhood.weights(distance2), outputs)
+    coef, intercept, r2, std = local.fit(moments, row_design)
+    return coef, intercept + row_outputs, r2, std, row_design
 
 
 def _standardisation(X, is_categorical):
     """Mean and standard deviation of numeric columns (0 and 1 for categorical ones)."""
     mean, scale = safe_mean_std(X, axis=0)  # finite whatever the values
     return np.where(is_categorical, 0.0, mean), np.where(is_categorical, 1.0, scale)
-
-
-def _gather(gram, index):
-    """``gram[i, index[i, o][:, None], index[i, o][None, :]]`` of shape (n, o, m, m), and
-    the rows ``gram[i, index[i, o], :]`` of shape (n, o, m, P)."""
-    n_outputs = index.shape[1]
-    full = np.broadcast_to(gram[:, None], (gram.shape[0], n_outputs, *gram.shape[1:]))
-    rows = np.take_along_axis(full, index[..., :, None], axis=2)
-    return np.take_along_axis(rows, index[..., None, :], axis=3), rows
-
-
-def _solve_penalised(a, b, penalty):
-    """Solve ``(a + diag(penalty)) x = b`` for stacked systems; the first term (the
-    intercept) gets no penalty, and a small relative ridge keeps constant columns solvable."""
-    size = a.shape[-1]
-    scale = np.trace(a, axis1=-2, axis2=-1)[..., None] / size
-    diagonal = np.broadcast_to(penalty + _JITTER * scale, (*a.shape[:-1],)).copy()
-    diagonal[..., 0] = 0.0
-    a = a + diagonal[..., :, None] * np.eye(size)
-    return np.linalg.solve(a, b)
-
-
-def _weighted_ridge(gram, cross, squares, selected, is_selected, alpha):
-    """Weighted ridge on the selected features of every row and output, from moments.
-
-    Parameters
-    ----------
-    gram : ndarray of shape (n, p + 1, p + 1)
-    cross : ndarray of shape (n, o, p + 1)
-    squares : ndarray of shape (n, o) or None
-        Weighted sums of squared outputs; the weighted R² is computed when given.
-    selected : ndarray of int of shape (n, o, k)
-        Feature indices (0-based) of each local model.
-    is_selected : ndarray of bool of shape (n, o, k)
-        Which slots of ``selected`` are used (LARS may keep fewer than ``k``).
-    alpha : float
-
-    Returns
-    -------
-    coef : ndarray of shape (n, o, p)
-        Weights of every feature (0 for features left out).
-    intercept : ndarray of shape (n, o)
-    r2 : ndarray of shape (n, o) or None
-    """
-    n_rows, n_outputs, k = selected.shape
-    n_features = gram.shape[-1] - 1
-    terms = np.concatenate([np.zeros((n_rows, n_outputs, 1), dtype=np.intp), selected + 1], axis=2)
-    used = np.concatenate([np.ones((n_rows, n_outputs, 1), dtype=bool), is_selected], axis=2)  # (n, o, k + 1)
-    a, _ = _gather(gram, terms)  # (n, o, k + 1, k + 1)
-    pair = used[..., :, None] & used[..., None, :]
-    a = np.where(pair, a, 0.0) + np.where(~used, 1.0, 0.0)[..., None] * np.eye(k + 1)  # unused slots: beta = 0
-    b = np.where(used, np.take_along_axis(cross, terms, axis=2), 0.0)
-    beta = _solve_penalised(a, b[..., None], np.where(used, float(alpha), 0.0))[..., 0]  # (n, o, k + 1)
-    one_hot = selected[..., None] == np.arange(n_features)  # (n, o, k, p)
-    coef = np.einsum("nokp,nok->nop", one_hot, np.where(is_selected, beta[..., 1:], 0.0))
-    r2 = None
-    if squares is not None:
-        fitted_a = np.where(pair, a, 0.0)
-        residual = squares - 2.0 * (beta * b).sum(axis=2) + np.einsum("nok,nokl,nol->no", beta, fitted_a, beta)
-        total = squares - np.square(cross[..., 0]) / gram[:, None, 0, 0]
-        flat = total <= 1e-12 * np.maximum(squares, np.finfo(np.float64).tiny)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            r2 = np.where(flat, 1.0, 1.0 - np.maximum(residual, 0.0) / np.where(flat, 1.0, total))
-    return coef, beta[..., 0], r2
-
-
-def _forward_selection(gram, cross, k):
-    """Greedy forward selection by weighted least squares for every row and output.
-
-    At each step the feature added is the one whose weighted least-squares fit together
-    with the features already chosen (and the intercept) has the smallest residual sum
-    of squares; its decrease is ``r_j**2 / d_j``, with ``r_j`` the covariance of feature
-    ``j`` with the current residual and ``d_j`` its variance left after projecting on
-    the chosen features, both read off the Gram matrix. Returns indices (n, o, k).
-    """
-    n_rows, n_outputs, n_terms = cross.shape
-    diagonal = np.diagonal(gram, axis1=1, axis2=2)[:, None, :]  # (n, 1, P)
-    chosen = np.zeros((n_rows, n_outputs, 1), dtype=np.intp)  # the intercept
-    taken = np.zeros((n_rows, n_outputs, n_terms), dtype=bool)
-    taken[..., 0] = True
-    for _ in range(k):
-        a, rows = _gather(gram, chosen)  # (n, o, m, m), (n, o, m, P)
-        b = np.take_along_axis(cross, chosen, axis=2)
-        solution = _solve_penalised(a, np.concatenate([rows, b[..., None]], axis=3), 0.0)
-        projection, coef = solution[..., :-1], solution[..., -1]
-        left_variance = diagonal - (rows * projection).sum(axis=2)  # (n, o, P)
-        left_covariance = cross - (rows * coef[..., None]).sum(axis=2)
-        usable = (left_variance > 1e-10 * diagonal) & ~taken
-        gain = np.where(usable, np.square(left_covariance) / np.where(usable, left_variance, 1.0), -1.0)
-        gain[taken] = -np.inf  # degenerate features come last, chosen ones never again
-        best = np.argmax(gain, axis=2)[..., None]
-        np.put_along_axis(taken, best, True, axis=2)
-        chosen = np.concatenate([chosen, best], axis=2)
-    return chosen[..., 1:] - 1
-
-
-def _lasso_path_selection(gram, cross, k, n_samples):
-    """Features of the last point of each weighted lasso path with at most ``k`` of them.
-
-    LARS runs on each row's and output's centred weighted Gram matrix (p x p), never on
-    the samples. Returns indices (n, o, k) and which slots are used.
-    """
-    n_rows, n_outputs, n_terms = cross.shape
-    total = gram[:, 0, 0]
-    centred_gram = gram[:, 1:, 1:] - gram[:, 1:, :1] * gram[:, :1, 1:] / total[:, None, None]
-    centred_cross = cross[..., 1:] - gram[:, None, 0, 1:] * cross[..., :1] / total[:, None, None]
-    selected = np.zeros((n_rows, n_outputs, k), dtype=np.intp)
-    is_selected = np.zeros((n_rows, n_outputs, k), dtype=bool)
-    for i in range(n_rows):
-        for o in range(n_outputs):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # LARS warns on degenerate (constant) columns
-                _, _, path = lars_path_gram(centred_cross[i, o], centred_gram[i], n_samples=n_samples, method="lasso")
-            sizes = np.count_nonzero(path, axis=0)
-            small = np.flatnonzero(sizes <= k)
-            if len(small) == 0:
-                continue
-            support = np.flatnonzero(path[:, small[-1]])
-            selected[i, o, : len(support)] = support
-            is_selected[i, o, : len(support)] = True
-    return selected, is_selected

@@ -8,7 +8,9 @@ predictions themselves is measured, ``n_repeats`` times.
 Every permuted copy of the rows, for every feature and repeat, is one block of a single
 stacked table that is built chunk by chunk (:func:`~glassbox._core.predict_built`), so
 the model is called once per chunk of ``batch_size`` rows rather than once per feature
-and repeat. Scorers then read their block of the stacked predictions.
+and repeat. The blocks are taken in groups that fill one batch (one block at least):
+a group is built, evaluated and reduced to its blocks' scores or squared changes before
+the next, so memory holds one group's predictions, never the whole table's.
 """
 
 from __future__ import annotations
@@ -23,7 +25,17 @@ from sklearn.metrics import get_scorer, get_scorer_names
 from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 
-from .._core import Interval, ModelResponse, StrOptions, check_sample_weight, chunk_rngs, predict_built
+from .._core import (
+    MODEL_ROWS,
+    Interval,
+    ModelResponse,
+    StrOptions,
+    batch_units,
+    check_sample_weight,
+    chunk_bounds,
+    predict_built,
+    run_chunks,
+)
 from ..explanation import Explanation
 from ._base import BaseExplainer
 
@@ -48,7 +60,10 @@ class PermutationImportance(BaseExplainer):
       ``f(x) = w.x`` its expectation over permutations is ``2 w_j**2 var(x_j)``.
 
     All repeats of every feature are stacked into one table evaluated in chunks of
-    ``batch_size`` rows: one model call per chunk.
+    ``batch_size`` rows: one model call per chunk. Chunks are reduced as they come
+    (groups of whole blocks of permuted rows), so memory stays within one batch of
+    rows and their predictions (one block of ``n_samples`` rows at least, which a
+    scorer reads at once).
 
     Parameters
     ----------
@@ -81,7 +96,7 @@ class PermutationImportance(BaseExplainer):
     batch_size : int or "auto", default="auto"
         Rows per model call; bounds memory.
     n_jobs : int or None, default=None
-        Parallel workers (joblib) over chunks; results do not depend on it.
+        Parallel workers (joblib) over groups of chunks; results do not depend on it.
     random_state : int, RandomState instance or None, default=None
         Seeds the permutations. The permutations of a feature depend only on the seed
         and its position among the reported features.
@@ -211,34 +226,33 @@ class PermutationImportance(BaseExplainer):
 
         names, masks = self._unit_names, self._unit_masks
         n_units, n_repeats = len(names), self.n_repeats
-        # One generator per reported feature: its permutations, shape (n_repeats, n_samples).
-        order = np.tile(np.arange(n_samples), (n_repeats, 1))
-        permutations = np.stack([rng.permuted(order, axis=1) for rng in chunk_rngs(self._seed, n_units)])
-        stack = _PermutedStack(X_encoded, masks, permutations)
-        n_rows = (1 + n_units * n_repeats) * n_samples
-        evaluation = dict(n_features=n_features, batch_size=self.batch_size, n_jobs=self.n_jobs, verbose=self.verbose)
+        stack = _PermutedStack(X_encoded, masks, n_repeats, self._seed)
+        n_blocks = 1 + n_units * n_repeats  # the rows themselves, then each feature and repeat
+        rows = batch_units(self.batch_size, row_cells=n_features, unit_cells=n_features, max_rows=MODEL_ROWS)
+        per_group = max(1, rows // n_samples)  # whole blocks filling a batch, one at least
+        evaluation = dict(n_features=n_features, batch_size=self.batch_size)
+        progress = dict(n_jobs=self.n_jobs, verbose=self.verbose, desc="permutation importance")
 
         if scorers is None:
-            outputs = predict_built(model_output, stack, n_rows, **evaluation)  # (n_rows, n_outputs)
-            reference = outputs[:n_samples]
-            permuted = outputs[n_samples:].reshape(n_units, n_repeats, n_samples, -1)
+            reference = predict_built(model_output, stack, n_samples, **evaluation)  # block 0
             row_weights = np.full(n_samples, 1.0 / n_samples) if weights is None else weights / weights.sum()
-            importances = np.einsum("urno,n->uro", (permuted - reference) ** 2, row_weights)
+            args = [
+                (model_output, stack, first + 1, last + 1, reference, row_weights, evaluation)
+                for first, last in chunk_bounds(n_blocks - 1, per_group)
+            ]
+            changes = np.concatenate(run_chunks(_squared_changes, args, **progress))
+            importances = changes.reshape(n_units, n_repeats, -1)  # (n_units, n_repeats, n_outputs)
             base_values, output_names = None, self.output_names_
         else:
-            responses = _StackedResponses(self.estimator_, model_output.schema, stack, n_rows, evaluation)
-            scores = np.empty((1 + n_units * n_repeats, len(scorers)))
-            score_kwargs = {} if weights is None else {"sample_weight": weights}
             # Scorers named by string only hand X to the model's prediction methods: they get
             # a placeholder for the block; other callables get the block's rows themselves.
             needs_rows = any(not named for _, named in scorers.values())
-            for block in range(len(scores)):  # the unpermuted rows, then each feature and repeat
-                start, stop = block * n_samples, (block + 1) * n_samples
-                placeholder = _Placeholder(stop - start)
-                rows = model_output.schema.decode(stack(start, stop)) if needs_rows else None
-                model = _BlockModel(self.estimator_, responses, start, stop, (placeholder, rows))
-                for s, (scorer, named) in enumerate(scorers.values()):
-                    scores[block, s] = scorer(model, placeholder if named else rows, y, **score_kwargs)
+            scoring = (scorers, y, {} if weights is None else {"sample_weight": weights}, needs_rows)
+            args = [
+                (self.estimator_, model_output.schema, stack, first, last, scoring, evaluation)
+                for first, last in chunk_bounds(n_blocks, per_group)
+            ]
+            scores = np.concatenate(run_chunks(_group_scores, args, **progress))  # (n_blocks, n_scorers)
             importances = scores[0] - scores[1:].reshape(n_units, n_repeats, -1)  # (n_units, n_repeats, n_scorers)
             base_values, output_names = scores[0], np.asarray(list(scorers), dtype=object)
 
@@ -317,40 +331,93 @@ class _PermutedStack:
     """Rows ``start:stop`` of the stacked table of permuted copies of ``X``.
 
     Block 0 holds the rows of ``X``; block ``1 + u * n_repeats + r`` holds them with
-    the columns of unit ``u`` taken from the rows ``permutations[u, r]``.
+    the columns of unit ``u`` taken from the rows of a permutation drawn from its own
+    seed (the fit's seed spawned at ``(u, r)``), when a chunk first needs it: the same
+    draws wherever the chunk runs, and one block's permutation held at a time.
     """
 
-    def __init__(self, X, masks, permutations):
+    def __init__(self, X, masks, n_repeats, seed):
         self.X = X  # (n_samples, n_features), encoded
         self.masks = masks  # (n_units, n_features) bool
-        self.permutations = permutations  # (n_units, n_repeats, n_samples)
+        self.n_repeats = n_repeats
+        self.seed = seed
+        self._last = (None, None)
+
+    def permutation(self, unit, repeat):
+        """The permutation of the rows for repeat ``repeat`` of unit ``unit``."""
+        if self._last[0] != (unit, repeat):
+            rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(int(unit), int(repeat))))
+            self._last = ((unit, repeat), rng.permutation(len(self.X)))
+        return self._last[1]
+
+    def __getstate__(self):
+        return {**self.__dict__, "_last": (None, None)}
 
     def __call__(self, start, stop):
         n_samples = len(self.X)
-        n_repeats = self.permutations.shape[1]
-        flat = np.arange(start, stop)
-        block, row = flat // n_samples, flat % n_samples
-        rows = self.X[row]  # (chunk, n_features)
-        permuted = np.flatnonzero(block > 0)
-        if len(permuted):
-            unit, repeat = np.divmod(block[permuted] - 1, n_repeats)
-            source = self.permutations[unit, repeat, row[permuted]]
-            rows[permuted] = np.where(self.masks[unit], self.X[source], rows[permuted])
+        rows = np.empty((stop - start, self.X.shape[1]))
+        for block in range(start // n_samples, (stop - 1) // n_samples + 1):
+            first, last = max(start, block * n_samples), min(stop, (block + 1) * n_samples)
+            out = rows[first - start : last - start]
+            within = slice(first - block * n_samples, last - block * n_samples)
+            out[:] = self.X[within]
+            if block > 0:
+                unit, repeat = divmod(block - 1, self.n_repeats)
+                source = self.permutation(unit, repeat)[within]
+                for column in np.flatnonzero(self.masks[unit]):
+                    out[:, column] = self.X[source, column]
         return rows
 
 
-class _StackedResponses:
-    """Each prediction method a scorer asks for, evaluated once on the whole stack."""
+class _Blocks:
+    """The rows of blocks ``first:last`` of a stacked table, as a table of their own."""
 
-    def __init__(self, estimator, schema, stack, n_rows, evaluation):
-        self.estimator, self.schema, self.stack, self.n_rows = estimator, schema, stack, n_rows
+    def __init__(self, stack, first, n_samples):
+        self.stack, self.offset = stack, first * n_samples
+
+    def __call__(self, start, stop):
+        return self.stack(self.offset + start, self.offset + stop)
+
+
+def _squared_changes(model_output, stack, first, last, reference, row_weights, evaluation):
+    """Weighted mean squared change of the outputs of blocks ``first:last`` against the
+    reference outputs, shape (last - first, n_outputs)."""
+    n_samples = len(reference)
+    rows = _Blocks(stack, first, n_samples)
+    outputs = predict_built(model_output, rows, (last - first) * n_samples, **evaluation)
+    changes = (outputs.reshape(last - first, n_samples, -1) - reference) ** 2
+    return np.einsum("bno,n->bo", changes, row_weights)
+
+
+def _group_scores(estimator, schema, stack, first, last, scoring, evaluation):
+    """Every scorer on every block of ``first:last``, shape (last - first, n_scorers)."""
+    scorers, y, score_kwargs, needs_rows = scoring
+    n_samples = len(stack.X)
+    rows = _Blocks(stack, first, n_samples)
+    responses = _StackedResponses(estimator, schema, rows, (last - first) * n_samples, evaluation)
+    scores = np.empty((last - first, len(scorers)))
+    for b in range(last - first):
+        start, stop = b * n_samples, (b + 1) * n_samples
+        placeholder = _Placeholder(n_samples)
+        block_rows = schema.decode(rows(start, stop)) if needs_rows else None
+        model = _BlockModel(estimator, responses, start, stop, (placeholder, block_rows))
+        for s, (scorer, named) in enumerate(scorers.values()):
+            scores[b, s] = scorer(model, placeholder if named else block_rows, y, **score_kwargs)
+    return scores
+
+
+class _StackedResponses:
+    """Each prediction method a scorer asks for, evaluated once on a group of blocks."""
+
+    def __init__(self, estimator, schema, rows, n_rows, evaluation):
+        self.estimator, self.schema, self.rows, self.n_rows = estimator, schema, rows, n_rows
         self.evaluation = evaluation
         self._cache = {}
 
     def get(self, method):
         if method not in self._cache:
             response = ModelResponse(self.estimator, self.schema, method)
-            self._cache[method] = predict_built(response, self.stack, self.n_rows, **self.evaluation)
+            self._cache[method] = predict_built(response, self.rows, self.n_rows, **self.evaluation)
         return self._cache[method]
 
 

@@ -28,6 +28,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._core import (
+    MODEL_ROWS,
     Interval,
     ModelOutput,
     StrOptions,
@@ -56,11 +57,6 @@ __all__ = ["ShapleyExplainer"]
 METHODS = ("auto", "exact", "kernel", "permutation", "linear", "tree")
 MAX_EXACT_FEATURES = 16
 """``method="exact"`` enumerates ``2**p`` coalitions; beyond this many features it refuses."""
-
-# batch_size="auto": at most this many rows per model call (fewer for very wide data).
-# Models that widen rows (an MLP's hidden layer, an SVM's kernel row) run fastest on chunks
-# that stay in cache; below a few thousand rows the fixed cost of each call starts to show.
-_AUTO_BATCH_ROWS = 8192
 
 
 class ShapleyExplainer(BackgroundMixin, LocalExplainer):
@@ -443,7 +439,7 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
 
     def _batch_units(self, unit_cells):
         p = self.n_features_in_
-        return batch_units(self.batch_size, row_cells=p, unit_cells=unit_cells, max_rows=_AUTO_BATCH_ROWS)
+        return batch_units(self.batch_size, row_cells=p, unit_cells=unit_cells, max_rows=MODEL_ROWS)
 
     def _evaluate(self, X_group, masks, model_output):
         """Coalition values (g, n_masks, n_outputs) and outputs f(x) (g, n_outputs)."""

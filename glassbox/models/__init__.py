@@ -2,7 +2,8 @@
 ``explain``, ``complexity_``, reads as text and exports itself as SQL and Python.
 
 ``TreeNodes`` is the fitted tree of ``TreeClassifier`` and ``TreeRegressor`` as arrays
-(their ``nodes_``), for displays and explainers that walk it."""
+(their ``nodes_``, and each of the ``trees_`` of ``TreeSumClassifier`` and
+``TreeSumRegressor``), for displays and explainers that walk it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from ._linear import SparseLinearClassifier, SparseLinearRegressor
 from ._rules import RuleListClassifier
 from ._tree import TreeClassifier, TreeRegressor
 from ._tree_nodes import TreeNodes
+from ._treesum import TreeSumClassifier, TreeSumRegressor
 
 __all__ = [
     "AdditiveClassifier",
@@ -21,4 +23,6 @@ __all__ = [
     "TreeClassifier",
     "TreeNodes",
     "TreeRegressor",
+    "TreeSumClassifier",
+    "TreeSumRegressor",
 ]

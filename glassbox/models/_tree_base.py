@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._core import Interval, check_sample_weight, check_target, validate_params, validate_X
 from ..explanation import Explanation
 from ._render._tree import branch_text, leaf_table, tree_python, tree_sql, tree_text
+from ._shrinkage import SHRINKAGE_CONSTRAINT, ShrinkageMixin, holdout_log_loss, holdout_squared_error
 from ._tree_nodes import TreeNodes, _conjunction, _IndicatorDesign, _pruning_path, _read_tree
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["_TreeMixin"]
 
 
-class _TreeMixin:
+class _TreeMixin(ShrinkageMixin):
     """What the tree classifier and regressor share: fitting, rules, text and exports."""
 
     # Fitted attributes.
@@ -49,6 +50,7 @@ class _TreeMixin:
             Interval(Real, 0.0, 1.0, closed="neither"),
         ],
         "ccp_alpha": [Interval(Real, 0.0, None, closed="left")],
+        "shrinkage": SHRINKAGE_CONSTRAINT,
         "random_state": ["random_state"],
     }
 
@@ -73,13 +75,14 @@ class _TreeMixin:
         validate_params(self)
         X_encoded = validate_X(self, X, reset=True)
         n_samples = X_encoded.shape[0]
-        y_fit, sample_weight = self._check_target(y, n_samples, sample_weight)
+        y_fit, weights = self._check_target(y, n_samples, sample_weight)
         design = _IndicatorDesign.from_schema(self._feature_schema)
         X_design = design.transform(X_encoded)
-        estimator = self._cart(n_samples).fit(X_design, y_fit, sample_weight=sample_weight)
+        estimator = self._cart(n_samples).fit(X_design, y_fit, sample_weight=weights)
         self.tree_estimator_ = estimator
         value = estimator.tree_.value[:, 0, :].copy()  # (n_nodes, n_outputs): class fractions or leaf values
         self.nodes_ = _read_tree(estimator, design, X_design, value)
+        self._apply_shrinkage(X_encoded, y, sample_weight)
         self._had_missing = np.isnan(X_encoded).any(axis=0)  # (n_features,)
         self.n_leaves_ = len(self.nodes_.leaves)
         self.complexity_ = self.n_leaves_ - 1
@@ -102,6 +105,20 @@ class _TreeMixin:
             weights = compute_sample_weight(self.class_weight, self.classes_[y])
             sample_weight = weights if sample_weight is None else sample_weight * weights
         return y, sample_weight
+
+    def _shrinkable_trees(self):
+        return [self.nodes_]
+
+    def _set_trees(self, trees):
+        (self.nodes_,) = trees
+
+    def _holdout_loss(self, raw, y, sample_weight):
+        """Log-loss of the probabilities ``raw`` (a classifier), squared error of the
+        predictions (a regressor), on held-out ``y``."""
+        if is_classifier(self):
+            log_proba = np.log(np.clip(raw, 1e-15, 1.0))
+            return holdout_log_loss(log_proba, self.classes_, y, sample_weight)
+        return holdout_squared_error(raw[:, 0], y, sample_weight)
 
     def _cart(self, n_samples):
         """The scikit-learn tree that grows this one (on the indicator design)."""
@@ -200,7 +217,7 @@ class _TreeMixin:
         >>> TreeClassifier(max_leaf_nodes=None, ccp_alpha=path.ccp_alphas[4], random_state=0).fit(X, y).n_leaves_
         3
         """
-        estimator = clone(self).set_params(ccp_alpha=0.0).fit(X, y, sample_weight=sample_weight)
+        estimator = clone(self).set_params(ccp_alpha=0.0, shrinkage=None).fit(X, y, sample_weight=sample_weight)
         alphas, impurities, n_leaves = _pruning_path(estimator.tree_estimator_.tree_)
         return Bunch(ccp_alphas=alphas, impurities=impurities, n_leaves=n_leaves, complexity=n_leaves - 1)
 
@@ -237,7 +254,7 @@ class _TreeMixin:
         splits = np.flatnonzero(self.nodes_.left >= 0)
         if node not in splits:
             raise ValueError(f"Node {node} is not a split node of this tree; its split nodes are {splits.tolist()}.")
-        return branch_text(self, node, go_left, precision)
+        return branch_text(self, self.nodes_, node, go_left, precision)
 
     def leaf_rules(self) -> pd.DataFrame:
         """One row per leaf: its rule (the conditions from the root), size and prediction.

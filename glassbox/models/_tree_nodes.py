@@ -18,10 +18,18 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._core import tree_depths, tree_parents, tree_preorder
+from .._core import (
+    SPLIT_NOT_EQUAL,
+    SPLIT_NUMERIC,
+    TreeList,
+    resolve_tree_output,
+    tree_depths,
+    tree_parents,
+    tree_preorder,
+)
 from ._conditions import Conditions
 
-__all__ = ["TreeNodes"]
+__all__ = ["TreeNodes", "read_nodes_ensemble"]
 
 # The condition leading to the right child, given the one leading to the left child.
 _RIGHT_OP = {"<=": ">", "!=": "==", "not missing": "missing"}
@@ -95,6 +103,10 @@ class TreeNodes:
         Training rows reaching each node.
     leaves : ndarray of int of shape (n_leaves,)
         Leaf node ids, left to right (the order of the model's ``rules_``).
+    weight : ndarray of float of shape (n_nodes,)
+        Training weight reaching each node (the sum of ``sample_weight``, times the
+        class weights): the node sizes of hierarchical shrinkage and the cover of
+        TreeSHAP.
 
     Examples
     --------
@@ -116,12 +128,13 @@ class TreeNodes:
     value: np.ndarray  # (n_nodes, n_outputs) class probabilities or mean target
     n_samples: np.ndarray  # (n_nodes,) training rows reaching the node
     leaves: np.ndarray  # (n_leaves,) leaf node ids, left to right
+    weight: np.ndarray  # (n_nodes,) training weight reaching the node
 
     @classmethod
     def from_children(cls, left: ArrayLike, right: ArrayLike) -> TreeNodes:
         """The tree of the children arrays ``left`` and ``right`` (node 0 the root), known
         by its shape alone: its splits are not described (``feature`` -1, ``op`` ``""``),
-        ``value`` has no column and ``n_samples`` is 0. Its structure readers work, which
+        ``value`` has no column and ``n_samples`` and ``weight`` are 0. Its structure readers work, which
         is what a drawing of a tree needs."""
         left, right = np.asarray(left, dtype=np.intp), np.asarray(right, dtype=np.intp)
         n_nodes = len(left)
@@ -137,6 +150,7 @@ class TreeNodes:
             value=np.zeros((n_nodes, 0)),
             n_samples=np.zeros(n_nodes, dtype=np.intp),
             leaves=order[left[order] < 0],
+            weight=np.zeros(n_nodes),
         )
 
     @property
@@ -229,6 +243,45 @@ class TreeNodes:
             yield edges[::-1]
 
 
+def read_nodes_ensemble(estimator, trees, output, method, decode, n_features):
+    """The core tree reader's view of a model whose trees are ``trees`` (TreeNodes), summed
+    on its output ``method``, on encoded rows.
+
+    Their splits compare encoded columns: ``x <= threshold`` (float64 thresholds),
+    ``x != level`` for a categorical level, and "not missing" (threshold +inf); the
+    cover is each node's training weight.
+    """
+    fields = ("left", "right", "feature", "op", "threshold", "missing_left", "value", "weight")
+    if not trees or not all(hasattr(t, f) for t in trees for f in fields):
+        raise ValueError(f"This {type(estimator).__name__} does not expose its trees as expected; is it fitted?")
+    method = resolve_tree_output(estimator, output, method)
+    n_outputs = trees[0].value.shape[1]
+    ensemble = TreeList()
+    for nodes in trees:
+        ensemble.add(
+            nodes.left,
+            nodes.right,
+            nodes.feature,
+            np.nan_to_num(nodes.threshold, nan=0.0),
+            nodes.missing_left,
+            nodes.weight,
+            np.asarray(nodes.value, dtype=np.float64),
+            np.arange(n_outputs),
+            kind=np.where(nodes.op == "!=", SPLIT_NOT_EQUAL, SPLIT_NUMERIC),
+        )
+
+    def transform(X):  # rows in the model's own encoding
+        return estimator._encode(decode(X))
+
+    return ensemble.build(
+        n_outputs=n_outputs,
+        output_method=method,
+        n_features=n_features,
+        offset=np.zeros(n_outputs),
+        transform=None if decode is None else transform,
+    )
+
+
 def _branch(feature, op, threshold, missing_left, go_left):
     if go_left:
         return feature, op, threshold, missing_left
@@ -265,6 +318,7 @@ def _read_tree(estimator, design, X_design, value):
         value=value,
         n_samples=tree.n_node_samples.astype(np.intp),
         leaves=order[~is_split[order]],
+        weight=tree.weighted_n_node_samples.astype(np.float64),
     )
 
 

@@ -198,3 +198,28 @@ def test_standard_deviation_and_norm_stay_finite_where_the_values_are():
     assert np.isfinite(safe_std(X)).all() and np.isinf(np.std(X[:, 2]))
     np.testing.assert_allclose(safe_norm(np.array([[3.0, 4.0], [1e300, 1e300]])), [5.0, np.sqrt(2) * 1e300])
     np.testing.assert_array_equal(safe_std(np.full((4, 2), np.nan)), [0.0, 0.0])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_decode_of_float_columns_is_one_block_equal_to_the_columns(dtype):
+    # Columns of one float dtype decode to a frame in one piece (the float64 one shares
+    # the encoded rows' memory), equal to decoding column by column.
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(50, 4)).astype(dtype), columns=["a", "b", "c", "d"])
+    model = Model()
+    encoded = validate_X(model, frame, reset=True)
+    schema = model._feature_schema
+    decoded = schema.decode(encoded)
+    by_column = pd.DataFrame({name: schema._decode_column(encoded[:, j], j) for j, name in enumerate(frame)})
+    pd.testing.assert_frame_equal(decoded, by_column)
+    pd.testing.assert_frame_equal(decoded, frame)
+    assert np.shares_memory(decoded.to_numpy(), encoded) == (dtype == np.float64)
+
+
+def test_decode_keeps_mixed_and_integer_columns_column_by_column():
+    frame = pd.DataFrame({"a": [1.5, 2.5], "n": np.array([1, 2], dtype=np.int64), "f": np.float32([0.5, 1.0])})
+    model = Model()
+    encoded = validate_X(model, frame, reset=True)
+    decoded = model._feature_schema.decode(encoded)
+    assert list(decoded.dtypes) == [np.float64, np.int64, np.float32]
+    pd.testing.assert_frame_equal(decoded, frame)

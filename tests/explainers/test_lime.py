@@ -38,8 +38,9 @@ def wine_model():
 def neighbourhood(explainer, rows):
     """The samples, design, kernel weights and model outputs ``explain`` uses for ``rows``."""
     encoded = np.asarray(rows, dtype=np.float64)
-    samples, design, row_design = explainer._neighbourhood.sample(encoded, row_rngs(explainer._seed, encoded))
-    weights = explainer._neighbourhood.weights(design, row_design)
+    samples, design, row_design, distance2 = explainer._neighbourhood.sample(encoded, row_rngs(explainer._seed, encoded))
+    np.testing.assert_allclose(distance2, ((design - row_design[:, None, :]) ** 2).sum(axis=2), atol=1e-9)
+    weights = explainer._neighbourhood.weights(distance2)
     outputs = np.stack([explainer._model_output(s) for s in samples])
     return samples, design, row_design, weights, outputs
 
@@ -164,6 +165,63 @@ def test_local_models_match_sklearn_ridge_on_the_same_samples(wine_model, sampli
             np.testing.assert_allclose(exp.base_values[i, o], ridge.intercept_, rtol=1e-6, atol=1e-10)
             score = ridge.score(design[i][:, chosen], target, sample_weight=weights[i])
             np.testing.assert_allclose(exp.fidelity[i, o], score, atol=1e-8)
+
+
+@pytest.mark.parametrize("sampling", ["quartile", "continuous"])
+def test_coef_and_intercept_are_the_closed_form_weighted_ridge(wine_model, sampling):
+    # The normal equations of the weighted ridge with an unpenalised intercept, solved
+    # directly on the same samples, weights and outputs.
+    X, model = wine_model
+    alpha = 2.0
+    lime = LimeExplainer(model, sampling=sampling, num_samples=300, num_features=None, alpha=alpha,
+                         random_state=5).fit(X)
+    rows = X.iloc[[3, 80, 160]]
+    exp = lime.explain(rows)
+    _, design, row_design, weights, outputs = neighbourhood(lime, rows)
+    for i in range(len(rows)):
+        Z = np.column_stack([np.ones(len(design[i])), design[i]])
+        penalty = alpha * np.eye(Z.shape[1])
+        penalty[0, 0] = 0.0
+        beta = np.linalg.solve(Z.T @ (weights[i][:, None] * Z) + penalty, Z.T @ (weights[i][:, None] * outputs[i]))
+        np.testing.assert_allclose(exp.coef[i], beta[1:], rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(exp.intercept[i], beta[0], rtol=1e-6, atol=1e-9)
+    # values are the contributions: weight times the row's interpretable value.
+    np.testing.assert_allclose(exp.values, exp.coef * row_design[:, :, None], rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(exp.intercept, exp.base_values)
+    if sampling == "quartile":
+        np.testing.assert_array_equal(exp.values, exp.coef)  # the row is in its own bin: z(x) = 1
+
+
+def test_coef_is_zero_and_std_zero_for_features_left_out(wine_model):
+    X, model = wine_model
+    exp = LimeExplainer(model, num_samples=400, num_features=3, random_state=0).fit(X).explain(X.iloc[:4])
+    left_out = exp.values == 0
+    assert (left_out.sum(axis=1) == X.shape[1] - 3).all()
+    np.testing.assert_array_equal(exp.coef[left_out], 0.0)
+    np.testing.assert_array_equal(exp.std[left_out], 0.0)
+    assert (exp.std[~left_out] > 0).all()
+    sliced = exp[1:3, ["alcohol", "proline"]]
+    np.testing.assert_array_equal(sliced.coef, exp.coef[1:3][:, [0, 12]])
+    np.testing.assert_array_equal(sliced.intercept, exp.intercept[1:3])
+
+
+@pytest.mark.parametrize("sampling", ["quartile", "continuous"])
+def test_std_matches_the_spread_over_seeds(sampling):
+    # The jackknife standard error of one explanation against the standard deviation of
+    # the weights over 40 independent neighbourhoods of the same rows.
+    X, y = load_breast_cancer(return_X_y=True)
+    X = X[:, :8]
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(X, y)
+    rows = X[:6]
+    params = dict(sampling=sampling, num_samples=1000, num_features=None, output="log_odds")
+    runs = [LimeExplainer(model, random_state=seed, **params).fit(X).explain(rows) for seed in range(40)]
+    spread = np.std([run.values for run in runs], axis=0, ddof=1)  # (6, 8, 1)
+    reported = np.mean([run.std for run in runs], axis=0)
+    ratio = reported / spread
+    # Each spread is itself estimated from 40 runs (about 11% error), so compare the
+    # median over the 48 weights and bound every single ratio loosely.
+    assert 0.85 < np.median(ratio) < 1.15, np.median(ratio)
+    assert (ratio > 0.5).all() and (ratio < 2.0).all(), ratio.ravel()
 
 
 def test_kernel_and_neighbourhood_follow_the_lime_package(wine_model):

@@ -1,5 +1,7 @@
 """Permutation importance: closed forms, scorers, groups, seeds and bad input."""
 
+import tracemalloc
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -33,12 +35,13 @@ class CountingRegressor(RegressorMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         self.n_features_in_ = X.shape[1]
-        self.calls_, self.rows_ = 0, 0
+        self.calls_, self.rows_, self.largest_ = 0, 0, 0
         return self
 
     def predict(self, X):
         self.calls_ += 1
         self.rows_ += len(X)
+        self.largest_ = max(self.largest_, len(X))
         return np.asarray(X, dtype=float) @ self.coef
 
 
@@ -74,7 +77,8 @@ def test_score_based_importance_agrees_with_scikit_learn_in_expectation(linear):
 def test_several_scorers_share_permutations_and_model_calls(linear):
     X, y, _ = linear
     model = CountingRegressor(COEF).fit(X)
-    explainer = PermutationImportance(model, scoring=["r2", "neg_mean_absolute_error"], n_repeats=3, random_state=0)
+    explainer = PermutationImportance(model, scoring=["r2", "neg_mean_absolute_error"], n_repeats=3, random_state=0,
+                                      batch_size=13 * len(X))
     exp = explainer.fit(X).explain(X, y)
     assert list(exp.output_names) == ["r2", "neg_mean_absolute_error"]
     # Every permuted row of every feature and repeat, plus the rows themselves, once.
@@ -119,6 +123,41 @@ def test_group_errors_name_the_problem(linear):
         PermutationImportance(model, groups={"none": []}).fit(X)
     with pytest.raises(ValueError, match="group name 'x1' is also the name of a feature"):
         PermutationImportance(model, groups={"x1": ["x0"]}).fit(X)
+
+
+@pytest.mark.parametrize("scoring", [None, "r2"])
+def test_chunks_are_reduced_one_group_at_a_time(linear, scoring):
+    # Each model call holds at most batch_size rows (whole blocks of permuted rows, or one
+    # block when a block is larger), and the result does not depend on the batch.
+    X, y, _ = linear
+    results = []
+    for batch_size, largest in [(13 * len(X), (13 if scoring else 12) * len(X)), (2 * len(X) + 1, 2 * len(X)),
+                                (300, 300)]:
+        model = CountingRegressor(COEF).fit(X)
+        exp = PermutationImportance(model, scoring=scoring, n_repeats=3, random_state=2,
+                                    batch_size=batch_size).fit(X).explain(X, y)
+        assert model.largest_ == largest, batch_size
+        assert model.rows_ == 13 * len(X)
+        results.append(exp)
+    for exp in results[1:]:
+        np.testing.assert_allclose(exp.values, results[0].values, rtol=1e-12)
+        np.testing.assert_allclose(exp.std, results[0].std, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("scoring", [None, "r2"])
+def test_memory_does_not_hold_every_prediction_of_every_repeat(scoring):
+    # 20 repeats of 4 features of 20,000 rows: holding every prediction (81 blocks) and
+    # every permutation at once takes 26 MB; one group of blocks at a time, a few MB.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20_000, 4))
+    y = X @ COEF
+    model = CountingRegressor(COEF).fit(X)
+    explainer = PermutationImportance(model, scoring=scoring, n_repeats=20, random_state=0, batch_size=4096).fit(X)
+    tracemalloc.start()
+    explainer.explain(X, y)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 8e6, peak
 
 
 def test_same_seed_same_result_for_any_n_jobs(linear):

@@ -86,19 +86,8 @@ LIME_SELECTION = {"none": "none", "forward": "forward_selection", "highest_weigh
                   "lasso_path": "lasso_path"}
 
 
-class MissingLocalWeights(Exception):
-    """LimeExplainer does not fill ``Explanation.coef`` and ``Explanation.intercept`` yet."""
-
-
-NOT_EXPOSED = pytest.mark.xfail(
-    strict=True, raises=MissingLocalWeights, reason="#12 item 1: LimeExplainer does not expose its local weights yet"
-)
-
-
 def local_weights(exp):
     """Weights (n, p, o) and intercepts (n, o) of glassbox's local models."""
-    if exp.coef is None or exp.intercept is None:
-        raise MissingLocalWeights("Explanation.coef / Explanation.intercept are None")
     return exp.coef, exp.intercept
 
 
@@ -186,13 +175,11 @@ def check_weights(f, figures, *, continuous):
 CONTINUOUS_CASES = ["mlp-multiclass-categorical-300x5-seed1", "hgb-regression-numeric-300x5-seed2"]
 
 
-@NOT_EXPOSED
 @pytest.mark.parametrize("name", CONTINUOUS_CASES)
 def test_continuous_weights_match_lime(name, as_case, fitted, figures):
     check_weights(fitted(as_case(name)), figures, continuous=True)
 
 
-@NOT_EXPOSED
 @pytest.mark.slow
 @SEARCH
 @given(data=st.data())
@@ -201,13 +188,11 @@ def test_continuous_weights_match_lime_search(data, case_strategy, fitted, figur
     check_weights(fitted(case), figures, continuous=True)
 
 
-@NOT_EXPOSED
 @pytest.mark.parametrize("name", ["forest-binary-quartiles-300x5-seed3", "svm-multiclass-quartiles-300x5-seed4"])
 def test_quartile_weights_match_lime(name, as_case, fitted, figures):
     check_weights(fitted(as_case(name)), figures, continuous=False)
 
 
-@NOT_EXPOSED
 @pytest.mark.slow
 @SEARCH
 @given(data=st.data())

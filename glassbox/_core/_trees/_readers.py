@@ -4,8 +4,8 @@
 ``RandomForest*``, ``ExtraTrees*``, ``GradientBoosting*`` and ``HistGradientBoosting*``
 models (the last through private attributes, read with guards), and tree models of the
 packages above the core that register a reader with :func:`register_tree_reader`
-(glassbox's ``TreeClassifier`` and ``TreeRegressor``). Values are scaled so that the
-explained output is the offset plus a plain sum over the trees. :func:`count_tree_splits`
+(glassbox's ``TreeClassifier``, ``TreeRegressor`` and sums of trees). Values are scaled
+so that the explained output is the offset plus a plain sum over the trees. :func:`count_tree_splits`
 counts the splits of a fitted scikit-learn tree, tree ensemble or boosted model.
 """
 
@@ -87,8 +87,9 @@ def is_tree_model(estimator: Any) -> bool:
     bool
         ``True`` for scikit-learn's decision trees, random forests, extra trees,
         gradient boosting and histogram gradient boosting models, and for glassbox's
-        :class:`~glassbox.models.TreeClassifier` and
-        :class:`~glassbox.models.TreeRegressor`.
+        :class:`~glassbox.models.TreeClassifier`, :class:`~glassbox.models.TreeRegressor`,
+        :class:`~glassbox.models.TreeSumClassifier` and
+        :class:`~glassbox.models.TreeSumRegressor`.
 
     Examples
     --------
@@ -125,9 +126,9 @@ def read_tree_model(
     if not is_tree_model(estimator):
         raise TypeError(
             f"TreeSHAP supports scikit-learn's DecisionTree*, ExtraTree*, RandomForest*, ExtraTrees*, "
-            f"GradientBoosting* and HistGradientBoosting* models and glassbox's TreeClassifier and "
-            f"TreeRegressor; got {type(estimator).__name__}. Use method='kernel' or method='permutation' "
-            "for other models."
+            f"GradientBoosting* and HistGradientBoosting* models and glassbox's TreeClassifier, TreeRegressor, "
+            f"TreeSumClassifier and TreeSumRegressor; got {type(estimator).__name__}. Use method='kernel' or "
+            "method='permutation' for other models."
         )
     try:
         check_is_fitted(estimator)

@@ -18,7 +18,7 @@ from ._conditions import conjunction_python, conjunction_sql, conjunction_text
 from ._python import PYTHON_PRELUDE, module_docstring, proba_module, python_array
 from ._sql import case_sql, select_sql, sql_literal
 
-__all__ = ["branch_text", "leaf_table", "rule_text", "tree_python", "tree_sql", "tree_text"]
+__all__ = ["branch_text", "leaf_returns", "leaf_table", "nodes_text", "rule_text", "tree_python", "tree_sql", "tree_text"]
 
 
 def rule_text(model, rule, precision=4, *, every_missing=False):
@@ -33,16 +33,21 @@ def rule_text(model, rule, precision=4, *, every_missing=False):
     return conjunction_text(rule, model._feature_schema, precision=precision) or "always"
 
 
-def branch_text(model, node, go_left, precision):
-    """The condition leading from split ``node`` to its left (or right) child, as text."""
-    branch = Conditions.from_lists(*[[part] for part in model.nodes_.branch(node, go_left)])
+def branch_text(model, nodes, node, go_left, precision):
+    """The condition leading from split ``node`` of ``nodes`` to its left (or right) child, as text."""
+    branch = Conditions.from_lists(*[[part] for part in nodes.branch(node, go_left)])
     return rule_text(model, branch, precision)
 
 
 def tree_text(model, precision):
     """The tree as indented text: each branch with its training rows, each leaf with its
     prediction."""
-    nodes = model.nodes_
+    return nodes_text(model, model.nodes_, lambda node: _leaf_text(model, node, precision), precision)
+
+
+def nodes_text(model, nodes, leaf_text, precision):
+    """A tree of ``model`` as indented text: each branch with its training rows, each leaf
+    as ``leaf_text(node)`` says."""
     lines = []
     stack = [(0, 0, None)]  # (node, depth, condition leading to it)
     while stack:
@@ -53,10 +58,10 @@ def tree_text(model, precision):
             depth += 1
             indent = "|   " * depth + "|--- "
         if nodes.left[node] < 0:
-            lines.append(indent + _leaf_text(model, node, precision))
+            lines.append(indent + leaf_text(node))
             continue
         for child, go_left in ((nodes.right[node], False), (nodes.left[node], True)):
-            stack.append((child, depth, branch_text(model, node, go_left, precision)))
+            stack.append((child, depth, branch_text(model, nodes, node, go_left, precision)))
     return "\n".join(lines)
 
 
@@ -97,22 +102,23 @@ def tree_python(model):
     ``predict_proba(row)``."""
     leaf_values = model.nodes_.value[model.nodes_.leaves]
     if is_classifier(model):
-        return proba_module(model, _python_body(model, [python_array(row) for row in leaf_values]))
+        return proba_module(model, leaf_returns(model, model.rules_, [python_array(row) for row in leaf_values]))
     return (
         f"{module_docstring(model)}\n\n"
         f"{PYTHON_PRELUDE}\n\n"
         "def predict(row):\n"
         '    """The prediction for one row (a dict of column values)."""\n'
-        f"{_python_body(model, [python_array(v) for v in leaf_values[:, 0]])}\n"
+        f"{leaf_returns(model, model.rules_, [python_array(v) for v in leaf_values[:, 0]])}\n"
     )
 
 
-def _python_body(model, values):
-    """The statements returning ``values[leaf]`` for the leaf a row falls in."""
+def leaf_returns(model, rules, values):
+    """The statements of a function body returning ``values[leaf]`` for the leaf of
+    ``rules`` (one conjunction per leaf, left to right) a row falls in."""
     schema = model._feature_schema
-    n_leaves = len(model.rules_)
+    n_leaves = len(rules)
     lines = []
-    for leaf, (rule, value) in enumerate(zip(model.rules_, values)):
+    for leaf, (rule, value) in enumerate(zip(rules, values)):
         if leaf == n_leaves - 1:
             if n_leaves > 1:
                 lines.append(f"    # otherwise: {rule_text(model, rule, every_missing=True)}")

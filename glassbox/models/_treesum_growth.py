@@ -1,0 +1,416 @@
+"""Growing a sum of small trees greedily together, on histograms over the core's bins.
+
+The model is ``F(x) = sum over trees of value[leaf the row reaches]``. It starts as one
+tree of a single leaf holding the initial prediction (the weighted mean, or the prior
+log-odds); each step adds the one split that lowers the loss most, among every split of
+every current leaf and every split of a new tree's root (Tan et al. 2022, FIGS). A split
+of a leaf moves the rows of its two children by a Newton step, ``-G / (H + l2)`` of the
+children's summed gradients and hessians (for the squared loss and ``l2=0``, the mean
+residual).
+
+Every candidate is scored from histograms: per slot (a leaf that may be split, or the
+potential new root, which holds every row), per bin of every feature, the sums of the
+gradients, hessians and rows, one ``np.bincount`` over a flattened ``(slot, column,
+bin)`` index, as HistGradientBoosting does. A split changes the predictions of
+its rows only, so only their gradients are updated: the histograms of the two new
+leaves are counted from those rows, and every other slot the rows belong to (a leaf of
+each other tree, and the new-root slot) gets the change of their gradients added.
+
+Candidate splits of a feature (bins of :func:`~glassbox._core.fit_bins`; the last bin of
+every feature holds its missing values):
+
+- a numeric feature: ``x <= threshold`` between two consecutive value bins;
+- a categorical feature: one level against the rest, ``x != level`` on the left;
+- either, with missing values sent to the side that lowers the loss (to the larger
+  child when the leaf holds none);
+- any feature: present against missing values, ``x is not missing`` on the left.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.special import expit, softmax
+
+__all__ = ["GrownTree", "grow_tree_sum", "make_loss"]
+
+# Split operators of the grown nodes, as TreeNodes spells them.
+_OPS = ("<=", "!=", "not missing")
+_LE, _NE, _NOT_MISSING = 0, 1, 2
+# Kinds of bin: a numeric bin that a threshold may follow, the last numeric value bin,
+# a category level, the missing bin.
+_THRESHOLD, _LAST_VALUE, _LEVEL, _MISSING = 0, 1, 2, 3
+_RELATIVE_TOLERANCE = 1e-12  # a split must lower the loss by more than this share of the start
+_TIE_TOLERANCE = 1e-9  # gains this close (relatively) are equal
+_ADD_AT_COST = 8  # np.add.at costs about this many times a bincount per value
+
+
+# -- losses -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Loss:
+    """Gradients and hessians of a loss in the raw score ``F`` (n_samples, n_outputs)."""
+
+    name: str  # "squared_error", "log_loss" (binary) or "softmax" (multiclass)
+    l2: float = 0.0  # added to the hessian sum of a leaf: a ridge penalty on its value
+
+    @property
+    def constant_hessian(self) -> bool:
+        """The squared loss's hessian is the row weight: it changes with the tree structure only."""
+        return self.name == "squared_error"
+
+    def initial(self, Y, w):
+        """The best constant score, shape (n_outputs,)."""
+        mean = np.average(Y, axis=0, weights=w)
+        if self.name == "squared_error":
+            return mean
+        prior = np.clip(mean, 1e-12, 1 - 1e-12)
+        if self.name == "log_loss":
+            return np.log(prior / (1 - prior))
+        return np.log(prior) - np.log(prior).mean()
+
+    def gradients(self, F, Y, w):
+        """``(g, h)`` of shapes (n, n_outputs) and (n, n_outputs), or (n, 1) for a constant hessian."""
+        if self.name == "squared_error":
+            return w[:, None] * (F - Y), w[:, None]
+        p = expit(F) if self.name == "log_loss" else softmax(F, axis=1)
+        return w[:, None] * (p - Y), w[:, None] * np.maximum(p * (1 - p), 1e-16)
+
+
+def make_loss(name: str, l2: float = 0.0) -> _Loss:
+    """The loss ``"squared_error"``, ``"log_loss"`` (one log-odds) or ``"softmax"``."""
+    return _Loss(name, l2)
+
+
+# -- the result --------------------------------------------------------------------------
+@dataclass
+class GrownTree:
+    """One grown tree as growing lists of node attributes (node 0 the root)."""
+
+    value: list  # (n_outputs,) arrays: the leaf values while the node was a leaf
+    weight: list  # training weight reaching the node
+    count: list  # training rows of positive weight reaching the node
+    depth: list
+    left: list = field(default_factory=list)
+    right: list = field(default_factory=list)
+    feature: list = field(default_factory=list)
+    op: list = field(default_factory=list)  # "<=", "!=", "not missing"; "" at a leaf
+    threshold: list = field(default_factory=list)  # threshold, level code or inf; NaN at a leaf
+    missing_left: list = field(default_factory=list)
+
+    @classmethod
+    def leaf(cls, value, weight, count):
+        tree = cls(value=[], weight=[], count=[], depth=[])
+        tree.add_node(value, weight, count, 0)
+        return tree
+
+    def add_node(self, value, weight, count, depth):
+        self.value.append(np.asarray(value, dtype=np.float64))
+        self.weight.append(float(weight))
+        self.count.append(int(count))
+        self.depth.append(depth)
+        self.left.append(-1)
+        self.right.append(-1)
+        self.feature.append(-1)
+        self.op.append("")
+        self.threshold.append(np.nan)
+        self.missing_left.append(False)
+        return len(self.value) - 1
+
+
+# -- the histogram layout ------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Layout:
+    """Where each feature's bins sit on the flat bin axis, and which splits each bin offers.
+
+    A numeric feature's bins are its value bins then its missing bin; a categorical
+    feature's, its levels then its missing bin.
+    """
+
+    offset: np.ndarray  # (n_features,) first flat bin of each feature
+    counts: np.ndarray  # (n_features,) bins of each feature
+    n_bins: int  # total bins over the features
+    feature: np.ndarray  # (n_bins,) feature of each flat bin
+    local: np.ndarray  # (n_bins,) bin index within its feature
+    kind: np.ndarray  # (n_bins,) _THRESHOLD, _LAST_VALUE, _LEVEL or _MISSING
+    levels: np.ndarray  # flat bins of the category levels
+    missing: np.ndarray  # (n_features,) flat missing bin of each feature
+    missing_left_bins: np.ndarray  # flat bins that may send missing values left
+
+    @classmethod
+    def from_bins(cls, bins, had_missing):
+        counts = np.asarray(bins.n_bins, dtype=np.intp)
+        offset = np.r_[0, np.cumsum(counts)[:-1]].astype(np.intp)
+        feature = np.repeat(np.arange(len(counts)), counts)
+        local = np.arange(counts.sum()) - offset[feature]
+        last = counts[feature] - 1
+        categorical = bins.is_categorical[feature]
+        kind = np.where(categorical, _LEVEL, np.where(local == last - 1, _LAST_VALUE, _THRESHOLD))
+        kind = np.where(local == last, _MISSING, kind)
+        missing_left = np.flatnonzero(had_missing[feature] & ((kind == _THRESHOLD) | (kind == _LEVEL)))
+        return cls(offset, counts, int(counts.sum()), feature, local, kind, np.flatnonzero(kind == _LEVEL),
+                   offset + counts - 1, missing_left)
+
+
+# -- split finding ------------------------------------------------------------------------
+@dataclass
+class _Best:
+    """The best split of each evaluated slot."""
+
+    gain: np.ndarray  # (n_slots,) -inf where none is valid
+    bin: np.ndarray  # (n_slots,) flat bin of the split
+    missing_left: np.ndarray  # (n_slots,) bool
+    left: np.ndarray  # (n_slots, n_columns) histogram sums of the left child
+    right: np.ndarray  # (n_slots, n_columns) and of the right child
+
+
+def _best_splits(A, layout, n_outputs, min_samples_leaf, l2):
+    """Best split of every slot from its histograms ``A`` (n_slots, n_columns, n_bins).
+
+    The columns are the gradient sums (``n_outputs``), the hessian sums (1 or
+    ``n_outputs``) and the rows. A split is scored by its decrease of the second-order
+    loss, ``sum_k G_k^2 / (H_k + l2)`` over the children minus the leaf's; both
+    children must hold ``min_samples_leaf`` rows.
+    """
+    n_slots = len(A)
+    left = np.cumsum(A, axis=2)  # (n_slots, n_columns, n_bins)
+    end = left[:, :, layout.offset + layout.counts - 1]  # (n_slots, n_columns, n_features)
+    before = np.concatenate([np.zeros_like(end[:, :, :1]), end[:, :, :-1]], axis=2)
+    present = left[:, :, layout.missing - 1] - before  # every value bin of each feature
+    left -= np.repeat(before, layout.counts, axis=2)  # the feature's bins up to this one
+    left[:, :, layout.levels] = present[:, :, layout.feature[layout.levels]] - A[:, :, layout.levels]  # other levels
+    left[:, :, layout.missing] = present  # present against missing values
+    total = end[:, :, :1] - before[:, :, :1]  # (n_slots, n_columns, 1): every row once
+
+    # Missing values to the right (or present against missing); then to the left, for the
+    # bins of the features that held missing values at fit (elsewhere it is the same split).
+    bins_left = layout.missing_left_bins
+    left_with_missing = left[:, :, bins_left] + A[:, :, layout.missing[layout.feature[bins_left]]]
+    best = []
+    for side, allowed in ((left, layout.kind != _LAST_VALUE), (left_with_missing, layout.kind[bins_left] != _MISSING)):
+        if not side.shape[2]:
+            continue
+        score = _children_score(side, total, n_outputs, l2)  # (n_slots, n_side_bins)
+        rows = side[:, -1]
+        score[(rows < min_samples_leaf) | (rows > total[:, -1] - min_samples_leaf) | ~allowed] = -np.inf
+        choice = _first_best(score, axis=1)
+        best.append((score[np.arange(n_slots), choice], choice))
+    slots = np.arange(n_slots)
+    to_left = np.zeros(n_slots, dtype=bool)
+    if len(best) == 2:  # missing values left only where strictly better
+        right = best[0][0]
+        margin = _TIE_TOLERANCE * np.abs(np.where(np.isfinite(right), right, 0.0))
+        to_left = best[1][0] > right + margin
+    score = np.where(to_left, best[-1][0], best[0][0])
+    b = np.where(to_left, bins_left[best[-1][1]], best[0][1]) if len(best) == 2 else best[0][1]
+    chosen = left[slots, :, b]  # (n_slots, n_columns)
+    if to_left.any():
+        chosen = np.where(to_left[:, None], left_with_missing[slots, :, best[-1][1]], chosen)
+    total = total[:, :, 0]
+    gain = score - _score(total, n_outputs, l2)
+    # Where the leaf holds no missing value of the feature, they go to the larger child.
+    no_missing = A[slots, -1, layout.missing[layout.feature[b]]] == 0
+    rows_left = chosen[:, -1]
+    missing_left = np.where(no_missing, rows_left >= total[:, -1] - rows_left, to_left)
+    return _Best(gain, b, missing_left, chosen, total - chosen)
+
+
+def _children_score(left, total, n_outputs, l2):
+    """``sum_k G_k^2 / (H_k + l2)`` over both children of every candidate, shape (n_slots, n_bins)."""
+    G, H = left[:, :n_outputs], left[:, n_outputs:-1]
+    G_right, H_right = total[:, :n_outputs] - G, total[:, n_outputs:-1] - H
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = G * G / (H + l2) + G_right * G_right / (H_right + l2)
+    return score[:, 0] if n_outputs == 1 else score.sum(axis=1)
+
+
+def _first_best(gain, axis=None):
+    """The first position of the largest gain along ``axis``, counting as equal the gains
+    within rounding error of it: equal splits are chosen in a fixed order (first feature,
+    first threshold), whether rows come repeated or weighted."""
+    top = np.max(gain, axis=axis, keepdims=axis is not None)
+    return np.argmax(gain >= top - _TIE_TOLERANCE * np.abs(top), axis=axis)
+
+
+def _score(sums, n_outputs, l2):
+    """``sum_k G_k^2 / (H_k + l2)`` of histogram sums (..., n_columns)."""
+    G, H = sums[..., :n_outputs], sums[..., n_outputs:-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (G * G / (H + l2)).sum(axis=-1)
+
+
+# -- growth ----------------------------------------------------------------------------
+class _Histograms:
+    """Per slot, column and flat bin: sums of gradients, hessians and rows, shape
+    (capacity, n_columns, n_bins).
+
+    Slots are reused once their leaf is split; the array grows when every slot is taken.
+    """
+
+    def __init__(self, n_bins, n_columns, capacity):
+        self.n_bins = n_bins
+        self.A = np.zeros((capacity, n_columns, n_bins))
+        self.free = list(range(capacity))[::-1]
+
+    def take(self):
+        if not self.free:
+            capacity = len(self.A)
+            self.A = np.concatenate([self.A, np.zeros_like(self.A)])
+            self.free = list(range(2 * capacity - 1, capacity - 1, -1))
+        return self.free.pop()
+
+    def release(self, slot):
+        self.A[slot] = 0.0
+        self.free.append(slot)
+
+    def add(self, slots, codes, values):
+        """Add rows' ``values`` (n, k) into the first ``k`` columns of their slots.
+
+        ``slots`` has shape (n,) or (m, n): one slot per row, or per row in each of ``m``
+        trees (-1: none); ``codes`` (n, n_features) holds the rows' flat bins. Only the
+        slots the rows are in are touched: a few values are added where they go, many are
+        counted into the touched slots' bins. Returns the touched slots.
+        """
+        slots = np.atleast_2d(slots)  # (m, n)
+        k, n_columns, n_bins = values.shape[1], self.A.shape[1], self.n_bins
+        touched = np.flatnonzero(np.bincount(slots.ravel() + 1, minlength=len(self.A) + 1)[1:])
+        if not len(touched):
+            return touched
+        columns = np.arange(k)[:, None, None, None] * n_bins  # (k, 1, 1, 1)
+        weights = np.broadcast_to(values.T[:, None, :, None], (k, *slots.shape, codes.shape[1]))  # (k, m, n, p)
+        if _ADD_AT_COST * weights.size < len(touched) * n_bins * k:  # few values: add them where they go
+            cells = (slots * (n_columns * n_bins))[:, :, None] + codes[None]  # (m, n, n_features)
+            keep = np.broadcast_to((slots >= 0)[None, :, :, None], weights.shape)
+            np.add.at(self.A.reshape(-1), (cells[None] + columns)[keep], weights[keep])
+            return touched
+        # Count into the touched slots only (rows without a slot into one more, dropped).
+        compact = np.full(len(self.A) + 1, len(touched))
+        compact[touched + 1] = np.arange(len(touched))
+        cells = (compact[slots + 1] * (k * n_bins))[:, :, None] + codes[None]  # (m, n, n_features)
+        size = len(touched) * k * n_bins
+        sums = np.bincount((cells[None] + columns).ravel(), weights.ravel(), minlength=size + k * n_bins)
+        self.A[touched, :k] += sums[:size].reshape(len(touched), k, n_bins)
+        return touched
+
+
+def grow_tree_sum(binned, bins, Y, w, loss, *, max_splits, max_trees, max_depth, min_samples_leaf):
+    """Grow the trees greedily together; see the module docstring.
+
+    Parameters
+    ----------
+    binned : ndarray of int of shape (n_samples, n_features)
+        Bin of every cell (:func:`~glassbox._core.apply_bins` of ``bins``).
+    bins : Bins
+    Y : ndarray of shape (n_samples, n_outputs)
+        The target: values, a 0/1 column or one-hot classes.
+    w : ndarray of shape (n_samples,)
+        Row weights.
+    loss : _Loss
+    max_splits, max_trees, max_depth, min_samples_leaf
+        The budget and limits (``None`` for no limit on trees or depth).
+
+    Returns
+    -------
+    trees : list of GrownTree
+        The first tree holds the initial prediction; the growth stops before
+        ``max_splits`` splits when no split lowers the loss.
+    """
+    had_missing = (binned == np.asarray(bins.n_bins) - 1).any(axis=0)
+    layout = _Layout.from_bins(bins, had_missing)
+    codes = binned.astype(np.intp) + layout.offset  # (n_samples, n_features) flat bins
+    n_samples, n_outputs = Y.shape
+    positive = (w > 0).astype(np.float64)[:, None]  # rows that count
+    F = np.tile(loss.initial(Y, w), (n_samples, 1))
+    g, h = loss.gradients(F, Y, w)
+    # A split must lower the loss by more than a tiny share of the loss left to explain.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tolerance = _RELATIVE_TOLERANCE * float(np.where(h > 0, g * g / h, 0.0).sum())
+
+    hist = _Histograms(layout.n_bins, n_outputs + h.shape[1] + 1, capacity=min(2 * max_splits + 2, 64))
+    new_root, first = hist.take(), hist.take()  # the potential new tree, and the first tree's root
+    hist.add(np.full(n_samples, first), codes, np.hstack([g, h, positive]))
+    hist.A[new_root] = hist.A[first]
+    track_root = max_trees is None or max_trees > 1
+    owner = {first: (0, 0), new_root: (-1, 0)}  # slot -> (tree, node); tree -1 is a new tree
+    trees = [GrownTree.leaf(F[0], w.sum(), positive.sum())]
+    row_slot = [np.full(n_samples, first, dtype=np.intp)]  # per tree: the slot of each row's leaf
+    active = [first]  # leaves that may be split, oldest first: they win ties
+    root_open = False
+    cached = {}  # slot -> (gain, flat bin, missing_left, left sums, right sums)
+    dirty = {first, new_root}
+    for _ in range(max_splits):
+        candidates = active + ([new_root] if root_open else [])
+        stale = np.asarray([s for s in candidates if s in dirty], dtype=np.intp)
+        if len(stale):
+            best = _best_splits(hist.A[stale], layout, n_outputs, min_samples_leaf, loss.l2)
+            for i, s in enumerate(stale.tolist()):
+                cached[s] = (best.gain[i], int(best.bin[i]), bool(best.missing_left[i]), best.left[i], best.right[i])
+                dirty.discard(s)
+        gains = [cached[s][0] for s in candidates]
+        if not candidates or not max(gains) > tolerance:
+            break
+        slot = candidates[int(_first_best(np.asarray(gains)))]
+        _, flat_bin, missing_left, sums_left, sums_right = cached.pop(slot)
+        tree_id, node = owner.pop(slot)
+        if tree_id < 0:  # the root of a new tree: it starts as a leaf of value 0
+            tree_id = len(trees)
+            trees.append(GrownTree.leaf(np.zeros(n_outputs), w.sum(), positive.sum()))
+            row_slot.append(np.full(n_samples, slot, dtype=np.intp))
+            owner[new_root] = (-1, 0)
+        tree = trees[tree_id]
+        rows = np.flatnonzero(row_slot[tree_id] == slot)
+
+        # The split, and the side of each of its rows.
+        j, local, kind = int(layout.feature[flat_bin]), int(layout.local[flat_bin]), int(layout.kind[flat_bin])
+        column = binned[rows, j]
+        is_missing = column == bins.n_bins[j] - 1
+        if kind == _MISSING:
+            op, threshold, missing_left = _NOT_MISSING, np.inf, False
+            goes_left = ~is_missing
+        elif kind == _LEVEL:
+            op, threshold = _NE, float(local)
+            goes_left = np.where(is_missing, missing_left, column != local)
+        else:
+            op, threshold = _LE, float(bins.thresholds[j][local])
+            goes_left = np.where(is_missing, missing_left, column <= local)
+        steps = [-s[:n_outputs] / (s[n_outputs:-1] + loss.l2) for s in (sums_left, sums_right)]  # Newton steps
+        depth = tree.depth[node] + 1
+        children = [
+            tree.add_node(tree.value[node] + step, w[rows[side]].sum(), positive[rows[side]].sum(), depth)
+            for side, step in zip((goes_left, ~goes_left), steps)
+        ]
+        tree.left[node], tree.right[node] = children
+        tree.feature[node], tree.op[node], tree.threshold[node] = j, _OPS[op], threshold
+        tree.missing_left[node] = missing_left
+
+        # The rows' new scores and gradients; the change goes to every other slot they are in.
+        F[rows] += np.where(goes_left[:, None], steps[0], steps[1])
+        g_new, h_new = loss.gradients(F[rows], Y[rows], w[rows])
+        change = g_new - g[rows] if loss.constant_hessian else np.hstack([g_new - g[rows], h_new - h[rows]])
+        g[rows] = g_new
+        if not loss.constant_hessian:
+            h[rows] = h_new
+        codes_rows = codes[rows]
+        others = [row_slot[t][rows] for t in range(len(trees)) if t != tree_id]
+        if track_root:
+            others.append(np.full(len(rows), new_root, dtype=np.intp))
+        if others:
+            dirty.update(hist.add(np.stack(others), codes_rows, change).tolist())
+
+        # The two new leaves, counted from their rows.
+        if slot != new_root:
+            hist.release(slot)
+        active = [s for s in active if s != slot]
+        if max_depth is None or depth < max_depth:
+            new_slots = [hist.take(), hist.take()]
+            for s, child in zip(new_slots, children):
+                owner[s] = (tree_id, child)
+            active += new_slots
+            dirty.update(new_slots)
+        else:
+            new_slots = [-1, -1]  # too deep to be split: no slot
+        child_slots = np.where(goes_left, new_slots[0], new_slots[1])
+        row_slot[tree_id][rows] = child_slots
+        hist.add(child_slots, codes_rows, np.hstack([g[rows], h[rows], positive[rows]]))
+        root_open = track_root and (max_trees is None or len(trees) < max_trees)
+    return trees
