@@ -6,11 +6,12 @@ from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from matplotlib import ticker
+from matplotlib import rcParams, ticker
+from matplotlib.font_manager import FontProperties
 from numpy.typing import ArrayLike
 
 from .._core import format_number
-from ._text import ReadableLocator, fit_category_labels, method_words, readable_axis, value_text
+from ._text import EM, ReadableLocator, axis_points, fit_category_labels, method_words, readable_axis, value_text
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -415,4 +416,13 @@ class _MissingLocator(ticker.Locator):
 
     def tick_values(self, vmin, vmax):
         ticks = [t for t in self.base.tick_values(vmin, min(vmax, self.upper)) if vmin <= t <= self.upper]
-        return np.asarray(ticks + ([self.position] if vmin <= self.position <= vmax else []))
+        if not vmin <= self.position <= vmax:
+            return np.asarray(ticks)
+        if self.axis is not None and self.axis.axes is not None and vmax > vmin:
+            # A number closer to "missing" than half their two labels and a space is left out.
+            points_per_unit = axis_points(self.axis.axes) / (vmax - vmin)
+            size = FontProperties(size=rcParams["xtick.labelsize"]).get_size_in_points()
+            texts = self.axis.get_major_formatter().format_ticks(ticks) if ticks else []
+            ticks = [t for t, text in zip(ticks, texts)
+                     if (self.position - t) * points_per_unit >= EM * size * ((len(text) + len(_MISSING)) / 2 + 1)]
+        return np.asarray(ticks + [self.position])

@@ -12,8 +12,10 @@ from matplotlib.font_manager import FontProperties
 from .._core import format_number
 
 __all__ = [
+    "EM",
     "ReadableLocator",
     "attribution_label",
+    "axis_points",
     "fit_category_labels",
     "method_words",
     "overlapping_labels",
@@ -22,7 +24,7 @@ __all__ = [
     "value_text",
 ]
 
-_EM = 0.62  # the width of an average character of the tick labels, in font sizes
+EM = 0.62  # the width of an average character of the tick labels, in font sizes
 
 _WORDS = {
     "saabas": "Saabas value",
@@ -96,8 +98,8 @@ def fit_category_labels(axis: object, *, fontsize: float | None = None) -> None:
         return
     ax = axis.axes
     size = fontsize or axis.get_ticklabels()[0].get_fontsize()
-    slot = _axis_points(ax) / len(labels)  # points per tick
-    widest = _EM * size * max(len(text) for text in labels)
+    slot = axis_points(ax) / len(labels)  # points per tick
+    widest = EM * size * max(len(text) for text in labels)
     if widest <= 0.9 * slot:
         return
     size = min(size, 0.8 * slot / 1.2)  # a vertical label's thickness is its line height
@@ -124,7 +126,7 @@ class ReadableLocator(ticker.MaxNLocator):
     def tick_values(self, vmin: float, vmax: float) -> np.ndarray:
         if self.axis is None or self.axis.axes is None:
             return super().tick_values(vmin, vmax)
-        room = _axis_points(self.axis.axes)
+        room = axis_points(self.axis.axes)
         size = FontProperties(size=rcParams["xtick.labelsize"]).get_size_in_points()
         formatter = self.axis.get_major_formatter()
         for nbins in range(9, 0, -1):
@@ -133,7 +135,7 @@ class ReadableLocator(ticker.MaxNLocator):
             low, high = min(vmin, vmax), max(vmin, vmax)
             shown = ticks[(ticks >= low) & (ticks <= high)]
             texts = formatter.format_ticks(shown) if len(shown) else []
-            if sum(_EM * size * (len(text) + 1.5) for text in texts) <= room:
+            if sum(EM * size * (len(text) + 1.5) for text in texts) <= room:
                 return ticks
         return ticks
 
@@ -145,7 +147,7 @@ def readable_axis(axis: object) -> None:
     axis.set_major_formatter(ticker.FuncFormatter(lambda value, _: format_number(value)))
 
 
-def _axis_points(ax):
+def axis_points(ax: object) -> float:
     """The width of an Axes in points, from the figure size and the axes' position."""
     return ax.get_position().width * ax.figure.get_figwidth() * 72
 

@@ -146,3 +146,20 @@ def test_crowded_levels_across_a_heatmap_stand_upright():
     few = Effect(("sex", "age"), (np.array(["f", "m"], dtype=object), np.array([20.0, 40.0])),
                  values[:2], is_categorical=(True, False))
     assert {label.get_rotation() for label in EffectDisplay.from_effect(few).plot().ax_.get_xticklabels()} == {0.0}
+
+
+def test_the_missing_tick_keeps_clear_of_the_last_number():
+    # A curve over 60..300 of incomes reaching 959, with a missing level: the axis is
+    # stretched to the data's maximum, and its last number must not run into "missing".
+    from glassbox.plot._text import overlapping_labels
+
+    grid = np.append(np.linspace(60.0, 300.0, 20), np.nan)
+    effect = Effect(("Income",), (grid,), np.linspace(0.4, 0.16, 21)[:, None], counts=np.full(21, 5),
+                    method="partial_dependence")
+    income = pd.DataFrame({"Income": np.append(np.linspace(6.0, 959.0, 200), np.nan)})
+    for width in (3.0, 4.0, 5.0, 6.5):
+        disp = EffectDisplay.from_effect(effect, X=income).plot()
+        disp.figure_.set_size_inches(width, 3.5)
+        labels = [t.get_text() for t in disp.ax_.get_xticklabels()]
+        assert labels[-1] == "missing"
+        assert overlapping_labels(disp.figure_) == [], (width, labels)
