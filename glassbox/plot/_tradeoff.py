@@ -116,7 +116,10 @@ class TradeoffDisplay:
             )
         if log_complexity and (self.complexity > 0).all():
             ax.set_xscale("log")
-            ax.xaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+            # 1, 2, 5 in each decade while they fit; powers of ten alone over more than two decades,
+            # where "1,000" and "2,000" would run together.
+            decades = np.log10(self.complexity.max() / self.complexity.min())
+            ax.xaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0) if decades <= 2 else (1.0,)))
             ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: format_number(value)))
             ax.xaxis.set_minor_formatter(ticker.NullFormatter())
         else:

@@ -130,3 +130,19 @@ def test_tradeoff_display_marks_front_and_choice():
     np.testing.assert_array_equal(disp.front_line_.get_xdata(), [2.0, 4.0, 9.0])
     assert disp.chosen_marker_.get_xdata().tolist() == [4.0]
     assert [t.get_text() for t in disp.ax_.get_legend().get_texts()] == ["tree", "rules", "box", "Pareto front", "chosen"]
+
+
+def test_tradeoff_tick_labels_keep_a_space_between_them_over_many_decades():
+    # A black box of complexity 2,500 beside models of 1 to 18: "1,000" and "2,000" must not touch.
+    from glassbox.plot import TradeoffDisplay
+
+    cv_results = {"mean_test_r2": np.array([0.1, 0.3, 0.34, 0.33]), "std_test_r2": np.full(4, 0.01),
+                  "mean_test_complexity": -np.array([1.0, 5.0, 18.0, 2500.0])}
+    disp = TradeoffDisplay.from_cv_results(cv_results, "r2").plot()
+    disp.figure_.canvas.draw()
+    renderer = disp.figure_.canvas.get_renderer()
+    boxes = sorted((label.get_window_extent(renderer) for label in disp.ax_.get_xticklabels()
+                    if label.get_visible() and label.get_text()), key=lambda box: box.x0)
+    assert len(boxes) >= 3
+    assert min(b.x0 - a.x1 for a, b in zip(boxes, boxes[1:])) > 3  # pixels between neighbours
+
