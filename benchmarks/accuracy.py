@@ -107,7 +107,8 @@ def candidates(task, quick):
     out = []
     for k in (2, 8) if quick else TERMS:
         out.append((GLASSBOX, "SparseLinear", f"max_terms={k}",
-                    lambda k=k: pick(SparseLinearClassifier, SparseLinearRegressor)(max_terms=k), "raw"))
+                    lambda k=k: pick(SparseLinearClassifier, SparseLinearRegressor)(max_features=None, max_terms=k),
+                    "raw"))
     for s in splits:
         out.append((GLASSBOX, "Tree", f"splits={s}",
                     lambda s=s: pick(TreeClassifier, TreeRegressor)(max_leaf_nodes=s + 1, random_state=0), "raw"))

@@ -28,7 +28,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).parent))
 from _data import DATASETS, load  # noqa: E402
 
-from glassbox.plot._text import overlapping_labels  # noqa: E402
+from glassbox.plot._words import overlapping_labels  # noqa: E402
 from glassbox.report import _page, build  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "report_datasets.md"

@@ -17,6 +17,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._core import validate_X
+from ._core._trees._boosting import library_reader
 from .explanation import Explanation
 
 __all__ = ["PrefitCloneMixin", "TransparentMixin", "fitted_model", "is_fitted"]
@@ -117,7 +118,10 @@ def fitted_model(owner, estimator, X, y, *, prefit, fit_params=None):
                 f"{name} was fitted on {expected} features but X has {owner.n_features_in_}; "
                 "use data with the columns it was fitted on."
             )
-        if getattr(estimator, "feature_names_in_", None) is not None and hasattr(X, "columns"):
+        # XGBoost, LightGBM and CatBoost check names their own way (LightGBM records
+        # "mean radius" as "mean_radius"): their predict is the judge.
+        named = getattr(estimator, "feature_names_in_", None) is not None and library_reader(estimator) is None
+        if named and hasattr(X, "columns"):
             # The names and order of the columns, checked as the model's own predict checks
             # them: methods that read the model instead of calling it (trees, linear) must
             # refuse what predict would refuse.

@@ -35,7 +35,15 @@ def explain(model: Any, X: ArrayLike | None = None, **kwargs: Any) -> Explanatio
     """Explain ``model``, choosing the method a newcomer would hope for.
 
     A glassbox model explains itself: ``model.explain(X)`` (its global explanation
-    when ``X`` is None). Any other fitted model goes to the first registered explainer
+    when ``X`` is None). Without ``X``, a fitted scikit-learn linear model, tree or tree
+    ensemble gives the global importance it carries itself: its coefficients
+    (``coef_``, with the intercepts as base values), or its mean decrease in impurity
+    (``feature_importances_``). Impurity importance is measured on the training data and
+    favours features with many distinct values (continuous, high-cardinality) even when
+    they carry no signal; coefficients are in the units of their features. Where that
+    matters, pass ``X``, or use ``PermutationImportance`` on held-out rows.
+
+    With ``X``, any other fitted model goes to the first registered explainer
     that accepts it, fitted on ``X`` (the background) and explaining ``X``: Shapley
     values, by path-dependent TreeSHAP for a tree model (no background is sampled), and
     otherwise with ``random_state=0`` unless ``random_state`` is passed, so the same call
@@ -45,7 +53,8 @@ def explain(model: Any, X: ArrayLike | None = None, **kwargs: Any) -> Explanatio
     ----------
     model : fitted estimator
     X : array-like or DataFrame of shape (n_samples, n_features), default=None
-        Rows to explain; required for models that are not glassbox models.
+        Rows to explain; required for models that are not glassbox models and carry no
+        importance of their own.
     **kwargs
         Passed to the chosen explainer (for example ``random_state``).
 
@@ -58,7 +67,17 @@ def explain(model: Any, X: ArrayLike | None = None, **kwargs: Any) -> Explanatio
             raise TypeError(f"{type(model).__name__} explains itself and takes no options; got {sorted(kwargs)}.")
         return model.explain(X)
     if X is None:
-        raise ValueError(f"Explaining {type(model).__name__} needs the rows to explain: explain(model, X).")
+        from ._model_importance import has_own_importance, own_importance
+
+        if not has_own_importance(model):
+            raise ValueError(
+                f"Explaining {type(model).__name__} needs the rows to explain: explain(model, X). Without rows, "
+                "only glassbox models and fitted linear models, trees and tree ensembles (coef_ or "
+                "feature_importances_) are explained, by their own global importance."
+            )
+        if kwargs:
+            raise TypeError(f"The own importance of {type(model).__name__} takes no options; got {sorted(kwargs)}.")
+        return own_importance(model)
     for _, _, predicate, factory in _REGISTRY:
         if predicate(model):
             return factory(model, **kwargs).fit(X).explain(X)

@@ -18,6 +18,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from glassbox._core import QuantileBinner
 from glassbox.explainers import (
     AccumulatedLocalEffects,
+    AnchorExplainer,
     CounterfactualExplainer,
     GradientExplainer,
     LimeExplainer,
@@ -60,6 +61,7 @@ INSTANCES = {
     PartialDependence: [PartialDependence(Ridge())],
     AccumulatedLocalEffects: [AccumulatedLocalEffects(Ridge())],
     LimeExplainer: [LimeExplainer(Ridge(), num_samples=200, random_state=0)],
+    AnchorExplainer: [AnchorExplainer(Ridge(), n_samples=20, random_state=0)],
     CounterfactualExplainer: [CounterfactualExplainer(Ridge(), n_candidates=20, random_state=0)],
     GradientExplainer: [
         GradientExplainer(Ridge()),

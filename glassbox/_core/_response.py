@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._numeric import plain
+from ._trees._boosting import raw_output
 
 if TYPE_CHECKING:
     from ._typing import OutputMethod
@@ -85,6 +86,8 @@ class ModelOutput(ModelResponse):
         ``"auto"`` explains ``predict_proba`` of classifiers (falling back to
         ``decision_function``) and ``predict`` of regressors. ``"log_odds"`` is
         ``log(p / (1 - p))`` of each class probability (see :func:`log_odds`).
+        ``decision_function`` of XGBoost's, LightGBM's and CatBoost's classifiers is
+        their raw score (margin).
 
     Attributes
     ----------
@@ -126,6 +129,8 @@ class ModelOutput(ModelResponse):
         X = self.schema.decode(Z)
         if self.method == "log_odds":
             out = log_odds(self.estimator.predict_proba(X))
+        elif self.method == "decision_function" and not hasattr(self.estimator, "decision_function"):
+            out = raw_output(self.estimator)(X)  # a boosting library's raw score
         else:
             out = getattr(self.estimator, self.method)(X)
         out = np.asarray(out, dtype=np.float64).reshape(len(Z), -1)
@@ -150,7 +155,7 @@ def final_estimator(estimator: Any) -> Any:
 def _resolve_output(estimator, output):
     if output not in OUTPUTS:
         raise ValueError(f"output must be one of {', '.join(map(repr, OUTPUTS))}; got {output!r}.")
-    is_classifier = hasattr(estimator, "classes_")
+    is_classifier = np.size(getattr(estimator, "classes_", ())) > 0  # CatBoost's regressors have an empty one
     name = type(estimator).__name__
     if output == "auto":
         if not is_classifier:
@@ -161,7 +166,7 @@ def _resolve_output(estimator, output):
             output = "decision_function"
     if output in ("predict_proba", "log_odds", "decision_function") and not hasattr(
         estimator, "predict_proba" if output != "decision_function" else output
-    ):
+    ) and not (output == "decision_function" and raw_output(estimator) is not None):
         alternatives = [o for o in ("predict_proba", "decision_function") if hasattr(estimator, o)]
         hint = f" Use output={alternatives[0]!r}." if alternatives else ""
         raise ValueError(f"{name} has no {output if output != 'log_odds' else 'predict_proba'} method.{hint}")

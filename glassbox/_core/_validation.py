@@ -575,9 +575,9 @@ def _levels_of(z, levels):
 
 
 def _check_finite(X_encoded, schema, owner, allow_nan):
-    numeric = ~schema.is_categorical
-    if np.isinf(X_encoded[:, numeric]).any():
-        bad = schema.feature_names[numeric][np.isinf(X_encoded[:, numeric]).any(axis=0)]
+    inf_columns = np.isinf(X_encoded).any(axis=0) & ~schema.is_categorical  # no copy of the values
+    if inf_columns.any():
+        bad = schema.feature_names[inf_columns]
         raise ValueError(f"Input X contains infinity in {', '.join(map(repr, bad))}; {owner} needs finite values.")
     if not allow_nan:
         nan_columns = np.isnan(X_encoded).any(axis=0)

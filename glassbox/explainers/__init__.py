@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from ._ale import AccumulatedLocalEffects
+from ._anchor_result import Anchors
+from ._anchors import AnchorExplainer
 from ._counterfactual import CounterfactualExplainer
 from ._counterfactual_result import Counterfactuals
 from ._gradients import GradientExplainer
@@ -11,9 +13,12 @@ from ._lime import LimeExplainer
 from ._partial_dependence import PartialDependence
 from ._permutation import PermutationImportance
 from ._shapley import ShapleyExplainer
+from ._text_result import TextExplanation
 
 __all__ = [
     "AccumulatedLocalEffects",
+    "AnchorExplainer",
+    "Anchors",
     "CounterfactualExplainer",
     "Counterfactuals",
     "GradientExplainer",
@@ -21,5 +26,6 @@ __all__ = [
     "PartialDependence",
     "PermutationImportance",
     "ShapleyExplainer",
+    "TextExplanation",
     "layer_activations",
 ]

@@ -36,17 +36,27 @@ from .._core import (
     ModelOutput,
     StrOptions,
     draw_seed,
+    final_estimator,
     kmeans_background,
     sample_background,
     validate_params,
     validate_X,
 )
 from ..explanation import Explanation
+from ._text import (
+    TEXT_SUPPORT,
+    Documents,
+    fitted_vectorizer,
+    is_documents,
+    text_input,
+    text_model_output,
+    token_pattern,
+)
 
 if TYPE_CHECKING:
     from .._core._typing import EstimatorT, RandomStateLike
 
-__all__ = ["BackgroundMixin", "BaseExplainer", "LocalExplainer"]
+__all__ = ["BackgroundMixin", "BaseExplainer", "DecisionMixin", "LocalExplainer"]
 
 
 class BaseExplainer(PrefitCloneMixin, MetaEstimatorMixin, BaseEstimator):
@@ -136,6 +146,10 @@ class BaseExplainer(PrefitCloneMixin, MetaEstimatorMixin, BaseEstimator):
         self : object
         """
         validate_params(self)
+        text = text_input(type(self).__name__, self.estimator, X)
+        if text is not None:
+            return self._fit_text(X, y, text, fit_params)
+        self._vectorizer = None
         X_encoded = validate_X(self, X, reset=True, allow_nan=self._allow_nan)
         self.estimator_ = fitted_model(self, self.estimator, X, y, prefit=self.prefit, fit_params=fit_params)
         self._model_output = self._response(self._feature_schema)
@@ -143,6 +157,43 @@ class BaseExplainer(PrefitCloneMixin, MetaEstimatorMixin, BaseEstimator):
         self._seed = draw_seed(self.random_state)
         self._fit(X_encoded)
         return self
+
+    _explains_text = False
+    """Whether the explainer explains a text column per token (see :meth:`_fit_text`)."""
+
+    def _fit_text(self, X, y, text, fit_params):
+        """The prelude of ``fit`` on documents ``X`` that the model's first step vectorizes.
+
+        ``text`` is ``(vectorizer, description)`` from :func:`text_input`. Explainers of
+        tabular columns refuse; the others get the fitted model, the output evaluated
+        on documents and the seed, then the hook :meth:`_fit_documents`.
+        """
+        if not self._explains_text:
+            raise ValueError(f"{type(self).__name__} cannot explain {text[1]}: {TEXT_SUPPORT}.")
+        for name in ("n_features_in_", "feature_names_in_", "_feature_schema"):
+            self.__dict__.pop(name, None)
+        self.estimator_ = fitted_model(self, self.estimator, X, y, prefit=self.prefit, fit_params=fit_params)
+        self._model_output = text_model_output(self.estimator_, self.output)
+        self.output_names_ = self._model_output.output_names
+        self._seed = draw_seed(self.random_state)
+        self._vectorizer = fitted_vectorizer(self.estimator_)
+        token_pattern(self._vectorizer)  # refuses tokens it cannot find in a document
+        self._fit_documents()
+        return self
+
+    def _fit_documents(self):
+        """Check and learn what explaining documents needs (the hook of the text prelude)."""
+
+    def _prepare_documents(self, X):
+        """The :class:`Documents` of ``X`` to explain, tokenised as the model reads them."""
+        check_is_fitted(self)
+        if not is_documents(X):
+            shape = getattr(X, "shape", None)
+            raise ValueError(
+                f"{type(self).__name__} was fitted on documents: X must be a 1-D sequence of strings; got "
+                f"{type(X).__name__}" + (f" of shape {shape}" if shape is not None else "") + "."
+            )
+        return Documents.tokenise(list(X), self._vectorizer)
 
     def _response(self, schema):
         """The model response the explainer evaluates: the output chosen by ``output``."""
@@ -201,6 +252,24 @@ class BaseExplainer(PrefitCloneMixin, MetaEstimatorMixin, BaseEstimator):
         return tags
 
 
+class DecisionMixin:
+    """For explainers of the model's decision (``predict``): one target, its classes."""
+
+    def _adopt_decision(self, purpose):
+        """Refuse a model of several targets (``purpose`` says what needs one) and keep the
+        model's ``classes_``, dropping those of a classifier explained before."""
+        n_targets = int(getattr(final_estimator(self.estimator_), "n_outputs_", 1))
+        if n_targets > 1:
+            raise ValueError(
+                f"{type(self.estimator_).__name__} predicts {n_targets} targets per row; {purpose}. "
+                "Explain a model of one target."
+            )
+        if hasattr(self.estimator_, "classes_"):
+            self.classes_ = np.asarray(self.estimator_.classes_)
+        elif hasattr(self, "classes_"):  # refitted on a regressor
+            del self.classes_
+
+
 class BackgroundMixin:
     """The ``background`` of explainers that hide features behind background rows.
 
@@ -250,6 +319,11 @@ class LocalExplainer(TransformerMixin, BaseExplainer):
 
     def transform(self, X: ArrayLike) -> np.ndarray:
         """Attributions of shape (n_samples, n_features * n_outputs)."""
+        if getattr(self, "_vectorizer", None) is not None:
+            raise ValueError(
+                f"{type(self).__name__} was fitted on documents, whose tokens differ from one document to the "
+                "next: there is no attribution matrix. Use explain(X), whose to_frame() lists every token."
+            )
         values = self.explain(X).values  # (n, p, o)
         return values.transpose(0, 2, 1).reshape(len(values), -1)
 

@@ -24,12 +24,11 @@ from .._core import (
     ModelResponse,
     batch_units,
     chunk_bounds,
-    final_estimator,
     predict_rows,
     row_rngs,
     run_chunks,
 )
-from ._base import BaseExplainer
+from ._base import BaseExplainer, DecisionMixin
 from ._counterfactual_result import Counterfactuals
 from ._counterfactual_search import Decision, Search, SearchSpace, Target, search_chunk
 
@@ -39,7 +38,7 @@ if TYPE_CHECKING:
 __all__ = ["CounterfactualExplainer"]
 
 
-class CounterfactualExplainer(BaseExplainer):
+class CounterfactualExplainer(DecisionMixin, BaseExplainer):
     """Counterfactuals: the smallest changes to a row that give the desired prediction.
 
     For each explained row, ``explain`` searches a few changed copies of the row that
@@ -172,16 +171,7 @@ class CounterfactualExplainer(BaseExplainer):
 
     def _fit(self, X_encoded):
         """Learn the ranges, scales and levels of ``X``: counterfactual values stay within them."""
-        n_targets = int(getattr(final_estimator(self.estimator_), "n_outputs_", 1))
-        if n_targets > 1:
-            raise ValueError(
-                f"{type(self.estimator_).__name__} predicts {n_targets} targets per row; "
-                "counterfactuals reach one predicted class or one range. Explain a model of one target."
-            )
-        if hasattr(self.estimator_, "classes_"):
-            self.classes_ = np.asarray(self.estimator_.classes_)
-        elif hasattr(self, "classes_"):  # refitted on a regressor
-            del self.classes_
+        self._adopt_decision("counterfactuals reach one predicted class or one range")
         schema = self._feature_schema
         self.immutable_ = self._immutable_mask()
         self._space = SearchSpace.learn(X_encoded, schema.is_categorical, schema.categories, self.immutable_)

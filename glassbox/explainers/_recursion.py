@@ -38,6 +38,8 @@ def tree_traversal(estimator, method):
         return None, str(exc)
     if ensemble.transform is not None or ensemble.columns is not None:
         return None, f"{name} recodes categorical features before its trees"
+    if not ensemble.cover_is_count:
+        return None, f"the cover {name} records is a sum of hessians, not of training rows"
     return _TreeLevels(ensemble), None
 
 

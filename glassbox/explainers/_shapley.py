@@ -45,6 +45,8 @@ from ._base import BackgroundMixin, LocalExplainer
 from ._kernel_shap import kernel_design, kernel_solve
 from ._linear_shap import LinearForm
 from ._pipeline import split_pipeline
+from ._shapley_designs import exact_design, exact_values, permutation_orders, permutation_values
+from ._shapley_text import TEXT_METHODS, shapley_documents
 from ._treeshap import TreeShap, is_tree_model
 
 if TYPE_CHECKING:
@@ -73,7 +75,9 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
     ----------
     estimator : estimator object
         The model to explain: a fitted model, or one the explainer fits on ``X, y``
-        (see ``prefit``). A Pipeline is explained in the columns passed to it.
+        (see ``prefit``). A Pipeline is explained in the columns passed to it. A
+        Pipeline whose first step is a text vectorizer, given the text column (1-D),
+        is explained per token: see ``explain``.
     method : {"auto", "exact", "kernel", "permutation", "linear", "tree"}, default="auto"
         How the values are computed:
 
@@ -86,7 +90,9 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
           logistic models (also at the end of a Pipeline), on an additive output:
           ``predict`` of regressors, ``decision_function`` or ``log_odds`` of
           classifiers.
-        - ``"tree"``: TreeSHAP for decision trees and tree ensembles.
+        - ``"tree"``: TreeSHAP for decision trees and tree ensembles (scikit-learn's,
+          glassbox's, and XGBoost's, LightGBM's and CatBoost's estimators, whose
+          classifiers are explained on their raw score, ``decision_function``).
         - ``"auto"``: see Notes.
     background : int, array-like or KMeansBackground, default=100
         Rows that hidden features take their values from: an int draws that many rows
@@ -235,6 +241,21 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
         self.output = output
         self.feature_perturbation = feature_perturbation
 
+    _explains_text = True
+
+    def _fit_documents(self):
+        """Choose the method of documents, whose players are their tokens."""
+        if self.method not in TEXT_METHODS:
+            raise ValueError(
+                f"method={self.method!r} cannot explain text; documents are explained per token by the methods "
+                f"{list(TEXT_METHODS)}."
+            )
+        if self.feature_perturbation != "interventional":
+            raise ValueError("feature_perturbation='tree_path_dependent' applies to tree models, not to text.")
+        self.method_ = "permutation" if self.method == "auto" else self.method
+        self.n_samples_ = None
+        self._designs = {}
+
     def _fit(self, X_encoded):
         """Learn the background and choose the method."""
         super()._fit(X_encoded)
@@ -253,8 +274,15 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
         explanation : Explanation
             ``values`` of shape (n_samples, n_features, n_outputs) and ``base_values``
             of shape (n_samples, n_outputs), adding up to the explained output;
-            ``std`` holds the standard errors of the sampling methods.
+            ``std`` holds the standard errors of the sampling methods. Fitted on
+            documents (a text column read by a vectorizer), ``X`` is documents and the
+            result a :class:`~glassbox.explainers.TextExplanation` of each token's value
+            (removing a token removes it from the document; the base value is the output
+            on the document with every token removed); ``method="auto"`` enumerates the
+            coalitions of documents of up to 11 tokens and samples permutations beyond.
         """
+        if getattr(self, "_vectorizer", None) is not None:
+            return self._explain_documents(X)
         X_encoded, model_output = self._prepare(X)
         compute = {
             "exact": self._explain_exact,
@@ -267,6 +295,15 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
         return self._explanation(
             X_encoded, values, base_values, method=f"shapley-{self.method_}", std=std, model_output=model_output
         )
+
+    def _explain_documents(self, X):
+        documents = self._prepare_documents(X)
+        values, std, base_values = shapley_documents(
+            documents, self._model_output, method=self.method, n_samples=self.n_samples, seed=self._seed,
+            designs=self._designs, batch_size=self.batch_size, n_jobs=self.n_jobs, verbose=self.verbose,
+        )
+        return documents.explanation(values, base_values, self.output_names_, method=f"shapley-{self.method_}",
+                                     std=std)
 
     # -- choosing the method ----------------------------------------------------------
     def _plan(self):
@@ -306,7 +343,7 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
                     f"features; X has {n_features} (2**{n_features} = {2**n_features} coalitions per row). "
                     "Use method='kernel' or method='permutation'."
                 )
-            self._design = _exact_design(n_features)
+            self._design = exact_design(n_features)
         elif method == "kernel":
             self._design = kernel_design(n_features, self._kernel_budget(), chunk_rngs(self._seed, 1)[0])
             self.n_samples_ = len(self._design["masks"])
@@ -344,8 +381,8 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
         if not is_tree_model(final):
             return (
                 "method='tree' explains decision trees and tree ensembles (scikit-learn's DecisionTree*, "
-                f"ExtraTree*, RandomForest*, ExtraTrees*, GradientBoosting* and HistGradientBoosting*, and glassbox's "
-                f"TreeClassifier and TreeRegressor); got {name}. "
+                f"ExtraTree*, RandomForest*, ExtraTrees*, GradientBoosting* and HistGradientBoosting*, XGBoost's, "
+                f"LightGBM's and CatBoost's estimators, and glassbox's TreeClassifier and TreeRegressor); got {name}. "
                 f"Use method='kernel' (or method='exact' for up to {MAX_EXACT_FEATURES} features)."
             )
         try:
@@ -466,9 +503,7 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
         values = np.empty((len(X), n_features, n_outputs))
         for start, stop in self._row_groups(len(X), len(masks) * n_outputs):
             v, fx = self._evaluate(X[start:stop], masks, model_output)
-            # phi_i = sum_S W[i, S] (v(S) - v0); the full coalition weighs 1/p for every i.
-            full = ((fx - v0) / n_features)[:, None, :]
-            values[start:stop] = np.einsum("im,gmo->gio", W, v - v0, optimize=True) + full
+            values[start:stop] = exact_values(W, v, fx, v0)
         return values, v0, None
 
     def _explain_kernel(self, X, model_output):
@@ -492,22 +527,9 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
         per_row = n_perms * n_features * (n_outputs + n_features // 8 + 1)
         for start, stop in self._row_groups(len(X), per_row):
             g = stop - start
-            positions, masks = _row_permutations(self._seed, X[start:stop], n_pairs)
+            positions, masks = permutation_orders(row_rngs(self._seed, X[start:stop]), n_features, n_pairs)
             prefix, fx = self._evaluate(X[start:stop], masks.reshape(g, -1, n_features), model_output)
-            chain = np.concatenate(  # v of the prefixes of lengths 0..p: (g, P, p + 1, o)
-                [
-                    np.broadcast_to(v0, (g, n_perms, 1, n_outputs)),
-                    prefix.reshape(g, n_perms, n_features - 1, n_outputs),
-                    np.broadcast_to(fx[:, None, None, :], (g, n_perms, 1, n_outputs)),
-                ],
-                axis=2,
-            )
-            steps = np.diff(chain, axis=2)  # (g, P, p, o): step k adds the k-th feature of the order
-            by_feature = np.take_along_axis(steps, positions[..., None], axis=2)  # (g, P, p, o)
-            pairs = 0.5 * (by_feature[:, :n_pairs] + by_feature[:, n_pairs:])  # (g, P / 2, p, o)
-            values[start:stop] = pairs.mean(axis=1)
-            if n_pairs > 1:
-                std[start:stop] = pairs.std(axis=1, ddof=1) / np.sqrt(n_pairs)
+            values[start:stop], std[start:stop] = permutation_values(prefix, fx, v0, positions)
         return values, v0, std
 
     # -- model-specific methods ----------------------------------------------------------
@@ -536,38 +558,6 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
             verbose=self.verbose,
         )
         return self._front.fold(values), base_values, None
-
-
-# -- the coalitions of exact enumeration, the orders of permutation sampling -------------
-def _exact_design(n_features):
-    """Every coalition but the empty and full ones, and the Shapley weight matrix."""
-    p = n_features
-    codes = np.arange(1, 2**p - 1)
-    masks = ((codes[:, None] >> np.arange(p)) & 1).astype(bool)  # (2**p - 2, p)
-    size = masks.sum(axis=1)
-    # With feature i: (s - 1)! (p - s)! / p! = 1 / (p C(p-1, s-1)); without: 1 / (p C(p-1, s)).
-    binom = np.array([math.comb(p - 1, s) for s in range(p)], dtype=np.float64)
-    with_i = 1.0 / (p * binom[size - 1])
-    without_i = 1.0 / (p * binom[np.minimum(size, p - 1)])
-    weights = np.where(masks.T, with_i, -without_i)  # (p, 2**p - 2)
-    return {"masks": masks, "weights": weights}
-
-
-def _row_permutations(seed, X, n_pairs):
-    """Antithetic permutations of each row's features, keyed by the row's values.
-
-    Returns ``positions`` of shape (n_rows, 2 * n_pairs, p), where each feature enters
-    each order (order ``n_pairs + j`` is the reverse of order ``j``), and the prefix
-    masks of shape (n_rows, 2 * n_pairs, p - 1, p): the features revealed after 1..p-1
-    steps.
-    """
-    n_features = X.shape[1]
-    keys = np.stack([rng.random((n_pairs, n_features)) for rng in row_rngs(seed, X)])  # (n, P/2, p)
-    forward = np.argsort(keys, axis=2)
-    orders = np.concatenate([forward, forward[:, :, ::-1]], axis=1)  # (n, P, p)
-    positions = np.argsort(orders, axis=2)
-    masks = positions[:, :, None, :] < np.arange(1, n_features)[None, None, :, None]
-    return positions, masks
 
 
 def _accepts(model):

@@ -59,6 +59,13 @@ __all__ = ["_AdditiveModel"]
 
 _TIMES = "\u00d7"  # the "a × b" of a pair's name
 _couples = np.frompyfunc(lambda a, b: (a, b), 2, 1)  # the (a, b) data of a pair term
+_RANK_ROWS = 100_000  # most rows the pairs are ranked on
+
+
+def _compact(codes, top):
+    """``codes`` in the smallest unsigned type that holds ``top``: bins take little memory."""
+    dtype = np.uint8 if top <= np.iinfo(np.uint8).max else np.uint16 if top <= np.iinfo(np.uint16).max else np.int32
+    return codes.astype(dtype, copy=False)
 
 
 class _AdditiveModel(TransparentMixin):
@@ -76,6 +83,7 @@ class _AdditiveModel(TransparentMixin):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "min_samples_leaf": [Interval(Integral, 1, None, closed="left")],
+        "round_samples": [Interval(Integral, 1, None, closed="left"), None],
         "monotone_constraints": ["array-like", dict, None],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
@@ -106,11 +114,14 @@ class _AdditiveModel(TransparentMixin):
             X_encoded, schema.is_categorical, max_bins=self.max_bins, categories=schema.categories,
             random_state=seed,
         )
-        codes = apply_bins(self.bins_, X_encoded)  # (n, p), missing bin last per feature
+        codes = _compact(apply_bins(self.bins_, X_encoded), self.bins_.n_bins.max())  # (n, p), missing bin last
+        del X_encoded  # the bins are all the boosting needs
         bin_weight = [np.bincount(codes[:, j], weights=weight, minlength=self.bins_.n_bins[j])
                       for j in range(n_features)]
         init = _initial_scores(loss, y, weight, n_scores)  # (n_scores,)
-        bags = _draw_bags(self.outer_bags, seed, y if loss != "squared" else None, weight, self.validation_fraction)
+        max_val = None if self.round_samples is None else max(self.round_samples // 4, 1)
+        bags = _draw_bags(self.outer_bags, seed, y if loss != "squared" else None, weight, self.validation_fraction,
+                          max_val)
         bags.chunks = np.array_split(np.arange(self.outer_bags), min(self.outer_bags, _n_workers(self.n_jobs)))
 
         # Stage 1: the main terms. Stage 2: the pairs, ranked on the residual of the
@@ -118,7 +129,7 @@ class _AdditiveModel(TransparentMixin):
         main_scores, intercepts, bag_scores, main_rounds = self._boost_main_terms(
             codes, y, loss, n_scores, init, bags, monotone)
         groups = _interaction_groups(self.bins_, schema, bin_weight, main_scores, self.max_interaction_bins)
-        pairs = self._choose_pairs(schema, groups, codes, y, weight, loss, bag_scores.mean(axis=1), monotone, bin_weight)
+        pairs = self._choose_pairs(schema, groups, codes, y, weight, loss, bag_scores, monotone, bin_weight, seed)
         pair_tables, pair_rounds = [], np.zeros(self.outer_bags, dtype=np.intp)
         if pairs:
             pair_tables, pair_intercepts, pair_rounds = self._boost_pairs(
@@ -143,12 +154,12 @@ class _AdditiveModel(TransparentMixin):
         bag's scores of the rows (n, K, C) and the rounds each bag ran.
         """
         layout = _MainLayout(self.bins_, self._feature_schema.is_categorical)
-        problem = self._problem(layout.design(codes), "main", layout.n_terms, layout.width, y, loss, n_scores,
-                                n_numeric=layout.n_numeric, value_widths=layout.value_widths,
+        problem = self._problem(_compact(layout.codes(codes), layout.width), "main", layout.n_terms, layout.width,
+                                y, loss, n_scores, n_numeric=layout.n_numeric, value_widths=layout.value_widths,
                                 monotone=monotone[layout.order])
         offsets = np.broadcast_to(init, (len(codes), self.outer_bags, n_scores))
         cells, rounds = _run_bags(problem, offsets, bags, self.n_jobs, stage=0)  # (K, n_cells + 1, C)
-        return layout.scores(cells), init + cells[:, -1, :], _bag_scores(problem.design, cells, init), rounds
+        return layout.scores(cells), init + cells[:, -1, :], _bag_scores(problem, cells, init), rounds
 
     def _boost_pairs(self, pairs, groups, codes, y, loss, n_scores, bag_scores, bags):
         """Boost the pairs of every bag on top of its main terms.
@@ -157,7 +168,8 @@ class _AdditiveModel(TransparentMixin):
         rounds each bag ran.
         """
         layout = _PairLayout(pairs, groups)
-        problem = self._problem(layout.design(codes), "pair", len(pairs), layout.width, y, loss, n_scores)
+        problem = self._problem(_compact(layout.codes(codes), layout.width**2), "pair", len(pairs), layout.width,
+                                y, loss, n_scores)
         cells, rounds = _run_bags(problem, bag_scores, bags, self.n_jobs, stage=1)
         return layout.tables(cells), cells[:, -1, :], rounds
 
@@ -183,14 +195,15 @@ class _AdditiveModel(TransparentMixin):
         self._term_weights = weights
         self._refresh()
 
-    def _problem(self, design, kind, n_terms, width, y, loss, n_scores, n_numeric=0, value_widths=(0, 0),
+    def _problem(self, codes, kind, n_terms, width, y, loss, n_scores, n_numeric=0, value_widths=(0, 0),
                  monotone=None):
         return BoostingProblem(
-            design=design, kind=kind, n_terms=n_terms, width=width, n_numeric=n_numeric, value_widths=value_widths,
+            codes=codes, kind=kind, n_terms=n_terms, width=width, n_numeric=n_numeric, value_widths=value_widths,
             monotone=np.zeros(n_terms) if monotone is None else monotone, y=y, loss=loss, n_scores=n_scores,
             learning_rate=float(self.learning_rate), max_rounds=int(self.max_rounds),
             smoothing_rounds=int(self.smoothing_rounds), n_iter_no_change=int(self.n_iter_no_change),
             tol=float(self.tol), min_samples_leaf=int(self.min_samples_leaf),
+            round_samples=None if self.round_samples is None else int(self.round_samples),
         )
 
     def _monotone_directions(self, schema):
@@ -221,8 +234,12 @@ class _AdditiveModel(TransparentMixin):
             )
         return directions
 
-    def _choose_pairs(self, schema, groups, codes, y, weight, loss, scores, monotone, bin_weight):
-        """The pairs to boost: given by the user, or the best ``interactions`` by FAST."""
+    def _choose_pairs(self, schema, groups, codes, y, weight, loss, bag_scores, monotone, bin_weight, seed):
+        """The pairs to boost: given by the user, or the best ``interactions`` by FAST.
+
+        FAST ranks the pairs on the residual of the bags' mean scores, on at most
+        ``_RANK_ROWS`` rows drawn at random.
+        """
         n_features = schema.n_features
         if not isinstance(self.interactions, Integral):
             pairs = []
@@ -249,7 +266,12 @@ class _AdditiveModel(TransparentMixin):
                       if informative[j] and informative[k]]
         if not candidates:
             return []
-        strength = _rank_pairs(candidates, groups, codes, y, weight, loss, scores, self.min_samples_leaf)
+        rows = slice(None)
+        if len(codes) > _RANK_ROWS:
+            rows = np.sort(np.random.default_rng(seed).choice(len(codes), _RANK_ROWS, replace=False))
+        scores = bag_scores[rows].mean(axis=1)  # (rows, n_scores)
+        strength = _rank_pairs(candidates, groups, codes[rows], y[rows], weight[rows], loss, scores,
+                               self.min_samples_leaf)
         order = np.argsort(-strength, kind="stable")
         chosen = [candidates[i] for i in order[: self.interactions] if np.isfinite(strength[i]) and strength[i] > 0]
         return chosen

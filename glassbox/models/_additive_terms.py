@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit, softmax
 
-from ._additive_boosting import one_hot, quadrant_count_valid, quadrant_split
+from ._additive_boosting import one_hot
+from ._additive_splits import quadrant_count_valid, quadrant_split
 
 __all__ = [
     "_MainLayout",
@@ -26,7 +27,7 @@ __all__ = [
     "_rank_pairs",
 ]
 
-_PAIR_CELLS_PER_CHUNK = 2**22  # rows x pairs per chunk of the pair ranking
+_PAIR_CELLS_PER_CHUNK = 2**20  # rows x pairs per chunk of the pair ranking (a few tens of MB)
 _PURIFY_MAX_ITER = 500
 
 
@@ -48,11 +49,12 @@ class _MainLayout:
         self.value_widths = (int(value_bins[~is_categorical].max(initial=0)),
                              int(value_bins[is_categorical].max(initial=0)))
 
-    def design(self, codes):
-        padded = codes[:, self.order].astype(np.int32)  # (n, p) in engine order
+    def codes(self, codes):
+        """Cell of every row in every term, (n, p) in engine order, the missing bin last."""
+        padded = codes[:, self.order]  # a copy
         missing = padded == (self.n_bins[self.order] - 1)[None, :]
         padded[missing] = self.width - 1
-        return one_hot(padded, np.full(self.n_terms, self.width))
+        return padded
 
     def scores(self, cells):
         """Per feature (original order): scores of shape (K, n_bins, C), missing bin last."""
@@ -78,10 +80,12 @@ class _PairLayout:
         g = self.groups[j][codes_j]
         return np.where(g == self.n_groups[j] - 1, self.width - 1, g)
 
-    def design(self, codes):
-        cell = np.column_stack([self._padded(j, codes[:, j]) * self.width + self._padded(k, codes[:, k])
-                                for j, k in self.pairs]).astype(np.int32)
-        return one_hot(cell, np.full(len(self.pairs), self.width**2))
+    def codes(self, codes):
+        """Cell of every row in every pair's grid, (n, pairs)."""
+        cell = np.empty((len(codes), len(self.pairs)), dtype=np.int32)
+        for q, (j, k) in enumerate(self.pairs):
+            cell[:, q] = self._padded(j, codes[:, j]) * self.width + self._padded(k, codes[:, k])
+        return cell
 
     def tables(self, cells):
         """Per pair: scores of shape (K, Ga, Gb, C) over its groups, missing groups last."""
@@ -158,8 +162,8 @@ def _rank_pairs(candidates, groups, codes, y, weight, loss, scores, min_samples_
         chunk = candidates[start:start + per_chunk]
         for j in {f for pair in chunk for f in pair} - padded.keys():
             g_j = groups[j][codes[:, j]]
-            padded[j] = np.where(g_j == groups[j].max(), width - 1, g_j)
-        cell = np.column_stack([padded[j] * width + padded[k] for j, k in chunk]).astype(np.int32)
+            padded[j] = np.where(g_j == groups[j].max(), width - 1, g_j).astype(np.int32)
+        cell = np.column_stack([padded[j] * width + padded[k] for j, k in chunk])  # int32
         design = one_hot(cell, np.full(len(chunk), width * width))
         hist = (design.T @ stats)[:-1].reshape(len(chunk), width, width, 2 * C + 1)
         G, H = hist[..., :C], hist[..., C:2 * C]

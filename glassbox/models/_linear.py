@@ -3,29 +3,25 @@
 A group-lasso path selects the columns of ``X``, each a group of terms (its value and
 missing indicator, or the indicators of a categorical's levels), and the loss is
 refitted on them with a light ridge penalty: the relaxed lasso of Meinshausen (2007).
-The design lives in :mod:`._linear_terms`, the path and the refit in
-:mod:`._linear_solver`, the text and exports in :mod:`._render._linear`; this module
-holds the estimators.
+With ``max_terms``, a lasso path over single terms then selects the non-zero
+coefficients. What both estimators share is :mod:`._linear_base`, the design
+:mod:`._linear_terms`, the path and the refit :mod:`._linear_solver`, the text and
+exports :mod:`._render._linear`; this module holds the estimators.
 """
 
 from __future__ import annotations
 
-import warnings
-from numbers import Integral, Real
 from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import expit, log_expit, logsumexp, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
-from .._base import TransparentMixin
-from .._core import Interval, check_sample_weight, check_target, validate_params, validate_X
-from ..explanation import Explanation
-from ._linear_solver import _Logistic, _Multinomial, _Problem, _Squared
-from ._linear_terms import _Design, _term_names
+from .._core import check_sample_weight, check_target, validate_params, validate_X
+from ._linear_base import _SparseLinearModel
+from ._linear_solver import _Logistic, _Multinomial, _Squared
 from ._render._linear import linear_python, linear_sql, linear_text
 
 if TYPE_CHECKING:
@@ -34,151 +30,12 @@ if TYPE_CHECKING:
 __all__ = ["SparseLinearClassifier", "SparseLinearRegressor"]
 
 
-class _SparseLinearModel(TransparentMixin):
-    """What the sparse linear classifier and regressor share: fit, text, export, explain."""
-
-    _parameter_constraints = {
-        "max_features": [Interval(Integral, 1, None, closed="left"), None],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="neither")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-    }
-
-    def __init__(
-        self, *, max_features: int | None = 10, alpha: float = 1e-3, tol: float = 1e-7, max_iter: int = 100
-    ) -> None:
-        self.max_features = max_features
-        self.alpha = alpha
-        self.tol = tol
-        self.max_iter = max_iter
-
-    # -- fit ------------------------------------------------------------------------
-    def _fit(self, X, Y, w, loss, *, y_shift=0.0, y_scale=1.0):
-        """Select, refit and store the coefficients; ``Y`` is (n, K) (0/1 or one-hot for
-        classifiers).
-
-        A regression target comes standardised, ``(y - y_shift) / y_scale``, so that the
-        solver's tolerances do not depend on its units.
-        """
-        w = w / w.sum()
-        design = _Design.build(X, self._feature_schema, w)
-        self.fill_values_, self.reference_levels_ = design.fill_values, design.reference_levels
-        problem = _Problem(design.Z, Y, w, loss, design.starts, design.stops, self.tol, self.max_iter)
-
-        n_usable = len(design.starts)
-        budget = n_usable if self.max_features is None else self.max_features
-        if budget > n_usable:
-            warnings.warn(f"max_features={self.max_features} is more than the {n_usable} features that vary in X; "
-                          f"{type(self).__name__} uses all {n_usable}.", UserWarning, stacklevel=3)
-            budget = n_usable
-        chosen = np.arange(n_usable) if budget == n_usable else np.sort(problem.path_select(budget))
-        intercept, coef_z, self.n_iter_ = problem.refit(chosen, self.alpha)
-        if not problem.converged:
-            hint = " (the classes may be separable)" if isinstance(loss, (_Logistic, _Multinomial)) else ""
-            warnings.warn(f"{type(self).__name__} did not converge in max_iter={self.max_iter} Newton iterations; "
-                          f"increase max_iter or alpha{hint}.", ConvergenceWarning, stacklevel=3)
-        # A group without any effect (say, on a constant target) is left out of the model.
-        spread = design.group_spread(coef_z)  # (n_groups, K)
-        for g in np.flatnonzero(spread.max(axis=1) <= 1e-12):
-            coef_z[design.starts[g] : design.stops[g]] = 0.0
-        intercept, coef_z = intercept * y_scale + y_shift, coef_z * y_scale
-
-        coef = design.term_coefficients(coef_z)  # (n_terms, K)
-        self._terms = design.terms
-        self._term_means = design.means
-        self._base_output = intercept  # the output at the mean of the training rows, (K,)
-        self.terms_ = _term_names(design.terms, self._feature_schema)
-        self.term_feature_idx_ = design.terms.feature.copy()
-        # The spread of each column's contribution is the norm of its orthonormal coefficients.
-        self._importance = np.zeros((self.n_features_in_, Y.shape[1]))
-        self._importance[design.features] = design.group_spread(coef_z)
-        coef, intercept, standardized = coef.T, intercept - design.means @ coef, (coef * design.scale[:, None]).T
-        if isinstance(loss, _Squared):  # one output, in scikit-learn's shapes of a regressor
-            coef, intercept, standardized = coef[0], float(intercept[0]), standardized[0]
-        self.coef_, self.intercept_, self.standardized_coef_ = coef, intercept, standardized
-        flat = np.atleast_2d(coef)  # (n_outputs, n_terms)
-        self.support_ = np.zeros(self.n_features_in_, dtype=bool)
-        self.support_[self.term_feature_idx_[(flat != 0).any(axis=0)]] = True
-        self.complexity_ = int(np.count_nonzero(flat))
-        return self
-
-    # -- prediction -----------------------------------------------------------------
-    def _scores(self, X_encoded):
-        """The linear predictor, shape (n_samples, n_outputs), summed term by term.
-
-        The terms are added one at a time in the order of the exported SQL and Python,
-        so that those compute exactly the same numbers.
-        """
-        coef = np.atleast_2d(self.coef_)  # (n_outputs, n_terms)
-        scores = np.tile(np.atleast_1d(self.intercept_).astype(np.float64), (len(X_encoded), 1))
-        for t in self._used_terms():
-            value = self._terms.values(X_encoded, [t])[:, 0]
-            scores = scores + value[:, None] * coef[:, t]
-        return scores
-
-    def _used_terms(self):
-        """Indices of terms with a non-zero coefficient, in the order they are read."""
-        coef = np.atleast_2d(self.coef_)
-        order = np.argsort(-self._importance.sum(axis=1), kind="stable")  # most important column first
-        rank = np.empty_like(order)
-        rank[order] = np.arange(len(order))
-        used = np.flatnonzero((coef != 0).any(axis=0))
-        return used[np.argsort(rank[self._terms.feature[used]], kind="stable")]
-
-    # -- explanation ----------------------------------------------------------------
-    def explain(self, X: ArrayLike | None = None) -> Explanation:
-        """Explain the model: its coefficients, or the contributions to rows of ``X``.
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features), default=None
-            Rows to explain. ``None`` gives the global explanation.
-
-        Returns
-        -------
-        explanation : Explanation
-            Without ``X``: values of shape (n_features, n_outputs), the standard deviation
-            of each column's contribution to the linear predictor over the training rows
-            (for a numeric column without missing values, the absolute standardised
-            coefficient; for a categorical column, the spread of its levels' effects
-            together), with ``base_values`` the output at the mean. The signed
-            coefficients of every term are ``coef_`` (original scale) and
-            ``standardized_coef_``. With ``X``: values of shape (n_samples, n_features,
-            n_outputs), ``coef * (x - mean)`` summed over the terms of each column, with
-            ``base_values`` the output at the training mean, so that
-            ``values.sum(axis=1) + base_values`` is the linear predictor
-            (``predict`` of the regressor, ``decision_function`` of the classifier).
-        """
-        check_is_fitted(self)
-        output_names = self._output_names()
-        schema = self._feature_schema
-        if X is None:
-            return Explanation(
-                self._importance,
-                base_values=self._base_output,
-                feature_names=schema.feature_names,
-                output_names=output_names,
-                method="sparse-linear-standardized",
-            )
-        X_encoded = self._encode(X)
-        coef = np.atleast_2d(self.coef_)  # (n_outputs, n_terms)
-        values = np.zeros((len(X_encoded), schema.n_features, coef.shape[0]))
-        used = self._used_terms()
-        if len(used):
-            centred = self._terms.values(X_encoded, used) - self._term_means[used]  # (n, k)
-            contributions = centred[:, :, None] * coef[:, used].T[None, :, :]  # (n, k, o)
-            np.add.at(values, (slice(None), self._terms.feature[used]), contributions)
-        return self._local_explanation(
-            X_encoded, values, np.broadcast_to(self._base_output, (len(X_encoded), coef.shape[0])),
-            output_names, method="sparse-linear",
-        )
-
-
 class SparseLinearClassifier(_SparseLinearModel, ClassifierMixin, BaseEstimator):
     """Sparse logistic regression with an exact budget of features.
 
     A group-lasso path selects exactly ``max_features`` columns of ``X`` (the first to
-    become active as the penalty decreases); a logistic model, lightly ridged by
+    become active as the penalty decreases), and with ``max_terms`` a lasso path then
+    selects at most that many non-zero coefficients among their terms; a logistic model, lightly ridged by
     ``alpha``, is then refitted on them (the relaxed lasso). Binary targets give one
     logistic equation; more classes give the multinomial model, one equation per class
     over the same selected columns (a column is selected for all classes at once).
@@ -200,6 +57,16 @@ class SparseLinearClassifier(_SparseLinearModel, ClassifierMixin, BaseEstimator)
         Number of columns of ``X`` the model uses. ``None`` uses every column that
         varies. A budget above the number of columns that vary is clipped to it, with a
         ``UserWarning``. Constant and all-missing columns are never used.
+    max_terms : int or None, default=None
+        Most non-zero coefficients, what ``complexity_`` counts: a budget in the units
+        of the other model families. The terms are then selected one by one, by the
+        lasso path over the standardised terms of the columns ``max_features`` allows,
+        so a categorical column may keep only its strongest levels (the others read as
+        the reference level). A term takes one coefficient per equation: ``n_classes``
+        of them in a multiclass model, so ``max_terms // n_classes`` terms, and
+        ``max_terms`` below ``n_classes`` is an error. When ``max_terms // n_classes``
+        is at most ``max_features``, only ``max_terms`` binds; to trace a front over
+        terms, set ``max_features=None``. ``None``: no budget of terms.
     alpha : float, default=1e-3
         Ridge penalty of the refit, on the standardised coefficients (the loss is the
         mean log-loss). ``0`` gives the unpenalised refit, whose coefficients grow
@@ -233,7 +100,8 @@ class SparseLinearClassifier(_SparseLinearModel, ClassifierMixin, BaseEstimator)
     complexity_ : int
         Non-zero coefficients, over all classes: one per numeric column, plus one per
         non-reference level of a categorical column and one per missing indicator, in
-        each equation (a multiclass model has ``n_classes`` equations).
+        each equation (a multiclass model has ``n_classes`` equations). At most
+        ``max_terms``.
     fill_values_ : ndarray of shape (n_features_in_,)
         The value that replaces a missing numeric value (its training mean); NaN for
         categorical columns and columns without any observed value.
@@ -424,7 +292,8 @@ class SparseLinearRegressor(_SparseLinearModel, RegressorMixin, BaseEstimator):
     """Sparse linear regression with an exact budget of features.
 
     A group-lasso path selects exactly ``max_features`` columns of ``X`` (the first to
-    become active as the penalty decreases); least squares, lightly ridged by
+    become active as the penalty decreases), and with ``max_terms`` a lasso path then
+    selects at most that many non-zero coefficients among their terms; least squares, lightly ridged by
     ``alpha``, is then refitted on them (the relaxed lasso), so the coefficients are not
     shrunk by the selection.
 
@@ -445,6 +314,14 @@ class SparseLinearRegressor(_SparseLinearModel, RegressorMixin, BaseEstimator):
         Number of columns of ``X`` the model uses. ``None`` uses every column that
         varies. A budget above the number of columns that vary is clipped to it, with a
         ``UserWarning``. Constant and all-missing columns are never used.
+    max_terms : int or None, default=None
+        Most non-zero coefficients, what ``complexity_`` counts: a budget in the units
+        of the other model families. The terms are then selected one by one, by the
+        lasso path over the standardised terms of the columns ``max_features`` allows,
+        so a categorical column may keep only its strongest levels (the others read as
+        the reference level). When ``max_terms`` is at most ``max_features``, only
+        ``max_terms`` binds; to trace a front over
+        terms, set ``max_features=None``. ``None``: no budget of terms.
     alpha : float, default=1e-3
         Ridge penalty of the refit: it minimises ``mean((y - prediction)**2) / 2 +
         alpha / 2 * |w|**2``, where ``w`` are the coefficients of the standardised
@@ -476,7 +353,7 @@ class SparseLinearRegressor(_SparseLinearModel, RegressorMixin, BaseEstimator):
         The columns the model uses.
     complexity_ : int
         Non-zero coefficients: one per numeric column, plus one per non-reference level
-        of a categorical column and one per missing indicator.
+        of a categorical column and one per missing indicator. At most ``max_terms``.
     fill_values_ : ndarray of shape (n_features_in_,)
         The value that replaces a missing numeric value (its training mean); NaN for
         categorical columns and columns without any observed value.

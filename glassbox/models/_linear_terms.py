@@ -137,7 +137,9 @@ class _Design:
     Z: np.ndarray  # (n_samples, sum of ranks)
 
     @classmethod
-    def build(cls, X, schema, w):
+    def build(cls, X, schema, w, *, keep=None, by_term=False):
+        """The design of encoded rows ``X``; only the terms where ``keep`` (all by
+        default) enter it, one group per column or, ``by_term``, one per term."""
         terms, fill_values, references = _build_terms(X, schema, w)
         values = terms.values(X)  # (n, n_terms)
         means = w @ values
@@ -147,8 +149,14 @@ class _Design:
         scale = np.sqrt(w @ centred**2)
         positive = w > 0
         varies = np.array([_varies(values[positive, t]) for t in range(len(terms))], dtype=bool)
-        features = np.unique(terms.feature[varies])
-        groups = [np.flatnonzero(varies & (terms.feature == j)) for j in features]
+        if keep is not None:
+            varies &= keep
+        if by_term:
+            groups = [np.array([t]) for t in np.flatnonzero(varies)]
+            features = terms.feature[varies]
+        else:
+            features = np.unique(terms.feature[varies])
+            groups = [np.flatnonzero(varies & (terms.feature == j)) for j in features]
         maps = _orthonormal_groups(centred, w, groups)
         ranks = np.array([m.shape[1] for m in maps], dtype=np.intp)
         stops = np.cumsum(ranks)

@@ -7,6 +7,7 @@ parents); the search for the rules is :mod:`._rule_search`, the text and exports
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral, Real
 from typing import TYPE_CHECKING, Literal
 
@@ -227,6 +228,10 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
             min_support = float(self.min_support)
         else:
             min_support = self.min_support * weight.sum()
+        if 2 * min_support > weight.sum():
+            warnings.warn(f"min_support={self.min_support} is more than half the training weight "
+                          f"({weight.sum():g}): no rule can capture that much and leave as much to the rules after "
+                          "it, so the list has the default rule only.", UserWarning, stacklevel=2)
         space = _CandidateSpace.build(X_encoded, weight > 0, self._feature_schema, max_bins=self.max_bins)
         search = _RuleListSearch(
             space,

@@ -145,9 +145,9 @@ class TreeSumClassifier(_TreeSumMixin, TransparentMixin, ClassifierMixin, BaseEs
     <BLANKLINE>
     >>> exp = model.explain(X.iloc[:2])
     >>> print((exp.base_values + exp.values.sum(axis=1)).round(2).ravel())
-    [-3.24 -3.24]
+    [-3.26 -3.26]
     >>> print(model.decision_function(X.iloc[:2]).round(2))
-    [-3.24 -3.24]
+    [-3.26 -3.26]
     """
 
     _parameter_constraints = {**_TreeSumMixin._parameter_constraints}
@@ -335,25 +335,25 @@ class TreeSumRegressor(_TreeSumMixin, TransparentMixin, RegressorMixin, BaseEsti
     >>> print(model)
     prediction = tree 1 + tree 2
     <BLANKLINE>
-    tree 1 (2 splits)
-    |--- s5 <= 4.6 (n=218)
-    |   |--- value: +110 (n=218)
-    |--- s5 > 4.6 (n=224)
-    |   |--- bp <= 111.8 (n=178)
-    |   |   |--- value: +175.4 (n=178)
-    |   |--- bp > 111.8 (n=46)
-    |   |   |--- value: +222.5 (n=46)
+    tree 1 (1 split)
+    |--- s5 <= 4.64 (n=230)
+    |   |--- value: +112.4 (n=230)
+    |--- s5 > 4.64 (n=212)
+    |   |--- value: +195.2 (n=212)
     <BLANKLINE>
-    tree 2 (1 split)
+    tree 2 (2 splits)
     |--- bmi <= 27.75 (n=292)
-    |   |--- value: -19.16 (n=292)
+    |   |--- value: -19.46 (n=292)
     |--- bmi > 27.75 (n=150)
-    |   |--- value: +37.3 (n=150)
+    |   |--- bp <= 101.5 (n=79)
+    |   |   |--- value: +14.93 (n=79)
+    |   |--- bp > 101.5 (n=71)
+    |   |   |--- value: +63.44 (n=71)
     >>> exp = model.explain(X.iloc[:2])
     >>> print((exp.base_values + exp.values.sum(axis=1)).round(1).ravel())
-    [212.7  90.8]
+    [210.2  93. ]
     >>> print(model.predict(X.iloc[:2]).round(1))
-    [212.7  90.8]
+    [210.2  93. ]
     """
 
     _parameter_constraints = {**_TreeSumMixin._parameter_constraints}

@@ -15,6 +15,7 @@ from ._coefficients import CoefficientDisplay
 from ._effect import EffectDisplay
 from ._importance import ImportanceDisplay
 from ._rules import RuleListDisplay
+from ._text import TextDisplay
 from ._tradeoff import TradeoffDisplay
 from ._tree import TreeDisplay
 from ._waterfall import WaterfallDisplay
@@ -31,6 +32,7 @@ __all__ = [
     "EffectDisplay",
     "ImportanceDisplay",
     "RuleListDisplay",
+    "TextDisplay",
     "TradeoffDisplay",
     "TreeDisplay",
     "WaterfallDisplay",

@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._effect import _is_missing
-from ._text import attribution_label, readable_axis
+from ._words import attribution_label, readable_axis
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

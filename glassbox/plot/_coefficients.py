@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._core import format_number
 from ..explanation import _resolve_index
-from ._text import readable_axis
+from ._words import readable_axis
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -11,7 +11,7 @@ from matplotlib.font_manager import FontProperties
 from numpy.typing import ArrayLike
 
 from .._core import format_number
-from ._text import EM, ReadableLocator, axis_points, fit_category_labels, method_words, readable_axis, value_text
+from ._words import EM, ReadableLocator, axis_points, fit_category_labels, method_words, readable_axis, value_text
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

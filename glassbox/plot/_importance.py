@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._text import attribution_label, readable_axis
+from ._words import attribution_label, readable_axis
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.utils.validation import check_is_fitted
 
-from ._text import plain_numbers
+from ._words import plain_numbers
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

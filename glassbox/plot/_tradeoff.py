@@ -11,7 +11,7 @@ from numpy.typing import ArrayLike
 
 from .._core import format_number
 from ..metrics import tradeoff_table
-from ._text import readable_axis
+from ._words import readable_axis
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

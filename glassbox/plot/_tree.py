@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._core import format_number, plain
 from ..models import TreeNodes
-from ._text import plain_numbers
+from ._words import plain_numbers
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

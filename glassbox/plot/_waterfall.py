@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike
 from scipy.special import expit
 
 from .._core import format_number
-from ._text import readable_axis, value_text
+from ._words import readable_axis, value_text
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

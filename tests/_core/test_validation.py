@@ -108,6 +108,8 @@ def test_user_frame_is_not_modified(penguins):
         (np.array([[1.0, np.inf]]), ValueError, r"infinity in 'x1'"),
         (np.array([[1 + 2j]]), ValueError, "Complex data not supported"),
         (np.array([[{"a": 1}]], dtype=object), TypeError, "argument must be a string or a real number, not 'dict'"),
+        (pd.DataFrame({"c": ["a", "b", ("a",), "a"]}), TypeError, "a real number, not 'tuple'"),  # hashable
+        (pd.DataFrame({"c": ["a", ["b"], "a"]}), TypeError, "a real number, not 'list'"),  # unhashable
         (pd.Series([1.0, 2.0]), ValueError, "got a pandas Series"),
         (pd.DataFrame({"t": pd.to_datetime(["2020-01-01"])}), TypeError, "dates or times"),
         (None, ValueError, "got None"),

@@ -281,8 +281,8 @@ def test_pickle_round_trip(penguin_model, penguins):
     np.testing.assert_array_equal(restored.predict_proba(X), penguin_model.predict_proba(X))
 
 
-def _fit_with_n_jobs(X, y, n_jobs, random_state=3):
-    params = dict(FAST, outer_bags=5, interactions=1, random_state=random_state)
+def _fit_with_n_jobs(X, y, n_jobs, random_state=3, **extra):
+    params = dict(FAST, outer_bags=5, interactions=1, random_state=random_state, **extra)
     return AdditiveClassifier(n_jobs=n_jobs, **params).fit(X, y)
 
 
@@ -294,17 +294,44 @@ def _assert_same_model(one, two):
     np.testing.assert_array_equal(one.n_rounds_, two.n_rounds_)
 
 
-@pytest.mark.parametrize("data", ["binary", "multiclass"])
+@pytest.mark.parametrize("data", ["binary", "multiclass", "drawn rows"])
 def test_same_model_for_any_n_jobs(data, penguins):
     # The bags are grouped into n_jobs chunks (here 5 bags in one chunk, then 3 + 2,
-    # then 1 + 1 + 1 + 1 + 1); the threading backend keeps the test quick.
-    X, y = mixed_frame(300) if data == "binary" else penguins
-    one = _fit_with_n_jobs(X, y, 1)
+    # then 1 + 1 + 1 + 1 + 1); the threading backend keeps the test quick. With more
+    # rows than round_samples, every chunk must draw the same rows in every round.
+    X, y = mixed_frame(300) if data != "multiclass" else penguins
+    extra = {"round_samples": 120} if data == "drawn rows" else {}
+    one = _fit_with_n_jobs(X, y, 1, **extra)
     with parallel_config(backend="threading"):
         for n_jobs in (2, 5):
-            _assert_same_model(one, _fit_with_n_jobs(X, y, n_jobs))
-    other = _fit_with_n_jobs(X, y, 1, random_state=4)
+            _assert_same_model(one, _fit_with_n_jobs(X, y, n_jobs, **extra))
+    other = _fit_with_n_jobs(X, y, 1, random_state=4, **extra)
     assert not np.array_equal(other.term_scores_[1], one.term_scores_[1])
+
+
+def test_round_samples_beyond_the_rows_change_nothing():
+    X, y = mixed_frame(300)
+    every = AdditiveClassifier(round_samples=None, random_state=0, **FAST).fit(X, y)
+    _assert_same_model(every, AdditiveClassifier(round_samples=300, random_state=0, **FAST).fit(X, y))
+    drawn = AdditiveClassifier(round_samples=299, random_state=0, **FAST).fit(X, y)
+    assert not np.array_equal(drawn.term_scores_[0], every.term_scores_[0])
+
+
+@pytest.mark.parametrize("task", ["regression", "classification"])
+def test_rounds_on_drawn_rows_learn_the_shapes_of_all_rows(task):
+    # Stochastic rounds (a tenth of the rows each) against rounds on every row: the same
+    # shapes, and as good a fit on new rows.
+    X, y = additive_data(4000)
+    X_new, y_new = additive_data(4000, seed=1)
+    if task == "classification":
+        y, y_new = (y > np.median(y)).astype(int), (y_new > np.median(y)).astype(int)
+    cls = AdditiveRegressor if task == "regression" else AdditiveClassifier
+    every = cls(interactions=0, round_samples=None, random_state=0, **FAST).fit(X, y)
+    drawn = cls(interactions=0, round_samples=400, random_state=0, **FAST).fit(X, y)
+    for j in (0, 1):
+        a, b = (m.shape_functions([j])[0].values[:-1, 0] for m in (every, drawn))
+        assert np.corrcoef(a, b)[0, 1] > 0.98
+    assert drawn.score(X_new, y_new) > every.score(X_new, y_new) - 0.01
 
 
 @pytest.mark.slow
@@ -453,3 +480,36 @@ def test_contributions_always_add_up(seed, n_classes, interactions):
     scores = model.decision_function(X).reshape(len(X), -1)
     np.testing.assert_allclose(exp.output(), scores, atol=1e-10)
     np.testing.assert_allclose(model.predict_proba(X).sum(axis=1), 1)
+
+
+def test_rare_levels_share_one_score():
+    # Levels with fewer than 10 rows are pooled: the sorted split never separates them,
+    # so noise in their handful of rows cannot give each its own score.
+    rng = np.random.default_rng(0)
+    common = rng.choice(["a", "b"], 600)
+    rare = np.array([f"r{i}" for i in range(40) for _ in range(5)], dtype=object)  # 40 levels of 5 rows
+    X = pd.DataFrame({"level": np.concatenate([common, rare]).astype(object), "x": rng.normal(size=800)})
+    y = (rng.random(800) < np.where(X["level"] == "a", 0.7, 0.3)).astype(int)
+    model = AdditiveClassifier(interactions=0, random_state=0, **FAST).fit(X, y)
+    scores = model.shape_functions(["level"])[0]
+    levels = list(scores.grid[0][:-1])
+    values = scores.values[:-1, 0]
+    rare_scores = values[[levels.index(f"r{i}") for i in range(40)]]
+    np.testing.assert_allclose(rare_scores, rare_scores[0], atol=1e-12)
+    assert values[levels.index("a")] - values[levels.index("b")] > 0.5
+
+
+def test_pair_ranking_does_not_depend_on_its_chunks(monkeypatch):
+    # The pairs are ranked a chunk of pairs at a time, to bound memory: one pair per
+    # chunk must rank them exactly as all pairs in one chunk.
+    from glassbox.models import _additive_terms
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    X = X.iloc[:, :8]
+    params = dict(FAST, interactions=3, random_state=0)
+    monkeypatch.setattr(_additive_terms, "_PAIR_CELLS_PER_CHUNK", 10**9)
+    together = AdditiveClassifier(**params).fit(X, y)
+    monkeypatch.setattr(_additive_terms, "_PAIR_CELLS_PER_CHUNK", 1)
+    one_by_one = AdditiveClassifier(**params).fit(X, y)
+    assert one_by_one.term_names_ == together.term_names_
+    _assert_same_model(one_by_one, together)

@@ -332,6 +332,101 @@ def test_pipeline_and_clone(penguins):
 
 
 # -- bad input ----------------------------------------------------------------------
+# -- the budget of terms ---------------------------------------------------------------
+def many_levels(n=400, seed=0, n_levels=25):
+    """A categorical column of many levels (some with an effect), two numeric columns,
+    one with missing values."""
+    rng = np.random.default_rng(seed)
+    level = rng.integers(0, n_levels, n)
+    a, b = rng.normal(size=n), rng.normal(size=n)
+    b[rng.random(n) < 0.15] = np.nan
+    frame = pd.DataFrame({"a": a, "city": [f"c{v}" for v in level], "b": b})
+    score = a + 1.5 * (level < 3) - (level == 7) + 0.5 * np.nan_to_num(b)
+    return frame, score + 0.3 * rng.normal(size=n)
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 1000), max_terms=st.integers(1, 30), max_features=st.sampled_from([None, 1, 2, 3]),
+       n_classes=st.integers(1, 3))
+def test_the_count_of_non_zero_coefficients_never_exceeds_max_terms(seed, max_terms, max_features, n_classes):
+    frame, score = many_levels(n=200, seed=seed)
+    if n_classes == 1:
+        model = SparseLinearRegressor(max_features=max_features, max_terms=max_terms)
+        y = score
+    else:
+        model = SparseLinearClassifier(max_features=max_features, max_terms=max_terms)
+        y = np.digitize(score, np.quantile(score, np.linspace(0, 1, n_classes + 1)[1:-1]))
+    if n_classes > 2 and max_terms < n_classes:
+        with pytest.raises(ValueError, match=f"max_terms={max_terms} is less than the {n_classes} non-zero"):
+            model.fit(frame, y)
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", (UserWarning, ConvergenceWarning))
+        model.fit(frame, y)
+    flat = np.atleast_2d(model.coef_)
+    assert model.complexity_ == np.count_nonzero(flat) <= max_terms
+    assert max_features is None or model.support_.sum() <= max_features
+    if max_features is None:  # the budget is used up to the terms there are
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", (UserWarning, ConvergenceWarning))
+            every = clone(model).set_params(max_terms=None).fit(frame, y)
+        per_term = flat.shape[0]  # coefficients of a term: one per equation
+        assert model.complexity_ == min(max_terms // per_term * per_term, every.complexity_)
+
+
+def test_max_terms_follows_the_lasso_path_of_the_standardised_columns():
+    from sklearn.linear_model import lars_path
+
+    X, y = sparse_regression(seed=3)
+    X = X + 0.5 * X[:, [0]]  # correlated columns: the order of entry is not that of the coefficients
+    Xs = (X - X.mean(axis=0)) / X.std(axis=0)
+    _, active, _ = lars_path(Xs, (y - y.mean()) / y.std(), method="lasso")
+    for k in range(1, 6):
+        model = SparseLinearRegressor(max_features=None, max_terms=k).fit(X, y)
+        assert set(np.flatnonzero(model.coef_)) == set(active[:k])
+
+
+def test_max_terms_keeps_the_strongest_levels_and_the_others_read_as_the_reference():
+    frame, y = many_levels(n=2000, seed=1)
+    model = SparseLinearRegressor(max_features=None, max_terms=5).fit(frame, y)
+    assert model.complexity_ == 5
+    levels = {name for name, c in zip(model.terms_, model.coef_) if c != 0 and name.startswith("city")}
+    assert levels and levels <= {"city = c0", "city = c1", "city = c2", "city = c7"}
+    rows = pd.DataFrame({"a": 0.0, "city": ["c10", "c11", model.reference_levels_[1]], "b": 0.0})
+    prediction = model.predict(rows)
+    assert prediction[0] == prediction[1] == prediction[2]
+
+
+def test_max_terms_that_binds_does_not_warn_about_the_default_max_features():
+    X, y = sparse_regression()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = SparseLinearRegressor(max_terms=3).fit(X[:, :4], y)  # 4 columns, max_features=10
+    assert model.complexity_ == 3
+
+
+def test_max_terms_above_the_terms_there_are_warns_and_uses_them_all():
+    frame, y = many_levels(n=300, seed=2, n_levels=4)  # a, b, b is missing, 3 levels of city: 6 terms
+    with pytest.warns(UserWarning, match="max_terms=40 is more than the 6 non-zero coefficients"):
+        model = SparseLinearRegressor(max_features=None, max_terms=40).fit(frame, y)
+    assert model.complexity_ == 6
+    with pytest.raises(InvalidParameterError, match="'max_terms' parameter of SparseLinearRegressor"):
+        SparseLinearRegressor(max_terms=0).fit(frame, y)
+
+
+def test_a_column_missing_but_on_one_row_enters_only_as_its_missing_indicator():
+    X, y = sparse_regression()
+    lonely = np.full(len(X), np.nan)
+    lonely[0] = 12.0
+    frame = pd.DataFrame(X[:, :3], columns=["x0", "x1", "x2"]).assign(lonely=lonely)
+    model = SparseLinearRegressor(max_features=None).fit(frame, y)
+    assert model.fill_values_[3] == 12.0
+    used = {name for name, c in zip(model.terms_, model.coef_) if c != 0}
+    assert "lonely" not in used and "lonely is missing" in used  # the value alone does not vary
+    changed = frame.assign(lonely=np.where(np.isnan(lonely), np.nan, -5.0))
+    np.testing.assert_array_equal(model.predict(changed), model.predict(frame))
+
+
 def test_one_class_target_is_an_error():
     with pytest.raises(ValueError, match="needs at least 2 classes in y; got 1 class: 'yes'."):
         SparseLinearClassifier().fit(np.ones((5, 2)), ["yes"] * 5)

@@ -3,6 +3,7 @@ budgets, explanations, text and exports, and bad input."""
 
 import itertools
 import sqlite3
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -118,6 +119,55 @@ def test_single_and_pair_counts_equal_a_naive_loop(counting_problem):
     np.testing.assert_array_equal(table[:, upper], naive[:, upper])
     literal = np.stack([C.T.astype(float) @ (target[:, k, None] * C) for k in range(3)])
     np.testing.assert_array_equal(table[:, upper], literal[:, upper])
+
+
+def one_hot_problem(n=300, seed=4):
+    """Many binary columns (one-hot levels, some never set) beside two numeric ones."""
+    rng = np.random.default_rng(seed)
+    levels = rng.integers(0, 30, size=(n, 2))
+    X = pd.DataFrame(np.zeros((n, 62)), columns=[f"c{j}" for j in range(62)])
+    X.iloc[np.arange(n), levels[:, 0]] = 1.0
+    X.iloc[np.arange(n), 30 + levels[:, 1]] = 1.0
+    X["c60"], X["c61"] = rng.normal(size=n), rng.integers(0, 5, n).astype(float)
+    X.loc[rng.random(n) < 0.1, "c61"] = np.nan
+    y = (levels[:, 0] < 10) ^ (rng.random(n) < 0.2)
+    return X, y.astype(np.intp)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_sparse_histogram_and_product_pair_counts_equal_the_dense_products(weighted):
+    X, y = one_hot_problem()
+    X_encoded, schema = encoded(X)
+    weight = np.random.default_rng(2).uniform(0.5, 2.0, len(y)) if weighted else None
+    space = _CandidateSpace.build(X_encoded, np.ones(len(y), dtype=bool), schema, max_bins=6)
+    assert space.n_bins < 3 * X.shape[1]  # bins no row falls in are dropped
+    B = np.zeros((len(y), space.n_bins))
+    np.put_along_axis(B, space.flat_bins, 1.0, axis=1)
+    w = np.ones(len(y)) if weight is None else weight
+    group = np.where(np.arange(len(y)) % 3 == 0, -1, np.arange(len(y)) % 2)  # two groups, a third left out
+    W = np.zeros((len(y), 2, 2))
+    W[group >= 0, group[group >= 0], y[group >= 0]] = w[group >= 0]
+    expected = np.einsum("nb,ngk->bgk", B, W)
+    np.testing.assert_allclose(space._sparse_histogram(group, y, weight, 2, 2), expected, atol=1e-9)
+    np.testing.assert_allclose(space.histogram(group, y, weight, 2, 2), expected, atol=1e-9)
+    rows = np.flatnonzero(group >= 0)
+    literal = np.stack([B[rows].T @ ((w * (y == k))[rows, None] * B[rows]) for k in range(2)])
+    literal[:, np.arange(space.n_bins), np.arange(space.n_bins)] = 0.0  # the caller adds the diagonal
+    np.testing.assert_allclose(space._pair_histogram_product(rows, y, weight, 2), literal, atol=1e-9)
+    np.testing.assert_allclose(space.pair_histogram(rows, y, weight, 2), literal, atol=1e-9)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_the_list_does_not_depend_on_how_pairs_are_counted(monkeypatch, weighted):
+    X, y = one_hot_problem(n=600, seed=1)
+    weight = np.random.default_rng(0).integers(1, 4, len(y)).astype(float) if weighted else None
+    lists = []
+    for product in (False, True):
+        monkeypatch.setattr(_CandidateSpace, "_pairs_by_product", lambda self, product=product: product)
+        model = RuleListClassifier(max_rules=4).fit(X, y, sample_weight=weight)
+        lists.append((model.rules_, model.rule_proba_))
+    assert lists[0][0] == lists[1][0]
+    np.testing.assert_allclose(lists[0][1], lists[1][1], rtol=1e-12)
 
 
 def test_first_rule_is_the_best_of_every_single_and_pair():
@@ -362,6 +412,28 @@ def test_constant_and_all_missing_columns_give_no_condition(cancer):
     assert not set(range(X.shape[1], X.shape[1] + 4)) & set(model.conditions_.feature)
     assert model.rules_ == reference.rules_
     np.testing.assert_array_equal(model.predict_proba(padded), reference.predict_proba(X))
+
+
+def test_min_support_above_half_the_weight_warns_and_keeps_the_default_rule():
+    X, y = planted(n=200)
+    with pytest.warns(UserWarning, match=r"min_support=101 is more than half the training weight \(200\)"):
+        model = RuleListClassifier(min_support=101).fit(X, y)
+    assert model.rules_ == [] and model.complexity_ == 0
+    np.testing.assert_allclose(model.predict_proba(X), np.tile(model.rule_proba_[-1], (len(X), 1)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert RuleListClassifier(min_support=100).fit(X, y).complexity_ > 0  # half is allowed
+
+
+def test_a_column_missing_but_on_one_row_is_never_a_condition_of_fewer_rows_than_min_support():
+    X, y = planted(n=300)
+    lonely = np.full(len(X), np.nan)
+    lonely[np.flatnonzero(y == "high")[0]] = 4.0  # a one-row signal
+    padded = X.assign(lonely=lonely, lonely_cat=np.where(np.isnan(lonely), None, "x"))
+    model = RuleListClassifier(max_rules=8, min_support=2).fit(padded, y)
+    assert not {X.shape[1], X.shape[1] + 1} & set(model.conditions_.feature.tolist())
+    assert model.rules_ == RuleListClassifier(max_rules=8, min_support=2).fit(X, y).rules_
+    assert model.rule_support_.min() >= 2
 
 
 def test_unseen_category_satisfies_no_condition_on_its_column():

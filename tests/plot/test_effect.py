@@ -151,7 +151,7 @@ def test_crowded_levels_across_a_heatmap_stand_upright():
 def test_the_missing_tick_keeps_clear_of_the_last_number():
     # A curve over 60..300 of incomes reaching 959, with a missing level: the axis is
     # stretched to the data's maximum, and its last number must not run into "missing".
-    from glassbox.plot._text import overlapping_labels
+    from glassbox.plot._words import overlapping_labels
 
     grid = np.append(np.linspace(60.0, 300.0, 20), np.nan)
     effect = Effect(("Income",), (grid,), np.linspace(0.4, 0.16, 21)[:, None], counts=np.full(21, 5),

@@ -25,7 +25,7 @@ from glassbox.plot import (
     TreeDisplay,
     WaterfallDisplay,
 )
-from glassbox.plot._text import overlapping_labels
+from glassbox.plot._words import overlapping_labels
 
 
 def _penguins():

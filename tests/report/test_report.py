@@ -49,7 +49,7 @@ def _text(page):
 
 @pytest.fixture(scope="module")
 def cancer(tmp_path_factory):
-    from glassbox.plot._text import overlapping_labels
+    from glassbox.plot._words import overlapping_labels
 
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     frame = X.iloc[:, :8].assign(diagnosis=y.map({0: "malignant", 1: "benign"}))

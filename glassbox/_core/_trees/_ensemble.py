@@ -15,10 +15,12 @@ from numpy.typing import ArrayLike
 
 from ._structure import tree_levels
 
-__all__ = ["SPLIT_BITSET", "SPLIT_NOT_EQUAL", "SPLIT_NUMERIC", "TreeEnsemble", "TreeList"]
+__all__ = ["SPLIT_BITSET", "SPLIT_NOT_EQUAL", "SPLIT_NUMERIC", "SPLIT_ZERO_MISSING", "TreeEnsemble", "TreeList"]
 
-# Kinds of split: x <= threshold, x != level, category in a set.
-SPLIT_NUMERIC, SPLIT_NOT_EQUAL, SPLIT_BITSET = 0, 1, 2
+# Kinds of split: x <= threshold, x != level, category in a set, and x <= threshold with
+# zero as missing (LightGBM's missing_type "Zero": NaN and |x| <= 1e-35 take the default).
+SPLIT_NUMERIC, SPLIT_NOT_EQUAL, SPLIT_BITSET, SPLIT_ZERO_MISSING = 0, 1, 2, 3
+_ZERO = 1e-35  # LightGBM's kZeroThreshold
 
 
 @dataclass(eq=False)
@@ -45,8 +47,9 @@ class TreeEnsemble:
     n_features: int  # columns of the rows given by the caller
     offset: np.ndarray = None  # (n_outputs,) constant added to the sum of the trees
     float32_inputs: bool = False  # scikit-learn's CART compares float32 inputs
+    cover_is_count: bool = True  # cover counts training rows (XGBoost's hessian sums do only for squared error)
     kind: np.ndarray = None  # (n_nodes,) split kind; None when every split is SPLIT_NUMERIC
-    bitsets: np.ndarray = None  # (n_nodes, 2, 8) uint32: categories going left, categories known
+    bitsets: np.ndarray = None  # (n_nodes, 2, n_words) uint32: categories going left, categories known
     columns: np.ndarray = None  # (n_model_features,): input column of each model column
     transform: object = None  # callable: caller's rows -> model input
 
@@ -60,7 +63,8 @@ class TreeEnsemble:
 
     @property
     def categorical(self) -> np.ndarray | None:
-        """Nodes whose split is not a threshold (a category level or set); None if none."""
+        """Nodes whose split is not a plain threshold (a category level or set, or zero as
+        missing): :meth:`route` routes them. None if none."""
         return None if self.kind is None else self.kind != SPLIT_NUMERIC
 
     @property
@@ -98,16 +102,19 @@ class TreeEnsemble:
             kind = self.kind[nodes]
             level = kind == SPLIT_NOT_EQUAL
             left[level] = values[level] != threshold[level]
+            zero = kind == SPLIT_ZERO_MISSING
+            missing[zero] |= (values[zero] > -_ZERO) & (values[zero] <= _ZERO)
             category = kind == SPLIT_BITSET
             if category.any():
-                # HistGradientBoosting: categories in the node's set go left, other
-                # known ones right; unknown or negative ones are treated as missing.
+                # Categories in the node's set go left, other known ones right; unknown,
+                # negative or beyond the bitset ones are treated as missing.
                 codes = values[category]
-                code = np.where(np.isnan(codes) | (codes < 0), 0, codes).astype(np.intp) & 255
+                beyond = codes >= 32 * self.bitsets.shape[2]
+                code = np.where(np.isnan(codes) | (codes < 0) | beyond, 0, codes).astype(np.intp)
                 word, shift = code >> 5, (code & 31).astype(np.uint32)
                 at = nodes[category]
-                in_left = ((self.bitsets[at, 0, word] >> shift) & 1).astype(bool)
-                known = ((self.bitsets[at, 1, word] >> shift) & 1).astype(bool)
+                in_left = ((self.bitsets[at, 0, word] >> shift) & 1).astype(bool) & ~beyond
+                known = ((self.bitsets[at, 1, word] >> shift) & 1).astype(bool) & ~beyond
                 left[category] = in_left
                 missing[category] |= (codes < 0) | (~in_left & ~known)
         return np.where(missing, self.missing_left[nodes], left)
@@ -179,12 +186,11 @@ class TreeList:
         kind = np.where(is_split, glue("kind"), SPLIT_NUMERIC).astype(np.int8)
         bitsets = None
         if (kind == SPLIT_BITSET).any():
-            bitsets = np.concatenate(
-                [
-                    np.zeros((len(t["left"]), 2, 8), np.uint32) if t["bitsets"] is None else t["bitsets"]
-                    for t in self.trees
-                ]
-            )
+            words = max(t["bitsets"].shape[2] for t in self.trees if t["bitsets"] is not None)
+            bitsets = np.zeros((len(left), 2, words), np.uint32)
+            for t, root in zip(self.trees, roots):
+                if t["bitsets"] is not None:
+                    bitsets[root : root + len(t["left"]), :, : t["bitsets"].shape[2]] = t["bitsets"]
         return TreeEnsemble(
             left=np.where(is_split, left + offsets, -1),
             right=np.where(is_split, right + offsets, -1),

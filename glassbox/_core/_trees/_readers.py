@@ -2,7 +2,9 @@
 
 :func:`read_tree_model` reads scikit-learn's ``DecisionTree*``, ``ExtraTree*``,
 ``RandomForest*``, ``ExtraTrees*``, ``GradientBoosting*`` and ``HistGradientBoosting*``
-models (the last through private attributes, read with guards), and tree models of the
+models (the last through private attributes, read with guards), the scikit-learn
+estimators of XGBoost, LightGBM and CatBoost (:mod:`._boosting`, through their public
+dumps; none of these libraries is imported by glassbox), and tree models of the
 packages above the core that register a reader with :func:`register_tree_reader`
 (glassbox's ``TreeClassifier``, ``TreeRegressor`` and sums of trees). Values are scaled
 so that the explained output is the offset plus a plain sum over the trees. :func:`count_tree_splits`
@@ -31,6 +33,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor, ExtraTreeClassifier, ExtraTreeRegressor
 from sklearn.utils.validation import check_is_fitted
 
+from ._boosting import library_reader
 from ._ensemble import SPLIT_BITSET, SPLIT_NUMERIC, TreeEnsemble, TreeList
 
 if TYPE_CHECKING:
@@ -86,10 +89,12 @@ def is_tree_model(estimator: Any) -> bool:
     -------
     bool
         ``True`` for scikit-learn's decision trees, random forests, extra trees,
-        gradient boosting and histogram gradient boosting models, and for glassbox's
-        :class:`~glassbox.models.TreeClassifier`, :class:`~glassbox.models.TreeRegressor`,
-        :class:`~glassbox.models.TreeSumClassifier` and
-        :class:`~glassbox.models.TreeSumRegressor`.
+        gradient boosting and histogram gradient boosting models, the scikit-learn
+        estimators of XGBoost (``XGBClassifier``, ``XGBRegressor``, ...), LightGBM
+        (``LGBMClassifier``, ``LGBMRegressor``) and CatBoost (``CatBoostClassifier``,
+        ``CatBoostRegressor``), and glassbox's :class:`~glassbox.models.TreeClassifier`,
+        :class:`~glassbox.models.TreeRegressor`, :class:`~glassbox.models.TreeSumClassifier`
+        and :class:`~glassbox.models.TreeSumRegressor`.
 
     Examples
     --------
@@ -99,7 +104,11 @@ def is_tree_model(estimator: Any) -> bool:
     >>> is_tree_model(RandomForestRegressor()), is_tree_model(Ridge())
     (True, False)
     """
-    return isinstance(estimator, _SKLEARN_TREE_MODELS) or _registered_reader(estimator) is not None
+    return (
+        isinstance(estimator, _SKLEARN_TREE_MODELS)
+        or _registered_reader(estimator) is not None
+        or library_reader(estimator) is not None
+    )
 
 
 def read_tree_model(
@@ -126,10 +135,14 @@ def read_tree_model(
     if not is_tree_model(estimator):
         raise TypeError(
             f"TreeSHAP supports scikit-learn's DecisionTree*, ExtraTree*, RandomForest*, ExtraTrees*, "
-            f"GradientBoosting* and HistGradientBoosting* models and glassbox's TreeClassifier, TreeRegressor, "
-            f"TreeSumClassifier and TreeSumRegressor; got {type(estimator).__name__}. Use method='kernel' or "
-            "method='permutation' for other models."
+            f"GradientBoosting* and HistGradientBoosting* models, the scikit-learn estimators of XGBoost, "
+            f"LightGBM and CatBoost, and glassbox's TreeClassifier, TreeRegressor, TreeSumClassifier and "
+            f"TreeSumRegressor; got {type(estimator).__name__}. Use method='kernel' or method='permutation' "
+            "for other models."
         )
+    reader = library_reader(estimator)
+    if reader is not None:  # they check their own fit
+        return reader(estimator, output, decode)
     try:
         check_is_fitted(estimator)
     except NotFittedError as exc:

@@ -1,8 +1,10 @@
 """TreeSHAP in vectorised numpy: exact Shapley values of tree ensembles.
 
 Supported models: scikit-learn's ``DecisionTree*``, ``ExtraTree*``, ``RandomForest*``,
-``ExtraTrees*``, ``GradientBoosting*`` and ``HistGradientBoosting*``, and glassbox's
-``TreeClassifier`` and ``TreeRegressor``. Two value functions are computed exactly:
+``ExtraTrees*``, ``GradientBoosting*`` and ``HistGradientBoosting*``, the estimators of
+XGBoost, LightGBM and CatBoost (read from their public dumps, none of them imported by
+glassbox), and glassbox's ``TreeClassifier`` and ``TreeRegressor``. Two value functions
+are computed exactly:
 
 * path-dependent (``background=None``): the expectation of the model given the known
   features, estimated by following the training cover of each split (Lundberg et al.

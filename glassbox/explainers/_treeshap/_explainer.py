@@ -40,12 +40,12 @@ def tree_shap(
     output : {"auto", "predict_proba", "decision_function", "predict"}, default="auto"
         The model output explained; ``"auto"`` picks the one that is a sum over the
         trees: ``predict_proba`` for decision trees and forests of classifiers,
-        ``decision_function`` for gradient boosting classifiers, ``predict`` for
-        regressors.
+        ``decision_function`` for gradient boosting classifiers (the raw score of
+        XGBoost's, LightGBM's and CatBoost's), ``predict`` for regressors.
     decode : callable, default=None
         Turns rows of ``X`` into the container the model was fitted on. Needed for a
-        ``HistGradientBoosting*`` model with categorical features fitted on a
-        DataFrame; for glassbox's trees, it lets rows encoded by another schema be
+        ``HistGradientBoosting*``, XGBoost or LightGBM model with categorical features
+        fitted on a DataFrame; for glassbox's trees, it lets rows encoded by another schema be
         re-encoded by the model's own (without it, ``X`` must be in the model's
         encoding). Unused by other models.
     batch_size : int or "auto", default="auto"
