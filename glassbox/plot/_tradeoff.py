@@ -11,7 +11,7 @@ from numpy.typing import ArrayLike
 
 from .._core import format_number
 from ..metrics import tradeoff_table
-from ._words import readable_axis
+from ._words import metric_words, readable_axis
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -125,7 +125,7 @@ class TradeoffDisplay:
         else:
             readable_axis(ax.xaxis)
         ax.set_xlabel("complexity (pieces a reader must read)")
-        ax.set_ylabel(f"mean cross-validated {self.metric}")
+        ax.set_ylabel(f"mean cross-validated {metric_words(self.metric)}")
         ax.legend(fontsize="small", loc="lower right")
         self.ax_, self.figure_ = ax, ax.figure
         return self

@@ -57,6 +57,28 @@ def method_words(method: str) -> str:
     return method.replace("_", " ").replace("-", " ") or "value"
 
 
+_METRICS = {
+    "roc_auc": "ROC AUC",
+    "roc_auc_ovr": "ROC AUC (one vs rest)",
+    "roc_auc_ovo": "ROC AUC (one vs one)",
+    "auc": "ROC AUC",
+    "average_precision": "average precision",
+    "balanced_accuracy": "balanced accuracy",
+    "f1": "F1 score",
+    "r2": "R²",
+    "neg_log_loss": "log-loss (negated)",
+    "neg_brier_score": "Brier score (negated)",
+    "neg_mean_squared_error": "mean squared error (negated)",
+    "neg_root_mean_squared_error": "root mean squared error (negated)",
+    "neg_mean_absolute_error": "mean absolute error (negated)",
+}
+
+
+def metric_words(metric: str) -> str:
+    """A scikit-learn scorer's name in words: ``"roc_auc"`` is ``"ROC AUC"``, ``"r2"`` is ``"R²"``."""
+    return _METRICS.get(metric, metric.replace("_", " "))
+
+
 def attribution_label(method: str, output: object, output_label: str | None = None) -> str:
     """An axis label such as ``"mean |SHAP value| (impact on log-odds of >50K)"``.
 

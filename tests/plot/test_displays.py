@@ -130,6 +130,7 @@ def test_tradeoff_display_marks_front_and_choice():
     np.testing.assert_array_equal(disp.front_line_.get_xdata(), [2.0, 4.0, 9.0])
     assert disp.chosen_marker_.get_xdata().tolist() == [4.0]
     assert [t.get_text() for t in disp.ax_.get_legend().get_texts()] == ["tree", "rules", "box", "Pareto front", "chosen"]
+    assert disp.ax_.get_ylabel() == "mean cross-validated ROC AUC"  # the metric in words, not its key
 
 
 def test_tradeoff_tick_labels_keep_a_space_between_them_over_many_decades():
@@ -139,6 +140,7 @@ def test_tradeoff_tick_labels_keep_a_space_between_them_over_many_decades():
     cv_results = {"mean_test_r2": np.array([0.1, 0.3, 0.34, 0.33]), "std_test_r2": np.full(4, 0.01),
                   "mean_test_complexity": -np.array([1.0, 5.0, 18.0, 2500.0])}
     disp = TradeoffDisplay.from_cv_results(cv_results, "r2").plot()
+    assert disp.ax_.get_ylabel() == "mean cross-validated R²"
     disp.figure_.canvas.draw()
     renderer = disp.figure_.canvas.get_renderer()
     boxes = sorted((label.get_window_extent(renderer) for label in disp.ax_.get_xticklabels()
