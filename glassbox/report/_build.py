@@ -209,7 +209,7 @@ def build(
         log.info("scores per cohort: %s", ", ".join(map(str, slices)))
         rows = test if len(test) else np.arange(len(y))
         section, slice_table = _explain.cohorts(chosen, X.iloc[rows], y.iloc[rows], cohorts.iloc[rows], metric,
-                                                random_state)
+                                                random_state, positive)
         sections.append(section)
     log.info("importance, effects and local explanations of the chosen model")
     sections.extend(_explain.global_sections(chosen, X_train, positive))

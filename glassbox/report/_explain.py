@@ -142,8 +142,11 @@ def held_out(chosen, reference, X, y, task, positive):
     return section
 
 
-def cohorts(model, X, y, by, metric, random_state):
-    """Scores per cohort on the held-out rows, the largest gaps (where the model is worse) first."""
+def cohorts(model, X, y, by, metric, random_state, positive=None):
+    """Scores per cohort on the held-out rows, the largest gaps (where the model is worse) first.
+
+    For two classes the base rate is the share of ``positive`` (of ``classes_[1]`` without one).
+    """
     from ..metrics import sliced_scores
 
     keys = [by[name].rename(str(name)).reset_index(drop=True) for name in by.columns]
@@ -158,9 +161,12 @@ def cohorts(model, X, y, by, metric, random_state):
         "come first: where the model is worse, and for whom. Cohorts marked too small have too few rows (or a "
         "single class) to judge."
     )
+    classes = list(getattr(model, "classes_", []))
+    if len(classes) == 2 and positive is not None and positive == classes[0]:
+        table["base_rate"] = 1.0 - table["base_rate"]  # sliced_scores gives the share of classes_[1]
     names = {"feature": "column", "slice": "cohort", "n": "rows", "score": metric_words(metric),
              "lower": "interval from", "upper": "interval to", "gap": "gap to overall",
-             "base_rate": (f"share of {plain(model.classes_[1])}" if len(getattr(model, "classes_", [])) == 2
+             "base_rate": (f"share of {plain(classes[1] if positive is None else positive)}" if len(classes) == 2
                            else "share of its most frequent class"),
              "target_mean": "mean target"}
     shown = table.drop(columns="too_small").rename(columns=names)

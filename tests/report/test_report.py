@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 import glassbox
@@ -171,6 +172,20 @@ def test_cohorts_are_the_held_out_rows_the_largest_gaps_first(cancer):
     judged = table[~table["too_small"]]
     assert list(judged["gap"]) == sorted(judged["gap"])
     assert "Scores per cohort" in page and ("too small to judge" in page) == bool(table["too_small"].any())
+
+
+def test_the_cohorts_base_rate_is_the_share_of_the_positive_class():
+    from glassbox.report import _explain
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    X, y = X.iloc[:, :4], y.map({0: "malignant", 1: "benign"})  # classes_: benign, malignant
+    model = LogisticRegression(max_iter=1000).fit(X, y)
+    band = (X["mean radius"] > X["mean radius"].median()).map({True: "large", False: "small"}).to_frame("size")
+    for positive in ("benign", "malignant", None):
+        section, table = _explain.cohorts(model, X, y, band, "roc_auc", 0, positive)
+        expected = y.eq(positive or "malignant").groupby(band["size"]).mean()
+        np.testing.assert_allclose(table.set_index("slice")["base_rate"].loc[expected.index], expected)
+        assert any(f"share of {positive or 'malignant'}" in part for part in section.parts)
 
 
 def test_each_row_is_captioned_with_its_prediction_and_truth(cancer):
