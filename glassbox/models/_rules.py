@@ -21,7 +21,8 @@ from .._core import Interval, StrOptions, check_sample_weight, check_target, val
 from ..explanation import Explanation
 from ._conditions import Conditions
 from ._render._rules import rule_list_python, rule_list_sql, rule_list_text, rule_texts
-from ._rule_search import _RTOL, _CandidateSpace, _first_true, _RuleListSearch, _split_gain
+from ._rule_candidates import _CandidateSpace
+from ._rule_search import _RTOL, _first_true, _RuleListSearch, _split_gain
 
 if TYPE_CHECKING:
     from .._core._typing import EstimatorT

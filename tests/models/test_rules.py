@@ -19,7 +19,8 @@ from sklearn.preprocessing import StandardScaler
 from glassbox import complexity
 from glassbox._core import InvalidParameterError, validate_X
 from glassbox.models import RuleListClassifier
-from glassbox.models._rule_search import _CandidateSpace, _log_likelihood, _split_gain
+from glassbox.models._rule_candidates import _CandidateSpace
+from glassbox.models._rule_search import _log_likelihood, _split_gain
 
 
 # -- data -------------------------------------------------------------------------------
