@@ -23,7 +23,7 @@ class Players:
     ----------
     groups : dict or None
         Group name (a string) to a list of columns (names, or positions among the
-        columns of ``X``). ``None``: every column is a player of its own.
+        columns of ``X``). ``None`` or empty: every column is a player of its own.
     schema : FeatureSchema
         The columns of ``X``.
 
@@ -40,7 +40,7 @@ class Players:
     def __init__(self, groups, schema):
         columns = np.asarray(schema.feature_names, dtype=object)
         n_columns = len(columns)
-        if groups is None:
+        if groups is None or (isinstance(groups, Mapping) and not groups):
             self.names = columns.copy()
             self.members = [np.array([j]) for j in range(n_columns)]
             self.owner = np.arange(n_columns)

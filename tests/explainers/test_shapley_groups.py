@@ -12,6 +12,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.linear_model import LinearRegression, LogisticRegression
@@ -19,20 +21,6 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from glassbox.explainers import ShapleyExplainer
 
 COLUMNS = ["a", "b", "c", "d", "e", "f", "g"]
-
-
-class FunctionRegressor(RegressorMixin, BaseEstimator):
-    """A regressor computing ``function(X)`` on rows of floats."""
-
-    def __init__(self, function=None):
-        self.function = function
-
-    def fit(self, X, y=None):
-        self.n_features_in_ = np.asarray(X).shape[1]
-        return self
-
-    def predict(self, X):
-        return self.function(np.asarray(X, dtype=np.float64))
 
 
 def interacting(X):
@@ -63,11 +51,22 @@ def brute_force_group_shapley(f, x, background, players):
     return phi
 
 
+class Interacting(RegressorMixin, BaseEstimator):
+    """A fixed regressor: ``interacting`` of its rows."""
+
+    def fit(self, X, y=None):
+        self.n_features_in_ = np.asarray(X).shape[1]
+        return self
+
+    def predict(self, X):
+        return interacting(np.asarray(X, dtype=np.float64))
+
+
 @pytest.fixture(scope="module")
 def data():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, len(COLUMNS)))
-    return X, FunctionRegressor(interacting).fit(X)
+    return X, Interacting().fit(X)
 
 
 GROUPS = {"pair": ["a", "b"], "lagged": ["d", "c", "f"]}
@@ -89,6 +88,22 @@ def test_exact_equals_the_brute_force_group_game(data, as_frame):
     # Grouping is not summing: the interaction of a, b and e is shared by two players, not three.
     ungrouped = ShapleyExplainer(model, method="exact", background=X_in[:8]).fit(X_in).explain(X_in[10:14])
     assert not np.allclose(exp.values[:, 0, 0], ungrouped.values[:, :2, 0].sum(axis=1), atol=1e-3)
+
+
+@settings(max_examples=15, deadline=None)
+@given(labels=st.lists(st.integers(-1, 3), min_size=len(COLUMNS), max_size=len(COLUMNS)), seed=st.integers(0, 99))
+def test_any_grouping_equals_the_brute_force_group_game(data, labels, seed):
+    """Column j joins group labels[j] (-1: none); groups listed in a random order."""
+    X, model = data
+    order = np.random.default_rng(seed).permutation(4)
+    groups = {f"g{k}": [COLUMNS[j] for j in range(len(COLUMNS)) if labels[j] == k] for k in order if k in labels}
+    frame = pd.DataFrame(X, columns=COLUMNS)
+    exp = ShapleyExplainer(model, method="exact", groups=groups, background=frame[:5]).fit(frame).explain(frame[20:22])
+    players = [[COLUMNS.index(c) for c in members] for members in groups.values()]
+    players += [[j] for j in range(len(COLUMNS)) if labels[j] == -1]
+    assert list(exp.feature_names) == list(groups) + [c for c, k in zip(COLUMNS, labels) if k == -1]
+    expected = np.array([brute_force_group_shapley(interacting, x, X[:5], players) for x in X[20:22]])
+    np.testing.assert_allclose(exp.values[:, :, 0], expected, atol=1e-10)
 
 
 @pytest.mark.parametrize("method", ["exact", "kernel", "permutation"])
@@ -216,6 +231,12 @@ def test_tree_and_linear_methods_refuse_groups(data, kwargs):
              else LinearRegression()).fit(X, interacting(X))
     with pytest.raises(ValueError, match=r"groups is supported by method='exact', 'kernel' and 'permutation'"):
         ShapleyExplainer(model, groups={"pair": [0, 1]}, background=5, **kwargs).fit(X)
+
+
+def test_no_groups_is_the_ungrouped_explainer(data):
+    X, _ = data
+    forest = RandomForestRegressor(5, max_depth=3, random_state=0).fit(X, interacting(X))
+    assert ShapleyExplainer(forest, groups={}, background=5).fit(X).method_ == "tree"
 
 
 def test_groups_must_be_a_dict(data):
