@@ -271,7 +271,7 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
             )
         if self.feature_perturbation != "interventional":
             raise ValueError("feature_perturbation='tree_path_dependent' applies to tree models, not to text.")
-        if self.groups is not None:
+        if self.groups:
             raise ValueError("groups applies to the columns of a table; documents are explained per token.")
         self.method_ = "permutation" if self.method == "auto" else self.method
         self.n_samples_ = None

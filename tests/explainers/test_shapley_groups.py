@@ -16,7 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.ensemble import RandomForestRegressor
+from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.pipeline import make_pipeline
 
 from glassbox.explainers import ShapleyExplainer
 
@@ -243,3 +245,10 @@ def test_groups_must_be_a_dict(data):
     X, model = data
     with pytest.raises(ValueError, match="groups"):
         ShapleyExplainer(model, groups=[["a", "b"]]).fit(X)
+
+
+def test_documents_refuse_groups():
+    docs = ["good food", "bad food", "good service", "bad service"] * 3
+    pipe = make_pipeline(CountVectorizer(), LogisticRegression()).fit(docs, [1, 0, 1, 0] * 3)
+    with pytest.raises(ValueError, match="groups applies to the columns of a table"):
+        ShapleyExplainer(pipe, groups={"g": ["good"]}).fit(docs)
