@@ -377,6 +377,7 @@ def figure(result):
     import matplotlib.pyplot as plt
 
     from glassbox.plot import TradeoffDisplay
+    from glassbox.plot._words import metric_words
 
     points = [p for p in result["points"] if p["complexity"] >= 0 and p["family"] != "CART at the rules' conditions"]
     cost = np.array([max(p["complexity"], 1) for p in points], dtype=float)
@@ -384,8 +385,9 @@ def figure(result):
     labels = [f"{p['library']}: {p['family']}" for p in points]
     on_front = [points.index(p) for p in front(points)]
     fig, ax = plt.subplots(figsize=(8, 5))
-    TradeoffDisplay(cost, score, front=np.array(on_front), labels=labels,
-                    metric=metric_of(result["task"]).upper()).plot(ax=ax)
+    metric = "r2" if result["task"] == "regression" else "roc_auc"
+    TradeoffDisplay(cost, score, front=np.array(on_front), labels=labels, metric=metric).plot(ax=ax)
+    ax.set_ylabel(f"held-out {metric_words(metric)}")  # one split, not cross-validated
     ax.set_title(f"{result['name']} ({result['task']}, {result['n_train']} training rows)")
     path = POINTS / f"{result['name']}.png"
     fig.savefig(path, dpi=90, bbox_inches="tight")

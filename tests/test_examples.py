@@ -18,7 +18,8 @@ def test_demo_writes_the_report_and_prints_the_choice(capsys, tmp_path, monkeypa
     out = capsys.readouterr().out
     assert output.is_file() and output.stat().st_size > 10_000
     assert "accuracy-complexity front (roc_auc" in out
-    assert "chosen (simplest within one standard error of the best)" in out
+    assert "chosen (the simplest transparent model within one standard error of the best one)" in out
+    assert "HistGradientBoosting" not in out.split("chosen (")[1].split("\n\n")[0]
     assert f"report written to {output}" in out
 
 

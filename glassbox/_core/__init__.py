@@ -6,7 +6,17 @@ the package."""
 
 from __future__ import annotations
 
-from ._batching import AUTO_CELLS, batch_units, check_batch_size, chunk_bounds, run_chunks
+from ._batching import (
+    AUTO_CELLS,
+    LOG_FORMAT,
+    batch_units,
+    check_batch_size,
+    chunk_bounds,
+    format_duration,
+    logger,
+    progress_logger,
+    run_chunks,
+)
 from ._binning import Bins, QuantileBinner, apply_bins, bin_labels, fit_bins
 from ._masking import (
     MODEL_ROWS,
@@ -18,7 +28,7 @@ from ._masking import (
     predict_rows,
     sample_background,
 )
-from ._numeric import gauss_legendre, plain, safe_mean_std, safe_norm, safe_std
+from ._numeric import format_number, gauss_legendre, plain, safe_mean_std, safe_norm, safe_std
 from ._params import HasMethods, Interval, InvalidParameterError, Options, StrOptions, validate_params
 from ._random import chunk_rngs, draw_seed, row_keys, row_rngs
 from ._response import OUTPUTS, PROBA_CLIP, ModelOutput, ModelResponse, final_estimator, log_odds
@@ -52,6 +62,7 @@ from ._validation import (
 
 __all__ = [
     "AUTO_CELLS",
+    "LOG_FORMAT",
     "MODEL_ROWS",
     "OUTPUTS",
     "PROBA_CLIP",
@@ -86,16 +97,20 @@ __all__ = [
     "feature_index",
     "final_estimator",
     "fit_bins",
+    "format_number",
+    "format_duration",
     "gauss_legendre",
     "is_tree_model",
     "kmeans_background",
     "learn_schema",
     "log_odds",
+    "logger",
     "masked_predict",
     "match_columns",
     "plain",
     "predict_built",
     "predict_rows",
+    "progress_logger",
     "read_tree_model",
     "register_tree_reader",
     "resolve_tree_output",

@@ -11,10 +11,16 @@ model rows, network points) a chunk takes; :func:`chunk_bounds` cuts the work; a
 
 Chunk boundaries depend on ``batch_size`` only, never on ``n_jobs``, so results do not
 depend on the number of workers or the joblib backend.
+
+Progress goes through the ``"glassbox"`` logger (:data:`logger`), in one format
+everywhere in the library (:data:`LOG_FORMAT`): ``verbose=`` means "show progress", and
+:func:`progress_logger` makes sure a message at level INFO is seen, on standard error,
+unless the application has configured logging itself.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -23,7 +29,23 @@ from typing import Any, Literal
 
 from joblib import Parallel, delayed
 
-__all__ = ["AUTO_CELLS", "batch_units", "check_batch_size", "chunk_bounds", "run_chunks"]
+__all__ = [
+    "AUTO_CELLS",
+    "LOG_FORMAT",
+    "batch_units",
+    "check_batch_size",
+    "chunk_bounds",
+    "format_duration",
+    "logger",
+    "progress_logger",
+    "run_chunks",
+]
+
+logger = logging.getLogger("glassbox")
+"""The one logger of the library; modules log to it or to its children (``glassbox.report``)."""
+
+LOG_FORMAT = "[glassbox %(asctime)s] %(message)s"
+"""The format of every progress line: ``[glassbox 14:02:11] cross-validating ...``."""
 
 AUTO_CELLS = 2**21
 """Floats of working memory per chunk with ``batch_size="auto"`` (16 MiB)."""
@@ -97,34 +119,81 @@ def run_chunks(
 
     With ``n_jobs`` in ``(None, 1)`` the chunks run in this process; otherwise through
     joblib, whose active backend (``joblib.parallel_config(backend="dask")``) decides
-    where. ``verbose`` reports progress on standard error.
+    where. ``verbose`` logs progress (chunks done, time spent, time left) to the
+    ``"glassbox"`` logger, at most once a second and at the end.
     """
     args_per_chunk = list(args_per_chunk)
+    progress = _Progress(len(args_per_chunk), desc) if verbose else None
     if n_jobs in (None, 1) or len(args_per_chunk) <= 1:
-        progress = _Progress(len(args_per_chunk), desc) if verbose else None
-        results = []
-        for args in args_per_chunk:
-            results.append(task(*args))
-            if progress is not None:
-                progress.step()
-        return results
-    return Parallel(n_jobs=n_jobs, verbose=10 if verbose else 0)(
-        delayed(task)(*args) for args in args_per_chunk
-    )
+        results = (task(*args) for args in args_per_chunk)
+    else:
+        results = Parallel(n_jobs=n_jobs, return_as="generator" if progress else "list")(
+            delayed(task)(*args) for args in args_per_chunk
+        )
+    if progress is None:
+        return list(results)
+    done = []
+    for result in results:  # in chunk order, as each finishes
+        done.append(result)
+        progress.step()
+    return done
+
+
+def progress_logger(verbose: bool | int = True) -> logging.Logger | None:
+    """The ``"glassbox"`` logger when ``verbose`` asks for progress, else ``None``.
+
+    Its messages are logged at level INFO. When no handler would receive them (the
+    application has not configured logging), the logger gets one, once, that writes
+    to standard error in :data:`LOG_FORMAT`; an application that configured logging
+    keeps its own handlers and format.
+    """
+    if not verbose:
+        return None
+    if logger.getEffectiveLevel() > logging.INFO:
+        logger.setLevel(logging.INFO)
+    if not logger.hasHandlers():
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter(LOG_FORMAT, datefmt="%H:%M:%S"))
+        logger.addHandler(handler)
+    return logger
+
+
+def format_duration(seconds: float) -> str:
+    """``"8 s"``, ``"2 min 5 s"``, ``"1 h 3 min"``: a duration as a person says it."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+
+
+class _StderrHandler(logging.StreamHandler):
+    """A handler writing to the ``sys.stderr`` of the moment (which tests may replace)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):  # StreamHandler.__init__ sets it; the property always reads sys.stderr
+        pass
 
 
 class _Progress:
-    """Progress on standard error, at most once a second, and at the end."""
+    """Chunks done, time spent and time left, logged at most once a second and at the end."""
 
     def __init__(self, total, desc):
         self.total, self.desc, self.done = total, desc, 0
         self.start = self.last = time.monotonic()
+        self.log = progress_logger()
 
     def step(self):
         self.done += 1
         now = time.monotonic()
         if now - self.last >= 1.0 or self.done == self.total:
             self.last = now
-            sys.stderr.write(
-                f"[glassbox] {self.desc}: {self.done}/{self.total} chunks, {now - self.start:.1f}s\n"
-            )
+            spent = now - self.start
+            left = spent / self.done * (self.total - self.done)
+            self.log.info("%s: %d/%d chunks, %s spent, about %s left", self.desc, self.done, self.total,
+                          format_duration(spent), format_duration(left))

@@ -1,4 +1,4 @@
-"""Small numeric helpers shared across glassbox: quadrature and plain scalars."""
+"""Small numeric helpers shared across glassbox: quadrature, plain scalars and numbers as text."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["gauss_legendre", "plain", "safe_mean_std", "safe_norm", "safe_std"]
+__all__ = ["format_number", "gauss_legendre", "plain", "safe_mean_std", "safe_norm", "safe_std"]
 
 
 def gauss_legendre(n_points: int) -> tuple[np.ndarray, np.ndarray]:
@@ -17,6 +17,28 @@ def gauss_legendre(n_points: int) -> tuple[np.ndarray, np.ndarray]:
     """
     nodes, weights = np.polynomial.legendre.leggauss(max(int(n_points), 1))
     return (nodes + 1.0) / 2.0, weights / 2.0
+
+
+def format_number(value: float, digits: int = 4) -> str:
+    """A number as a person writes it: ``15,024``, ``0.01235``, ``3.5``, ``-2``.
+
+    ``digits`` significant digits, never fewer than the integer part, thousands
+    separated by commas, trailing zeros dropped; only magnitudes below ``1e-6`` (or
+    beyond ``1e15``) fall back to scientific notation. NaN reads ``"nan"``.
+    """
+    value = float(value)
+    if not np.isfinite(value):
+        return str(value)
+    if value == 0:
+        return "0"
+    magnitude = int(np.floor(np.log10(abs(value))))
+    if magnitude < -6 or magnitude >= 15:
+        return f"{value:.{digits}g}"
+    decimals = max(0, digits - 1 - magnitude)
+    text = f"{value:,.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
 
 
 def plain(value: Any) -> Any:

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._effect import _is_missing, _level_label
+from ._effect import _is_missing
+from ._words import attribution_label, readable_axis
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -27,9 +28,11 @@ class BeeswarmDisplay:
     Features are ordered by mean absolute value, the most important on top. Each point
     is one row's attribution, spread vertically where many rows have similar values
     (so a swarm's thickness shows density) and coloured by that row's value of the
-    feature: numeric features on a colour scale from their low to their high values
-    (the 5th to 95th percentile, shown by one colour bar), categorical features with
-    one colour per level (shown in a legend), missing values in grey.
+    feature on one low-to-high colour scale, shown by one colour bar: a numeric
+    feature from its 5th to its 95th percentile, a categorical feature's levels in the
+    order of their mean attribution (the level that pushes the output lowest is
+    "low"), missing values in grey. No legend: a level's colour says where its rows
+    push, whatever the number of levels.
 
     Build it with :meth:`from_explanation`; :meth:`plot` draws it.
 
@@ -55,9 +58,7 @@ class BeeswarmDisplay:
         One scatter per feature row, top to bottom; ``points_[i].get_offsets()[:, 0]``
         are ``values[:, i]`` in row order.
     colorbar_ : Colorbar or None
-        The low-to-high scale of the numeric features.
-    legend_ : Legend or None
-        The levels of the categorical features, ``feature = level``.
+        The low-to-high scale of the feature values.
 
     See Also
     --------
@@ -111,7 +112,7 @@ class BeeswarmDisplay:
 
     @classmethod
     def from_explanation(
-        cls, explanation: Explanation, *, output: Hashable = 0, max_features: int = 20
+        cls, explanation: Explanation, *, output: Hashable = 0, max_features: int = 20, output_label: str | None = None
     ) -> BeeswarmDisplay:
         """The swarm of one output of a local Explanation.
 
@@ -124,6 +125,9 @@ class BeeswarmDisplay:
         max_features : int, default=20
             Features shown, most important first; the others are summed into one last
             row, ``"<k> other features"``, drawn grey.
+        output_label : str, default=None
+            What the output is, for the axis label (``"log-odds of >50K"``); the
+            output's name by default.
 
         Returns
         -------
@@ -148,7 +152,7 @@ class BeeswarmDisplay:
             if data is not None:
                 data_columns = np.column_stack([data_columns, np.full(len(values), None, dtype=object)])
                 is_categorical.append(False)
-        label = f"{exp.method} value ({exp.output_names[0]})" if exp.method else f"attribution ({exp.output_names[0]})"
+        label = attribution_label(exp.method or "attribution", exp.output_names[0], output_label)
         return cls(columns, names, data=data_columns, is_categorical=is_categorical, xlabel=label)
 
     def plot(
@@ -173,71 +177,47 @@ class BeeswarmDisplay:
         row_height : float, default=0.4
             Largest vertical spread of a swarm on either side of its row (rows are 1 apart).
         colorbar : bool, default=True
-            Whether to draw the colour bar (when some feature is numeric).
+            Whether to draw the colour bar (when some point is coloured by its value).
         **scatter_kw
             Passed to ``scatter`` (``s``, ``alpha``...).
         """
         import matplotlib.pyplot as plt
         from matplotlib import colormaps
         from matplotlib.cm import ScalarMappable
-        from matplotlib.lines import Line2D
 
         n_samples, n_rows = self.values.shape
         if ax is None:
             _, ax = plt.subplots(figsize=(7, 0.45 * n_rows + 1.5))
         colormap = colormaps[cmap] if isinstance(cmap, str) else cmap
         positions = np.arange(n_rows)[::-1]  # the first row on top
-        self.points_, handles = [], []
-        any_numeric = False
+        self.points_ = []
+        any_coloured = False
         for i, position in enumerate(positions):
             column = self.values[:, i]
             y = position + row_height * _swarm_offsets(column)
-            if self.data is None or self.is_categorical[i]:
-                colors, levels = self._level_colors(i, missing_color)
-                for level, color in levels:
-                    handles.append(Line2D([], [], linestyle="none", marker="o", color=color,
-                                          label=f"{self.feature_names[i]} = {level}"))
+            if self.data is None:
+                colors, has_values = np.tile(_rgba(missing_color), (n_samples, 1)), False
+            elif self.is_categorical[i]:
+                colors, has_values = _level_colors(self.data[:, i], column, colormap, missing_color)
             else:
                 colors, has_values = _value_colors(self.data[:, i], colormap, missing_color)
-                any_numeric |= has_values
+            any_coloured |= has_values
             self.points_.append(ax.scatter(column, y, c=colors, **{"s": 14, "alpha": 0.8, "linewidths": 0,
                                                                    **scatter_kw}))
         ax.axvline(0.0, color="grey", linewidth=0.8, zorder=0)
         ax.set_yticks(positions, labels=[str(n) for n in self.feature_names])
         ax.set_ylim(-0.5 - row_height, n_rows - 0.5 + row_height)
+        readable_axis(ax.xaxis)
         ax.set_xlabel(self.xlabel)
-        self.colorbar_ = self.legend_ = None
-        if any_numeric and colorbar:
+        self.colorbar_ = None
+        if any_coloured and colorbar:
             mappable = ScalarMappable(cmap=colormap)
             self.colorbar_ = ax.figure.colorbar(mappable, ax=ax, ticks=[0, 1], aspect=40, pad=0.02)
             self.colorbar_.set_ticklabels(["low", "high"])
-            self.colorbar_.set_label("feature value")
-        if handles:
-            self.legend_ = ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02 if self.colorbar_ is None
-                                     else 1.12, 1.0), fontsize="small", frameon=False)
+            label = "feature value" if not self.is_categorical.any() else "feature value (levels by mean effect)"
+            self.colorbar_.set_label(label)
         self.ax_, self.figure_ = ax, ax.figure
         return self
-
-    def _level_colors(self, i, missing_color):
-        """Colours of the points of a categorical column and its (level, colour) pairs."""
-        from matplotlib import colormaps
-
-        n_samples = self.values.shape[0]
-        colors = np.tile(_rgba(missing_color), (n_samples, 1))
-        if self.data is None:
-            return colors, []
-        column = self.data[:, i]
-        present = ~_is_missing(column)
-        levels = list(dict.fromkeys(column[present].tolist()))  # first-seen order
-        palette = colormaps["tab10" if len(levels) <= 10 else "tab20"]
-        pairs = []
-        for k, level in enumerate(levels):
-            color = palette(k % palette.N)
-            colors[present & (column == level)] = color
-            pairs.append((_level_label(level), color))
-        if (~present).any():
-            pairs.append(("missing", _rgba(missing_color)))
-        return colors, pairs
 
 
 def _swarm_offsets(values):
@@ -277,6 +257,25 @@ def _value_colors(column, colormap, missing_color):
         low, high = np.nanmin(x), np.nanmax(x)
     scaled = np.clip((x - low) / (high - low), 0, 1) if high > low else np.full(len(x), 0.5)
     colors[~missing] = colormap(scaled[~missing])
+    return colors, True
+
+
+def _level_colors(column, values, colormap, missing_color):
+    """Colours of a categorical column: its levels spread over the colormap in the order
+    of their mean attribution (``values``), lowest first.
+
+    Returns the (n_samples, 4) colours and whether any value was present.
+    """
+    missing = _is_missing(column)
+    colors = np.tile(_rgba(missing_color), (len(column), 1))
+    if missing.all():
+        return colors, False
+    levels, codes = np.unique(column[~missing].astype(str), return_inverse=True)
+    means = np.bincount(codes, weights=values[~missing]) / np.bincount(codes)
+    rank = np.empty(len(levels))
+    rank[np.argsort(means, kind="stable")] = np.arange(len(levels))
+    scaled = rank / (len(levels) - 1) if len(levels) > 1 else np.full(1, 0.5)
+    colors[~missing] = colormap(scaled[codes])
     return colors, True
 
 

@@ -11,7 +11,9 @@ from sklearn.base import is_classifier
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from .._core import format_number
 from ..explanation import _resolve_index
+from ._words import readable_axis
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -24,7 +26,10 @@ class CoefficientDisplay:
 
     Terms are ordered by their largest absolute coefficient over the outputs, the
     largest on top, so the panels of a multiclass model line up; positive coefficients
-    are red, negative ones blue.
+    are red, negative ones blue. Standardised coefficients are the change of the output
+    per standard deviation of each term, and each term's label gives that standard
+    deviation in the term's own units (``"age (sd 13.6)"``), so a bar reads back into
+    the data's units.
 
     Build it with :meth:`from_estimator`; :meth:`plot` draws it.
 
@@ -35,6 +40,8 @@ class CoefficientDisplay:
     output_names : array-like of shape (n_outputs,), default=None
         A title per panel; no title when ``None``.
     xlabel : str, default="coefficient"
+    term_scales : array-like of shape (n_terms,), default=None
+        The standard deviation of each term, added to its label.
 
     Attributes
     ----------
@@ -60,7 +67,9 @@ class CoefficientDisplay:
     >>> model = SparseLinearRegressor(max_features=3).fit(X, y)
     >>> disp = CoefficientDisplay.from_estimator(model).plot()
     >>> disp.term_names.tolist(), disp.ax_.get_xlabel()
-    (['bmi', 's5', 'bp'], 'standardized coefficient')
+    (['bmi', 's5', 'bp'], 'standardized coefficient (change per standard deviation of the term)')
+    >>> [t.get_text() for t in disp.ax_.get_yticklabels()]
+    ['bmi (sd 4.41)', 's5 (sd 0.522)', 'bp (sd 13.8)']
     """
 
     def __init__(
@@ -70,6 +79,7 @@ class CoefficientDisplay:
         *,
         output_names: ArrayLike | None = None,
         xlabel: str = "coefficient",
+        term_scales: ArrayLike | None = None,
     ) -> None:
         coef = np.asarray(coef, dtype=np.float64)
         self.coef = coef[:, None] if coef.ndim == 1 else coef
@@ -81,6 +91,7 @@ class CoefficientDisplay:
             )
         self.output_names = None if output_names is None else np.asarray(output_names, dtype=object)
         self.xlabel = xlabel
+        self.term_scales = None if term_scales is None else np.asarray(term_scales, dtype=np.float64)
 
     @classmethod
     def from_estimator(
@@ -134,9 +145,15 @@ class CoefficientDisplay:
         is_glassbox = hasattr(model, "standardized_coef_")
         if standardized == "auto":
             standardized = is_glassbox or X is not None
+        scales = None
         if is_glassbox:
             names = np.asarray(model.terms_, dtype=object)
             coef = model.standardized_coef_ if standardized else model.coef_
+            if standardized:
+                raw, scaled = np.atleast_2d(model.coef_), np.atleast_2d(model.standardized_coef_)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    ratio = np.where(raw != 0, np.abs(scaled / raw), 0.0).max(axis=0)  # 0 for unused terms
+                scales = np.where(ratio > 0, ratio, np.nan)
         else:
             names = _input_names(estimator, model)
             coef = model.coef_
@@ -148,7 +165,8 @@ class CoefficientDisplay:
                     )
                 Xt = estimator[:-1].transform(X) if isinstance(estimator, Pipeline) else X
                 Xt = Xt.toarray() if hasattr(Xt, "toarray") else Xt  # a sparse one-hot encoding
-                coef = np.atleast_2d(coef) * np.std(np.asarray(Xt, dtype=np.float64), axis=0)
+                scales = np.std(np.asarray(Xt, dtype=np.float64), axis=0)
+                coef = np.atleast_2d(coef) * scales
         coef = np.atleast_2d(np.asarray(coef, dtype=np.float64)).T  # (n_terms, n_outputs)
         titles = _output_titles(model, coef.shape[1])
         if output is not None:
@@ -164,8 +182,12 @@ class CoefficientDisplay:
             titles = None if titles is None else titles[column]
         keep = np.flatnonzero((coef != 0).any(axis=1))
         order = keep[np.argsort(-np.abs(coef[keep]).max(axis=1), kind="stable")][:max_terms]
-        xlabel = "standardized coefficient" if standardized else "coefficient"
-        return cls(coef[order], names[order], output_names=titles, xlabel=xlabel)
+        if standardized:
+            xlabel = "standardized coefficient (change per standard deviation of the term)"
+        else:
+            xlabel = "coefficient (change per unit of the term)"
+        return cls(coef[order], names[order], output_names=titles, xlabel=xlabel,
+                   term_scales=None if scales is None else scales[order])
 
     def plot(
         self,
@@ -203,13 +225,20 @@ class CoefficientDisplay:
             colors = np.where(values >= 0, positive_color, negative_color)
             self.bars_.append(axis.barh(positions, values, **{"color": colors, **bar_kw}))
             axis.axvline(0.0, color="grey", linewidth=0.8)
-            axis.set_yticks(positions, labels=[str(n) for n in self.term_names])
+            axis.set_yticks(positions, labels=self._term_labels())
+            readable_axis(axis.xaxis)
             axis.set_xlabel(self.xlabel)
             if self.output_names is not None:
                 axis.set_title(str(self.output_names[k]))
         self.axes_ = np.asarray(axes, dtype=object)
         self.ax_, self.figure_ = axes[0], axes[0].figure
         return self
+
+    def _term_labels(self):
+        if self.term_scales is None:
+            return [str(name) for name in self.term_names]
+        return [f"{name} (sd {format_number(scale, 3)})" if np.isfinite(scale) else str(name)
+                for name, scale in zip(self.term_names, self.term_scales)]
 
 
 def _input_names(estimator, model):

@@ -6,7 +6,12 @@ from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from matplotlib import ticker
+from matplotlib import rcParams, ticker
+from matplotlib.font_manager import FontProperties
+from numpy.typing import ArrayLike
+
+from .._core import format_number
+from ._words import EM, ReadableLocator, axis_points, fit_category_labels, method_words, readable_axis, value_text
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -23,12 +28,16 @@ class EffectDisplay:
 
     - a numeric feature is a line, with its individual (ICE) curves and its band when
       the Effect has them; a missing level (the NaN that ends the grid) is its own mark
-      to the right of the curve, on a tick labelled ``"missing"``;
-    - a categorical feature is one bar per level (``"missing"`` included), with the
-      band as error bars;
+      to the right of the curve, on a tick labelled ``"missing"``. Given the data, the
+      axis covers the data's whole range and the deciles of the data are ticks along
+      the bottom, so the reader sees where rows are and where the curve stops;
+    - a categorical feature is one horizontal bar per level (``"missing"``
+      included), the level with the largest effect on top, with the band as error
+      bars: level names never collide, however many;
     - a pair is a heatmap, the first feature across and the second up: a numeric axis
       is drawn to scale (each cell reaching halfway to its neighbours), a categorical
-      axis one cell per level, and a missing level is a cell of its own after a gap.
+      axis one cell per level (its labels turned upright when crowded), and a missing
+      level is a cell of its own after a gap.
 
     A missing level that no row reached (``counts`` of zero) is left out.
 
@@ -38,6 +47,12 @@ class EffectDisplay:
         A one-feature or two-feature Effect.
     output : int or label, default=0
         Which output to draw.
+    data_quantiles : dict, default=None
+        For a numeric feature, the minimum, the nine deciles and the maximum of its
+        data (11 values, by feature name), as :meth:`from_effect` computes from ``X``.
+    output_label : str, default=None
+        What the output is (``"probability of >50K"``), for the axis label; the
+        output's name by default.
 
     Attributes
     ----------
@@ -46,7 +61,10 @@ class EffectDisplay:
     lines_ : list of Line2D
         The averaged curve first, then the individual curves (numeric feature).
     bars_ : BarContainer or None
-        For a categorical feature.
+        For a categorical feature, top to bottom.
+    deciles_ : LineCollection or None
+        The ticks of the data's minimum, deciles and maximum along a numeric
+        feature's axis.
     band_ : PolyCollection or None
         The band around a numeric curve.
     missing_markers_ : list of Line2D
@@ -77,17 +95,58 @@ class EffectDisplay:
     ([0.0, 1.0, 4.0], [2.5])
     """
 
-    def __init__(self, effect: Effect, *, output: Hashable = 0) -> None:
+    def __init__(
+        self,
+        effect: Effect,
+        *,
+        output: Hashable = 0,
+        data_quantiles: dict[str, np.ndarray] | None = None,
+        output_label: str | None = None,
+    ) -> None:
         self.effect = effect[output]
         self.output = output
+        self.data_quantiles = data_quantiles or {}
+        self.output_label = output_label
 
     @classmethod
-    def from_effect(cls, effect: Effect, *, output: Hashable = 0) -> EffectDisplay:
-        """The display of one output of ``effect``."""
-        return cls(effect, output=output)
+    def from_effect(
+        cls, effect: Effect, *, output: Hashable = 0, X: ArrayLike | None = None, output_label: str | None = None
+    ) -> EffectDisplay:
+        """The display of one output of ``effect``.
+
+        Parameters
+        ----------
+        effect : Effect
+        output : int or label, default=0
+        X : DataFrame or array-like of shape (n_samples, n_features), default=None
+            The data the effect describes (a DataFrame with the effect's feature
+            names as columns, or an array when the names are ``x0, x1...``): its
+            deciles are drawn and its range covered.
+        output_label : str, default=None
+            What the output is, for the axis label.
+
+        Returns
+        -------
+        display : EffectDisplay
+        """
+        quantiles = {}
+        if X is not None:
+            for name in effect.feature_names:
+                column = _data_column(X, name)
+                if column is not None:
+                    present = column[~np.isnan(column)]
+                    if len(present):
+                        quantiles[name] = np.quantile(present, np.linspace(0, 1, 11))
+        return cls(effect, output=output, data_quantiles=quantiles, output_label=output_label)
 
     def plot(
-        self, ax: Axes | None = None, *, max_individual: int = 50, colorbar: bool = True, **style_kw: Any
+        self,
+        ax: Axes | None = None,
+        *,
+        max_individual: int = 50,
+        colorbar: bool = True,
+        order: str = "effect",
+        **style_kw: Any,
     ) -> EffectDisplay:
         """Draw on ``ax`` (a new figure by default) and return ``self``.
 
@@ -98,28 +157,44 @@ class EffectDisplay:
             Most individual curves drawn (numeric feature).
         colorbar : bool, default=True
             Whether a heatmap gets a colour bar.
+        order : {"effect", "grid"}, default="effect"
+            The bars of a categorical feature by their effect, the largest on top, or
+            in the order of the grid (for ordered levels).
         **style_kw
             Passed to the main artist: ``plot`` for the curve, ``bar`` for the bars,
             ``pcolormesh`` for the heatmap (``cmap``, ``vmin``...).
         """
         import matplotlib.pyplot as plt
 
+        if order not in ("effect", "grid"):
+            raise ValueError(f"order must be 'effect' or 'grid'; got {order!r}.")
         effect = self.effect
+        is_bars = not effect.is_2d and not _is_numeric_axis(effect.grid[0], effect.is_categorical[0])
         if ax is None:
-            _, ax = plt.subplots(figsize=(5.5, 4) if effect.is_2d else (5, 3.5))
-        self.lines_, self.bars_, self.band_ = [], None, None
+            if effect.is_2d:
+                size = (5.5, 4)
+            elif is_bars:
+                size = (5, 0.32 * len(effect.grid[0]) + 1.3)
+            else:
+                size = (5, 3.5)
+            _, ax = plt.subplots(figsize=size)
+        self.lines_, self.bars_, self.band_, self.deciles_ = [], None, None, None
         self.missing_markers_, self.missing_band_ = [], None
         self.mesh_, self.colorbar_ = None, None
-        label = f"{effect.method or 'effect'} ({effect.output_names[0]})"
+        label = f"{method_words(effect.method or 'effect')} ({self.output_label or effect.output_names[0]})"
         if effect.is_2d:
             self._plot_pair(ax, label, colorbar, style_kw)
-        elif _is_numeric_axis(effect.grid[0], effect.is_categorical[0]):
+            ax.set_xlabel(effect.feature_names[0])
+        elif is_bars:
+            self._plot_bars(ax, order, style_kw)
+            readable_axis(ax.xaxis)
+            ax.set_xlabel(label)
+            ax.set_ylabel(effect.feature_names[0])
+        else:
+            readable_axis(ax.xaxis)  # before the curve, which may replace it
             self._plot_curve(ax, max_individual, style_kw)
             ax.set_ylabel(label)
-        else:
-            self._plot_bars(ax, style_kw)
-            ax.set_ylabel(label)
-        ax.set_xlabel(effect.feature_names[0])
+            ax.set_xlabel(effect.feature_names[0])
         self.ax_, self.figure_ = ax, ax.figure
         return self
 
@@ -136,6 +211,13 @@ class EffectDisplay:
             self.band_ = ax.fill_between(x, effect.lower[present, 0], effect.upper[present, 0], alpha=0.25)
         line = ax.plot(x, effect.values[present, 0], **{"color": "#c44e52", "linewidth": 2, **line_kw})[0]
         self.lines_.insert(0, line)
+        quantiles = self.data_quantiles.get(effect.feature_names[0])
+        if quantiles is not None:
+            # The minimum, deciles and maximum as ticks along the bottom: the axis reaches the
+            # data's extremes, and the reader sees where the rows are.
+            self.deciles_ = ax.vlines(quantiles, 0, 0.05, color="black", linewidth=1,
+                                      transform=ax.get_xaxis_transform())
+            x = np.concatenate([x, quantiles[[0, -1]]])
 
         missing = np.flatnonzero(~present & _reached(effect.counts, 0, len(grid)))
         if not len(missing):
@@ -158,16 +240,20 @@ class EffectDisplay:
         self.missing_markers_ = [marker] + ([points] if effect.individual is not None else [])
         _label_missing(ax.xaxis, upper=top + 0.05 * span, position=x_missing)
 
-    def _plot_bars(self, ax, bar_kw):
+    def _plot_bars(self, ax, order, bar_kw):
         effect = self.effect
         grid = effect.grid[0]
-        keep = ~_is_missing(grid) | _reached(effect.counts, 0, len(grid))
+        keep = np.flatnonzero(~_is_missing(grid) | _reached(effect.counts, 0, len(grid)))
+        if order == "effect":
+            keep = keep[np.argsort(-effect.values[keep, 0], kind="stable")]  # the largest effect first
         values = effect.values[keep, 0]
         error = None
         if effect.lower is not None:
             error = np.vstack([values - effect.lower[keep, 0], effect.upper[keep, 0] - values])
-        labels = [_level_label(g) for g in grid[keep]]
-        self.bars_ = ax.bar(labels, values, yerr=error, **{"color": "#4c72b0", **bar_kw})
+        positions = np.arange(len(keep))[::-1]  # the first level on top
+        self.bars_ = ax.barh(positions, values, xerr=error, **{"color": "#4c72b0", **bar_kw})
+        ax.set_yticks(positions, labels=[_level_label(g) for g in grid[keep]])
+        ax.axvline(0.0, color="grey", linewidth=0.8, zorder=0)
 
     # -- a pair ----------------------------------------------------------------------
     def _plot_pair(self, ax, label, colorbar, mesh_kw):
@@ -186,8 +272,12 @@ class EffectDisplay:
         cells[np.ix_(iy, ix)] = values[np.ix_(x_axis.cells[ix], y_axis.cells[iy])].T
         self.mesh_ = ax.pcolormesh(x_axis.edges, y_axis.edges, np.ma.masked_invalid(cells),
                                    **{"cmap": "viridis", "shading": "flat", **mesh_kw})
+        if x_axis.numeric:
+            readable_axis(ax.xaxis)
         x_axis.label(ax.xaxis)
         y_axis.label(ax.yaxis)
+        if not x_axis.numeric:
+            fit_category_labels(ax.xaxis)
         ax.set_ylabel(effect.feature_names[1])
         if colorbar:
             self.colorbar_ = ax.figure.colorbar(self.mesh_, ax=ax, label=label)
@@ -256,9 +346,27 @@ def _level_label(value):
     """A grid level or data value as text, ``"missing"`` for NaN."""
     if _is_missing(np.asarray([value], dtype=object))[0]:
         return _MISSING
-    if isinstance(value, (float, np.floating)):
-        return f"{value:.4g}"
-    return str(value)
+    return value_text(value)
+
+
+def _data_column(X, name):
+    """The values of feature ``name`` of ``X`` as floats, or None when not numeric (or absent)."""
+    import pandas as pd
+
+    if isinstance(X, pd.DataFrame):
+        if name not in X.columns:
+            return None
+        column = X[name]
+        if not pd.api.types.is_numeric_dtype(column.dtype) or pd.api.types.is_bool_dtype(column.dtype):
+            return None
+        return column.to_numpy(dtype=np.float64, na_value=np.nan)
+    X = np.asarray(X)
+    if not (name.startswith("x") and name[1:].isdigit()) or int(name[1:]) >= X.shape[1]:
+        return None
+    try:
+        return X[:, int(name[1:])].astype(np.float64)
+    except (TypeError, ValueError):
+        return None
 
 
 def _is_numeric_axis(grid, is_categorical):
@@ -271,7 +379,8 @@ def _is_numeric_axis(grid, is_categorical):
         x = present.astype(np.float64)
     except (TypeError, ValueError):
         return False
-    return bool(np.all(np.diff(x) > 0))
+    # Non-decreasing: ALE's grid repeats an edge where a value holds many rows (a zero-inflated column).
+    return bool(np.all(np.diff(x) >= 0))
 
 
 def _reached(counts, axis, n):
@@ -286,7 +395,8 @@ def _reached(counts, axis, n):
 def _label_missing(axis, *, upper, position):
     """Numeric ticks up to ``upper``, and one tick labelled "missing" at ``position``."""
     axis.set_major_locator(_MissingLocator(upper, position))
-    axis.set_major_formatter(ticker.FuncFormatter(lambda value, _: _MISSING if value == position else f"{value:g}"))
+    axis.set_major_formatter(ticker.FuncFormatter(lambda value, _: _MISSING if value == position else
+                                                  format_number(value)))
 
 
 class _MissingLocator(ticker.Locator):
@@ -294,7 +404,11 @@ class _MissingLocator(ticker.Locator):
 
     def __init__(self, upper, position):
         self.upper, self.position = upper, position
-        self.base = ticker.MaxNLocator(nbins=5)
+        self.base = ReadableLocator()
+
+    def set_axis(self, axis):
+        super().set_axis(axis)
+        self.base.set_axis(axis)
 
     def __call__(self):
         low, high = self.axis.get_view_interval()
@@ -302,4 +416,13 @@ class _MissingLocator(ticker.Locator):
 
     def tick_values(self, vmin, vmax):
         ticks = [t for t in self.base.tick_values(vmin, min(vmax, self.upper)) if vmin <= t <= self.upper]
-        return np.asarray(ticks + ([self.position] if vmin <= self.position <= vmax else []))
+        if not vmin <= self.position <= vmax:
+            return np.asarray(ticks)
+        if self.axis is not None and self.axis.axes is not None and vmax > vmin:
+            # A number closer to "missing" than half their two labels and a space is left out.
+            points_per_unit = axis_points(self.axis.axes) / (vmax - vmin)
+            size = FontProperties(size=rcParams["xtick.labelsize"]).get_size_in_points()
+            texts = self.axis.get_major_formatter().format_ticks(ticks) if ticks else []
+            ticks = [t for t, text in zip(ticks, texts)
+                     if (self.position - t) * points_per_unit >= EM * size * ((len(text) + len(_MISSING)) / 2 + 1)]
+        return np.asarray(ticks + [self.position])

@@ -9,6 +9,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.utils.validation import check_is_fitted
 
+from ._words import plain_numbers
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.colors import Colormap
@@ -68,7 +70,7 @@ class RuleListDisplay:
     """
 
     def __init__(self, rules: Sequence[str], proba: np.ndarray, support: np.ndarray, classes: ArrayLike) -> None:
-        self.rules = [str(rule) for rule in rules]
+        self.rules = [plain_numbers(str(rule)) for rule in rules]
         self.proba = np.asarray(proba, dtype=np.float64)
         self.support = np.asarray(support)
         self.classes = np.asarray(classes, dtype=object)

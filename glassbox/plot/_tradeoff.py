@@ -6,9 +6,12 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from matplotlib import ticker
 from numpy.typing import ArrayLike
 
+from .._core import format_number
 from ..metrics import tradeoff_table
+from ._words import metric_words, readable_axis
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -113,8 +116,16 @@ class TradeoffDisplay:
             )
         if log_complexity and (self.complexity > 0).all():
             ax.set_xscale("log")
+            # 1, 2, 5 in each decade while they fit; powers of ten alone over more than two decades,
+            # where "1,000" and "2,000" would run together.
+            decades = np.log10(self.complexity.max() / self.complexity.min())
+            ax.xaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0) if decades <= 2 else (1.0,)))
+            ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: format_number(value)))
+            ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+        else:
+            readable_axis(ax.xaxis)
         ax.set_xlabel("complexity (pieces a reader must read)")
-        ax.set_ylabel(f"mean cross-validated {self.metric}")
+        ax.set_ylabel(f"mean cross-validated {metric_words(self.metric)}")
         ax.legend(fontsize="small", loc="lower right")
         self.ax_, self.figure_ = ax, ax.figure
         return self

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from .._core import plain
+from .._core import format_number, plain
 from ..models import TreeNodes
+from ._words import plain_numbers
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -125,14 +126,14 @@ class TreeDisplay:
         for node in range(len(nodes.left)):
             lines = []
             if nodes.left[node] >= 0:
-                lines.append(estimator.branch_text(node, precision=precision))
+                lines.append(plain_numbers(estimator.branch_text(node, precision=precision)))
             lines.append(f"n = {nodes.n_samples[node]}")
             value = nodes.value[node]
             if is_classifier:
                 best = int(np.argmax(value))
                 lines.append(f"class: {plain(estimator.classes_[best])} (p = {value[best]:.2f})")
             else:
-                lines.append(f"value: {value[0]:.{precision}g}")
+                lines.append(f"value: {format_number(value[0], precision)}")
             labels.append("\n".join(lines))
         return cls(nodes.left, nodes.right, labels, nodes.value, is_classifier=is_classifier)
 

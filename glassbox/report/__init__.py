@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from ._build import Report, ReportError, build, load_table
+from ._build import Report, build
+from ._table import ReportError, load_table
 
 __all__ = ["Report", "ReportError", "build", "load_table"]

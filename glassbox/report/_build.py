@@ -1,41 +1,41 @@
 """The whole story of a data set in one self-contained HTML file.
 
-:func:`build` reads a table as it comes (categorical columns, missing values), searches
-across transparent model families and a black box with cross-validation, picks the
-simplest model within one standard error of the best, and writes an HTML page with the
-accuracy-complexity front, the chosen model as text, a global surrogate of the black box
-and its fidelity, global importances, effects of the top features and local
-explanations of a few rows. Figures are inline SVG; the page needs no network, no server
-and no JavaScript.
+:func:`build` reads a table as it comes (categorical columns, missing values; identifiers
+and dates left out and said), holds a quarter of the rows out, cross-validates
+transparent model families and a black box on the rest, and chooses the simplest
+transparent model within one standard error of the best transparent one. The page has a
+table of contents, a data summary, the model card, the accuracy-complexity front, the
+chosen model drawn with its own display beside the black box's score, held-out
+performance, scores per cohort, importances, effects and local explanations of the
+chosen model, and a surrogate of the black box with its fidelity. Figures are inline SVG
+with their text as text; the page needs no network, no server and no JavaScript.
 """
 
 from __future__ import annotations
 
+import datetime
 import html
-import io
-import sys
-import time
 import warnings
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from sklearn.base import is_classifier
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
-from sklearn.pipeline import Pipeline
+from sklearn.model_selection import train_test_split
 
-from .._core import plain
-from ..metrics import complexity_scorer, pareto_front, simplest_within
+from .._core import progress_logger
+from ..metrics import pareto_front
+from . import _explain
+from ._page import Section, page
+from ._search import choose, cross_validate_candidates, describe, family, metric_words, refit
+from ._table import ReportError, data_summary, load_table, unusable_columns
 
 __all__ = ["Report", "ReportError", "build", "load_table"]
 
-
-class ReportError(ValueError):
-    """A problem with the input of a report, told in one line."""
+_HOLD_OUT = 0.25
 
 
 @dataclass(frozen=True)
@@ -50,71 +50,42 @@ class Report:
         The accuracy-complexity Pareto front of the model search, least complex first,
         with a ``model`` column.
     chosen : estimator
-        The least complex model within one standard error of the best, refit on all rows.
+        The simplest transparent model within one standard error of the best
+        transparent one, fitted on the rows not held out.
     metric : str
         The cross-validated score (``roc_auc``, ``roc_auc_ovr`` or ``r2``).
     fidelity : float
         Held-out fidelity of the black box's tree surrogate (NaN when the black box
         predicts one class for every row and there is nothing to mimic).
+    cv_results : dict
+        Every candidate's cross-validated scores and complexity, as
+        ``GridSearchCV.cv_results_`` holds them (``params`` with a ``model`` each); the
+        black box is the last candidate.
+    chosen_index : int
+        The chosen candidate's position in ``cv_results``.
+    black_box : estimator
+        The reference black box, fitted on the rows not held out.
+    dropped_columns : dict
+        Columns left out of the features, each with the reason.
+    slices : DataFrame or None
+        Held-out scores per cohort (:func:`glassbox.metrics.sliced_scores`), the largest
+        gaps first, when ``slices`` were asked for.
+    held_out : ndarray of int
+        Positions of the held-out rows among the rows with a target (empty when the
+        table is too small to hold any out).
     """
 
     path: Path
     front: pd.DataFrame
-    chosen: object
+    chosen: Any
     metric: str
     fidelity: float
-
-
-@dataclass
-class _Section:
-    title: str
-    parts: list = field(default_factory=list)
-
-    def text(self, paragraph):
-        self.parts.append(f"<p>{html.escape(paragraph)}</p>")
-
-    def pre(self, text):
-        self.parts.append(f"<pre>{html.escape(text)}</pre>")
-
-    def table(self, frame):
-        self.parts.append(frame.to_html(index=False, border=0, classes="table", float_format=lambda v: f"{v:.4g}"))
-
-    def figure(self, display, caption):
-        self.parts.append(f"<figure>{_svg(display.figure_)}<figcaption>{html.escape(caption)}</figcaption></figure>")
-
-    def html(self):
-        return f"<section><h2>{html.escape(self.title)}</h2>{''.join(self.parts)}</section>"
-
-
-def load_table(source: pd.DataFrame | str | PathLike[str]) -> pd.DataFrame:
-    """Read a CSV path (or take a DataFrame) with text columns as categories.
-
-    Raises
-    ------
-    ReportError
-        For a missing, unreadable or empty file, with a one-line reason.
-    """
-    if isinstance(source, pd.DataFrame):
-        frame = source.copy()
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise ReportError(f"no such file: {path}")
-        try:
-            frame = pd.read_csv(path)
-        except pd.errors.EmptyDataError:
-            raise ReportError(f"{path} is empty") from None
-        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise ReportError(f"cannot read {path} as CSV: {str(exc).splitlines()[0]}") from None
-        except OSError as exc:
-            raise ReportError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if frame.empty or frame.shape[1] == 0:
-        raise ReportError("the table has no rows or no columns")
-    for name in frame.columns:
-        column = frame[name]
-        if pd.api.types.is_object_dtype(column.dtype) or isinstance(column.dtype, pd.StringDtype):
-            frame[name] = column.astype("category")
-    return frame
+    cv_results: dict
+    chosen_index: int
+    black_box: Any
+    dropped_columns: dict
+    slices: pd.DataFrame | None = None
+    held_out: np.ndarray | None = None
 
 
 def build(
@@ -128,6 +99,11 @@ def build(
     random_state: int = 0,
     verbose: bool = False,
     title: str | None = None,
+    drop: Sequence[str] = (),
+    sep: str | None = None,
+    positive_class: Any = None,
+    slices: Sequence[str] = (),
+    command: str | None = None,
 ) -> Report:
     """Write the report of ``data`` predicting ``target`` to ``output``.
 
@@ -136,7 +112,8 @@ def build(
     data : DataFrame or path to a CSV file
         Text columns become categories; missing values stay missing. Rows whose target
         is missing are dropped (and counted in the report); columns with no value at
-        all are left out with a warning the report repeats.
+        all, identifiers (a distinct integer or text on every row) and dates are left
+        out with a warning the report repeats.
     target : str
         Name of the column to predict.
     task : {"auto", "classification", "regression"}, default="auto"
@@ -146,38 +123,50 @@ def build(
     cv : int, default=5
         Cross-validation folds of the model search.
     n_local : int, default=3
-        Rows whose predictions are explained one by one.
+        Held-out rows whose predictions are explained one by one.
     random_state : int, default=0
     verbose : bool, default=False
-        Report progress on standard error.
+        Log progress (the candidate being fitted, the time left) to the ``"glassbox"``
+        logger, shown on standard error unless the application configured logging.
     title : str, default=None
+    drop : sequence of str, default=()
+        Columns to leave out of the features.
+    sep : str, default=None
+        The CSV delimiter; sniffed by default.
+    positive_class : label, default=None
+        For a binary target, the class whose probability the report shows; the second
+        class in sorted order by default.
+    slices : sequence of str, default=()
+        Columns (features or not) whose cohorts are scored on the held-out rows.
+    command : str, default=None
+        The command that made the report, written in the model card.
 
     Returns
     -------
     report : Report
-        Where the report was written, the front, the chosen model and the surrogate's
-        fidelity.
     """
-    from ..explainers import PartialDependence, PermutationImportance, ShapleyExplainer
-    from ..plot import EffectDisplay, ImportanceDisplay, TradeoffDisplay, WaterfallDisplay
-    from ..surrogate import GlobalSurrogate
-
-    progress = _Progress(verbose)
+    log = progress_logger(verbose) or _Silent()
     notes = []  # what the report changed in the data, said again in its summary
-    frame = load_table(data)
+    frame = load_table(data, sep=sep)
     if target not in frame.columns:
         shown = ", ".join(map(str, frame.columns[:12])) + (" ..." if frame.shape[1] > 12 else "")
         raise ReportError(f"no column {target!r} in the table; its columns are {shown}")
-    dropped = int(frame[target].isna().sum())
-    frame = frame[frame[target].notna()]
+    missing = [str(c) for c in [*drop, *slices] if c not in frame.columns]
+    if missing:
+        raise ReportError(f"no column {missing[0]!r} in the table (asked for by --drop or --slice)")
+    n_unlabelled = int(frame[target].isna().sum())
+    frame = frame[frame[target].notna()].reset_index(drop=True)
     y = frame[target]
+    cohorts = frame[list(slices)]
     X = frame.drop(columns=[target])
-    empty = [str(c) for c in X.columns if X[c].isna().all()]
-    if empty:
-        notes.append(f"Left out {len(empty)} column{'s' if len(empty) > 1 else ''} with no value at all: "
-                     f"{', '.join(map(repr, empty))}.")
-        warnings.warn(notes[-1], UserWarning, stacklevel=2)
-        X = X.drop(columns=empty)
+    dropped = {str(c): "asked for (--drop)" for c in drop if c != target}
+    dropped.update({c: "no value at all" for c in map(str, X.columns) if X[c].isna().all()})
+    dropped.update({c: why for c, why in unusable_columns(X.drop(columns=list(dropped))).items()})
+    for name, why in dropped.items():
+        if why != "asked for (--drop)":
+            notes.append(f"Left out {name!r}: {why}.")
+            warnings.warn(notes[-1], UserWarning, stacklevel=2)
+    X = X.drop(columns=list(dropped))
     if X.shape[1] == 0:
         raise ReportError("the table has no feature columns besides the target")
     if y.nunique() < 2:
@@ -185,110 +174,69 @@ def build(
     task = _resolve_task(task, y)
     if task == "classification":
         y = y.astype(str) if isinstance(y.dtype, pd.CategoricalDtype) else y
-        smallest = y.value_counts().min()
-        if smallest < 2:
+        if y.value_counts().min() < 2:
             raise ReportError(f"a class of {target!r} has a single row; each class needs at least two")
-        cv = min(cv, int(smallest))
-    sections = []
+    positive = _positive(y, task, positive_class)
 
-    # 1. Search across families, pick the simplest within one standard error.
-    progress(f"cross-validating models of {4 if task == 'classification' else 3} families and a black box on {len(X)} rows")
-    metric, search = _search(X, y, task, cv, random_state)
-    families = [_family(params["model"]) for params in search.cv_results_["params"]]
-    front = pareto_front(search.cv_results_, metric)
-    chosen = search.best_estimator_["model"]
-    section = _Section("Accuracy against complexity")
-    section.text(
-        f"{len(families)} candidate models of {len(set(families))} families were cross-validated "
-        f"({cv} folds, {metric}). Complexity counts what a reader must read: non-zero coefficients, "
-        "splits, rule conditions or terms. The chosen model is the least complex within one "
-        "standard error of the best."
-    )
-    display = TradeoffDisplay.from_cv_results(search.cv_results_, metric, chosen=search.best_index_, labels=families)
-    section.figure(display.plot(), "Every candidate, the Pareto front, and the chosen model (star).")
-    front_table = front.assign(model=[_describe(search.cv_results_["params"][i]["model"]) for i in front["candidate"]])
-    section.table(front_table[["model", "complexity", f"mean_{metric}", f"std_{metric}"]])
+    # Hold a quarter out, when the table is large enough for both sides to judge.
+    train, test = _hold_out(y, task, random_state)
+    X_train, y_train = X.iloc[train], y.iloc[train]
+    if task == "classification":
+        cv = min(cv, int(y_train.value_counts().min()))
+
+    sections = [_data_section(X, y, task, dropped, n_unlabelled, len(test))]
+    metric, results = cross_validate_candidates(X_train, y_train, task, cv, random_state)
+    index = choose(results, metric)
+    black_index = len(results["params"]) - 1
+    log.info("fitting the chosen model and the black box")
+    chosen = refit(results, index, X_train, y_train)
+    reference = refit(results, black_index, X_train, y_train)
+    front = pareto_front(results, metric)
+    front_table = _front_table(results, front, metric)
+
+    section = Section(f"The chosen model: {describe(chosen)}")
+    section.parts.append(f"<p class=\"verdict\">{html.escape(_verdict(results, index, black_index, metric))}</p>")
+    _explain.chosen_model(section, chosen, X_train, positive)
     sections.append(section)
+    sections.insert(1, _card(task, results, index, black_index, metric, X, command, target))
+    sections.append(_explain.front_section(results, index, metric, front_table, cv))
 
-    section = _Section(f"The chosen model: {_describe(chosen)}")
-    section.text(
-        f"Mean cross-validated {metric} {search.cv_results_[f'mean_test_{metric}'][search.best_index_]:.4f} "
-        f"against {np.nanmax(search.cv_results_[f'mean_test_{metric}']):.4f} for the best candidate."
-    )
-    section.pre(chosen.to_text() if hasattr(chosen, "to_text") else repr(chosen))
-    sections.append(section)
-
-    # 2. The black box: a surrogate, importances, effects, local explanations.
-    progress("fitting the black box and its surrogate")
-    black_box = _black_box(task, random_state).fit(X, y)
-    section = _Section("A transparent surrogate of the black box")
-    labels = black_box.predict(X) if task == "classification" else None
-    if labels is not None and len(np.unique(labels)) < 2:
-        fidelity = float("nan")
-        section.text(
-            f"{type(black_box).__name__} predicts {plain(labels[0])!r} for every row, so there is no decision to "
-            "mimic: a surrogate would be that one constant."
-        )
-    else:
-        surrogate = GlobalSurrogate(black_box, _surrogate_model(task, random_state), random_state=random_state).fit(X)
-        fidelity = surrogate.fidelity_
-        section.text(
-            f"A {surrogate.complexity_}-split tree fitted to the predictions of {type(black_box).__name__} "
-            f"agrees with it on {surrogate.fidelity_:.1%} of held-out rows."
-            if task == "classification"
-            else f"A {surrogate.complexity_}-split tree fitted to the predictions of {type(black_box).__name__} "
-            f"explains R² = {surrogate.fidelity_:.3f} of them on held-out rows."
-        )
-        section.pre(surrogate.surrogate_.to_text())
-    sections.append(section)
-
-    progress("permutation importance")
-    importance = PermutationImportance(black_box, n_repeats=5, random_state=random_state)
-    global_exp = importance.fit(X).explain(X)
-    positive = _output_of(global_exp, black_box)
-    section = _Section("What the black box relies on")
-    section.text(
-        "Permutation importance: the mean squared change of the prediction when a feature's values "
-        "are shuffled across rows."
-    )
-    display = ImportanceDisplay.from_explanation(global_exp, output=positive).plot()
-    section.figure(display, "Importance, with its spread over repeats.")
-    sections.append(section)
-
-    progress("effects of the top features")
-    top = list(global_exp.feature_names[np.argsort(-global_exp.values[:, positive], kind="stable")[:3]])
-    effects = PartialDependence(black_box, kind="both", grid_resolution=30).fit(X).explain(X, features=top)
-    section = _Section("How the top features move the prediction")
-    section.text("Partial dependence (thick) over individual curves of the rows (thin).")
-    for effect in effects:
-        display = EffectDisplay(effect, output=_output_of(effect, black_box)).plot()
-        section.figure(display, f"Partial dependence on {effect.feature_names[0]}.")
-    sections.append(section)
-
-    progress(f"explaining {n_local} rows")
-    rows = _rows_to_explain(black_box, X, n_local)
-    explainer = ShapleyExplainer(black_box, random_state=random_state).fit(X)
-    local = explainer.explain(X.iloc[rows])
-    section = _Section("Why the black box decided, row by row")
-    section.text(f"Shapley values ({local.method}) from the average prediction to the row's prediction.")
-    for i, row in enumerate(rows):
-        display = WaterfallDisplay.from_explanation(local, row=i, output=_output_of(local, black_box)).plot()
-        section.figure(display, f"Row {X.index[row]}.")
+    if len(test):
+        log.info("scoring %d held-out rows", len(test))
+        sections.append(_explain.held_out(chosen, reference, X.iloc[test], y.iloc[test], task, positive))
+    slice_table = None
+    if slices:
+        log.info("scores per cohort: %s", ", ".join(map(str, slices)))
+        rows = test if len(test) else np.arange(len(y))
+        section, slice_table = _explain.cohorts(chosen, X.iloc[rows], y.iloc[rows], cohorts.iloc[rows], metric,
+                                                random_state, positive)
+        sections.append(section)
+    log.info("importance, effects and local explanations of the chosen model")
+    sections.extend(_explain.global_sections(chosen, X_train, positive))
+    local_rows = test if len(test) else np.arange(len(y))
+    sections.append(_explain.local_section(chosen, X.iloc[local_rows], y.iloc[local_rows], positive, n_local))
+    log.info("a surrogate of the black box")
+    section, fidelity = _explain.surrogate_section(reference, X_train, task, random_state)
     sections.append(section)
 
     summary = (
         f"{len(X)} rows, {X.shape[1]} features ({int(sum(_is_categorical(X[c]) for c in X))} categorical), "
         f"{int(X.isna().sum().sum())} missing cells; target {target!r} ({task})"
-        + (f"; {dropped} rows without a target dropped" if dropped else "")
+        + (f"; {n_unlabelled} rows without a target dropped" if n_unlabelled else "")
         + "."
         + "".join(f" {note}" for note in notes)
     )
     path = Path(output)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(_page(title or f"glassbox report: {target}", summary, sections), encoding="utf-8")
-    progress(f"wrote {path}")
+    path.write_text(page(title or f"glassbox report: {target}", summary, sections), encoding="utf-8")
+    log.info("wrote %s", path)
     _close_figures()
-    return Report(path, front_table, chosen, metric, fidelity)
+    return Report(path, front_table, chosen, metric, fidelity, results, index, reference, dropped, slice_table, test)
+
+
+class _Silent:
+    def info(self, *args):
+        pass
 
 
 def _resolve_task(task, y):
@@ -303,144 +251,127 @@ def _resolve_task(task, y):
     return "classification"
 
 
-def _candidates(task, random_state, n_features):
-    """The model families and budgets the report searches over."""
-    from ..models import (
-        AdditiveClassifier,
-        AdditiveRegressor,
-        RuleListClassifier,
-        SparseLinearClassifier,
-        SparseLinearRegressor,
-        TreeClassifier,
-        TreeRegressor,
+def _positive(y, task, positive_class):
+    """The class whose probability the report shows (binary), else None."""
+    if task != "classification" or y.nunique() != 2:
+        if positive_class is not None:
+            raise ReportError(f"--positive-class needs a binary target; {y.name!r} has {y.nunique()} values")
+        return None
+    classes = sorted(y.unique())
+    if positive_class is None:
+        return classes[1]
+    for label in classes:
+        if str(label) == str(positive_class):
+            return label
+    raise ReportError(f"no class {positive_class!r} in {y.name!r}; its classes are "
+                      f"{', '.join(map(str, classes))}")
+
+
+def _hold_out(y, task, random_state):
+    """Rows to fit on and rows held out: a quarter held out (stratified by class) when
+    there are at least 40 rows and every class has at least 8, none otherwise."""
+    rows = np.arange(len(y))
+    if len(y) < 40 or (task == "classification" and y.value_counts().min() < 8):
+        return rows, rows[:0]
+    stratify = y if task == "classification" else None
+    train, test = train_test_split(rows, test_size=_HOLD_OUT, stratify=stratify, random_state=random_state)
+    return np.sort(train), np.sort(test)
+
+
+def _front_table(results, front, metric):
+    words = metric_words(metric)
+    models = [describe(results["params"][i]["model"]) for i in front["candidate"]]
+    return pd.DataFrame({
+        "model": models,
+        "complexity": front["complexity"].to_numpy(),
+        f"mean {words}": front[f"mean_{metric}"].to_numpy(),
+        f"spread of {words} (sd over folds)": front[f"std_{metric}"].to_numpy(),
+    })
+
+
+def _verdict(results, index, black_index, metric):
+    """One sentence: the chosen model's score beside the black box's, and what readability costs."""
+    mean = results[f"mean_test_{metric}"]
+    words = metric_words(metric)
+    gap = round(float(mean[black_index] - mean[index]), 3)
+    trade = (f"readability costs {gap:.3f} of {words}" if gap > 0 else
+             f"the readable model is {-gap:.3f} of {words} better" if gap < 0 else "readability costs nothing at this precision")
+    return (f"{describe(results['params'][index]['model'])} scores {words} {mean[index]:.3f} in cross-validation, "
+            f"the black box {describe(results['params'][black_index]['model'])} {mean[black_index]:.3f}: {trade}.")
+
+
+def _card(task, results, index, black_index, metric, X, command, target):
+    """The model card: what was chosen and why, the scores, the limits, how it was made."""
+    from .. import __version__
+
+    words = metric_words(metric)
+    mean, std = results[f"mean_test_{metric}"], results[f"std_test_{metric}"]
+    n_splits = sum(1 for key in results if key.startswith("split") and key.endswith(f"_test_{metric}"))
+    transparent = [k for k in range(len(mean)) if k != black_index]
+    best = transparent[int(np.nanargmax(mean[transparent]))]
+    model = results["params"][index]["model"]
+    section = Section("Model card")
+    section.items([
+        f"Task: {task} of {target!r}.",
+        f"Chosen model: {describe(model)} ({family(model)} family, complexity "
+        f"{-results['mean_test_complexity'][index]:.0f}).",
+        f"Why: the simplest transparent model whose mean {words} is within one standard error of the best "
+        f"transparent one, {describe(results['params'][best]['model'])} ({mean[best]:.3f} ± "
+        f"{std[best] / np.sqrt(n_splits):.3f}).",
+        f"Cross-validated {words} ({n_splits} folds): {mean[index]:.3f}, standard deviation over folds "
+        f"{std[index]:.3f}; the black box: {mean[black_index]:.3f}, standard deviation {std[black_index]:.3f}.",
+        "Limitations: predictions for values outside the ranges of the data summary are extrapolations; "
+        + _correlated(X)
+        + " Scores come from the rows of this table: a population that differs will be scored differently.",
+        f"glassbox {__version__}, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC"
+        + (f", made by: {command}" if command else "."),
+    ])
+    return section
+
+
+def _correlated(X, threshold=0.8):
+    numeric = X.select_dtypes("number")
+    if numeric.shape[1] < 2:
+        return "no pair of numeric features to be correlated."
+    corr = numeric.corr().to_numpy()
+    names = list(map(str, numeric.columns))
+    pairs = [(abs(corr[i, j]), names[i], names[j]) for i in range(len(names)) for j in range(i + 1, len(names))
+             if abs(corr[i, j]) >= threshold]
+    if not pairs:
+        return f"no two numeric features are correlated beyond |r| = {threshold}."
+    pairs.sort(reverse=True)
+    shown = "; ".join(f"{a} and {b} (r = {r:.2f})" for r, a, b in pairs[:5])
+    more = f" and {len(pairs) - 5} more pairs" if len(pairs) > 5 else ""
+    return (f"correlated features share their effect, so the importance and effect of one depend on the other: "
+            f"{shown}{more}.")
+
+
+def _data_section(X, y, task, dropped, n_unlabelled, n_test):
+    features, target = data_summary(X, y, task)
+    section = Section("The data")
+    kinds = features["type"].value_counts()
+    section.text(
+        f"{len(X)} rows and {X.shape[1]} feature columns ({kinds.get('numeric', 0)} numeric, "
+        f"{kinds.get('categorical', 0)} categorical), {int(features['missing'].sum())} missing cells"
+        + (f"; {n_unlabelled} rows without a target were dropped" if n_unlabelled else "")
+        + (f". {n_test} rows ({_HOLD_OUT:.0%}) are held out to judge the chosen model; the search "
+           "cross-validates on the others." if n_test else ". Too few rows to hold any out: the performance "
+           "shown is cross-validated only.")
     )
-
-    if task == "classification":
-        models = [SparseLinearClassifier(max_features=k) for k in (1, 2, 4, 8) if k <= n_features]
-        models += [TreeClassifier(max_leaf_nodes=k, random_state=random_state) for k in (2, 4, 8, 16)]
-        models += [RuleListClassifier(max_rules=k) for k in (1, 2, 4, 8)]
-        models += [AdditiveClassifier(random_state=random_state)]
-    else:
-        models = [SparseLinearRegressor(max_features=k) for k in (1, 2, 4, 8) if k <= n_features]
-        models += [TreeRegressor(max_leaf_nodes=k, random_state=random_state) for k in (2, 4, 8, 16)]
-        models += [AdditiveRegressor(random_state=random_state)]
-    return models + [_black_box(task, random_state)]
-
-
-def _search(X, y, task, cv, random_state):
-    if task == "classification":
-        metric = "roc_auc" if y.nunique() == 2 else "roc_auc_ovr"
-        folds = StratifiedKFold(cv, shuffle=True, random_state=random_state)
-    else:
-        metric, folds = "r2", KFold(cv, shuffle=True, random_state=random_state)
-    candidates = _candidates(task, random_state, X.shape[1])
-    search = GridSearchCV(
-        Pipeline([("model", candidates[0])]),
-        {"model": candidates},
-        scoring={metric: metric, "complexity": complexity_scorer},
-        refit=simplest_within(metric),
-        cv=folds,
-        error_score="raise",
-    )
-    return metric, search.fit(X, y)
-
-
-def _black_box(task, random_state):
-    kind = HistGradientBoostingClassifier if task == "classification" else HistGradientBoostingRegressor
-    return kind(categorical_features="from_dtype", random_state=random_state)
-
-
-def _surrogate_model(task, random_state):
-    from ..models import TreeClassifier, TreeRegressor
-
-    kind = TreeClassifier if task == "classification" else TreeRegressor
-    return kind(max_leaf_nodes=8, random_state=random_state)
-
-
-def _family(model):
-    name = type(model).__name__
-    for family in ("SparseLinear", "Tree", "RuleList", "Additive", "HistGradientBoosting"):
-        if name.startswith(family):
-            return {"HistGradientBoosting": "black box"}.get(family, family)
-    return name
-
-
-def _describe(model):
-    budget = {k: v for k, v in model.get_params(deep=False).items() if k in ("max_features", "max_leaf_nodes", "max_rules")}
-    return f"{type(model).__name__}({', '.join(f'{k}={v}' for k, v in budget.items())})"
-
-
-def _positive_output(model):
-    return 1 if is_classifier(model) and len(model.classes_) == 2 else 0
-
-
-def _output_of(result, model):
-    """Position of the positive class among a result's outputs (the first output otherwise)."""
-    if is_classifier(model) and len(model.classes_) == 2:
-        hits = np.flatnonzero(np.asarray(result.output_names) == model.classes_[1])
-        if len(hits):
-            return int(hits[0])
-    return 0
-
-
-def _rows_to_explain(model, X, n_local):
-    """The rows with the highest and the lowest prediction, then those nearest the median."""
-    if is_classifier(model):
-        score = model.predict_proba(X)[:, _positive_output(model)]
-    else:
-        score = model.predict(X)
-    order = np.argsort(score, kind="stable")
-    middle = np.argsort(np.abs(score - np.median(score)), kind="stable")
-    return list(dict.fromkeys(int(i) for i in [order[-1], order[0], *middle]))[:n_local]
+    if dropped:
+        section.items([f"Left out {name!r}: {why}." for name, why in dropped.items()])
+    section.parts.append("<h3>The target</h3>")
+    section.table(target)
+    section.parts.append("<h3>The features</h3>")
+    section.table(features)
+    return section
 
 
 def _is_categorical(column):
     return isinstance(column.dtype, pd.CategoricalDtype)
 
 
-def _svg(figure):
-    buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", bbox_inches="tight")
-    svg = buffer.getvalue()
-    return svg[svg.index("<svg") :]
-
-
 def _close_figures():
     import matplotlib.pyplot as plt
 
     plt.close("all")
-
-
-_CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 980px; margin: 2em auto;
-       padding: 0 1em; color: #222; line-height: 1.45; }
-h1 { font-size: 1.7em; margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
-pre { background: #f6f8fa; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
-figure { margin: 1em 0; } figure svg { max-width: 100%; height: auto; }
-figcaption { color: #555; font-size: 0.9em; }
-table.table { border-collapse: collapse; font-size: 0.9em; }
-table.table th, table.table td { padding: 0.3em 0.8em; border-bottom: 1px solid #eee; text-align: left; }
-.summary { color: #444; }
-"""
-
-
-def _page(title, summary, sections):
-    body = "".join(section.html() for section in sections)
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
-        f"<h1>{html.escape(title)}</h1><p class=\"summary\">{html.escape(summary)}</p>{body}"
-        "</body></html>\n"
-    )
-
-
-class _Progress:
-    def __init__(self, verbose):
-        self.verbose = verbose
-        self.start = time.perf_counter()
-
-    def __call__(self, message):
-        if self.verbose:
-            sys.stderr.write(f"[glassbox report {time.perf_counter() - self.start:5.1f}s] {message}\n")
-            sys.stderr.flush()
-

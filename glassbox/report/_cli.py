@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
+import warnings
 
 from .. import __version__
-from ._build import ReportError, build
+from ._build import build
+from ._table import ReportError
 
 __all__ = ["main"]
 
@@ -28,6 +31,13 @@ def _parser():
     report.add_argument("-o", "--output", default="report.html", help="where to write the report (report.html)")
     report.add_argument("--cv", type=int, default=5, help="cross-validation folds (5)")
     report.add_argument("--random-state", type=int, default=0)
+    report.add_argument("--drop", nargs="+", default=[], metavar="COL", help="columns to leave out of the features")
+    report.add_argument("--sep", default=None, help="the CSV delimiter (sniffed by default: , ; tab |)")
+    report.add_argument("--positive-class", default=None, help="for a binary target, the class whose probability "
+                        "the report shows (the second in sorted order by default)")
+    report.add_argument("--title", default=None, help="the report's title")
+    report.add_argument("--slice", action="append", default=[], metavar="COL", dest="slices",
+                        help="score the chosen model per cohort of this column (repeatable)")
     report.add_argument("-q", "--quiet", action="store_true", help="no progress on standard error")
     report.add_argument("--debug", action="store_true", help="show the full traceback of an unexpected error")
     return parser
@@ -37,15 +47,9 @@ def main(argv=None):
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
     try:
-        report = build(
-            args.data,
-            args.target,
-            task=args.task,
-            output=args.output,
-            cv=args.cv,
-            random_state=args.random_state,
-            verbose=not args.quiet,
-        )
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line
+            report = _run(args, sys.argv[1:] if argv is None else argv)
     except ReportError as exc:
         print(f"glassbox: error: {exc}", file=sys.stderr)
         return 1
@@ -57,3 +61,26 @@ def main(argv=None):
         return 1
     print(f"report written to {report.path}")
     return 0
+
+
+def _run(args, argv):
+    return build(
+        args.data,
+        args.target,
+        task=args.task,
+        output=args.output,
+        cv=args.cv,
+        random_state=args.random_state,
+        verbose=not args.quiet,
+        title=args.title,
+        drop=args.drop,
+        sep=args.sep,
+        positive_class=args.positive_class,
+        slices=args.slices,
+        command=" ".join(["glassbox", *map(shlex.quote, argv)]),
+    )
+
+
+def _one_line(message, category, *args, **kwargs):
+    """A warning as one line on standard error: ``glassbox: warning: Left out 'id': ...``."""
+    print(f"glassbox: warning: {message}", file=sys.stderr)

@@ -41,7 +41,7 @@ def test_swarm_rows_hold_the_attributions_of_each_feature_in_order(data):
         offsets = points.get_offsets()
         np.testing.assert_array_equal(offsets[:, 0], values[:, j])  # one point per row, in row order
         assert np.abs(offsets[:, 1] - row).max() <= 0.4 + 1e-12
-    assert disp.ax_.get_xlabel() == f"saabas value ({output})"
+    assert disp.ax_.get_xlabel() == f"Saabas value (impact on {output})"
     if container == "pandas":
         islands = exp.data[:, list(exp.feature_names).index("island")]
         points = disp.points_[list(exp.feature_names[order]).index("island")]
@@ -49,11 +49,10 @@ def test_swarm_rows_hold_the_attributions_of_each_feature_in_order(data):
         for level in ("Biscoe", "Dream", "Torgersen"):
             assert len(np.unique(colors[islands == level], axis=0)) == 1
         assert len(np.unique(colors, axis=0)) == 3
-        legend = [t.get_text() for t in disp.legend_.get_texts()]
-        assert {"island = Biscoe", "island = Dream", "island = Torgersen", "sex = male", "sex = female",
-                "sex = missing"} <= set(legend)
+        assert disp.colorbar_.ax.get_ylabel() == "feature value (levels by mean effect)"
     else:
-        assert disp.legend_ is None
+        assert disp.colorbar_.ax.get_ylabel() == "feature value"
+    assert disp.ax_.get_legend() is None  # levels are read on the colour scale, never from a legend
     assert [t.get_text() for t in disp.colorbar_.ax.get_yticklabels()] == ["low", "high"]
 
 
@@ -73,13 +72,29 @@ def test_colours_follow_values_levels_and_missing():
     np.testing.assert_allclose(numeric[0], GREY)  # missing
     np.testing.assert_allclose(numeric[-1], rgb(colormaps["viridis"](1.0)))  # above the 95th percentile
 
+    # The levels on the same scale, by their mean attribution: b (0.26) above a (0.24).
     categorical = rgb(disp.points_[1].get_facecolors())
-    handles = disp.legend_.legend_handles
-    assert [t.get_text() for t in disp.legend_.get_texts()] == ["c = a", "c = b", "c = missing"]
-    for k, level in enumerate(["a", "b"]):
-        np.testing.assert_allclose(categorical[levels == level], np.tile(to_rgba(handles[k].get_color())[:3], (7, 1)))
+    np.testing.assert_allclose(categorical[levels == "a"], np.tile(rgb(colormaps["viridis"](0.0)), (7, 1)))
+    np.testing.assert_allclose(categorical[levels == "b"], np.tile(rgb(colormaps["viridis"](1.0)), (7, 1)))
     np.testing.assert_allclose(categorical[2::3], np.tile(GREY, (7, 1)))
-    assert disp.ax_.get_xlabel() == "demo value (y)"
+    assert disp.ax_.get_xlabel() == "demo (impact on y)"
+
+
+def test_many_levels_spread_over_the_scale_in_the_order_of_their_effect():
+    rng = np.random.default_rng(0)
+    levels = np.array([f"level {k}" for k in range(70)], dtype=object)
+    column = rng.choice(levels, 700)
+    effect_of = dict(zip(levels, rng.permutation(70) / 10.0))
+    values = np.array([effect_of[v] for v in column]) + rng.normal(scale=0.01, size=700)
+    exp = Explanation(values[:, None, None], data=column[:, None], feature_names=["status"], method="shapley-tree")
+    disp = BeeswarmDisplay.from_explanation(exp).plot()
+    colors = rgb(disp.points_[0].get_facecolors())
+    ranks = np.argsort(np.argsort([effect_of[v] for v in levels]))  # each level's place by effect
+    for level, rank in zip(levels, ranks):
+        np.testing.assert_allclose(colors[column == level], np.tile(rgb(colormaps["coolwarm"](rank / 69)),
+                                                                    ((column == level).sum(), 1)))
+    assert disp.ax_.get_legend() is None
+    assert disp.ax_.get_xlabel() == "SHAP value (impact on 0)"
 
 
 def test_the_features_left_out_are_summed_into_one_grey_row():
@@ -95,7 +110,7 @@ def test_the_features_left_out_are_summed_into_one_grey_row():
 def test_without_data_every_point_is_grey_and_there_is_no_scale():
     exp = Explanation(np.arange(12.0).reshape(6, 2, 1), feature_names=["a", "b"])
     disp = BeeswarmDisplay.from_explanation(exp).plot()
-    assert disp.colorbar_ is None and disp.legend_ is None
+    assert disp.colorbar_ is None and disp.ax_.get_legend() is None
     for points in disp.points_:
         np.testing.assert_allclose(rgb(points.get_facecolors()), np.tile(GREY, (6, 1)))
 

@@ -10,10 +10,13 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from glassbox._core import format_number
 from glassbox.models import SparseLinearClassifier, SparseLinearRegressor
 from glassbox.plot import CoefficientDisplay
 
 RED, BLUE = to_rgba("#c44e52"), to_rgba("#4c72b0")
+SCALED = "standardized coefficient (change per standard deviation of the term)"
+RAW = "coefficient (change per unit of the term)"
 
 
 def _expected_order(coef):
@@ -32,7 +35,7 @@ def _check_panels(disp, coef, names):
         assert [bar.get_y() + bar.get_height() / 2 for bar in bars] == list(range(len(names)))[::-1]
     axis = disp.axes_[0]  # the panels share it
     labels = sorted(zip(axis.get_yticks(), (t.get_text() for t in axis.get_yticklabels())), reverse=True)
-    assert [label for _, label in labels] == list(names)  # the largest on top
+    assert [label.split(" (sd ")[0] for _, label in labels] == list(names)  # the largest on top
 
 
 @pytest.mark.parametrize("standardized", ["auto", True, False])
@@ -44,7 +47,14 @@ def test_glassbox_linear_models_show_their_terms(data, standardized):
     coef = np.atleast_2d(model.standardized_coef_ if scaled else model.coef_).T  # (n_terms, n_outputs)
     order = _expected_order(coef)
     _check_panels(disp, coef[order], model.terms_[order])
-    assert disp.ax_.get_xlabel() == ("standardized coefficient" if scaled else "coefficient")
+    assert disp.ax_.get_xlabel() == (SCALED if scaled else RAW)
+    if scaled:  # each label gives the term's standard deviation in its own units
+        raw, standardized = np.atleast_2d(model.coef_), np.atleast_2d(model.standardized_coef_)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(raw != 0, np.abs(standardized / raw), 0.0).max(axis=0)
+        assert disp.term_scales == pytest.approx(scale[order], rel=1e-12)
+        assert [t.get_text() for t in disp.ax_.get_yticklabels()] == [
+            f"{name} (sd {format_number(sd, 3)})" for name, sd in zip(model.terms_[order], scale[order])]
     titles = [axis.get_title() for axis in disp.axes_]
     assert titles == ([f"class {c}" for c in model.classes_] if task == "classifier" else [""])
 
@@ -90,13 +100,14 @@ def test_scikit_learn_models_are_named_by_their_pipeline(data):
     raw = CoefficientDisplay.from_estimator(pipeline).plot()  # "auto" without X: per unit
     order = _expected_order(coef)
     _check_panels(raw, coef[order], names[order])
-    assert raw.ax_.get_xlabel() == "coefficient"
+    assert raw.ax_.get_xlabel() == RAW
 
     scaled = CoefficientDisplay.from_estimator(pipeline, X).plot()  # per standard deviation of the model's input
     coef = coef * pipeline[:-1].transform(X).std(axis=0)[:, None]
     order = _expected_order(coef)
     _check_panels(scaled, coef[order], names[order])
-    assert scaled.ax_.get_xlabel() == "standardized coefficient"
+    assert scaled.ax_.get_xlabel() == SCALED
+    assert scaled.term_scales == pytest.approx(pipeline[:-1].transform(X).std(axis=0)[order])
 
 
 def test_errors_name_what_was_expected(binary):

@@ -1,6 +1,7 @@
 """EffectDisplay: curves with a missing mark, bars, and heatmaps of pairs."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from glassbox import Effect
@@ -49,9 +50,9 @@ def test_a_missing_level_no_row_reached_is_left_out():
     for counts, labels in (([3, 2, 0], ["a", "b"]), ([3, 2, 1], ["a", "b", "missing"])):
         effect = Effect(("c",), (levels,), np.array([[1.0], [2.0], [0.5]]), counts=np.array(counts),
                         lower=np.zeros((3, 1)), upper=np.full((3, 1), 3.0), is_categorical=(True,))
-        disp = EffectDisplay.from_effect(effect).plot()
-        assert [t.get_text() for t in disp.ax_.get_xticklabels()] == labels
-        assert [bar.get_height() for bar in disp.bars_] == [1.0, 2.0, 0.5][: len(labels)]
+        disp = EffectDisplay.from_effect(effect).plot(order="grid")
+        assert [t.get_text() for t in disp.ax_.get_yticklabels()] == labels
+        assert [bar.get_width() for bar in disp.bars_] == [1.0, 2.0, 0.5][: len(labels)]
 
 
 def test_a_numeric_pair_is_a_heatmap_to_scale():
@@ -64,7 +65,7 @@ def test_a_numeric_pair_is_a_heatmap_to_scale():
     corners = mesh.get_coordinates()  # (n_y + 1, n_x + 1, 2)
     np.testing.assert_allclose(corners[0, :, 0], [-0.5, 0.5, 2.0, 4.0])  # halfway to the neighbours
     np.testing.assert_allclose(corners[:, 0, 1], [5.0, 15.0, 25.0])
-    assert disp.colorbar_.ax.get_ylabel() == "ale (y)"
+    assert disp.colorbar_.ax.get_ylabel() == "accumulated local effect (y)"
     assert (disp.ax_.get_xlabel(), disp.ax_.get_ylabel()) == ("a", "b")
     assert disp.lines_ == [] and disp.bars_ is None
 
@@ -107,3 +108,58 @@ def test_effects_of_a_fitted_model_are_drawn_as_computed(data):
     cells = np.ma.masked_invalid(disp.mesh_.get_array()).compressed()
     assert sorted(cells) == pytest.approx(sorted(pair[output].values[..., 0].ravel()))
     assert disp.ax_.get_ylabel() == second
+
+
+def test_the_curve_covers_the_datas_range_with_its_deciles():
+    # A zero-inflated column whose decisive region lies beyond the grid's end.
+    rng = np.random.default_rng(0)
+    gain = np.where(rng.random(2000) < 0.9, 0.0, rng.exponential(9000.0, 2000))
+    grid = np.linspace(0.0, 5000.0, 12)
+    effect = Effect(("capital_gain",), (grid,), (grid / 5000.0)[:, None], method="partial_dependence",
+                    output_names=[">50K"])
+    disp = EffectDisplay.from_effect(effect, X=pd.DataFrame({"capital_gain": gain}),
+                                     output_label="probability of >50K").plot()
+    ticks = np.asarray([segment[0][0] for segment in disp.deciles_.get_segments()])
+    np.testing.assert_allclose(ticks, np.quantile(gain, np.linspace(0, 1, 11)))
+    low, high = disp.ax_.get_xlim()
+    assert low <= 0.0 and high >= gain.max()  # the axis reaches the largest value, past the grid
+    assert disp.ax_.get_ylabel() == "partial dependence (probability of >50K)"
+    assert EffectDisplay.from_effect(effect).plot().deciles_ is None  # without data, no ticks
+
+
+def test_an_ale_grid_with_a_repeated_edge_is_still_a_curve():
+    # ALE evaluates at the data values bounding each bin: a value holding many rows repeats.
+    grid = np.array([0.0, 0.0, 0.0, 114.0, 2174.0, 99999.0])
+    effect = Effect(("capital_gain",), (grid,), np.arange(6.0)[:, None], method="ale")
+    disp = EffectDisplay.from_effect(effect).plot()
+    assert disp.bars_ is None
+    np.testing.assert_array_equal(disp.lines_[0].get_xdata(), grid)
+
+
+def test_crowded_levels_across_a_heatmap_stand_upright():
+    levels = np.array([f"Married-civ-spouse {k}" for k in range(12)], dtype=object)
+    values = np.arange(24.0).reshape(12, 2, 1)
+    effect = Effect(("marital_status", "age"), (levels, np.array([20.0, 40.0])), values,
+                    is_categorical=(True, False))
+    disp = EffectDisplay.from_effect(effect).plot()
+    assert {label.get_rotation() for label in disp.ax_.get_xticklabels()} == {90.0}
+    few = Effect(("sex", "age"), (np.array(["f", "m"], dtype=object), np.array([20.0, 40.0])),
+                 values[:2], is_categorical=(True, False))
+    assert {label.get_rotation() for label in EffectDisplay.from_effect(few).plot().ax_.get_xticklabels()} == {0.0}
+
+
+def test_the_missing_tick_keeps_clear_of_the_last_number():
+    # A curve over 60..300 of incomes reaching 959, with a missing level: the axis is
+    # stretched to the data's maximum, and its last number must not run into "missing".
+    from glassbox.plot._words import overlapping_labels
+
+    grid = np.append(np.linspace(60.0, 300.0, 20), np.nan)
+    effect = Effect(("Income",), (grid,), np.linspace(0.4, 0.16, 21)[:, None], counts=np.full(21, 5),
+                    method="partial_dependence")
+    income = pd.DataFrame({"Income": np.append(np.linspace(6.0, 959.0, 200), np.nan)})
+    for width in (3.0, 4.0, 5.0, 6.5):
+        disp = EffectDisplay.from_effect(effect, X=income).plot()
+        disp.figure_.set_size_inches(width, 3.5)
+        labels = [t.get_text() for t in disp.ax_.get_xticklabels()]
+        assert labels[-1] == "missing"
+        assert overlapping_labels(disp.figure_) == [], (width, labels)

@@ -4,7 +4,6 @@ Needs Debian's chromium and chromium-driver (``.ci/run`` installs them) and sele
 skipped where they are missing.
 """
 
-import io
 import shutil
 
 import numpy as np
@@ -39,14 +38,26 @@ def test_report_renders_in_chromium(browser, tmp_path):
     import matplotlib.image
 
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
-    path = build(X.iloc[:, :6].assign(target=y), "target", output=tmp_path / "report.html", cv=3).path
+    path = build(X.iloc[:, :6].assign(target=y), "target", output=tmp_path / "report.html", cv=3,
+                 slices=["mean radius"]).path
     browser.get(path.as_uri())
+    sections = browser.execute_script("return Array.from(document.querySelectorAll('section')).map(s => s.id);")
+    assert len(sections) == 10 and sections[:2] == ["the-data", "model-card"]
+    # Every link of the table of contents lands on a section that exists.
+    targets = browser.execute_script(
+        "return Array.from(document.querySelectorAll('nav a')).map(a => "
+        "document.getElementById(a.getAttribute('href').slice(1)) !== null);"
+    )
+    assert len(targets) == len(sections) and all(targets)
     sizes = browser.execute_script(
         "return Array.from(document.querySelectorAll('svg')).map(s => {"
-        "const r = s.getBoundingClientRect(); return [r.width, r.height]; });"
+        "const r = s.getBoundingClientRect(); return [r.width, r.height, s.querySelectorAll('text').length]; });"
     )
-    assert len(sizes) == 8 and all(w > 100 and h > 50 for w, h in sizes)
+    assert len(sizes) >= 8 and all(w > 100 and h > 50 and n > 0 for w, h, n in sizes)
     errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert errors == []
-    pixels = matplotlib.image.imread(io.BytesIO(browser.get_screenshot_as_png()), format="png")
-    assert pixels.shape[0] > 500 and np.std(pixels[..., :3]) > 0.05  # text and figures, not a blank page
+    browser.set_window_size(1100, browser.execute_script("return document.body.scrollHeight;"))
+    screenshot = tmp_path / "report.png"
+    browser.save_screenshot(str(screenshot))
+    pixels = matplotlib.image.imread(screenshot)
+    assert pixels.shape[0] > 2000 and np.std(pixels[..., :3]) > 0.05  # text and figures, not a blank page
