@@ -232,15 +232,21 @@ class BaseExplainer(PrefitCloneMixin, MetaEstimatorMixin, BaseEstimator):
         categories first seen in the explained rows.
         """
         schema = model_output.schema if model_output is not None else self._feature_schema
+        data, names = self._attributed(schema.display(X_encoded), schema.feature_names)
         return Explanation(
             values,
             base_values=base_values,
-            data=schema.display(X_encoded),
-            feature_names=schema.feature_names,
+            data=data,
+            feature_names=names,
             output_names=self.output_names_,
             method=method,
             std=std,
         )
+
+    def _attributed(self, data, feature_names):
+        """What the values are attributed to: the explained rows as displayed and their
+        names, given those of the columns (explainers of other players map them)."""
+        return data, feature_names
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -332,6 +338,7 @@ class LocalExplainer(TransformerMixin, BaseExplainer):
         features = np.asarray(self._feature_schema.feature_names, dtype=object)
         if input_features is not None and list(map(str, input_features)) != list(features):
             raise ValueError(f"input_features must match the features seen in fit: {list(features)}.")
+        features = np.asarray(self._attributed(None, features)[1], dtype=object)
         if len(self.output_names_) == 1:
             return features
         return np.asarray([f"{o}__{f}" for o in self.output_names_ for f in features], dtype=object)

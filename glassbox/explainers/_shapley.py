@@ -20,7 +20,7 @@ the method, prepares what the method shares across rows at ``fit`` and runs it.
 
 from __future__ import annotations
 
-import math
+from collections.abc import Mapping, Sequence
 from numbers import Integral
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -45,7 +45,15 @@ from ._base import BackgroundMixin, LocalExplainer
 from ._kernel_shap import kernel_design, kernel_solve
 from ._linear_shap import LinearForm
 from ._pipeline import split_pipeline
-from ._shapley_designs import exact_design, exact_values, permutation_orders, permutation_values
+from ._shapley_designs import (
+    exact_design,
+    exact_values,
+    kernel_budget,
+    permutation_budget,
+    permutation_orders,
+    permutation_values,
+)
+from ._shapley_groups import Players
 from ._shapley_text import TEXT_METHODS, shapley_documents
 from ._treeshap import TreeShap, is_tree_model
 
@@ -114,6 +122,14 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
     prefit : bool or "auto", default="auto"
         ``True``: ``estimator`` must be fitted. ``False``: a clone is fitted on
         ``X, y``. ``"auto"``: fitted models are used as they are, others fitted.
+    groups : dict or None, default=None
+        Groups of columns valued together: ``{"name": [columns], ...}`` with columns
+        given by name or position. The players of the game are then the groups (in the
+        order given) and every column in no group on its own, and a coalition keeps or
+        hides all the columns of a group at once. Explanations have one value per
+        player (``feature_names`` are the group names, then the remaining columns).
+        Exact, kernel and permutation methods; ``n_samples`` and the ``"auto"`` choice
+        count players instead of columns.
     feature_perturbation : {"interventional", "tree_path_dependent"}, default="interventional"
         ``"tree_path_dependent"`` lets the tree method replace the background by the
         training distribution recorded in the trees (faster, no background needed,
@@ -215,6 +231,7 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
         "method": [StrOptions(METHODS)],
         "n_samples": [Interval(Integral, 2, None, closed="left"), StrOptions({"auto"})],
         "feature_perturbation": [StrOptions({"interventional", "tree_path_dependent"})],
+        "groups": [dict, None],
     }
 
     def __init__(
@@ -226,6 +243,7 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
         n_samples: int | Literal["auto"] = "auto",
         output: OutputMethod = "auto",
         prefit: bool | Literal["auto"] = "auto",
+        groups: Mapping[str, Sequence[str | int]] | None = None,
         feature_perturbation: Literal["interventional", "tree_path_dependent"] = "interventional",
         batch_size: int | Literal["auto"] = "auto",
         n_jobs: int | None = None,
@@ -239,6 +257,7 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
         self.background = background
         self.n_samples = n_samples
         self.output = output
+        self.groups = groups
         self.feature_perturbation = feature_perturbation
 
     _explains_text = True
@@ -252,6 +271,8 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
             )
         if self.feature_perturbation != "interventional":
             raise ValueError("feature_perturbation='tree_path_dependent' applies to tree models, not to text.")
+        if self.groups:
+            raise ValueError("groups applies to the columns of a table; documents are explained per token.")
         self.method_ = "permutation" if self.method == "auto" else self.method
         self.n_samples_ = None
         self._designs = {}
@@ -259,6 +280,7 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
     def _fit(self, X_encoded):
         """Learn the background and choose the method."""
         super()._fit(X_encoded)
+        self._players = Players(self.groups, self._feature_schema)
         self._plan()
 
     def explain(self, X: ArrayLike) -> Explanation:
@@ -305,26 +327,35 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
         return documents.explanation(values, base_values, self.output_names_, method=f"shapley-{self.method_}",
                                      std=std)
 
+    def _attributed(self, data, feature_names):
+        return (None if data is None else self._players.display(data, feature_names)), self._players.names
+
     # -- choosing the method ----------------------------------------------------------
     def _plan(self):
         """Resolve ``method``, check it applies, and precompute what it shares across rows."""
-        n_features = self.n_features_in_
+        n_features = self._players.n_players  # the players: columns, or groups of them
         method = self.method
         self.n_samples_ = None
         path_dependent = self.feature_perturbation == "tree_path_dependent"
+        grouped = self._players.grouped  # the tree and linear methods value columns only
+        if grouped and (method in ("tree", "linear") or path_dependent):
+            raise ValueError(
+                "groups is supported by method='exact', 'kernel' and 'permutation' (and 'auto', which picks one of "
+                f"them); got method={method!r}, feature_perturbation={self.feature_perturbation!r}."
+            )
         if path_dependent and method not in ("auto", "tree"):
             raise ValueError(
                 f"feature_perturbation='tree_path_dependent' applies to method='tree' only; got method={method!r}. "
                 "Use feature_perturbation='interventional'."
             )
-        if method in ("auto", "tree"):
+        if method in ("auto", "tree") and not grouped:
             reason = self._plan_tree()
             if reason is None:
                 self.method_ = "tree"
                 return
             if method == "tree" or path_dependent:
                 raise ValueError(reason)
-        if method in ("auto", "linear"):
+        if method in ("auto", "linear") and not grouped:
             reason = self._plan_linear()
             if reason is None:
                 self.method_ = "linear"
@@ -351,24 +382,10 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
             self.n_samples_ = self._permutation_budget()
 
     def _kernel_budget(self):
-        n_features = self.n_features_in_
-        budget = 2 * n_features + 2048 if self.n_samples == "auto" else int(self.n_samples)
-        needed = min(2**n_features - 2, 2 * n_features + 2)
-        if budget < needed:
-            raise ValueError(
-                f"n_samples={self.n_samples!r} is too small for method='kernel' with {n_features} features: it "
-                f"needs at least {needed} coalitions (n_features + 1 complementary pairs). Increase "
-                "n_samples or use method='permutation'."
-            )
-        return budget
+        return kernel_budget(self._players.n_players, self.n_samples, "players" if self._players.grouped else "features")
 
     def _permutation_budget(self):
-        n_features = self.n_features_in_
-        if self.n_samples == "auto":  # as many model evaluations as the kernel default
-            pairs = math.ceil((2 * n_features + 2048) / (2 * max(1, n_features - 1)))
-        else:
-            pairs = math.ceil(self.n_samples / 2)
-        return 2 * max(1, pairs)
+        return permutation_budget(self._players.n_players, self.n_samples)
 
     def _split(self):
         """The model's Pipeline front (folding derived columns) and final estimator."""
@@ -482,8 +499,9 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
         """Coalition values (g, n_masks, n_outputs) and outputs f(x) (g, n_outputs)."""
         kwargs = dict(batch_size=self._batch_size(), n_jobs=self.n_jobs, verbose=self.verbose)
         fx = predict_rows(model_output, X_group, **kwargs)
-        if len(masks) == 0:
+        if masks.shape[-2] == 0:
             return np.empty((len(X_group), 0, fx.shape[1])), fx
+        masks = self._players.column_masks(masks)  # a column is kept when its player is
         return masked_predict(model_output, X_group, masks, self.background_, **kwargs), fx
 
     def _background_outputs(self, model_output):
@@ -498,7 +516,7 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
 
     def _explain_exact(self, X, model_output):
         masks, W = self._design["masks"], self._design["weights"]  # (m, p), (p, m)
-        n_features, n_outputs = X.shape[1], model_output.n_outputs
+        n_features, n_outputs = self._players.n_players, model_output.n_outputs
         v0 = self._base_value(model_output)
         values = np.empty((len(X), n_features, n_outputs))
         for start, stop in self._row_groups(len(X), len(masks) * n_outputs):
@@ -510,7 +528,7 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
         design = self._design
         masks, n_outputs = design["masks"], model_output.n_outputs
         v0 = self._base_value(model_output)
-        values = np.empty((len(X), X.shape[1], n_outputs))
+        values = np.empty((len(X), self._players.n_players, n_outputs))
         std = np.empty_like(values)
         for start, stop in self._row_groups(len(X), len(masks) * n_outputs):
             v, fx = self._evaluate(X[start:stop], masks, model_output)
@@ -518,13 +536,14 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
         return values, v0, std
 
     def _explain_permutation(self, X, model_output):
-        n_perms, n_features, n_outputs = self.n_samples_, X.shape[1], model_output.n_outputs
+        n_perms, n_features, n_outputs = self.n_samples_, self._players.n_players, model_output.n_outputs
         n_pairs = n_perms // 2
         v0 = self._base_value(model_output)
         values = np.empty((len(X), n_features, n_outputs))
         std = np.full_like(values, np.nan)
-        # Per row: values (P, p, o) and prefix masks (P, p - 1, p) of one byte per cell.
-        per_row = n_perms * n_features * (n_outputs + n_features // 8 + 1)
+        # Per row: values (P, p, o) and prefix masks (P, p - 1, p), with groups also of the columns, a byte a cell.
+        mask_cells = n_features + (X.shape[1] if self._players.grouped else 0)
+        per_row = n_perms * n_features * (n_outputs + mask_cells // 8 + 1)
         for start, stop in self._row_groups(len(X), per_row):
             g = stop - start
             positions, masks = permutation_orders(row_rngs(self._seed, X[start:stop]), n_features, n_pairs)

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-__all__ = ["exact_design", "exact_values", "permutation_orders", "permutation_values"]
+__all__ = ["exact_design", "exact_values", "kernel_budget", "permutation_budget", "permutation_orders", "permutation_values"]
 
 
 def exact_design(n_features):
@@ -76,3 +76,30 @@ def permutation_values(prefix, fx, v0, positions):
     if n_pairs < 2:
         return pairs.mean(axis=1), np.full((g, n_features, n_outputs), np.nan)
     return pairs.mean(axis=1), pairs.std(axis=1, ddof=1) / np.sqrt(n_pairs)
+
+
+def kernel_budget(n_players, n_samples, players="features"):
+    """Kernel SHAP's coalitions: ``n_samples``, or ``2 * n_players + 2048`` for ``"auto"``.
+
+    Refuses fewer than ``n_players + 1`` complementary pairs (the design would not
+    identify every player) unless that is every coalition; ``players`` names them.
+    """
+    budget = 2 * n_players + 2048 if n_samples == "auto" else int(n_samples)
+    needed = min(2**n_players - 2, 2 * n_players + 2)
+    if budget < needed:
+        raise ValueError(
+            f"n_samples={n_samples!r} is too small for method='kernel' with {n_players} {players}: it needs at "
+            f"least {needed} coalitions ({players} + 1 complementary pairs). Increase n_samples or use "
+            "method='permutation'."
+        )
+    return budget
+
+
+def permutation_budget(n_players, n_samples):
+    """Permutations per row (an even number: each comes with its reverse); ``"auto"`` gives
+    as many model evaluations as Kernel SHAP's default."""
+    if n_samples == "auto":
+        pairs = math.ceil((2 * n_players + 2048) / (2 * max(1, n_players - 1)))
+    else:
+        pairs = math.ceil(int(n_samples) / 2)
+    return 2 * max(1, pairs)

@@ -11,13 +11,18 @@ are stacked into model calls of at most one batch.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .._core import row_rngs
 from ._kernel_shap import kernel_design, kernel_solve
-from ._shapley_designs import exact_design, exact_values, permutation_orders, permutation_values
+from ._shapley_designs import (
+    exact_design,
+    exact_values,
+    kernel_budget,
+    permutation_budget,
+    permutation_orders,
+    permutation_values,
+)
 from ._text import document_outputs, group_documents
 
 __all__ = ["TEXT_METHODS", "document_rng", "shapley_documents"]
@@ -55,12 +60,7 @@ class _Plan:
             self.design = designs["exact", n_tokens]
             self.masks = self.design["masks"]
         elif method == "kernel":
-            if budget < 2 * n_tokens + 2:
-                raise ValueError(
-                    f"n_samples={n_samples!r} is too small for method='kernel' on a document of {n_tokens} tokens: "
-                    f"it needs at least {2 * n_tokens + 2} coalitions (n_tokens + 1 complementary pairs). Increase "
-                    "n_samples or use method='permutation'."
-                )
+            kernel_budget(n_tokens, n_samples, "tokens")  # refuses too few coalitions
             if ("kernel", n_tokens, budget) not in designs:  # keyed by the length: the same in any batch
                 rng = row_rngs(seed, [[n_tokens, budget]])[0]
                 designs["kernel", n_tokens, budget] = kernel_design(n_tokens, budget, rng)
@@ -68,11 +68,8 @@ class _Plan:
             self.masks = self.design["masks"]
         else:  # permutation sampling, also for "auto" (whose kernel designs would cost more than the model)
             self.method = "permutation"
-            if n_samples == "auto":  # as many model evaluations as the kernel default
-                pairs = math.ceil((2 * n_tokens + 2048) / (2 * (n_tokens - 1)))
-            else:
-                pairs = math.ceil(int(n_samples) / 2)
-            self.positions, prefix = permutation_orders([document_rng(seed, text)], n_tokens, max(1, pairs))
+            pairs = permutation_budget(n_tokens, n_samples) // 2
+            self.positions, prefix = permutation_orders([document_rng(seed, text)], n_tokens, pairs)
             self.masks = prefix.reshape(-1, n_tokens)
 
     def values(self, v, fx, v0):
