@@ -36,7 +36,7 @@ computes the data sets without one (or all with ``--fresh``) and rebuilds the ta
 ``benchmarks/results/accuracy.md`` and one front figure per data set from all of them.
 
 Run:  OMP_NUM_THREADS=1 .venv/bin/python benchmarks/accuracy.py [--quick] [--datasets NAME ...]
-      [--limit SECONDS] [--fresh]
+      [--limit SECONDS] [--fresh] [--report]
 """
 
 import os
@@ -481,6 +481,7 @@ def main(argv=None):
     parser.add_argument("--datasets", nargs="*", help="data sets to (re)compute; default: those without points")
     parser.add_argument("--limit", type=float, default=900.0, help="seconds allowed to one EBM fit")
     parser.add_argument("--fresh", action="store_true", help="recompute every data set")
+    parser.add_argument("--report", action="store_true", help="only rebuild the table and figures from the points")
     args = parser.parse_args(argv)
     POINTS.mkdir(parents=True, exist_ok=True)
     specs = [s for s in DATASETS.values() if s.use in ("tests", "bench")]
@@ -489,7 +490,7 @@ def main(argv=None):
         wanted = args.fresh or (spec.name in args.datasets if args.datasets else not path.exists())
         if args.datasets and spec.name not in args.datasets:
             wanted = False
-        if not wanted:
+        if not wanted or args.report:
             continue
         print(f"{spec.name} ...", file=sys.stderr, flush=True)
         result = bench_dataset(spec, quick=args.quick, limit=args.limit)
