@@ -17,6 +17,7 @@ import dataclasses
 import numpy as np
 
 from ._linear import _LinearPathDependent
+from ._oblivious import _ObliviousTables, oblivious_trees
 from ._pairs import _CompatiblePairs
 from ._paths import _Paths, _Router
 from ._planner import _Plan, table_bits
@@ -61,7 +62,12 @@ class _Engines:
             goes_left = self.router(np.ascontiguousarray(reduced.model_input(rows).T))
         n_reference = 0 if reference is None else len(reference[1])
         bits = table_bits(d, n_reference, expected_rows)
-        deep = d > bits
+        # Oblivious trees get one table each, read by their leaf index (see _oblivious).
+        symmetric, symmetric_depth = oblivious_trees(reduced, paths)
+        is_symmetric = np.zeros(len(reduced.roots), bool)
+        is_symmetric[symmetric] = True
+        symmetric_leaf = is_symmetric[tree_of_leaf]
+        deep = (d > bits) & ~symmetric_leaf
         if reference is None:
             # A tree the linear pass walks anyway is cheaper walked whole: its small
             # subtrees are read from tables by the pass itself (measured on forests of
@@ -69,9 +75,20 @@ class _Engines:
             walked = np.zeros(len(reduced.roots), bool)
             walked[tree_of_leaf[deep]] = True
             deep = ~alone & walked[tree_of_leaf]
-        tabled = ~alone & ~deep
+        tabled = ~alone & ~deep & ~symmetric_leaf
         deep_leaves = leaves[deep]
         self.engines = []
+        if len(symmetric):
+            self.engines.append(
+                _ObliviousTables(
+                    reduced,
+                    paths,
+                    symmetric,
+                    symmetric_depth,
+                    None if reference is None else (goes_left, weights),
+                    expected,
+                )
+            )
         if tabled.any():
             self.engines.append(
                 _Plan(
