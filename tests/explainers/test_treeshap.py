@@ -34,7 +34,7 @@ from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor, ExtraTreeRegressor
 
 from glassbox._core import read_tree_model
-from glassbox.explainers._treeshap import TreeShap, _engines, _explainer, _planner, is_tree_model, tree_shap
+from glassbox.explainers._treeshap import TreeShap, _engines, _explainer, _pairs, _planner, is_tree_model, tree_shap
 
 # ---------------------------------------------------------------------------------------
 # Brute-force references
@@ -841,3 +841,15 @@ def test_the_tree_method_refuses_columns_the_model_would_refuse():
     explainer = ShapleyExplainer(model, method="tree").fit(X)
     exp = explainer.explain(X[["b", "c", "a"]].iloc[:5])
     np.testing.assert_allclose(exp.output()[:, 0], model.decision_function(X.iloc[:5]), atol=1e-8)
+
+
+def test_feature_sets_of_the_compatible_pairs_are_numbered_by_their_members():
+    # The sets of failed features keyed as 62-bit words, numbered as np.unique numbers rows.
+    rng = np.random.default_rng(0)
+    for n_features, n_words in [(30, 1), (100, 2)]:
+        keys = rng.integers(0, 4, size=(500, n_words)) << rng.integers(0, 60, size=(1, n_words))
+        set_of, members = _pairs._number_sets(keys, n_features)
+        unique, inverse = np.unique(keys, axis=0, return_inverse=True)
+        np.testing.assert_array_equal(set_of, inverse.ravel())
+        bits = (unique[:, np.arange(n_features) // 62] >> (np.arange(n_features) % 62)) & 1
+        np.testing.assert_array_equal(members.toarray(), bits)
