@@ -43,12 +43,28 @@ a Linear TreeSHAP pass over the nodes (Yu et al. 2022; path-dependent) or the pa
 explained and background rows whose fail patterns are disjoint (interventional). Deep
 trees stay exact and memory stays bounded.
 
+Oblivious (symmetric) trees, as CatBoost grows them, split on one feature at one
+threshold per level: a row's path is fixed by ``D`` direction bits, and the fail
+pattern of every leaf is a function of those bits xor the leaf's own. Such a tree of
+depth 1 to 8 gets one table over its ``2**D`` leaf indices, the sum of its leaves'
+tables re-indexed (``D`` comparisons and ``d`` reads per row, where the blocks would
+descend fail patterns through all ``2**D - 1`` nodes).
+
+Which method explains which leaves is chosen once per model (``_engines``): oblivious
+trees first; then, per leaf, a table when its ``d`` is at most the bits that the rows
+expected pay for (:func:`._planner.table_bits`: building costs about ``d * d * 2**d``,
+the formulas a few operations per node and row, or per compatible pair), within a
+memory budget; path-dependent, a tree with any leaf beyond the tables goes whole
+through the linear pass, whose own small subtrees are read from tables.
+
 The trees are read into node arrays by :func:`glassbox._core.read_tree_model`. Here,
-``_explainer`` holds :class:`TreeShap` and :func:`tree_shap`; ``_paths`` the paths of
-the nodes, the router and the descent of fail patterns; ``_tables`` the leaf tables;
-``_planner`` the blocks and how rows are explained; ``_deep`` the formulas without
-tables. glassbox's own trees register their reader with the core from
-:mod:`glassbox.models._tree`.
+``_explainer`` holds :class:`TreeShap` and :func:`tree_shap`; ``_engines`` the choice
+of method per tree and leaf; ``_paths`` the paths of the nodes, the router and the
+descent of fail patterns; ``_tables`` the leaf tables; ``_planner`` the blocks and how
+rows are explained with them; ``_oblivious`` the tables of symmetric trees; ``_linear``
+and ``_subtrees`` the path-dependent pass without leaf tables; ``_pairs`` the
+interventional compatible pairs. glassbox's own trees register their reader with the
+core from :mod:`glassbox.models._tree`.
 
 References
 ----------
