@@ -31,6 +31,7 @@ from ._subtrees import _edge_factors, _reduction, _SubtreeTables, block_roots
 
 _GROUP_NODES = 2**12  # nodes of the pass per group of trees
 _SUBTREE_BUDGET = 2**24  # floats of subtree tables per model (128 MiB)
+_ROWS_PER_STATE = 16.0  # expected rows per state of a subtree table
 
 
 class _LinearPathDependent:
@@ -83,10 +84,13 @@ class _LinearPathDependent:
         """Subtrees read from tables: their roots, features and features split above.
 
         A table of ``2**bits`` states costs about as much to build as explaining that
-        many rows through the subtree's nodes; it pays off when the rows expected
-        outnumber its states several times. All tables stay within _SUBTREE_BUDGET.
+        many rows through the subtree's nodes, and saves less than that per row (the
+        pass still multiplies ``K`` values per feature of the subtree): measured on
+        forests of unlimited depth with 200 and 1,000 rows, tables of at most
+        ``rows / _ROWS_PER_STATE`` states were 13-29% faster overall than ``rows / 4``.
+        All tables stay within _SUBTREE_BUDGET.
         """
-        bits = int(np.clip(np.floor(np.log2(max(expected_rows, 1) / 4.0)), 1, 10))
+        bits = int(np.clip(np.floor(np.log2(max(expected_rows, 1) / _ROWS_PER_STATE)), 1, 10))
         while True:
             roots, features, above = block_roots(ens, paths, kept, bits)
             n_bits = above[roots].sum(axis=1) + paths.n_internal[roots]
