@@ -148,7 +148,7 @@ def speed_case(label, model, rows, background, repeats):
     return row
 
 
-def speed(quick, repeats):
+def speed(quick, repeats, libraries=LIBRARIES):
     n_small, n_large = (300, 2000) if quick else (1000, 10000)
     X, y = make_regression(n_samples=5000 + n_large, n_features=20, n_informative=20, noise=1.0, random_state=0)
     y = y / y.std()
@@ -156,7 +156,7 @@ def speed(quick, repeats):
                                  random_state=0)  # fmt: skip
     background = X[:100]
     results = []
-    for library in LIBRARIES:
+    for library in libraries:
         model = make_model(library, False, 100).fit(X[:5000], y[:5000])
         multi = make_model(library, True, 100).fit(Xc[:5000], yc[:5000])
         name = {"xgboost": "XGBoost(100, depth 6)", "lightgbm": "LightGBM(100, 31 leaves)",
@@ -291,12 +291,21 @@ def main():
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--part", choices=("all", "speed", "agreement"), default="all",
                         help="rerun one part; the other's rows are read from the last run's JSON")  # fmt: skip
+    parser.add_argument("--library", choices=LIBRARIES, default=None,
+                        help="with --part speed: measure this library's rows only, keep the others'")  # fmt: skip
     args = parser.parse_args()
     repeats = args.repeats or (1 if args.quick else 3)
     warnings.filterwarnings("ignore")
     rows = json.loads(ROWS.read_text()) if args.part != "all" and ROWS.exists() else {}
     if args.part in ("all", "speed"):
-        rows["speed"], rows["repeats"] = speed(args.quick, repeats), repeats
+        libraries = LIBRARIES if args.library is None else (args.library,)
+        measured = speed(args.quick, repeats, libraries)
+        if args.library is not None and "speed" in rows:  # the other libraries' rows are kept
+            names = {"xgboost": "XGBoost", "lightgbm": "LightGBM", "catboost": "CatBoost"}
+            kept = [r for r in rows["speed"] if not r["case"].startswith(names[args.library])]
+            rank = {name: i for i, name in enumerate(names.values())}
+            measured = sorted(kept + measured, key=lambda r: next(i for n, i in rank.items() if r["case"].startswith(n)))
+        rows["speed"], rows["repeats"] = measured, repeats
     if args.part in ("all", "agreement"):
         rows["agreement"] = agreement(args.quick)
     ROWS.write_text(json.dumps(rows, indent=1))
