@@ -18,8 +18,8 @@ one gather and one sum, and explaining a row reads ``d`` entries per tree after
 from __future__ import annotations
 
 import numpy as np
-from scipy import sparse
 
+from ._planner import slot_reductions
 from ._tables import _interventional_tables, _path_dependent_tables
 
 MAX_DEPTH = 8  # a tree table costs d * 4**D gathers to build: deeper symmetric trees go the general way
@@ -130,16 +130,7 @@ class _ObliviousTables:
                                 None if reference is None else weights, expected_value)  # fmt: skip
         self.counts = [int((n_features > j).sum()) for j in range(d_slots)]
         features = paths.features[chain[np.arange(n_trees), depth]]  # (n_trees, width of paths)
-        columns = ens.tree_columns[trees]  # (n_trees, width)
-        self.reduce = []
-        for j, count in enumerate(self.counts):
-            rows = (features[:count, j, None] * ens.n_outputs + columns[:count]).T.ravel()
-            self.reduce.append(
-                sparse.csr_matrix(
-                    (np.ones(len(rows)), (rows, np.arange(len(rows)))),
-                    shape=(self.n_output_rows, self.width * count),
-                )
-            )
+        self.reduce = slot_reductions(ens, features, ens.tree_columns[trees], self.counts)
 
     def _build(self, ens, paths, part, D, d, leaf_of, slot, reference_index, weights, expected_value):
         """Tree tables of the trees ``part``, all of depth ``D`` with ``d`` features."""

@@ -59,6 +59,34 @@ def table_bits(d, n_reference, expected_rows):
     return bits
 
 
+def slot_reductions(ens, features, columns, counts):
+    """Sparse matrices adding values read per feature slot into the rows of phi.
+
+    Tables are read slot by slot, the ``counts[j]`` first tables (blocks or trees)
+    having slot ``j``; their values, output-major (``width`` times ``counts[j]``), add
+    into row ``feature * n_outputs + column`` of phi.
+
+    Parameters
+    ----------
+    ens : TreeEnsemble
+    features : ndarray of shape (n_tables, n_slots)
+        Feature of each slot of each table.
+    columns : ndarray of shape (n_tables, width)
+        Output column of each value of each table.
+    counts : list of int
+    """
+    reductions = []
+    for j, count in enumerate(counts):
+        rows = (features[:count, j, None] * ens.n_outputs + columns[:count]).T.ravel()
+        reductions.append(
+            sparse.csr_matrix(
+                (np.ones(len(rows)), (rows, np.arange(len(rows)))),
+                shape=(ens.n_model_features * ens.n_outputs, columns.shape[1] * count),
+            )
+        )
+    return reductions
+
+
 class _Plan:
     """Leaf tables merged into blocks, for the leaves of some trees, built once.
 
@@ -312,16 +340,7 @@ class _Plan:
         self.n_slots = int(sum(slot_counts))
         # One sparse matrix per slot j adds the values read for slot j of every block
         # into the rows of phi (feature * n_outputs + output column).
-        columns = ens.tree_columns[self.tree_of[roots]]  # (n_blocks, width)
-        self.reduce = []
-        for j, count in enumerate(slot_counts):
-            rows = (block_features[:count, j, None] * ens.n_outputs + columns[:count]).T.ravel()
-            self.reduce.append(
-                sparse.csr_matrix(
-                    (np.ones(len(rows)), (rows, np.arange(len(rows)))),
-                    shape=(p_model * ens.n_outputs, self.width * count),
-                )
-            )
+        self.reduce = slot_reductions(ens, block_features, ens.tree_columns[self.tree_of[roots]], slot_counts)
 
     def _fill_alike(self, stacked, kind, leaves, rank_offset, base, n_bits):
         """Fill a run of consecutive single-leaf or sibling-pair blocks by slicing.
