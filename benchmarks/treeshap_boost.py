@@ -115,11 +115,18 @@ def additivity(model, rows, values, base):
 # -- speed ------------------------------------------------------------------------------
 def speed_case(label, model, rows, background, repeats):
     times = {"glassbox": [], "shap": [], "floor": []}
+    cpu = {"glassbox": [], "shap": []}  # CPU time of the process, all its threads
+    load = [os.getloadavg()[0]]
     for _ in range(repeats):  # alternate
+        start = time.process_time()
         t, ours, base = run_glassbox(model, rows, background)
+        cpu["glassbox"].append(time.process_time() - start)
         times["glassbox"].append(t)
+        start = time.process_time()
         t, theirs, _ = run_shap(model, rows, background)
+        cpu["shap"].append(time.process_time() - start)
         times["shap"].append(t)
+        load.append(os.getloadavg()[0])
         start = time.perf_counter()
         raw(model, rows)
         times["floor"].append(time.perf_counter() - start)
@@ -134,6 +141,8 @@ def speed_case(label, model, rows, background, repeats):
         "shap s": med["shap"],
         "shap spread": (min(times["shap"]), max(times["shap"])),
         "speed-up": med["shap"] / med["glassbox"],
+        "cpu speed-up": float(np.median(cpu["shap"]) / np.median(cpu["glassbox"])),
+        "load": (min(load), max(load)),
         "floor ratio": med["glassbox"] / med["floor"],
         "peak MiB": peak / 2**20,
         "gap": relative_gap(ours, theirs),
@@ -141,7 +150,8 @@ def speed_case(label, model, rows, background, repeats):
     }
     print(
         f"{label:<48} {len(rows):>6} rows  glassbox {row['glassbox s']:.3f}s  shap {row['shap s']:.3f}s  "
-        f"speed-up {row['speed-up']:.2f}  x floor {row['floor ratio']:.0f}  peak {row['peak MiB']:.0f} MiB  "
+        f"speed-up {row['speed-up']:.2f}  CPU {row['cpu speed-up']:.2f}  load {row['load'][0]:.1f}-{row['load'][1]:.1f}  "
+        f"x floor {row['floor ratio']:.0f}  peak {row['peak MiB']:.0f} MiB  "
         f"gap {row['gap']:.1e}  additivity {row['additivity']:.1e}",
         flush=True,
     )
@@ -230,17 +240,28 @@ def write(speed_rows, agreement_rows, args, repeats):
         "background rows. Peak: glassbox's numpy arrays (tracemalloc, in a run of its own: "
         "it slows numpy's allocations, so no timed run has it on).",
         "",
-        "| case | rows | glassbox s (spread) | shap s (spread) | speed-up | glassbox / floor | glassbox peak MiB "
-        "| gap to shap | additivity |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "CPU speed-up: the same ratio of the process's CPU time (all threads: CatBoost's own "
+        "`ShapValues`, which shap calls, runs on every core, 2 here, whatever OMP_NUM_THREADS); load: the "
+        "machine's 1-minute load average during the case.",
+        "",
+        "| case | rows | glassbox s (spread) | shap s (spread) | speed-up | CPU speed-up | load | glassbox / floor "
+        "| glassbox peak MiB | gap to shap | additivity |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     def spread(pair):
         return "not recorded" if pair is None else f"{pair[0]:.3f}-{pair[1]:.3f}"
 
+    def cpu(r):
+        return f"{r['cpu speed-up']:.2f}x" if "cpu speed-up" in r else "not recorded"
+
+    def load(r):
+        return f"{r['load'][0]:.1f}-{r['load'][1]:.1f}" if "load" in r else "not recorded"
+
     for r in speed_rows:
         lines.append(
             f"| {r['case']} | {r['rows']:,} | {r['glassbox s']:.3f} ({spread(r['glassbox spread'])}) | "
-            f"{r['shap s']:.3f} ({spread(r['shap spread'])}) | {r['speed-up']:.2f}x | {r['floor ratio']:.0f}x | "
+            f"{r['shap s']:.3f} ({spread(r['shap spread'])}) | {r['speed-up']:.2f}x | {cpu(r)} | {load(r)} | "
+            f"{r['floor ratio']:.0f}x | "
             f"{r['peak MiB']:.0f} | {r['gap']:.1e} | {r['additivity']:.1e} |"
         )
 
