@@ -124,7 +124,7 @@ def brute_force(ens, x, background, weights):
     return shapley(path_dependent, p), shapley(interventional, p)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ensembles(), st.sampled_from([1, 1000]))
 def test_symmetric_trees_equal_the_brute_force(problem, expected_rows):
     ens, X, background, weights = problem
@@ -146,7 +146,7 @@ def test_symmetric_trees_equal_the_brute_force(problem, expected_rows):
     np.testing.assert_allclose(interventional.expected_value, average, rtol=0, atol=1e-12)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ensembles())
 def test_symmetric_tables_equal_the_general_way(problem):
     # The same trees through the leaf tables, blocks and formulas without tables.
