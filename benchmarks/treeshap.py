@@ -213,7 +213,7 @@ def forests(repeats, args):
 def write_forests(results, args):
     command = "OMP_NUM_THREADS=1 .venv/bin/python benchmarks/treeshap.py --part forests" + (
         " --quick" if args.quick else ""
-    )
+    ) + (f" --repeats {args.repeats}" if args.repeats else "")
     lines = [
         "# TreeSHAP on the forests people train: glassbox vs shap's TreeExplainer",
         "",
@@ -283,7 +283,7 @@ def machine():
 def write(results, repeats, args):
     command = "OMP_NUM_THREADS=1 .venv/bin/python benchmarks/treeshap.py" + "".join(
         f" --{name}" for name in ("quick", "full") if getattr(args, name)
-    )
+    ) + (f" --repeats {args.repeats}" if args.repeats else "")
     lines = [
         "# TreeSHAP: glassbox vs shap's TreeExplainer",
         "",
