@@ -37,6 +37,7 @@ from .._core import (
     StrOptions,
     draw_seed,
     final_estimator,
+    has_classes,
     kmeans_background,
     sample_background,
     validate_params,
@@ -270,7 +271,7 @@ class DecisionMixin:
                 f"{type(self.estimator_).__name__} predicts {n_targets} targets per row; {purpose}. "
                 "Explain a model of one target."
             )
-        if hasattr(self.estimator_, "classes_"):
+        if has_classes(self.estimator_):
             self.classes_ = np.asarray(self.estimator_.classes_)
         elif hasattr(self, "classes_"):  # refitted on a regressor
             del self.classes_
