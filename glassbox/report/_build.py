@@ -140,7 +140,7 @@ def build(
     threshold : float, default=None
         For a binary target, the probability of the positive class from which a row is
         given that class in the held-out accuracy, balanced accuracy and confusion
-        matrix; 0.5 by default. A target with more classes gives each row its most
+        matrix, and in the captions of the rows explained; 0.5 by default. A target with more classes gives each row its most
         probable class and takes no threshold.
     slices : sequence of str, default=()
         Columns (features or not) whose cohorts are scored on the held-out rows.
@@ -222,7 +222,8 @@ def build(
     log.info("importance, effects and local explanations of the chosen model")
     sections.extend(_explain.global_sections(chosen, X_train, positive))
     local_rows = test if len(test) else np.arange(len(y))
-    sections.append(_explain.local_section(chosen, X.iloc[local_rows], y.iloc[local_rows], positive, n_local))
+    sections.append(_explain.local_section(chosen, X.iloc[local_rows], y.iloc[local_rows], positive, n_local,
+                                           threshold))
     log.info("a surrogate of the black box")
     section, fidelity = _explain.surrogate_section(reference, X_train, task, random_state)
     sections.append(section)

@@ -273,8 +273,9 @@ def global_sections(model, X, positive):
     return [importance, effects]
 
 
-def local_section(model, X, y, positive, n_local):
-    """A few held-out rows explained by the chosen model, each with its prediction and truth."""
+def local_section(model, X, y, positive, n_local, threshold=0.5):
+    """A few held-out rows explained by the chosen model, each with its prediction and truth
+    (for two classes, the class given at ``threshold`` on the probability of ``positive``)."""
     from ..plot import WaterfallDisplay
 
     rows = _rows_to_explain(model, X, positive, n_local)
@@ -286,7 +287,7 @@ def local_section(model, X, y, positive, n_local):
                  + (", drawn in probability." if link == "logit" else "."))
     for i, row in enumerate(rows):
         display = WaterfallDisplay.from_explanation(local, row=i, output=output, link=link).plot()
-        section.figure(display, f"Row {X.index[row]}: {_prediction_text(model, X.iloc[[row]], positive)}; "
+        section.figure(display, f"Row {X.index[row]}: {_prediction_text(model, X.iloc[[row]], positive, threshold)}; "
                                 f"true {'label' if is_classifier(model) else 'value'} {_true(y.iloc[row])}.")
     return section
 
@@ -344,11 +345,11 @@ def _link(model, local, X, output):
     return "logit" if np.allclose(total, logit(proba), atol=1e-4) else "identity"
 
 
-def _prediction_text(model, row, positive):
+def _prediction_text(model, row, positive, threshold=0.5):
     if not is_classifier(model):
         return f"predicted {format_number(model.predict(row)[0])}"
     proba = model.predict_proba(row)[0]
-    predicted = plain(model.classes_[int(np.argmax(proba))])
+    predicted = plain(predicted_classes(model, row, positive, threshold)[0])
     if positive is not None:
         return (f"predicted P({plain(positive)}) = {proba[list(model.classes_).index(positive)]:.2f} "
                 f"(class {predicted})")
