@@ -41,6 +41,7 @@ from ._additive_terms import (
     _bin_grid,
     _group_labels,
     _interaction_groups,
+    _levels_unseen_in_bags,
     _MainLayout,
     _pair_weight,
     _PairLayout,
@@ -138,8 +139,9 @@ class _AdditiveModel(TransparentMixin):
 
         # Centre and purify every bag, then average the bags.
         pair_weight = [_pair_weight(codes, groups, j, k, weight) for j, k in pairs]
+        unseen = _levels_unseen_in_bags(codes, bags.train_weight, self.bins_.n_bins, schema.is_categorical)
         intercepts = _purify_and_centre(main_scores, pair_tables, intercepts, pairs, groups, bin_weight, pair_weight,
-                                        schema.is_categorical)
+                                        schema.is_categorical, unseen)
         self._n_scores = n_scores
         self._groups = groups
         self._group_labels = [_group_labels(self.bins_, schema, j, groups[j]) for j in range(n_features)]
