@@ -94,9 +94,11 @@ class TreeInteractions:
         per_row = max(p * p * o, 1)
         rows = batch_units(batch_size, row_cells=per_row, unit_cells=per_row, auto_cells=_RESULT_CELLS)
         bounds = chunk_bounds(len(X), rows)
+        values = np.zeros((len(X), p, p, o))
         parts = run_chunks(self._explain_rows, [(X[s:e],) for s, e in bounds], n_jobs=n_jobs, verbose=verbose,
                            desc="SHAP interactions")
-        values = np.concatenate(parts, axis=0) if parts else np.zeros((0, p, p, o))
+        for (start, stop), part in zip(bounds, parts):
+            values[start:stop] = part
         if ens.columns is not None:  # model columns summed into the caller's columns
             onto = np.zeros((p, ens.n_features))
             onto[np.arange(p), ens.columns] = 1.0
@@ -135,18 +137,10 @@ class _LeafGroup:
             left[up, level] = paths.is_left[node[up]]
             node = np.where(up, parent, node)
         self.gpos, self.slot, self.left = gpos, slot, left
-        features = paths.features[leaves, :d]
-        # Where each leaf's pair (i, j) and output column land in the flat (p, p, o) result.
-        p, o = ens.n_model_features, ens.n_outputs
-        value = ens.value[leaves]  # (L, width)
-        columns = ens.tree_columns[ens.tree_of[leaves]]  # (L, width)
-        cell = (features[:, :, None, None] * p + features[:, None, :, None]) * o + columns[:, None, None, :]
-        source = np.broadcast_to(np.arange(n_leaves * d * d).reshape(n_leaves, d, d, 1), cell.shape)
-        data = np.broadcast_to(0.5 * value[:, None, None, :], cell.shape)
-        off = np.broadcast_to(~np.eye(d, dtype=bool)[None, :, :, None], cell.shape)
-        self.scatter = sparse.csc_matrix(
-            (data[off], (cell[off], source[off])), shape=(p * p * o, n_leaves * d * d)
-        )
+        self.features = paths.features[leaves, :d]
+        self.value = ens.value[leaves]  # (L, width)
+        self.columns = ens.tree_columns[ens.tree_of[leaves]]  # (L, width): output column of each value
+        self.p, self.o = ens.n_model_features, ens.n_outputs
         if reference is None:
             self.ratio = paths.ratio[leaves, :d]
             self.t, self.w = gauss_legendre(max(d // 2, 1))  # exact for the degree d - 2
@@ -169,66 +163,76 @@ class _LeafGroup:
         """Distinct background patterns of each leaf, with their total weights."""
         sat = self._satisfied(goes_left, 0, len(self.gpos))  # (L, d, m)
         n_leaves, d, m = sat.shape
-        if d < 63:
-            codes = (sat.astype(np.int64) << np.arange(d)[None, :, None]).sum(axis=1)  # (L, m)
-            order = np.argsort(codes, axis=1, kind="stable")
-            ranked = np.take_along_axis(codes, order, axis=1)
-            new = np.ones((n_leaves, m), bool)
-            new[:, 1:] = ranked[:, 1:] != ranked[:, :-1]
-            group = np.cumsum(new, axis=1) - 1  # (L, m) index of each sorted row's pattern
-            k = int(group[:, -1].max()) + 1
-            merged = np.zeros((n_leaves, k))
-            rows = np.broadcast_to(np.arange(n_leaves)[:, None], group.shape)
-            np.add.at(merged, (rows, group), weights[order])
-            patterns = np.ones((n_leaves, k, d), bool)
-            leaf, col = np.nonzero(new)  # the first background row of each pattern
-            patterns[leaf, group[leaf, col]] = sat[leaf, :, order[leaf, col]]
-        else:
-            patterns, merged = sat.transpose(0, 2, 1), np.broadcast_to(weights, (n_leaves, m))
-        self.patterns, self.pattern_weights = patterns, merged  # (L, K, d), (L, K); weight 0 pads
-        w_size = np.arange(d + 1, dtype=np.float64)
-        a, b = np.meshgrid(w_size, w_size, indexing="ij")
+        leaf, patterns, inverse = _distinct_patterns(sat)
+        merged = np.bincount(inverse.ravel(), weights=np.broadcast_to(weights, (n_leaves, m)).ravel(),
+                             minlength=len(leaf))
+        first = np.searchsorted(leaf, np.arange(n_leaves))  # patterns come sorted by leaf
+        rank = np.arange(len(leaf)) - first[leaf]
+        k = int(rank.max()) + 1
+        self.patterns = np.ones((n_leaves, k, d), bool)  # (L, K, d); padding has weight 0
+        self.pattern_weights = np.zeros((n_leaves, k))
+        self.patterns[leaf, rank] = patterns
+        self.pattern_weights[leaf, rank] = merged
+        size = np.arange(d + 1, dtype=np.float64)
+        a, b = np.meshgrid(size, size, indexing="ij")
         self.integral = beta(a + 1, b + 1)  # |A'|! |B'|! / (|A'| + |B'| + 1)!, indexed [|A'|, |B'|]
 
     def add_into(self, out, goes_left):
-        """Add the group's off-diagonal interaction values into ``out`` (p * p * o, n_rows)."""
-        n_rows, d = goes_left.shape[1], self.d
-        per_pair = d * (d + (1 if self.patterns is None else 4 * self.patterns.shape[1]))
-        per_pair *= len(self.t) if self.patterns is None else 1
+        """Add the group's off-diagonal interaction values into ``out`` (p * p * o, n_rows).
+
+        A leaf's matrix depends on a row only through which path features it satisfies:
+        it is computed once per distinct pattern of each leaf, then read for every row.
+        """
+        n_rows, d, n_leaves = goes_left.shape[1], self.d, len(self.gpos)
+        per_pair = d * (d + (len(self.t) if self.patterns is None else 4 * self.patterns.shape[1]))
         step = max(1, _CHUNK_CELLS // max(per_pair * n_rows, 1))
-        for start, stop in chunk_bounds(len(self.gpos), step):
-            a = self._satisfied(goes_left, start, stop).transpose(0, 2, 1)  # (L, n, d)
+        for start, stop in chunk_bounds(n_leaves, step):
+            leaf, a, inverse = _distinct_patterns(self._satisfied(goes_left, start, stop))
+            leaf += start
             if self.patterns is None:
-                phi = self._path_dependent(a, self.ratio[start:stop])
+                phi = self._path_dependent(a, self.ratio[leaf])
             else:
-                phi = self._interventional(a, self.patterns[start:stop], self.pattern_weights[start:stop])
-            # phi (L, n, d, d) -> (L * d * d, n), the columns of the scatter matrix
-            out += self.scatter[:, start * d * d : stop * d * d] @ phi.transpose(0, 2, 3, 1).reshape(-1, n_rows)
+                phi = self._interventional(a, self.patterns[leaf], self.pattern_weights[leaf])
+            cells = np.take(phi.reshape(len(phi), d * d).T, inverse, axis=1)  # (d * d, L, n)
+            out += self._scatter(start, stop) @ cells.reshape(-1, n_rows)
+
+    def _scatter(self, start, stop):
+        """Sparse map from the chunk's cells (pair (i, j), leaf) to the flat (p, p, o) result.
+
+        Leaf ``l``'s pair ``(i, j)`` adds half the leaf's value times its twice-index to
+        cell ``(feature_i, feature_j, output)``; built per chunk, so memory stays bounded.
+        """
+        d, p, o = self.d, self.p, self.o
+        features, columns = self.features[start:stop], self.columns[start:stop]
+        n_leaves = stop - start
+        cell = (features[:, :, None, None] * p + features[:, None, :, None]) * o + columns[:, None, None, :]
+        source = np.arange(d * d).reshape(1, d, d, 1) * n_leaves + np.arange(n_leaves).reshape(-1, 1, 1, 1)
+        source = np.broadcast_to(source, cell.shape)
+        data = np.broadcast_to(0.5 * self.value[start:stop, None, None, :], cell.shape)
+        off = np.broadcast_to(~np.eye(d, dtype=bool)[None, :, :, None], cell.shape)
+        return sparse.csr_matrix((data[off], (cell[off], source[off])), shape=(p * p * o, n_leaves * d * d))
 
     def _path_dependent(self, a, ratio):
-        """Twice the interaction index of the product games, shape (L, n, d, d)."""
-        a = a.astype(np.float64)
-        r = ratio[:, None, :]  # (L, 1, d)
-        gain = a - r
-        phi = np.zeros(a.shape + (a.shape[-1],))
-        for t, w in zip(self.t, self.w):
-            factor = t * a + (1.0 - t) * r  # (L, n, d)
-            zero = factor == 0.0
-            safe = np.where(zero, 1.0, factor)
-            product = np.where(zero.any(axis=-1), 0.0, safe.prod(axis=-1)) * w  # (L, n)
-            g = gain / safe
-            phi += (g * product[..., None])[..., :, None] * g[..., None, :]
-        return phi
+        """Twice the interaction index of the product games, shape (U, d, d)."""
+        a = a.astype(np.float64)[:, None, :]  # (U, 1, d)
+        r = ratio[:, None, :]  # (U, 1, d)
+        t = self.t[:, None]  # (Q, 1)
+        factor = t * a + (1.0 - t) * r  # (U, Q, d)
+        zero = factor == 0.0
+        safe = np.where(zero, 1.0, factor)
+        product = np.where(zero.any(axis=-1), 0.0, safe.prod(axis=-1)) * self.w  # (U, Q)
+        g = (a - r) / safe
+        # sum over the nodes q of w_q P(t_q) g_i(t_q) g_j(t_q): one small matrix product per pattern
+        return np.matmul((g * product[..., None]).swapaxes(-1, -2), g)
 
     def _interventional(self, a, patterns, weights):
-        """Twice the interaction index averaged over background patterns, shape (L, n, d, d)."""
-        a = a[:, :, None, :]  # (L, n, 1, d)
-        b = patterns[:, None, :, :]  # (L, 1, K, d)
-        only_a = a & ~b  # (L, n, K, d)
-        only_b = b & ~a
-        compatible = (a | b).all(axis=-1)  # (L, n, K)
+        """Twice the interaction index averaged over background patterns, shape (U, d, d)."""
+        a = a[:, None, :]  # (U, 1, d)
+        only_a = a & ~patterns  # (U, K, d)
+        only_b = patterns & ~a
+        compatible = (a | patterns).all(axis=-1)  # (U, K)
         n_a, n_b = only_a.sum(axis=-1), only_b.sum(axis=-1)
-        w = weights[:, None, :] * compatible  # (L, n, K)
+        w = weights * compatible
         top = self.integral.shape[0] - 1
 
         def coef(da, db):
@@ -239,3 +243,30 @@ class _LeafGroup:
         both_b = np.matmul((B * coef(0, 2)[..., None]).swapaxes(-1, -2), B)
         mixed = np.matmul((A * coef(1, 1)[..., None]).swapaxes(-1, -2), B)
         return both_a + both_b - mixed - mixed.swapaxes(-1, -2)
+
+
+def _distinct_patterns(sat):
+    """The distinct patterns of each leaf among rows.
+
+    Parameters
+    ----------
+    sat : ndarray of bool of shape (n_leaves, d, n_rows)
+        Whether each row satisfies each path feature of each leaf.
+
+    Returns
+    -------
+    leaf : ndarray of shape (n_patterns,)
+        The leaf of each distinct pattern, sorted.
+    patterns : ndarray of bool of shape (n_patterns, d)
+    inverse : ndarray of shape (n_leaves, n_rows)
+        The pattern of each leaf and row.
+    """
+    n_leaves, d, n_rows = sat.shape
+    if d + int(n_leaves).bit_length() > 62:  # too wide for one integer key: every row its own pattern
+        leaf = np.repeat(np.arange(n_leaves), n_rows)
+        return leaf, sat.transpose(0, 2, 1).reshape(-1, d), np.arange(n_leaves * n_rows).reshape(n_leaves, n_rows)
+    codes = (sat.astype(np.int64) << np.arange(d, dtype=np.int64)[None, :, None]).sum(axis=1)  # (L, n)
+    keys = (np.arange(n_leaves, dtype=np.int64)[:, None] << d) | codes
+    unique, inverse = np.unique(keys, return_inverse=True)
+    patterns = ((unique[:, None] >> np.arange(d, dtype=np.int64)) & 1).astype(bool)
+    return unique >> d, patterns, inverse.reshape(n_leaves, n_rows)
