@@ -120,7 +120,8 @@ def main():
 
 
 def write(results, repeats, args):
-    command = "OMP_NUM_THREADS=1 .venv/bin/python benchmarks/shap_interactions.py" + (" --quick" if args.quick else "")
+    command = "OMP_NUM_THREADS=1 .venv/bin/python benchmarks/shap_interactions.py" + (" --quick" if args.quick else "") + (
+        f" --repeats {args.repeats}" if args.repeats else "")
     lines = [
         "# SHAP interaction values: glassbox vs shap's TreeExplainer.shap_interaction_values",
         "",
