@@ -226,22 +226,28 @@ class _LeafGroup:
         return np.matmul((g * product[..., None]).swapaxes(-1, -2), g)
 
     def _interventional(self, a, patterns, weights):
-        """Twice the interaction index averaged over background patterns, shape (U, d, d)."""
-        a = a[:, None, :]  # (U, 1, d)
-        only_a = a & ~patterns  # (U, K, d)
-        only_b = patterns & ~a
-        compatible = (a | patterns).all(axis=-1)  # (U, K)
-        n_a, n_b = only_a.sum(axis=-1), only_b.sum(axis=-1)
+        """Twice the interaction index averaged over background patterns, shape (U, d, d).
+
+        A background pattern ``b`` counts only if it satisfies every feature the row
+        fails, so the features only the background satisfies are exactly those the row
+        fails (``B``, the same for every ``b``) and only ``A = a - b`` varies: pairs in
+        ``B`` share one coefficient, pairs across ``A`` and ``B`` one vector, and only
+        pairs in ``A`` need a matrix product over the background patterns.
+        """
+        failed = ~a  # (U, d): B
+        only_a = a[:, None, :] & ~patterns  # (U, K, d): A for each background pattern
+        compatible = (patterns | a[:, None, :]).all(axis=-1)  # (U, K)
+        n_a, n_b = only_a.sum(axis=-1), failed.sum(axis=-1)[:, None]
         w = weights * compatible
         top = self.integral.shape[0] - 1
 
         def coef(da, db):
             return w * self.integral[np.clip(n_a - da, 0, top), np.clip(n_b - db, 0, top)]
 
-        A, B = only_a.astype(np.float64), only_b.astype(np.float64)
+        A, B = only_a.astype(np.float64), failed.astype(np.float64)
         both_a = np.matmul((A * coef(2, 0)[..., None]).swapaxes(-1, -2), A)
-        both_b = np.matmul((B * coef(0, 2)[..., None]).swapaxes(-1, -2), B)
-        mixed = np.matmul((A * coef(1, 1)[..., None]).swapaxes(-1, -2), B)
+        both_b = coef(0, 2).sum(axis=-1)[:, None, None] * (B[:, :, None] * B[:, None, :])
+        mixed = np.einsum("uk,ukd->ud", coef(1, 1), A)[:, :, None] * B[:, None, :]  # i in A, j in B
         return both_a + both_b - mixed - mixed.swapaxes(-1, -2)
 
 
