@@ -338,3 +338,19 @@ def test_bad_values_are_refused():
         InteractionExplanation(np.zeros((2, 3, 4, 1)))
     with pytest.raises(ValueError, match="base_values"):
         InteractionExplanation(np.zeros((2, 3, 3, 1)), base_values=np.zeros((3, 2)))
+
+
+def test_categories_first_seen_in_the_explained_rows():
+    # The explainer extends its schema with a level fit never saw; the trees send it the
+    # way of unknown categories, as predict does.
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"size": rng.normal(size=300), "colour": pd.Categorical(rng.choice(["red", "blue", "green"], 300))})
+    y = (X["colour"] == "red") * X["size"] + X["size"] ** 2
+    model = HistGradientBoostingRegressor(max_iter=10, categorical_features="from_dtype", random_state=0).fit(X, y)
+    explainer = ShapleyExplainer(model, method="tree", background=X.iloc[:10]).fit(X.iloc[:200])
+    rows = X.iloc[:3].copy()
+    rows["colour"] = pd.Categorical(["purple", "red", "blue"])
+    inter = explainer.explain_interactions(rows)
+    np.testing.assert_allclose(inter.output()[:, 0], model.predict(rows), rtol=0, atol=1e-9)
+    assert list(inter.data[:, 1]) == ["purple", "red", "blue"]
+    check_adds_up(explainer, rows, inter)
