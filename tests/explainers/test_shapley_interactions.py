@@ -12,6 +12,7 @@ with the main effect ``Phi_ii = phi_i - sum_{j != i} Phi_ij`` and ``phi`` enumer
 import importlib.util
 from math import factorial
 from pathlib import Path
+from unittest import mock
 
 import joblib
 import numpy as np
@@ -33,7 +34,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from glassbox.explainers import InteractionExplanation, ShapleyExplainer
-from glassbox.explainers._treeshap import TreeShap
+from glassbox.explainers._treeshap import TreeShap, _interactions
 from glassbox.explainers._treeshap._interactions import TreeInteractions
 from glassbox.models import TreeClassifier
 
@@ -95,9 +96,15 @@ def tree_interactions(model, X, background=None, weights=None):
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(refs.small_problems())
-def test_random_small_trees_equal_the_enumerated_index(problem):
+@given(refs.small_problems(), st.sampled_from([0, 10]))
+def test_random_small_trees_equal_the_enumerated_index(problem, graded_bits):
+    # graded_bits=0: every interventional leaf goes through its background patterns one by one.
     model, X, background, weights = problem
+    with mock.patch.object(_interactions, "_MAX_GRADED_BITS", graded_bits):
+        check_small_problem(model, X, background, weights)
+
+
+def check_small_problem(model, X, background, weights):
     x = X[:3]
     p = X.shape[1]
     ours = tree_interactions(model, x)
@@ -132,8 +139,10 @@ def test_path_dependent_multiclass_equals_the_enumerated_index():
                                    rtol=0, atol=1e-10)
 
 
-def test_deep_paths_with_many_features_keep_the_index():
+@pytest.mark.parametrize("graded_bits", [0, 10])
+def test_deep_paths_with_many_features_keep_the_index(graded_bits, monkeypatch):
     # Leaves with up to 8 distinct path features and a background of repeated patterns.
+    monkeypatch.setattr(_interactions, "_MAX_GRADED_BITS", graded_bits)
     X, y = make_regression(400, 8, n_informative=8, random_state=1)
     model = RandomForestRegressor(3, max_depth=12, random_state=0).fit(X, y)
     background = np.repeat(X[:5], 3, axis=0)

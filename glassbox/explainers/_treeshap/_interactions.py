@@ -26,7 +26,12 @@ Gauss-Legendre quadrature; with ``g_k(t) = (a_k - r_k) / (t a_k + (1 - t) r_k)``
 Interventional: ``a`` and ``b`` are 0 or 1, the product is zero when a feature is
 failed by both rows, and otherwise the integral is ``|A'|! |B'|! / (|A'| + |B'| + 1)!``
 with ``A'`` (``B'``) the features other than ``i, j`` only the explained (background)
-row satisfies; background rows are merged by their pattern on each leaf's path.
+row satisfies; background rows are merged by their pattern on each leaf's path. A
+compatible background pattern satisfies every feature the row fails, so ``B`` is the
+row's failed set ``F`` and ``|A| = d - |b|``: every pair's sum over the background is a
+combination of graded superset sums of the background patterns (the weight on supersets
+of ``F``, ``F + i``, ``F + ij`` with ``m`` features), one table of ``2**d`` entries per
+leaf; leaves with more than ``_MAX_GRADED_BITS`` path features sum over their patterns.
 
 Work is vectorised over leaves with equal ``d`` and over rows, in chunks bounded by the
 batch policy; each chunk's leaf matrices are added into the result by one sparse
@@ -42,11 +47,13 @@ from scipy.special import beta
 from ..._core import batch_units, chunk_bounds, gauss_legendre, read_tree_model, run_chunks
 from ._explainer import _check_background, _check_rows
 from ._paths import _Paths, _Router
+from ._tables import _popcount
 
 __all__ = ["TreeInteractions"]
 
 _CHUNK_CELLS = 2**21  # floats of one work array per chunk of leaves and rows (16 MiB)
 _RESULT_CELLS = 2**24  # floats of the result accumulated per chunk of rows with batch_size="auto"
+_MAX_GRADED_BITS = 10  # interventional leaves with at most this many path features use graded sums
 
 
 class TreeInteractions:
@@ -184,15 +191,21 @@ class _LeafGroup:
         it is computed once per distinct pattern of each leaf, then read for every row.
         """
         n_rows, d, n_leaves = goes_left.shape[1], self.d, len(self.gpos)
-        per_pair = d * (d + (len(self.t) if self.patterns is None else 4 * self.patterns.shape[1]))
-        step = max(1, _CHUNK_CELLS // max(per_pair * n_rows, 1))
-        for start, stop in chunk_bounds(n_leaves, step):
+        graded = self.patterns is not None and d <= _MAX_GRADED_BITS
+        if self.patterns is None:
+            per_leaf = d * (d + len(self.t)) * n_rows
+        elif graded:
+            per_leaf = 4 * d * d * n_rows + 4 * (d + 1) * 2**d
+        else:
+            per_leaf = d * (d + 4 * self.patterns.shape[1]) * n_rows
+        for start, stop in chunk_bounds(n_leaves, max(1, _CHUNK_CELLS // max(per_leaf, 1))):
             leaf, a, inverse = _distinct_patterns(self._satisfied(goes_left, start, stop))
-            leaf += start
             if self.patterns is None:
-                phi = self._path_dependent(a, self.ratio[leaf])
+                phi = self._path_dependent(a, self.ratio[leaf + start])
+            elif graded:
+                phi = self._interventional_graded(a, leaf, self._graded(start, stop))
             else:
-                phi = self._interventional(a, self.patterns[leaf], self.pattern_weights[leaf])
+                phi = self._interventional(a, self.patterns[leaf + start], self.pattern_weights[leaf + start])
             cells = np.take(phi.reshape(len(phi), d * d).T, inverse, axis=1)  # (d * d, L, n)
             out += self._scatter(start, stop) @ cells.reshape(-1, n_rows)
 
@@ -249,6 +262,64 @@ class _LeafGroup:
         both_b = coef(0, 2).sum(axis=-1)[:, None, None] * (B[:, :, None] * B[:, None, :])
         mixed = np.einsum("uk,ukd->ud", coef(1, 1), A)[:, :, None] * B[:, None, :]  # i in A, j in B
         return both_a + both_b - mixed - mixed.swapaxes(-1, -2)
+
+    def _graded(self, start, stop):
+        """Weighted graded superset sums of the background patterns of some leaves.
+
+        With ``G[l, F, m]`` the weight of the background rows that satisfy every path
+        feature of leaf ``l`` in the set ``F`` and ``m`` path features in all, returns
+        ``H[t, l, F, f] = sum_m c_t(m, f) G[l, F, m]`` for the three coefficients ``c_t``
+        of :meth:`_interventional_graded` (``f``: the size of the row's failed set),
+        shape (3, L, 2**d, d + 1).
+        """
+        patterns, weights = self.patterns[start:stop], self.pattern_weights[start:stop]
+        n_leaves, _, d = patterns.shape
+        size = 2**d
+        codes = (patterns.astype(np.int64) << np.arange(d, dtype=np.int64)).sum(axis=-1)  # (L, K)
+        flat = (_popcount(d)[codes] * size + codes) * n_leaves + np.arange(n_leaves)[:, None]
+        graded = np.bincount(flat.ravel(), weights=weights.ravel(), minlength=(d + 1) * size * n_leaves)
+        graded = graded.reshape(d + 1, size, n_leaves)
+        for k in range(d):  # add each pattern with bit k set into the one without it
+            view = graded.reshape(d + 1, size >> (k + 1), 2, (1 << k) * n_leaves)
+            view[:, :, 0] += view[:, :, 1]
+        m, f = np.arange(d + 1)[None, :], np.arange(d + 1)[:, None]
+        top = self.integral.shape[0] - 1
+        coef = np.stack([  # [t, f, m]: |A'| and |B'| for pairs in A, across A and F, in F; |A| = d - m
+            self.integral[np.clip(d - m - 2, 0, top), f],
+            self.integral[np.clip(d - m - 1, 0, top), np.clip(f - 1, 0, top)],
+            self.integral[d - m, np.clip(f - 2, 0, top)],
+        ])
+        return np.einsum("msl,tfm->tlsf", graded, coef, optimize=True)
+
+    def _interventional_graded(self, a, leaf, H):
+        """As :meth:`_interventional`, from the weighted graded sums ``H`` of :meth:`_graded`.
+
+        The compatible background patterns are the supersets ``b`` of the row's failed
+        set ``F``, and ``|A| = d - |b|``: pairs in ``A`` sum over ``b`` that fail both
+        (inclusion-exclusion over ``F``, ``F + i``, ``F + j``, ``F + ij``), pairs across
+        ``A`` and ``F`` over ``b`` failing ``i``, pairs in ``F`` over all ``b``.
+        """
+        d = self.d
+        size = 2**d
+        bits = np.left_shift(1, np.arange(d, dtype=np.int64))
+        failed = ~a
+        F = (failed.astype(np.int64) * bits).sum(axis=-1)  # (U,)
+        f = failed.sum(axis=-1)  # (U,)
+        Fi = F[:, None] | bits  # (U, d)
+        in_a, across, in_f = (table.reshape(-1) for table in H)
+
+        def read(table, sets, f):
+            return table[((leaf.reshape((-1,) + (1,) * (sets.ndim - 1)) * size + sets) * (d + 1)) + f]
+
+        fi = f[:, None]
+        both_b = read(in_f, F, f)  # (U,)
+        mixed = read(across, F, f)[:, None] - read(across, Fi, fi)  # (U, d): i in A, j in F
+        pair_i = read(in_a, Fi, fi)
+        both_a = read(in_a, F, f)[:, None, None] - pair_i[:, :, None] - pair_i[:, None, :]
+        both_a += read(in_a, Fi[:, :, None] | bits, fi[:, :, None])
+        B = failed.astype(np.float64)
+        mixed = mixed[:, :, None] * B[:, None, :]
+        return both_a + both_b[:, None, None] * (B[:, :, None] * B[:, None, :]) - mixed - mixed.swapaxes(-1, -2)
 
 
 def _distinct_patterns(sat):
