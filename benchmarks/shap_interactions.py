@@ -7,7 +7,7 @@ the table reports medians, shap's time over glassbox's (speed-up), and glassbox'
 over its floor: glassbox's own Shapley values of the same rows (the diagonal needs them,
 so interaction values cannot cost less). Each row also reports the largest difference
 between the libraries and glassbox's additivity error (base value plus all values minus
-the model output). A last case times glassbox's interventional interaction values
+the model output). The last cases time glassbox's interventional interaction values
 against 100 background rows, for which shap has no counterpart.
 
 Usage::
@@ -114,6 +114,7 @@ def main():
         ("GradientBoosting(100, depth 3), path-dependent", boosting, None),
         ("GradientBoosting(100, depth 6), path-dependent", deep, None),
         ("GradientBoosting(100, depth 3), interventional (100 rows)", boosting, X[:100]),
+        ("RandomForest(100, depth 8), interventional (100 rows)", forest, X[:100]),
     ]
     results = [compare(label, model, X, rows, background, repeats) for label, model, background in cases]
     write(results, repeats, args)

@@ -102,15 +102,22 @@ class TreeInteractions:
         rows = batch_units(batch_size, row_cells=per_row, unit_cells=per_row, auto_cells=_RESULT_CELLS)
         bounds = chunk_bounds(len(X), rows)
         values = np.zeros((len(X), p, p, o))
-        parts = run_chunks(self._explain_rows, [(X[s:e],) for s, e in bounds], n_jobs=n_jobs, verbose=verbose,
-                           desc="SHAP interactions")
-        for (start, stop), part in zip(bounds, parts):
-            values[start:stop] = part
+        if n_jobs in (None, 1):  # chunk by chunk into the result: no second copy of it
+            run_chunks(self._explain_into, [(X, values, s, e) for s, e in bounds], verbose=verbose,
+                       desc="SHAP interactions")
+        else:
+            parts = run_chunks(self._explain_rows, [(X[s:e],) for s, e in bounds], n_jobs=n_jobs, verbose=verbose,
+                               desc="SHAP interactions")
+            for (start, stop), part in zip(bounds, parts):
+                values[start:stop] = part
         if ens.columns is not None:  # model columns summed into the caller's columns
             onto = np.zeros((p, ens.n_features))
             onto[np.arange(p), ens.columns] = 1.0
-            values = np.einsum("nijo,ia,jb->nabo", values, onto, onto)
+            values = np.einsum("nijo,ia,jb->nabo", values, onto, onto, optimize=True)
         return values
+
+    def _explain_into(self, X, values, start, stop):
+        values[start:stop] = self._explain_rows(X[start:stop])
 
     def _explain_rows(self, X):
         ens = self._ens
