@@ -366,15 +366,13 @@ def test_categories_first_seen_in_the_explained_rows():
 
 
 @pytest.mark.parametrize("interventional", [False, True])
-def test_peak_memory_grows_only_by_the_result(interventional, monkeypatch):
-    # Leaves with up to 6 path features, a fixed batch_size and small work arrays (so that
-    # the peak is the result's): explaining eight times the rows costs the larger result
-    # and nothing else.
-    monkeypatch.setattr(_interactions, "_CHUNK_CELLS", 2**14)
+def test_peak_memory_grows_only_by_the_result(interventional):
+    # Small trees (work arrays far smaller than the results) and a fixed batch_size:
+    # explaining eight times the rows costs the larger result and nothing else.
     X, y = make_regression(300, 6, n_informative=6, random_state=0)
-    model = RandomForestRegressor(2, max_depth=7, random_state=0).fit(X, y)
+    model = RandomForestRegressor(2, max_depth=3, random_state=0).fit(X, y)
     interactions = TreeInteractions(model, background=X[:20] if interventional else None)
-    small, large = np.tile(X[:50], (20, 1)), np.tile(X[:50], (160, 1))  # results of 0.3 and 2.3 MB
+    small, large = np.tile(X[:50], (40, 1)), np.tile(X[:50], (320, 1))  # results of 0.6 and 4.6 MB
     peaks = [refs.peak_memory(lambda rows=rows: interactions.explain(rows, batch_size=500)) for rows in (small, large)]
     result_growth = (len(large) - len(small)) * 6 * 6 * 8
     assert peaks[1] - peaks[0] <= result_growth + 2**20
