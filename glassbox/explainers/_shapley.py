@@ -54,6 +54,7 @@ from ._shapley_designs import (
     permutation_values,
 )
 from ._shapley_groups import Players
+from ._shapley_interactions import InteractionsMixin
 from ._shapley_text import TEXT_METHODS, shapley_documents
 from ._treeshap import TreeShap, is_tree_model
 
@@ -69,7 +70,7 @@ MAX_EXACT_FEATURES = 16
 """``method="exact"`` enumerates ``2**p`` coalitions; beyond this many features it refuses."""
 
 
-class ShapleyExplainer(BackgroundMixin, LocalExplainer):
+class ShapleyExplainer(InteractionsMixin, BackgroundMixin, LocalExplainer):
     """Shapley values of a model's output: exact, Kernel SHAP, permutation, linear or tree.
 
     The value of a feature is its average marginal contribution to the model's output
