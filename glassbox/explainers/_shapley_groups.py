@@ -5,6 +5,9 @@ every column in no group, each on its own. A coalition of players is turned into
 coalition of columns where it is evaluated: a column is kept when its player is, so
 exact enumeration, Kernel SHAP and permutation sampling run on the players unchanged
 and only the masks they hand to :func:`~glassbox._core.masked_predict` are widened.
+TreeSHAP credits each split to the player of its column (``players`` of
+:class:`~glassbox.explainers._treeshap.TreeShap`), and the linear closed form, whose
+game is additive, sums the values of a group's columns (:meth:`Players.fold`).
 """
 
 from __future__ import annotations
@@ -98,6 +101,22 @@ class Players:
         if not self.grouped:
             return masks
         return np.asarray(masks)[..., self.owner]
+
+    def fold(self, values):
+        """Values of the columns (n, n_columns, n_outputs) summed into their players' (n, n_players, n_outputs):
+        the group values of an additive game (a linear model's)."""
+        if not self.grouped:
+            return values
+        membership = np.zeros((len(self.owner), self.n_players))
+        membership[np.arange(len(self.owner)), self.owner] = 1.0
+        return np.einsum("npo,pq->nqo", values, membership)
+
+    def pad(self, values):
+        """Values of the first players (n, k, n_outputs) as those of all (n, n_players, n_outputs), 0 for the
+        rest (the players a model never reads, whose columns a Pipeline drops)."""
+        out = np.zeros((values.shape[0], self.n_players, values.shape[2]))
+        out[:, : values.shape[1]] = values
+        return out
 
     def display(self, data, columns):
         """The explained rows per player: a column's own value, or for a group the text
