@@ -46,7 +46,6 @@ from ._kernel_shap import kernel_design, kernel_solve
 from ._linear_shap import LinearForm
 from ._pipeline import split_pipeline
 from ._shapley_designs import (
-    exact_design,
     exact_values,
     kernel_budget,
     permutation_budget,
@@ -335,7 +334,7 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
     def _plan(self):
         """Resolve ``method``, check it applies, and precompute what it shares across rows."""
         n_features = self._players.n_players  # the players: columns, or groups of them
-        method = self.method
+        method = self._players.method(self.method, self.n_samples)  # groups of groups: Owen values
         self.n_samples_ = None
         path_dependent = self.feature_perturbation == "tree_path_dependent"
         if path_dependent and method not in ("auto", "tree"):
@@ -369,7 +368,7 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
                     f"features; X has {n_features} (2**{n_features} = {2**n_features} coalitions per row). "
                     "Use method='kernel' or method='permutation'."
                 )
-            self._design = exact_design(n_features)
+            self._design = self._players.exact_design()
         elif method == "kernel":
             self._design = kernel_design(n_features, self._kernel_budget(), chunk_rngs(self._seed, 1)[0])
             self.n_samples_ = len(self._design["masks"])
@@ -517,7 +516,7 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
         values = np.empty((len(X), n_features, n_outputs))
         for start, stop in self._row_groups(len(X), len(masks) * n_outputs):
             v, fx = self._evaluate(X[start:stop], masks, model_output)
-            values[start:stop] = exact_values(W, v, fx, v0)
+            values[start:stop] = exact_values(W, v, fx, v0, self._design.get("full"))
         return values, v0, None
 
     def _explain_kernel(self, X, model_output):
@@ -542,7 +541,8 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
         per_row = n_perms * n_features * (n_outputs + mask_cells // 8 + 1)
         for start, stop in self._row_groups(len(X), per_row):
             g = stop - start
-            positions, masks = permutation_orders(row_rngs(self._seed, X[start:stop]), n_features, n_pairs)
+            rngs = row_rngs(self._seed, X[start:stop])
+            positions, masks = permutation_orders(rngs, n_features, n_pairs, self._players.hierarchy)
             prefix, fx = self._evaluate(X[start:stop], masks.reshape(g, -1, n_features), model_output)
             values[start:stop], std[start:stop] = permutation_values(prefix, fx, v0, positions)
         return values, v0, std
