@@ -17,12 +17,15 @@ from sklearn.ensemble import RandomForestRegressor
 from sklearn.linear_model import LinearRegression
 
 from glassbox.explainers import ShapleyExplainer
+from glassbox.explainers._shapley_designs import permutation_orders
 
 
 def interacting(X):
-    """Interactions of two and three columns across and within the groups used below."""
+    """Interactions of two and three columns across and within the groups used below (Owen
+    values differ from Shapley values where two players of a union interact with a third
+    player outside it: x0 x2 x3)."""
     return (X[:, 0] * X[:, 1] * X[:, 2] + np.sin(X[:, 3]) * X[:, 0] + X[:, 4] ** 2 * X[:, 1]
-            + X[:, 2] * X[:, 3] * X[:, 5] + 0.3 * X[:, 5])
+            + X[:, 2] * X[:, 3] * X[:, 5] + 2 * X[:, 0] * X[:, 2] * X[:, 3] + 0.3 * X[:, 5])
 
 
 class Interacting(RegressorMixin, BaseEstimator):
@@ -143,9 +146,26 @@ def test_permutation_sampling_of_consistent_orders_within_its_standard_errors(da
     np.testing.assert_allclose(exp.output(), exact.output(), atol=1e-10)
     assert (exp.std > 0).any()
     assert np.all(np.abs(exp.values - exact.values) <= 4 * exp.std + 1e-9)
-    # Many orders converge to the exact values.
+    # Many orders converge to the Owen values, not to the Shapley values of the players.
     many = ShapleyExplainer(model, method="permutation", n_samples=4000, random_state=1, **kwargs).fit(X)
     np.testing.assert_allclose(many.explain(X[:2]).values, exact.values[:2], atol=0.05)
+    flat = {"a01": [0, 1], "a2": [2], "b3": [3], "b4": [4]}
+    shapley = ShapleyExplainer(model, method="exact", groups=flat, background=X[:6]).fit(X).explain(X[:2])
+    assert np.abs(shapley.values - exact.values[:2]).max() > 0.2
+
+
+@pytest.mark.parametrize("tree", [[[0, 1], [2, 3, 4], 5], [[[0, 1], 2], [3, 4], 5]])
+def test_sampled_orders_are_the_consistent_orders_equally_often(tree):
+    n_pairs = 3000
+    positions, masks = permutation_orders([np.random.default_rng(0)], 6, n_pairs, tree)
+    orders = [tuple(o) for o in np.argsort(positions[0], axis=1)]
+    expected = [o for o in itertools.permutations(range(6)) if consistent(o, tree)]
+    counts = {o: 0 for o in expected}
+    for o in orders:
+        counts[o] += 1  # a KeyError here is an order that breaks a union
+    mean = len(orders) / len(expected)
+    assert min(counts.values()) > mean - 5 * np.sqrt(mean) and max(counts.values()) < mean + 5 * np.sqrt(mean)
+    assert np.array_equal(masks[0, 0, 0], positions[0, 0] < 1)  # the prefixes follow the orders
 
 
 def test_one_union_per_group_gives_the_group_shapley_values(data):
