@@ -129,7 +129,8 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
         player (``feature_names`` are the group names, then the remaining columns).
         Every method (the tree method credits each split to its column's group, for
         both perturbations; the linear one sums a group's columns); ``n_samples`` and
-        the ``"auto"`` choice count players instead of columns.
+        the ``"auto"`` choice count players instead of columns. A dict in place of a
+        list is a union of groups: Owen values (exact, permutation and linear methods).
     feature_perturbation : {"interventional", "tree_path_dependent"}, default="interventional"
         ``"tree_path_dependent"`` lets the tree method replace the background by the
         training distribution recorded in the trees (faster, no background needed,
