@@ -224,3 +224,17 @@ def test_bad_rows_to_explain_are_refused_clearly():
         explainer.explain(empty)
     with pytest.raises(ValueError, match="Feature names seen at fit time, yet now missing:\n- price"):
         explainer.explain(X.drop(columns=["price"]))
+
+
+def test_permutation_values_do_not_depend_on_batches_or_the_background_text():
+    X, y = table()
+    model = pipeline(LogisticRegression()).fit(X, y)
+    kwargs = dict(method="permutation", n_samples=10, random_state=0)
+    one = ShapleyExplainer(model, background=X.iloc[:4], **kwargs).fit(X).explain(X.iloc[:6])
+    other = ShapleyExplainer(model, background=X.drop(columns=["review"]).iloc[:4], batch_size=50,
+                             **kwargs).fit(X).explain(X.iloc[:6])
+    for a, b in zip(one.values, other.values):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(one.column_values, other.column_values)
+    alone = ShapleyExplainer(model, background=X.iloc[:4], **kwargs).fit(X).explain(X.iloc[[4]])
+    np.testing.assert_array_equal(alone.column_values[0], one.column_values[4])  # keyed by the row
