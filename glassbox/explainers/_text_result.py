@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .._core import format_number
+
 if TYPE_CHECKING:
     from ..plot import TextDisplay
 
@@ -120,7 +122,7 @@ class TextExplanation:
         columns: dict[str, Any] = {
             "document": np.repeat(np.arange(n), c * k),
             "position": -1,
-            "token": np.repeat(np.asarray(self.column_data, dtype=object).astype(str).ravel(), k),
+            "token": np.repeat([_shown(v) for v in np.asarray(self.column_data, dtype=object).ravel()], k),
             "column": np.repeat(np.tile(self.columns, n), k),
         }
         if k > 1:
@@ -170,3 +172,10 @@ class TextExplanation:
         from ..plot import TextDisplay
 
         return TextDisplay.from_explanation(self, document=document, output=output).plot(**kwargs)
+
+
+def _shown(value):
+    """A tabular value as ``to_frame`` writes it: numbers to 6 digits, NaN as "missing"."""
+    if isinstance(value, (float, np.floating, int, np.integer)) and not isinstance(value, bool):
+        return "missing" if np.isnan(value) else format_number(value, 6)
+    return str(value)

@@ -173,6 +173,9 @@ def test_to_frame_lists_tokens_then_columns_per_document():
         assert list(tokens["token"][tokens["output"] == 1]) == exp.tokens[d]
         assert list(columns["column"][columns["output"] == 1]) == TABULAR
         assert (columns["position"] == -1).all()
+        assert list(columns["token"][columns["output"] == 1]) == [
+            "missing" if np.isnan(X["price"].iloc[d]) else f"{X['price'].iloc[d]:.6g}",
+            str(X["colour"].iloc[d]), f"{X['visits'].iloc[d]:g}"]
         total = part.groupby("output")["value"].sum().to_numpy()
         np.testing.assert_allclose(total + exp.base_values[d], model.predict_proba(X.iloc[[d]])[0], atol=1e-10)
     assert "3 tabular columns" in repr(exp)
