@@ -291,3 +291,29 @@ def test_tree_and_linear_methods_refuse_bad_groups(method, groups, message):
         model = LinearRegression().fit(X, X.sum(axis=1))
     with pytest.raises(ValueError, match=message):
         ShapleyExplainer(model, method=method, groups=groups, background=X[:5]).fit(X)
+
+
+@pytest.mark.boost
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("library", ["lightgbm", "xgboost"])
+def test_tree_groups_of_boosting_libraries_with_categories_equal_the_exact_method(library):
+    """The libraries' trees read their model columns (categories natively, missing values
+    by their default directions); a group of a numeric and a categorical column is one player."""
+    module = pytest.importorskip(library)
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(300, 5)), columns=list("abcde"))
+    X["cat"] = pd.Categorical(rng.choice(["x", "y", "z"], 300))
+    X.loc[rng.random(300) < 0.1, "a"] = np.nan
+    y = (X.a.fillna(0) * X.b + (X.cat == "x") * X.c + X.d > 0).astype(int)
+    if library == "lightgbm":
+        model = module.LGBMClassifier(n_estimators=20, verbose=-1).fit(X, y)
+    else:
+        model = module.XGBClassifier(n_estimators=20, enable_categorical=True, tree_method="hist").fit(X, y)
+    groups = {"ab": ["a", "b"], "mixed": ["c", "cat"]}
+    kwargs = dict(groups=groups, background=X[:10])
+    tree = ShapleyExplainer(model, method="tree", **kwargs).fit(X).explain(X[20:25])
+    exact = ShapleyExplainer(model, method="exact", output="decision_function", **kwargs).fit(X).explain(X[20:25])
+    np.testing.assert_allclose(tree.values, exact.values, atol=1e-6)  # XGBoost's float32 thresholds
+    path = ShapleyExplainer(model, method="tree", groups=groups, feature_perturbation="tree_path_dependent").fit(X)
+    np.testing.assert_allclose(path.explain(X[20:25]).output()[:, 0], model.predict(X[20:25], output_margin=True)
+                               if library == "xgboost" else model.predict(X[20:25], raw_score=True), atol=1e-6)
