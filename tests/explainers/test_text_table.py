@@ -23,6 +23,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 
+from glassbox import KMeansBackground
 from glassbox.explainers import ShapleyExplainer, TextExplanation
 
 WORDS = ["good", "bad", "food", "service", "slow", "tasty", "cold", "fresh"]
@@ -158,6 +159,17 @@ def test_a_background_int_draws_rows_and_unknown_categories_are_explained():
     exp = explainer.explain(row)
     np.testing.assert_allclose(exp.output(), model.predict_proba(row), atol=1e-10)
     assert exp.column_data[0, 1] == "purple"
+    summary = ShapleyExplainer(model, method="exact", background=KMeansBackground(4), random_state=0).fit(X)
+    assert summary.background_.data.shape == (4, 3)
+    weights = summary.background_.weights
+    hidden = X.iloc[:4].copy()  # the summary rows as a DataFrame, to check the base value against
+    hidden[["price", "visits"]] = summary.background_.data[:, [0, 2]]
+    hidden["colour"] = pd.Categorical.from_codes(summary.background_.data[:, 1].astype(int),
+                                                 summary._feature_schema.categories[1])
+    hidden["review"] = " "
+    exp = summary.explain(X.iloc[:2])
+    np.testing.assert_allclose(exp.base_values, np.tile(weights @ model.predict_proba(hidden), (2, 1)), atol=1e-10)
+    np.testing.assert_allclose(exp.output(), model.predict_proba(X.iloc[:2]), atol=1e-10)
 
 
 def test_to_frame_lists_tokens_then_columns_per_document():
