@@ -47,7 +47,15 @@ from glassbox.explainers import ShapleyExplainer  # noqa: E402
 clock = time.process_time
 RESULTS = Path(__file__).parent / "results" / "shapley_groups.md"
 GROUPS = {"body": ["bmi", "bp"], "lipids": ["s1", "s2"], "cholesterol": ["s3", "s4"], "glucose": ["s5", "s6"]}
-TREE = [[[0, 1], [2, 3]], [[4, 5], [6, [7, [8, 9]]]]]
+# The binary hierarchy ((age, sex), (bmi, bp)), ((s1, s2), (s3, (s4, (s5, s6)))) as glassbox's groups
+# and as the linkage matrix shap's Partition masker takes (leaves 0-9, merged nodes from 10).
+HIERARCHY = {
+    "n1": {"n2": {"age": ["age"], "sex": ["sex"]}, "n3": {"bmi": ["bmi"], "bp": ["bp"]}},
+    "n4": {"n5": {"s1": ["s1"], "s2": ["s2"]},
+           "n6": {"s3": ["s3"], "n7": {"s4": ["s4"], "n8": {"s5": ["s5"], "s6": ["s6"]}}}},
+}
+LINKAGE = np.array([[0, 1, 1, 2], [2, 3, 2, 2], [10, 11, 3, 4], [4, 5, 4, 2], [8, 9, 5, 2], [7, 14, 6, 3],
+                    [6, 15, 7, 4], [13, 16, 8, 6], [12, 17, 9, 10]], dtype=np.float64)
 
 
 def timed(function):
@@ -91,28 +99,6 @@ def tree_rows(X, y, n_rows, repeats):
     return lines
 
 
-def linkage_of(tree, n_features):
-    rows, counter = [], [n_features]
-
-    def walk(node):
-        if not isinstance(node, list):
-            return node, 1
-        (a, na), (b, nb) = walk(node[0]), walk(node[1])
-        rows.append([a, b, float(len(rows) + 1), na + nb])
-        counter[0] += 1
-        return counter[0] - 1, na + nb
-
-    walk(tree)
-    return np.asarray(rows, dtype=np.float64)
-
-
-def groups_of(tree, names):
-    if not isinstance(tree, list):
-        return [names[tree]]
-    return {(names[c] if not isinstance(c, list) else f"node{k}_{id(c)}"): groups_of(c, names)
-            for k, c in enumerate(tree)}
-
-
 def owen_rows(X, y, n_rows, repeats):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -120,13 +106,13 @@ def owen_rows(X, y, n_rows, repeats):
                                                              random_state=0)).fit(X, y)
     names = list(X.columns)
     background, rows = X.iloc[:20], X.iloc[100:100 + n_rows]
-    ours = ShapleyExplainer(model, method="exact", groups=groups_of(TREE, names), background=background).fit(X)
+    ours = ShapleyExplainer(model, method="exact", groups=HIERARCHY, background=background).fit(X)
     n_coalitions = len(ours._design["masks"]) + 2
 
     def predict(Z):
         return model.predict(pd.DataFrame(Z, columns=names))
 
-    masker = shap.maskers.Partition(background.to_numpy(), clustering=linkage_of(TREE, len(names)))
+    masker = shap.maskers.Partition(background.to_numpy(), clustering=LINKAGE)
     peer = shap.PartitionExplainer(predict, masker)
     peer(rows.to_numpy()[:1], max_evals=4000)  # compiled before timing
     floor_rows = np.repeat(rows.to_numpy()[:1], n_coalitions * len(background) * n_rows, axis=0)
