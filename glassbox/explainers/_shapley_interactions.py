@@ -183,7 +183,7 @@ class InteractionsMixin:
     def _interactions_tree(self, X, model_output):
         phi, base_values, _ = self._explain_tree(X, model_output)
         front = self._front
-        background, weights = self._tree_background
+        background, weights, _ = self._tree_background  # no players: groups are refused above
         decode = model_output.schema.decode if front.transformer is None else None
         tree = TreeInteractions(self._tree_final, background=background, background_weights=weights,
                                 output=self._tree_tables.output_method, decode=decode)
