@@ -242,8 +242,11 @@ def header(title, command, load):
 def markdown(results, command, quick, load, pairs=True):
     metric = {"binary": "AUC", "multiclass": "AUC (ovr)", "regression": "R²"}
     n_zero = max(len(r["cells"]["glassbox 0"].scores) for r in results)
-    n_pairs = max(len(r["cells"]["glassbox pairs"].scores) for r in results)
+    counts = {len(r["cells"]["glassbox pairs"].scores) for r in results} - {0} or {1}
+    n_pairs = max(counts)
     pair_seeds = ", ".join(map(str, SEEDS[:n_pairs]))
+    if len(counts) > 1:  # some data sets were run on more seeds than others
+        pair_seeds = f"{pair_seeds} where a seed spread is shown, seed 0 elsewhere"
     if quick:
         runs = "One seed, no pair models (quick). "
     else:
