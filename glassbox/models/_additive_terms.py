@@ -101,26 +101,24 @@ class _PairLayout:
         return out
 
 
-def _interaction_groups(bins, schema, bin_weight, main_scores, max_groups):
+def _interaction_groups(bins, schema, bin_weight, max_groups):
     """Map every main bin of every feature to a bin of its pairs' grids.
 
     Numeric features: consecutive value bins merged into at most ``max_groups`` of
-    about equal weight. Categorical features: levels ordered by their main score (for
-    several classes, the class along which the score varies most), merged the same way
-    when there are too many. The missing bin is always the last group.
+    about equal weight. Categorical features: levels from the most to the least
+    frequent (ties in level order), merged the same way when there are too many, so
+    that the rarest levels share groups. The order of a categorical axis never depends
+    on the target: ordered by their fitted main score, the levels whose few rows
+    happened to fall far from their mean would sit together at the ends of the axis,
+    where one cut of a pair's tree isolates them and fits their noise again (on a
+    50-level state in ``lending_club``, 10 pairs cost 0.02 AUC that way). The missing
+    bin is always the last group.
     """
     groups = []
     for j in range(len(bin_weight)):
         w = bin_weight[j][:-1]
         n_values = len(w)
-        if schema.is_categorical[j]:
-            scores = main_scores[j].mean(axis=0)[:-1]  # (levels, C)
-            share = w / w.sum() if w.sum() > 0 else np.full(n_values, 1.0 / max(n_values, 1))
-            spread = share @ (scores - share @ scores) ** 2  # weighted variance per class, (C,)
-            key = np.where(w > 0, scores[:, np.argmax(spread)], np.inf)
-            order = np.argsort(key, kind="stable")
-        else:
-            order = np.arange(n_values)
+        order = np.argsort(-w, kind="stable") if schema.is_categorical[j] else np.arange(n_values)
         rank = np.empty(n_values, dtype=np.intp)
         rank[order] = np.arange(n_values)
         if n_values > max_groups:
