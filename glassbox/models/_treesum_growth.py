@@ -43,7 +43,6 @@ _LE, _NE, _NOT_MISSING = 0, 1, 2
 _THRESHOLD, _LAST_VALUE, _LEVEL, _MISSING = 0, 1, 2, 3
 _RELATIVE_TOLERANCE = 1e-12  # a split must lower the loss by more than this share of the start
 _TIE_TOLERANCE = 1e-9  # gains this close (relatively) are equal
-_ADD_AT_COST = 8  # np.add.at costs about this many times a bincount per value
 
 
 # -- losses -----------------------------------------------------------------------------
@@ -267,29 +266,25 @@ class _Histograms:
         """Add rows' ``values`` (n, k) into the first ``k`` columns of their slots.
 
         ``slots`` has shape (n,) or (m, n): one slot per row, or per row in each of ``m``
-        trees (-1: none); ``codes`` (n, n_features) holds the rows' flat bins. Only the
-        slots the rows are in are touched: a few values are added where they go, many are
-        counted into the touched slots' bins. Returns the touched slots.
+        trees (-1: none); ``codes`` (n, n_features) holds the rows' flat bins. The rows
+        are counted into the touched slots only, one ``np.bincount`` per column (rows
+        without a slot into one more, dropped). Returns the touched slots.
         """
         slots = np.atleast_2d(slots)  # (m, n)
-        k, n_columns, n_bins = values.shape[1], self.A.shape[1], self.n_bins
+        n_bins = self.n_bins
         touched = np.flatnonzero(np.bincount(slots.ravel() + 1, minlength=len(self.A) + 1)[1:])
         if not len(touched):
             return touched
-        columns = np.arange(k)[:, None, None, None] * n_bins  # (k, 1, 1, 1)
-        weights = np.broadcast_to(values.T[:, None, :, None], (k, *slots.shape, codes.shape[1]))  # (k, m, n, p)
-        if _ADD_AT_COST * weights.size < len(touched) * n_bins * k:  # few values: add them where they go
-            cells = (slots * (n_columns * n_bins))[:, :, None] + codes[None]  # (m, n, n_features)
-            keep = np.broadcast_to((slots >= 0)[None, :, :, None], weights.shape)
-            np.add.at(self.A.reshape(-1), (cells[None] + columns)[keep], weights[keep])
-            return touched
-        # Count into the touched slots only (rows without a slot into one more, dropped).
         compact = np.full(len(self.A) + 1, len(touched))
         compact[touched + 1] = np.arange(len(touched))
-        cells = (compact[slots + 1] * (k * n_bins))[:, :, None] + codes[None]  # (m, n, n_features)
-        size = len(touched) * k * n_bins
-        sums = np.bincount((cells[None] + columns).ravel(), weights.ravel(), minlength=size + k * n_bins)
-        self.A[touched, :k] += sums[:size].reshape(len(touched), k, n_bins)
+        cells = ((compact[slots + 1] * n_bins)[:, :, None] + codes[None]).ravel()  # (m * n * n_features,)
+        size = len(touched) * n_bins
+        shape = (*slots.shape, codes.shape[1])
+        for c in range(values.shape[1]):
+            # a row's value repeats over its trees and features: a contiguous column broadcast
+            weights = np.broadcast_to(np.ascontiguousarray(values[:, c])[None, :, None], shape).ravel()
+            sums = np.bincount(cells, weights, minlength=size + n_bins)
+            self.A[touched, c] += sums[:size].reshape(len(touched), n_bins)
         return touched
 
 
