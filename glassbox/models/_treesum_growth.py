@@ -10,7 +10,7 @@ residual).
 
 Every candidate is scored from histograms: per slot (a leaf that may be split, or the
 potential new root, which holds every row), per bin of every feature, the sums of the
-gradients, hessians and rows, one ``np.bincount`` over a flattened ``(slot, column,
+gradients, hessians and rows, one ``np.bincount`` per column over a flattened ``(slot,
 bin)`` index, as HistGradientBoosting does. A split changes the predictions of
 its rows only, so only their gradients are updated: the histograms of the two new
 leaves are counted from those rows, and every other slot the rows belong to (a leaf of
@@ -279,10 +279,11 @@ class _Histograms:
         compact[touched + 1] = np.arange(len(touched))
         cells = ((compact[slots + 1] * n_bins)[:, :, None] + codes[None]).ravel()  # (m * n * n_features,)
         size = len(touched) * n_bins
-        shape = (*slots.shape, codes.shape[1])
+        n_trees, n_features = slots.shape[0], codes.shape[1]
         for c in range(values.shape[1]):
-            # a row's value repeats over its trees and features: a contiguous column broadcast
-            weights = np.broadcast_to(np.ascontiguousarray(values[:, c])[None, :, None], shape).ravel()
+            weights = np.repeat(values[:, c], n_features)  # a row's value, once per feature
+            if n_trees > 1:
+                weights = np.tile(weights, n_trees)  # and per tree
             sums = np.bincount(cells, weights, minlength=size + n_bins)
             self.A[touched, c] += sums[:size].reshape(len(touched), n_bins)
         return touched
