@@ -58,8 +58,9 @@ class TreeSumClassifier(_TreeSumMixin, TransparentMixin, ClassifierMixin, BaseEs
     max_depth : int or None, default=None
         Maximum depth of every tree.
     min_samples_leaf : int, default=8
-        Minimum number of training rows (of positive weight) in a leaf: as with
-        ``max_bins="auto"``, a leaf of fewer rows than a bin is mostly noise.
+        Minimum training weight in a leaf (its number of rows without
+        ``sample_weight``): as with ``max_bins="auto"``, a leaf of fewer rows than a
+        bin is mostly noise.
     l2_regularization : float, default=5.0
         Added to the summed hessians of a leaf, ``sum w p (1 - p)``, when its value and
         the gain of a split are computed: it keeps a leaf of a few rows of one class from
@@ -272,8 +273,9 @@ class TreeSumRegressor(_TreeSumMixin, TransparentMixin, RegressorMixin, BaseEsti
     max_depth : int or None, default=None
         Maximum depth of every tree.
     min_samples_leaf : int, default=8
-        Minimum number of training rows (of positive weight) in a leaf: as with
-        ``max_bins="auto"``, a leaf of fewer rows than a bin is mostly noise.
+        Minimum training weight in a leaf (its number of rows without
+        ``sample_weight``): as with ``max_bins="auto"``, a leaf of fewer rows than a
+        bin is mostly noise.
     l2_regularization : float, default=0.0
         Added to the weight of a leaf when its value and the gain of a split are
         computed (a ridge penalty on the leaf values, in training rows).

@@ -10,7 +10,7 @@ residual).
 
 Every candidate is scored from histograms: per slot (a leaf that may be split, or the
 potential new root, which holds every row), per bin of every feature, the sums of the
-gradients, hessians and rows, one ``np.bincount`` per column over a flattened ``(slot,
+gradients, hessians and weights, one ``np.bincount`` per column over a flattened ``(slot,
 bin)`` index, as HistGradientBoosting does. A split changes the predictions of
 its rows only, so only their gradients are updated: the histograms of the two new
 leaves are counted from those rows, and every other slot the rows belong to (a leaf of
@@ -167,9 +167,10 @@ def _best_splits(A, layout, n_outputs, min_samples_leaf, l2):
     """Best split of every slot from its histograms ``A`` (n_slots, n_columns, n_bins).
 
     The columns are the gradient sums (``n_outputs``), the hessian sums (1 or
-    ``n_outputs``) and the rows. A split is scored by its decrease of the second-order
-    loss, ``sum_k G_k^2 / (H_k + l2)`` over the children minus the leaf's; both
-    children must hold ``min_samples_leaf`` rows.
+    ``n_outputs``) and the rows' weights. A split is scored by its decrease of the
+    second-order loss, ``sum_k G_k^2 / (H_k + l2)`` over the children minus the leaf's;
+    both children must hold a training weight of ``min_samples_leaf`` (rows, for unit
+    weights).
     """
     n_slots = len(A)
     left = np.cumsum(A, axis=2)  # (n_slots, n_columns, n_bins)
@@ -191,7 +192,8 @@ def _best_splits(A, layout, n_outputs, min_samples_leaf, l2):
             continue
         score = _children_score(side, total, n_outputs, l2)  # (n_slots, n_side_bins)
         rows = side[:, -1]
-        score[(rows < min_samples_leaf) | (rows > total[:, -1] - min_samples_leaf) | ~allowed] = -np.inf
+        least = min_samples_leaf * (1 - _TIE_TOLERANCE)  # weights summed in another order
+        score[(rows < least) | (total[:, -1] - rows < least) | ~allowed] = -np.inf
         choice = _first_best(score, axis=1)
         best.append((score[np.arange(n_slots), choice], choice))
     slots = np.arange(n_slots)
@@ -240,7 +242,7 @@ def _score(sums, n_outputs, l2):
 
 # -- growth ----------------------------------------------------------------------------
 class _Histograms:
-    """Per slot, column and flat bin: sums of gradients, hessians and rows, shape
+    """Per slot, column and flat bin: sums of gradients, hessians and weights, shape
     (capacity, n_columns, n_bins).
 
     Slots are reused once their leaf is split; the array grows when every slot is taken.
@@ -324,7 +326,9 @@ def grow_tree_sum(binned, bins, Y, w, loss, *, max_splits, max_trees, max_depth,
 
     hist = _Histograms(layout.n_bins, n_outputs + h.shape[1] + 1, capacity=min(2 * max_splits + 2, 64))
     new_root, first = hist.take(), hist.take()  # the potential new tree, and the first tree's root
-    hist.add(np.full(n_samples, first), codes, np.hstack([g, h, positive]))
+    # The last histogram column is the rows' weight: min_samples_leaf bounds a leaf's
+    # training weight, so a row of weight 2 counts as two rows, as repeating it would.
+    hist.add(np.full(n_samples, first), codes, np.hstack([g, h, w[:, None]]))
     hist.A[new_root] = hist.A[first]
     track_root = max_trees is None or max_trees > 1
     owner = {first: (0, 0), new_root: (-1, 0)}  # slot -> (tree, node); tree -1 is a new tree
@@ -407,6 +411,6 @@ def grow_tree_sum(binned, bins, Y, w, loss, *, max_splits, max_trees, max_depth,
             new_slots = [-1, -1]  # too deep to be split: no slot
         child_slots = np.where(goes_left, new_slots[0], new_slots[1])
         row_slot[tree_id][rows] = child_slots
-        hist.add(child_slots, codes_rows, np.hstack([g[rows], h[rows], positive[rows]]))
+        hist.add(child_slots, codes_rows, np.hstack([g[rows], h[rows], w[rows, None]]))
         root_open = track_root and (max_trees is None or len(trees) < max_trees)
     return trees

@@ -192,6 +192,15 @@ def test_min_samples_leaf_is_respected():
     assert all((t.n_samples[t.leaves] >= 15).all() for t in model.trees_)
 
 
+def test_min_samples_leaf_counts_weight_as_repeated_rows():
+    X, y = continuous(n_samples=120)
+    weight = np.random.default_rng(0).integers(1, 4, size=len(y))
+    weighted = TreeSumRegressor(max_splits=12, max_bins=255).fit(X, y, sample_weight=weight)  # a bin per value
+    repeated = TreeSumRegressor(max_splits=12, max_bins=255).fit(np.repeat(X, weight, axis=0), np.repeat(y, weight))
+    np.testing.assert_allclose(weighted.predict(X), repeated.predict(X), rtol=1e-9, atol=1e-9)
+    assert all((t.weight[t.leaves] >= 8).all() for t in weighted.trees_)
+
+
 @pytest.mark.parametrize("model_class", [TreeSumRegressor, TreeSumClassifier])
 def test_default_leaves_hold_eight_rows(model_class):
     # With one row allowed, 30 splits on 200 rows of noise isolate single rows.
