@@ -546,8 +546,7 @@ _IS_LEVEL = np.frompyfunc(lambda v: isinstance(v, (str, bytes, numbers.Number)),
 
 
 def _distinct_present(values):
-    """The distinct values of an object column that are not missing, in order of appearance
-    (every present value when some cannot be hashed)."""
+    """The distinct present values of an object column (all present values if unhashable)."""
     try:
         present = pd.unique(values)  # one pass; the missing values are a few of the distinct ones
     except TypeError:  # unhashable values: all of them, so that the first is named
@@ -556,8 +555,7 @@ def _distinct_present(values):
 
 
 def _check_levels(present, name):
-    """Raise unless every value of ``present`` (distinct present values of an object column)
-    is a string or a number."""
+    """Raise unless every value of ``present`` (an object column's distinct values) is a level."""
     is_level = _IS_LEVEL(present).astype(bool)
     if not is_level.all():
         bad = present[~is_level][0]
