@@ -465,7 +465,7 @@ def _reorder_like_fit(estimator, X):
 
 def _columns(X):
     if isinstance(X, pd.DataFrame):
-        return [X.iloc[:, j] for j in range(X.shape[1])]
+        return [column for _, column in X.items()]  # by position, without an indexer per column
     return [X[:, j] for j in range(X.shape[1])]
 
 
@@ -501,16 +501,18 @@ def _categorical_levels(values, name):
     if kind in _NUMERIC_INFERRED:
         return None
     if kind in _CATEGORICAL_INFERRED:
-        _check_levels(values, pd.isna(values), name)
-        return _sorted_levels(values)
+        return _sorted_levels(values, name)
     raise TypeError(
         f"Column {name!r} holds values of kind {kind!r}; glassbox expects numbers "
         "(numeric features) or strings (categorical features)."
     )
 
 
-def _sorted_levels(values):
-    present = pd.unique(values[~pd.isna(values)])
+def _sorted_levels(values, name=None):
+    """The distinct present values, sorted; checked to be strings or numbers when ``name`` is given."""
+    present = _distinct_present(values)
+    if name is not None:
+        _check_levels(present, name)
     try:
         present = sorted(present)
     except TypeError:
@@ -520,33 +522,40 @@ def _sorted_levels(values):
 
 def _encode_categorical(values, levels, name, handle_unknown):
     raw = values.to_numpy(dtype=object) if isinstance(values, pd.Series) else np.asarray(values, dtype=object)
-    missing = pd.isna(raw)
-    _check_levels(raw, missing, name)
-    codes = pd.Index(levels).get_indexer(raw).astype(np.float64)
-    unknown = (codes < 0) & ~missing
+    try:  # one pass over the column: each row's distinct value (-1 where missing)
+        row_value, present = pd.factorize(raw)
+    except TypeError:  # unhashable values: name the first that is not a level
+        _check_levels(raw[~pd.isna(raw)], name)
+        raise
+    _check_levels(present, name)
+    position = pd.Index(levels).get_indexer(present).astype(np.float64)  # of each distinct value
+    unknown = position < 0
     if unknown.any():
         if handle_unknown == "error":
-            seen = ", ".join(repr(v) for v in pd.unique(raw[unknown])[:5])
+            seen = ", ".join(repr(v) for v in present[unknown][:5])
             raise ValueError(
                 f"Column {name!r} holds categories that fit never saw: {seen}. Known "
                 f"categories: {', '.join(repr(v) for v in levels[:10])}"
                 f"{' ...' if len(levels) > 10 else ''}."
             )
-        codes[unknown] = UNKNOWN_CODE
-    codes[missing] = np.nan
-    return codes
+        position[unknown] = UNKNOWN_CODE
+    return np.append(position, np.nan)[row_value]  # -1 (missing) picks the NaN at the end
 
 
 _IS_LEVEL = np.frompyfunc(lambda v: isinstance(v, (str, bytes, numbers.Number)), 1, 1)
 
 
-def _check_levels(values, missing, name):
-    """Raise unless every present value of an object column is a string or a number."""
-    present = values[~missing]
+def _distinct_present(values):
+    """The distinct present values of an object column (all present values if unhashable)."""
     try:
-        present = pd.unique(present)  # each distinct value is checked once
-    except TypeError:  # unhashable values: check them all, to name the first
-        pass
+        present = pd.unique(values)  # one pass; the missing values are a few of the distinct ones
+    except TypeError:  # unhashable values: all of them, so that the first is named
+        present = values
+    return present[~pd.isna(present)]
+
+
+def _check_levels(present, name):
+    """Raise unless every value of ``present`` (an object column's distinct values) is a level."""
     is_level = _IS_LEVEL(present).astype(bool)
     if not is_level.all():
         bad = present[~is_level][0]
