@@ -165,8 +165,10 @@ def main():
         f"{N_BACKGROUND} background rows; RMSE of the class-1 values against exact values, mean over "
         f"{len(seeds)} seeds. A budget of n coalitions is n x {N_BACKGROUND} model evaluations per row for every "
         "variant. *Evaluation ratio*: shap's budget over the budget the variant needs for shap's error there "
-        "(log-log interpolation): the speed-up at equal error that the estimator alone gives, at the floor.",
+        "(log-log interpolation; *never*: not within 800, counted as 0 in the median): the speed-up at equal "
+        "error that the estimator alone gives, at the floor.",
     ]
+    best = {}
     for model_name, factory in MODELS.items():
         model = factory(X, y)
         explainer = ShapleyExplainer(model, background=N_BACKGROUND, random_state=0).fit(X)
@@ -208,9 +210,21 @@ def main():
             "| shap KernelExplainer | " + " | ".join(f"{e:.2e}" for e in theirs) + " | 1 | 1 |",
         ]
         for name, errors in curves.items():
-            ratios = [n / evaluations_at(errors, target) for n, target in zip(BUDGETS, theirs)]
+            # 0 where the variant never reaches shap's error within the budgets measured
+            ratios = [np.nan_to_num(n / evaluations_at(errors, target)) for n, target in zip(BUDGETS, theirs)]
             lines.append(f"| {name} | " + " | ".join(f"{e:.2e}" for e in errors) + " | "
-                         + ", ".join(f"{r:.1f}" for r in ratios) + f" | {np.median(ratios):.1f} |")
+                         + ", ".join(f"{r:.1f}" if r else "never" for r in ratios) + f" | {np.median(ratios):.1f} |")
+            if np.median(ratios) > best.get(model_name, ("", 0.0))[1]:
+                best[model_name] = (name, float(np.median(ratios)))
+    lines += [
+        "",
+        "## Goal",
+        "",
+        "Kernel SHAP at least 5x faster than shap's KernelExplainer at equal error, on both models. Where both "
+        "run at their floor (the gradient boosting model) that needs an evaluation ratio of 5; the best median "
+        "per model: " + "; ".join(f"{m}: {v:.1f} ({n})" for m, (n, v) in best.items())
+        + (" (not met by any variant)." if max(v for _, v in best.values()) < 5 else "."),
+    ]
     report = "\n".join(lines) + "\n"
     RESULTS.write_text(report)
     sys.stdout.write(report)
