@@ -22,6 +22,7 @@ import numbers
 import warnings
 from collections.abc import Hashable
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -75,6 +76,10 @@ class FeatureSchema:
     @property
     def n_features(self) -> int:
         return len(self.feature_names)
+
+    @cached_property
+    def _column_index(self) -> pd.Index:  # built once: pandas infers an Index's dtype on every frame otherwise
+        return pd.Index(self.feature_names)
 
     def index_of(self, key: int | str, *, context: str = "") -> int:
         """Position of a feature given by name or position (see :func:`feature_index`)."""
@@ -144,7 +149,7 @@ class FeatureSchema:
         if self.is_frame:
             block = self._float_block_dtype()
             if block is not None:  # numeric columns of one float dtype: one block, no copy for float64
-                return pd.DataFrame(Z.astype(block, copy=False), columns=self.feature_names, copy=False)
+                return pd.DataFrame(Z.astype(block, copy=False), columns=self._column_index, copy=False)
             data = {name: self._decode_column(Z[:, j], j) for j, name in enumerate(self.feature_names)}
             return pd.DataFrame(data, copy=False)
         if not self.is_categorical.any():
