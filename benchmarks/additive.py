@@ -7,7 +7,8 @@ Side by side in one run, on that split:
 - glassbox and EBM without pairs (``interactions=0``), each with seeds 0, 1 and 2: the
   score is the mean over the seeds and the seed spread their standard deviation;
 - glassbox with its default pairs (``interactions=10``) and EBM asked for as many
-  (``interactions=10``), seed 0; where a model keeps fewer, the table says how many;
+  (``interactions=10``), seed 0 (``--pair-seeds 3``: seeds 0, 1, 2); where a model keeps
+  fewer, the table says how many;
 - scikit-learn's ``HistGradientBoosting`` with defaults, the black-box reference.
 
 Scores are ROC AUC (binary; one-against-rest macro average for several classes) or R² on
@@ -25,6 +26,7 @@ Run:  .venv/bin/python benchmarks/additive.py          (every data set, three se
       .venv/bin/python benchmarks/additive.py --quick  (one seed, no pair models, at most
                                                          2,000 training rows)
       .venv/bin/python benchmarks/additive.py --no-pairs  (three seeds, only the models without pairs)
+      .venv/bin/python benchmarks/additive.py --only-pairs --pair-seeds 2  (only the models with pairs)
       .venv/bin/python benchmarks/additive.py --datasets iris wine --save part1.json
       .venv/bin/python benchmarks/additive.py --merge part1.json part2.json
                                              (data sets in several processes, one table)
@@ -184,20 +186,22 @@ class Cell:
         return float(np.median(self.times))
 
 
-def run_dataset(name, quick, limit, max_train, pairs=True):
+def run_dataset(name, quick, limit, max_train, pairs=True, pair_seeds=1, only_pairs=False):
     spec = DATASETS[name]
     X, y = load(name)
     data = split(X, y, spec.task, max_train=max_train)
     task, n_features = spec.task, X.shape[1]
     seeds = SEEDS[:1] if quick else SEEDS
     cells = {key: Cell() for key in ("glassbox 0", "EBM 0", "glassbox pairs", "EBM pairs", "HGB")}
-    for seed in seeds:  # glassbox and EBM alternate
+    for seed in () if only_pairs else seeds:  # glassbox and EBM alternate
         cells["glassbox 0"].add(fit_and_score(glassbox, task, 0, seed, data))
         cells["EBM 0"].add(fit_with_limit(limit, ebm, task, 0, seed, data))
     if pairs and not quick:
-        cells["glassbox pairs"].add(fit_and_score(glassbox, task, PAIRS, 0, data))
-        cells["EBM pairs"].add(fit_with_limit(limit, ebm, task, PAIRS, 0, data))
-    cells["HGB"].add(fit_and_score(hgb, task, 0, 0, data))
+        for seed in SEEDS[:pair_seeds]:
+            cells["glassbox pairs"].add(fit_and_score(glassbox, task, PAIRS, seed, data))
+            cells["EBM pairs"].add(fit_with_limit(limit, ebm, task, PAIRS, seed, data))
+    if not only_pairs:
+        cells["HGB"].add(fit_and_score(hgb, task, 0, 0, data))
     return {"name": name, "task": task, "n_train": len(data[0]), "n_test": len(data[1]),
             "n_features": n_features, "cells": cells}
 
@@ -237,15 +241,24 @@ def header(title, command, load):
 
 def markdown(results, command, quick, load, pairs=True):
     metric = {"binary": "AUC", "multiclass": "AUC (ovr)", "regression": "R²"}
+    n_zero = max(len(r["cells"]["glassbox 0"].scores) for r in results)
+    counts = {len(r["cells"]["glassbox pairs"].scores) for r in results} - {0} or {1}
+    n_pairs = max(counts)
+    pair_seeds = ", ".join(map(str, SEEDS[:n_pairs]))
+    if len(counts) > 1:  # some data sets were run on more seeds than others
+        pair_seeds = f"{pair_seeds} where a seed spread is shown, seed 0 elsewhere"
+    if quick:
+        runs = "One seed, no pair models (quick). "
+    else:
+        runs = ("Without pairs: mean and standard deviation (seed spread) over seeds 0, 1, 2" if n_zero else
+                "The models without pairs were not run (`--only-pairs`)")
+        runs += (f"; with pairs: seed{'s' if n_pairs > 1 else ''} {pair_seeds}, both asked for {PAIRS} pairs "
+                 "(glassbox's default). " if pairs else "; the models with pairs were not run (`--no-pairs`). ")
     lines = [
         *header("Additive models: glassbox against interpret's EBM and HistGradientBoosting", command, load),
         "Every data set of `benchmarks/_data.py` with a target (`tests` and `bench`); at most "
         f"{2_000 if quick else 10_000:,} training rows, the rest held out. Score on the held-out rows "
-        "(AUC, one-against-rest macro for several classes; R²). "
-        + ("One seed, no pair models (quick). " if quick else
-           "Without pairs: mean and standard deviation (seed spread) over seeds 0, 1, 2"
-           + (f"; with pairs: seed 0, both asked for {PAIRS} pairs (glassbox's default). " if pairs else
-              "; the models with pairs were not run (`--no-pairs`). "))
+        "(AUC, one-against-rest macro for several classes; R²). " + runs
         + "Fit time: median over the seeds, one thread each. Terms: main terms + pairs.",
         "",
         "| data set | task | train / test | model | score | seed spread | fit (s) | terms |",
@@ -299,6 +312,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one seed, no pair models, 2,000 training rows")
     parser.add_argument("--no-pairs", action="store_true", help="only the models without pairs")
+    parser.add_argument("--only-pairs", action="store_true", help="only the models with pairs")
+    parser.add_argument("--pair-seeds", type=int, default=1, choices=(1, 2, 3),
+                        help="seeds of the models with pairs (0, then 1, then 2)")
     parser.add_argument("--time-limit", type=float, default=None,
                         help="seconds before an EBM fit is stopped (default 600, quick 120)")
     names = [name for name, spec in DATASETS.items() if spec.use in ("tests", "bench")]
@@ -324,7 +340,8 @@ def main(argv=None):
         results = []
         load_at_start = os.getloadavg()[0]
         for name in args.datasets:
-            result = run_dataset(name, args.quick, LIMIT[0], max_train, pairs=not args.no_pairs)
+            result = run_dataset(name, args.quick, LIMIT[0], max_train, pairs=not args.no_pairs,
+                                 pair_seeds=args.pair_seeds, only_pairs=args.only_pairs)
             for key, cell in result["cells"].items():
                 if cell.ok:
                     print(f"{name:16s} {key:15s} score {cell.score:.4f} spread {fmt(cell.spread, '.4f')} "

@@ -29,6 +29,7 @@ faster of one call and calls on chunks of 8192 rows.
 
 Run:  .venv/bin/python benchmarks/agnostic_effects.py          (full, about 6 minutes)
       .venv/bin/python benchmarks/agnostic_effects.py --quick  (smaller data, one repeat)
+      .venv/bin/python benchmarks/agnostic_effects.py --ale-mlp 7  (section 3b alone, 7 repeats)
 """
 
 import os
@@ -356,8 +357,14 @@ def table(rows):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller data and fewer repeats")
+    parser.add_argument("--ale-mlp", type=int, metavar="REPEATS", default=0,
+                        help="only section 3b (ALE of the MLP) with this many repeats, printed, the file left alone")
     args = parser.parse_args()
     repeats = 1 if args.quick else 3
+    if args.ale_mlp:
+        X7, y7 = friedman(5000 if args.quick else 20000, n_features=7)
+        print(table(bench_ale(X7, mlp(X7, y7), args.ale_mlp, max_bins=20, chunks=True)))
+        return
     n_ale = 5000 if args.quick else 20000
     n_permutation = 2000 if args.quick else 5000
     n_pdp = 1000 if args.quick else 2000

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from numpy.typing import ArrayLike
 
@@ -31,7 +31,9 @@ def register_explainer(
     _REGISTRY.sort(key=lambda entry: -entry[0])
 
 
-def explain(model: Any, X: ArrayLike | None = None, **kwargs: Any) -> Explanation:
+def explain(
+    model: Any, X: ArrayLike | None = None, *, kind: Literal["local", "global"] | None = None, **kwargs: Any
+) -> Explanation:
     """Explain ``model``, choosing the method a newcomer would hope for.
 
     A glassbox model explains itself: ``model.explain(X)`` (its global explanation
@@ -49,26 +51,66 @@ def explain(model: Any, X: ArrayLike | None = None, **kwargs: Any) -> Explanatio
     otherwise with ``random_state=0`` unless ``random_state`` is passed, so the same call
     gives the same values.
 
+    ``kind="global"`` with ``X`` asks for a linear model's own importance made
+    comparable across features: its standardised coefficients, each coefficient times
+    the standard deviation of its column of ``X`` (the change of the output per
+    standard deviation of the feature), with the output at the columns' means as base
+    values (``method="standardized_coefficients"``).
+
     Parameters
     ----------
     model : fitted estimator
     X : array-like or DataFrame of shape (n_samples, n_features), default=None
         Rows to explain; required for models that are not glassbox models and carry no
-        importance of their own.
+        importance of their own. With ``kind="global"``, the rows whose spread
+        standardises a linear model's coefficients.
+    kind : {"local", "global"}, default=None
+        ``"local"``: attributions of the rows of ``X`` (the default when ``X`` is
+        given). ``"global"``: the model's own global importance (the default without
+        ``X``); with ``X``, a scikit-learn linear model's coefficients standardised by
+        the columns of ``X``. Trees' impurity importance and glassbox models' global
+        explanations are learned in fitting and take no ``X``.
     **kwargs
         Passed to the chosen explainer (for example ``random_state``).
 
     Returns
     -------
     explanation : Explanation
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> import glassbox
+    >>> X = np.column_stack([np.arange(10.0), 100 * np.arange(10.0) % 7])
+    >>> model = LinearRegression().fit(X, 2 * X[:, 0] + 0.5 * X[:, 1])
+    >>> per_sd = glassbox.explain(model, X, kind="global")
+    >>> per_sd.method, np.round(per_sd.values[:, 0], 3).tolist()
+    ('standardized_coefficients', [5.745, 0.976])
     """
+    if kind not in (None, "local", "global"):
+        raise ValueError(f"kind must be 'local', 'global' or None (chosen from X); got {kind!r}.")
+    kind = kind or ("global" if X is None else "local")
+    if kind == "local" and X is None:
+        raise ValueError("kind='local' explains rows: pass them, explain(model, X).")
     if isinstance(model, TransparentMixin):
         if kwargs:
             raise TypeError(f"{type(model).__name__} explains itself and takes no options; got {sorted(kwargs)}.")
-        return model.explain(X)
-    if X is None:
+        if kind == "global" and X is not None:
+            raise ValueError(
+                f"The global explanation of {type(model).__name__} is learned in fitting and takes no X (a sparse "
+                "linear model's is already per standard deviation of its training data); call explain(model)."
+            )
+        return model.explain(X if kind == "local" else None)
+    if kind == "global":
         from ._model_importance import has_own_importance, own_importance
 
+        if not has_own_importance(model) and X is not None:
+            raise ValueError(
+                f"kind='global' reads the importance a model carries itself (coef_ or feature_importances_); "
+                f"{type(model).__name__} has none. Use explain(model, X) for its Shapley values, or "
+                "PermutationImportance(model).fit(X, y) for a global importance measured on rows."
+            )
         if not has_own_importance(model):
             raise ValueError(
                 f"Explaining {type(model).__name__} needs the rows to explain: explain(model, X). Without rows, "
@@ -77,7 +119,7 @@ def explain(model: Any, X: ArrayLike | None = None, **kwargs: Any) -> Explanatio
             )
         if kwargs:
             raise TypeError(f"The own importance of {type(model).__name__} takes no options; got {sorted(kwargs)}.")
-        return own_importance(model)
+        return own_importance(model, X)
     for _, _, predicate, factory in _REGISTRY:
         if predicate(model):
             return factory(model, **kwargs).fit(X).explain(X)

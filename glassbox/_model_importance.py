@@ -26,7 +26,7 @@ def has_own_importance(model: Any) -> bool:
         return False
 
 
-def own_importance(model: Any) -> Explanation:
+def own_importance(model: Any, X: Any = None) -> Explanation:
     """The global importance a fitted model carries itself, as an ``Explanation``.
 
     - Linear models (``coef_``): the coefficients, one output per class score (the
@@ -37,6 +37,11 @@ def own_importance(model: Any) -> Explanation:
       in units, so compare them only for features on a common scale, or use
       ``ShapleyExplainer(model, method="linear")`` on data, which scales each by the
       spread of its feature.
+    - Linear models with ``X``: the standardised coefficients, each coefficient times
+      the standard deviation of its column of ``X`` (``ddof=0``): the change of the
+      output per standard deviation of the feature, comparable across features in
+      different units, with the output at the columns' means of ``X`` as
+      ``base_values`` (``method="standardized_coefficients"``).
     - Trees and tree ensembles (``feature_importances_``): the mean decrease in
       impurity, summing to 1 (``method="impurity_importance"``). It is measured on the
       training data and favours features with many distinct values (continuous or
@@ -48,6 +53,8 @@ def own_importance(model: Any) -> Explanation:
     Parameters
     ----------
     model : fitted estimator with ``coef_`` or ``feature_importances_``
+    X : array-like or DataFrame of shape (n_samples, n_features), default=None
+        Rows whose spread standardises a linear model's coefficients.
 
     Returns
     -------
@@ -68,7 +75,18 @@ def own_importance(model: Any) -> Explanation:
             outputs = np.asarray(["output"] if values.shape[1] == 1 else
                                  [f"target {k}" for k in range(values.shape[1])], dtype=object)
         method, base = "coefficients", np.array(intercept, dtype=np.float64)
+        if X is not None:
+            columns = _numeric_columns(model, X, len(values))
+            values = values * columns.std(axis=0)[:, None]
+            base = base + columns.mean(axis=0) @ (coef[:, None] if coef.ndim == 1 else coef.T)
+            method = "standardized_coefficients"
     else:
+        if X is not None:
+            raise ValueError(
+                f"The impurity importance of {type(model).__name__} is measured on its training data in fitting; "
+                "X cannot change it. Call explain(model) without X, or measure importance on these rows with "
+                "PermutationImportance(model).fit(X, y)."
+            )
         values = np.asarray(model.feature_importances_, dtype=np.float64)[:, None]
         outputs, method, base = np.asarray(["importance"], dtype=object), "impurity_importance", None
     if names is None:
@@ -77,3 +95,34 @@ def own_importance(model: Any) -> Explanation:
         values=values, base_values=base, feature_names=np.asarray(names, dtype=object), output_names=outputs,
         method=method,
     )
+
+
+def _numeric_columns(model, X, n_features):
+    """``X`` as the float matrix of the columns a linear model reads, in its order."""
+    names = getattr(model, "feature_names_in_", None)
+    if hasattr(X, "columns") and names is not None:
+        missing = [name for name in names if name not in X.columns]
+        if missing:
+            raise ValueError(
+                f"X lacks the column(s) {', '.join(map(repr, missing[:5]))} that {type(model).__name__} was fitted "
+                "on; pass the rows with the same columns."
+            )
+        X = X[list(names)]
+    try:
+        columns = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"Standardising the coefficients of {type(model).__name__} needs numeric columns, as the model read "
+            "them; X holds values that are not numbers (encode them as the model's Pipeline does)."
+        ) from None
+    if columns.ndim != 2 or columns.shape[1] != n_features:
+        raise ValueError(
+            f"X must have the {n_features} columns {type(model).__name__} was fitted on; got an array of shape "
+            f"{columns.shape}."
+        )
+    if len(columns) < 2 or not np.isfinite(columns).all():
+        raise ValueError(
+            "Standardising coefficients needs at least two rows of X and no missing or infinite values; got "
+            f"{len(columns)} rows{'' if np.isfinite(columns).all() else ' with missing or infinite values'}."
+        )
+    return columns

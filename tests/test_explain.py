@@ -128,3 +128,73 @@ def test_a_newcomers_first_call_is_reproducible():
     svr = SVR().fit(X.iloc[:, :4], y.iloc[:200])
     a, b = glassbox.explain(svr, X.iloc[:150, :4]), glassbox.explain(svr, X.iloc[:150, :4])  # a sampled background
     np.testing.assert_array_equal(a.base_values, b.base_values)
+
+
+def test_with_rows_and_kind_global_a_linear_model_gives_its_coefficients_per_standard_deviation():
+    # Closed form: the coefficients of the same least-squares fit on standardised columns.
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"metres": rng.normal(0, 1, 200), "grams": rng.normal(500, 300, 200),
+                      "count": rng.poisson(3, 200).astype(float)})
+    y = 2 * X["metres"] + 0.01 * X["grams"] - X["count"] + rng.normal(0, 0.1, 200)
+    model = LinearRegression().fit(X, y)
+    explanation = glassbox.explain(model, X, kind="global")
+    standardised = LinearRegression().fit((X - X.mean()) / X.std(ddof=0), y)
+    assert explanation.method == "standardized_coefficients" and explanation.values.shape == (3, 1)
+    np.testing.assert_allclose(explanation.values[:, 0], standardised.coef_, rtol=1e-9)
+    np.testing.assert_allclose(explanation.values[:, 0], model.coef_ * X.std(ddof=0).to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(explanation.base_values, [standardised.intercept_], rtol=1e-9)  # output at the mean
+    assert list(explanation.feature_names) == ["metres", "grams", "count"]
+    from glassbox.plot._words import method_words
+
+    assert method_words(explanation.method) == "coefficient per standard deviation"
+    # The columns are taken by name, whatever their order in X.
+    shuffled = glassbox.explain(model, X[["count", "metres", "grams"]], kind="global")
+    np.testing.assert_allclose(shuffled.values, explanation.values, rtol=1e-12)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_a_classifier_s_standardised_coefficients_per_class_score(n_classes):
+    X, y = load_iris(return_X_y=True)
+    keep = y < n_classes
+    X, y = X[keep], y[keep]
+    model = LogisticRegression(max_iter=1000).fit(X, y)
+    explanation = glassbox.explain(model, X, kind="global")
+    np.testing.assert_allclose(explanation.values, (model.coef_ * X.std(axis=0)).T, rtol=1e-12)
+    decision = model.decision_function(X.mean(axis=0, keepdims=True)).reshape(1, -1)[0]
+    np.testing.assert_allclose(explanation.base_values, decision, rtol=1e-10)
+    assert list(explanation.output_names) == list(model.classes_[1:] if n_classes == 2 else model.classes_)
+
+
+def test_explain_with_rows_stays_local_and_kind_says_what_is_asked(monkeypatch):
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    X = X.iloc[:100, :4]
+    model = LinearRegression().fit(X, y.iloc[:100])
+    local = glassbox.explain(model, X.iloc[:5])  # Shapley values, as before
+    assert local.is_local and local.method.startswith("shapley")
+    assert glassbox.explain(model, X.iloc[:5], kind="local").values.tolist() == local.values.tolist()
+    np.testing.assert_array_equal(glassbox.explain(model, kind="global").values, glassbox.explain(model).values)
+    with pytest.raises(ValueError, match="kind must be 'local', 'global' or None"):
+        glassbox.explain(model, X, kind="both")
+    with pytest.raises(ValueError, match="kind='local' explains rows: pass them"):
+        glassbox.explain(model, kind="local")
+    with pytest.raises(ValueError, match="impurity importance of DecisionTreeClassifier is measured on its training"):
+        glassbox.explain(DecisionTreeClassifier(max_depth=2).fit(X, y.iloc[:100]), X, kind="global")
+    with pytest.raises(ValueError, match="kind='global' reads the importance a model carries itself"):
+        glassbox.explain(SVR().fit(X, y.iloc[:100]), X, kind="global")
+    with pytest.raises(ValueError, match="X lacks the column\\(s\\) 'mean area'"):
+        glassbox.explain(model, X.drop(columns="mean area"), kind="global")
+    with pytest.raises(ValueError, match="needs at least two rows of X and no missing or infinite values"):
+        glassbox.explain(model, X.iloc[:5].assign(**{"mean area": np.nan}), kind="global")
+    with pytest.raises(ValueError, match="must have the 4 columns LinearRegression was fitted on"):
+        glassbox.explain(model, X.to_numpy()[:, :3], kind="global")
+
+
+def test_a_glassbox_model_s_global_explanation_takes_no_rows():
+    from glassbox.models import SparseLinearRegressor
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    model = SparseLinearRegressor(max_features=2).fit(X.iloc[:, :5], y)
+    np.testing.assert_array_equal(glassbox.explain(model, kind="global").values, model.explain().values)
+    assert glassbox.explain(model, X.iloc[:3, :5]).is_local
+    with pytest.raises(ValueError, match="is learned in fitting and takes no X"):
+        glassbox.explain(model, X.iloc[:, :5], kind="global")

@@ -31,7 +31,8 @@ from ._masking import (
 from ._numeric import format_number, gauss_legendre, plain, safe_mean_std, safe_norm, safe_std
 from ._params import HasMethods, Interval, InvalidParameterError, Options, StrOptions, validate_params
 from ._random import chunk_rngs, draw_seed, row_keys, row_rngs
-from ._response import OUTPUTS, PROBA_CLIP, ModelOutput, ModelResponse, final_estimator, log_odds
+from ._response import OUTPUTS, PROBA_CLIP, ModelOutput, ModelResponse, final_estimator, has_classes, log_odds
+from ._target import check_sample_weight, check_target
 from ._trees import (
     SPLIT_BITSET,
     SPLIT_NOT_EQUAL,
@@ -52,8 +53,6 @@ from ._trees import (
 from ._validation import (
     UNKNOWN_CODE,
     FeatureSchema,
-    check_sample_weight,
-    check_target,
     feature_index,
     learn_schema,
     match_columns,
@@ -96,6 +95,7 @@ __all__ = [
     "draw_seed",
     "feature_index",
     "final_estimator",
+    "has_classes",
     "fit_bins",
     "format_number",
     "format_duration",

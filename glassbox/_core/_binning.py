@@ -15,7 +15,6 @@ are learnt here once:
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
 from numbers import Integral
@@ -201,30 +200,28 @@ def _cuts_by_count(counts, max_bins):
     # Runs of distinct values between cuts; each gets one bin and may take more.
     bounds = [0, *sorted(c + 1 for c in cuts), n_distinct]
     runs = [(a, b) for a, b in zip(bounds[:-1], bounds[1:])]  # distinct values a..b-1
-    run_counts = [float(counts[a:b].sum()) for a, b in runs]
-    n_bins = [1] * len(runs)
     # The largest count per bin gets the next bin (the first run on ties), while runs have
-    # distinct values to spare: a heap of (-count per bin, run).
-    spare = [(-run_counts[r], r) for r, (a, b) in enumerate(runs) if b - a > 1]
-    heapq.heapify(spare)
-    for _ in range(max_bins - len(runs)):
-        if not spare:
-            break
-        _, best = heapq.heappop(spare)
-        n_bins[best] += 1
-        if n_bins[best] < runs[best][1] - runs[best][0]:
-            heapq.heappush(spare, (-run_counts[best] / n_bins[best], best))
+    # distinct values to spare: the d-th bin of a run (d >= 2) comes at its count / (d - 1),
+    # and these quotients fall with d, so the bins go to the largest quotients overall.
+    lengths = np.asarray([b - a for a, b in runs], dtype=np.intp)
+    run_counts = np.asarray([float(counts[a:b].sum()) for a, b in runs])
+    run = np.repeat(np.arange(len(runs)), lengths - 1)
+    d = np.arange(len(run)) - np.repeat(np.cumsum(lengths - 1) - (lengths - 1), lengths - 1) + 2
+    order = np.lexsort((run, -(run_counts[run] / (d - 1))))[: max(max_bins - len(runs), 0)]
+    n_bins = 1 + np.bincount(run[order], minlength=len(runs))
+    placed = [np.fromiter(cuts, dtype=np.intp, count=len(cuts))]
     for (a, b), k in zip(runs, n_bins):
+        if k < 2:
+            continue
         cumulative = np.cumsum(counts[a:b])[:-1]  # rows up to each cut position of the run
-        previous = -1
-        for j in range(1, k):
-            # the first value at which the run's rows reach the share j / k (a lower quantile)
-            position = int(np.searchsorted(cumulative, j * (cumulative[-1] + counts[b - 1]) / k, side="left"))
-            # strictly after the previous cut, leaving room for the cuts still to place
-            position = min(max(position, previous + 1), len(cumulative) - (k - j))
-            cuts.add(a + position)
-            previous = position
-    return np.asarray(sorted(cuts), dtype=np.intp)
+        j = np.arange(1, k)
+        # the first value at which the run's rows reach the share j / k (a lower quantile)
+        position = np.searchsorted(cumulative, j * (cumulative[-1] + counts[b - 1]) / k, side="left")
+        # strictly after the previous cut, leaving room for the cuts still to place: with
+        # ``position - j`` made non-decreasing and capped, consecutive cuts differ by >= 1
+        shifted = np.maximum.accumulate(np.maximum(position - j, -1))
+        placed.append(a + np.minimum(shifted, len(cumulative) - k) + j)
+    return np.unique(np.concatenate(placed))
 
 
 class QuantileBinner(TransformerMixin, BaseEstimator):

@@ -152,10 +152,19 @@ def final_estimator(estimator: Any) -> Any:
     return estimator
 
 
+def has_classes(estimator) -> bool:
+    """Whether a fitted model is a classifier: it has a non-empty ``classes_``.
+
+    ``hasattr(estimator, "classes_")`` is not enough: CatBoost's regressors carry an empty
+    ``classes_``.
+    """
+    return np.size(getattr(estimator, "classes_", ())) > 0
+
+
 def _resolve_output(estimator, output):
     if output not in OUTPUTS:
         raise ValueError(f"output must be one of {', '.join(map(repr, OUTPUTS))}; got {output!r}.")
-    is_classifier = np.size(getattr(estimator, "classes_", ())) > 0  # CatBoost's regressors have an empty one
+    is_classifier = has_classes(estimator)
     name = type(estimator).__name__
     if output == "auto":
         if not is_classifier:

@@ -19,22 +19,18 @@ numbers: a column of strings ``"1"``, ``"2"`` stays categorical.
 from __future__ import annotations
 
 import numbers
-import warnings
 from collections.abc import Hashable
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from sklearn.exceptions import DataConversionWarning
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
 __all__ = [
     "FeatureSchema",
-    "check_sample_weight",
-    "check_target",
     "feature_index",
     "learn_schema",
     "match_columns",
@@ -75,6 +71,10 @@ class FeatureSchema:
     @property
     def n_features(self) -> int:
         return len(self.feature_names)
+
+    @cached_property
+    def _column_index(self) -> pd.Index:  # built once: pandas infers an Index's dtype on every frame otherwise
+        return pd.Index(self.feature_names)
 
     def index_of(self, key: int | str, *, context: str = "") -> int:
         """Position of a feature given by name or position (see :func:`feature_index`)."""
@@ -144,7 +144,7 @@ class FeatureSchema:
         if self.is_frame:
             block = self._float_block_dtype()
             if block is not None:  # numeric columns of one float dtype: one block, no copy for float64
-                return pd.DataFrame(Z.astype(block, copy=False), columns=self.feature_names, copy=False)
+                return pd.DataFrame(Z.astype(block, copy=False), columns=self._column_index, copy=False)
             data = {name: self._decode_column(Z[:, j], j) for j, name in enumerate(self.feature_names)}
             return pd.DataFrame(data, copy=False)
         if not self.is_categorical.any():
@@ -321,91 +321,6 @@ def feature_index(
     return int(hits[0])
 
 
-def check_target(
-    estimator: Any,
-    y: ArrayLike,
-    n_samples: int,
-    *,
-    task: Literal["classification", "regression"],
-    min_classes: int | None = None,
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Validate a 1-D target against ``n_samples`` rows of ``X``.
-
-    Parameters
-    ----------
-    estimator : estimator instance
-        Named in error messages.
-    y : array-like of shape (n_samples,)
-    n_samples : int
-    task : {"classification", "regression"}
-    min_classes : int, default=None
-        Classification: raise unless ``y`` holds at least this many classes.
-
-    Returns
-    -------
-    y : ndarray
-        For classification, the integer index of each label in ``classes``; for
-        regression, float64 values.
-    classes : ndarray or None
-        The sorted class labels (classification only).
-    """
-    owner = type(estimator).__name__
-    if y is None:
-        raise ValueError(f"{owner} requires y to be passed, but the target y is None.")
-    y = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y)
-    if y.ndim == 2 and y.shape[1] == 1:
-        warnings.warn(
-            "A column-vector y was passed when a 1d array was expected. Please change the shape "
-            "of y to (n_samples,), for example using ravel().",
-            DataConversionWarning,
-            stacklevel=3,
-        )
-        y = y.ravel()
-    if y.ndim != 1:
-        raise ValueError(f"{owner} expects a 1-D target y; got an array of shape {y.shape}. y should be a 1d array.")
-    if len(y) != n_samples:
-        raise ValueError(
-            f"X has {n_samples} samples but y has {len(y)}: found input variables with "
-            "inconsistent numbers of samples."
-        )
-    if task == "classification":
-        if pd.isna(y).any():
-            raise ValueError(f"{owner} got missing values in the target y; drop or label those rows.")
-        check_classification_targets(y)
-        classes, y_index = np.unique(y, return_inverse=True)
-        if min_classes is not None and len(classes) < min_classes:
-            shown = ", ".join(repr(c.item() if isinstance(c, np.generic) else c) for c in classes[:5])
-            raise ValueError(
-                f"{owner} needs at least {min_classes} classes in y; got {len(classes)} "
-                f"class{'es' if len(classes) != 1 else ''}: {shown}."
-            )
-        return y_index, classes
-    try:
-        y = y.astype(np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{owner} is a regressor and needs a numeric target y; got dtype {y.dtype}.") from exc
-    if not np.isfinite(y).all():
-        raise ValueError(f"{owner} got NaN or infinity in the target y; drop those rows.")
-    return y, None
-
-
-def check_sample_weight(sample_weight: ArrayLike | float | None, n_samples: int) -> np.ndarray:
-    """Validate ``sample_weight``: ``None`` gives ones; otherwise finite, non-negative,
-    1-D of length ``n_samples`` and not all zero."""
-    if sample_weight is None:
-        return np.ones(n_samples, dtype=np.float64)
-    if isinstance(sample_weight, numbers.Number):
-        return np.full(n_samples, float(sample_weight))
-    w = np.asarray(sample_weight, dtype=np.float64)
-    if w.ndim != 1 or len(w) != n_samples:
-        raise ValueError(f"sample_weight must be 1-D of length {n_samples} (one per row of X); got shape {w.shape}.")
-    if not np.isfinite(w).all() or (w < 0).any():
-        raise ValueError("sample_weight must be finite and non-negative.")
-    if not w.any():
-        raise ValueError("sample_weight sums to zero: at least one row needs a positive weight.")
-    return w
-
-
 # -- helpers -------------------------------------------------------------------------
 def _as_2d(X, owner, ensure_min_samples):
     """Return a DataFrame or 2-D ndarray, raising clear errors for other shapes."""
@@ -465,7 +380,7 @@ def _reorder_like_fit(estimator, X):
 
 def _columns(X):
     if isinstance(X, pd.DataFrame):
-        return [X.iloc[:, j] for j in range(X.shape[1])]
+        return [column for _, column in X.items()]  # by position, without an indexer per column
     return [X[:, j] for j in range(X.shape[1])]
 
 
@@ -501,16 +416,18 @@ def _categorical_levels(values, name):
     if kind in _NUMERIC_INFERRED:
         return None
     if kind in _CATEGORICAL_INFERRED:
-        _check_levels(values, pd.isna(values), name)
-        return _sorted_levels(values)
+        return _sorted_levels(values, name)
     raise TypeError(
         f"Column {name!r} holds values of kind {kind!r}; glassbox expects numbers "
         "(numeric features) or strings (categorical features)."
     )
 
 
-def _sorted_levels(values):
-    present = pd.unique(values[~pd.isna(values)])
+def _sorted_levels(values, name=None):
+    """The distinct present values, sorted; checked to be strings or numbers when ``name`` is given."""
+    present = _distinct_present(values)
+    if name is not None:
+        _check_levels(present, name)
     try:
         present = sorted(present)
     except TypeError:
@@ -520,33 +437,40 @@ def _sorted_levels(values):
 
 def _encode_categorical(values, levels, name, handle_unknown):
     raw = values.to_numpy(dtype=object) if isinstance(values, pd.Series) else np.asarray(values, dtype=object)
-    missing = pd.isna(raw)
-    _check_levels(raw, missing, name)
-    codes = pd.Index(levels).get_indexer(raw).astype(np.float64)
-    unknown = (codes < 0) & ~missing
+    try:  # one pass over the column: each row's distinct value (-1 where missing)
+        row_value, present = pd.factorize(raw)
+    except TypeError:  # unhashable values: name the first that is not a level
+        _check_levels(raw[~pd.isna(raw)], name)
+        raise
+    _check_levels(present, name)
+    position = pd.Index(levels).get_indexer(present).astype(np.float64)  # of each distinct value
+    unknown = position < 0
     if unknown.any():
         if handle_unknown == "error":
-            seen = ", ".join(repr(v) for v in pd.unique(raw[unknown])[:5])
+            seen = ", ".join(repr(v) for v in present[unknown][:5])
             raise ValueError(
                 f"Column {name!r} holds categories that fit never saw: {seen}. Known "
                 f"categories: {', '.join(repr(v) for v in levels[:10])}"
                 f"{' ...' if len(levels) > 10 else ''}."
             )
-        codes[unknown] = UNKNOWN_CODE
-    codes[missing] = np.nan
-    return codes
+        position[unknown] = UNKNOWN_CODE
+    return np.append(position, np.nan)[row_value]  # -1 (missing) picks the NaN at the end
 
 
 _IS_LEVEL = np.frompyfunc(lambda v: isinstance(v, (str, bytes, numbers.Number)), 1, 1)
 
 
-def _check_levels(values, missing, name):
-    """Raise unless every present value of an object column is a string or a number."""
-    present = values[~missing]
+def _distinct_present(values):
+    """The distinct present values of an object column (all present values if unhashable)."""
     try:
-        present = pd.unique(present)  # each distinct value is checked once
-    except TypeError:  # unhashable values: check them all, to name the first
-        pass
+        present = pd.unique(values)  # one pass; the missing values are a few of the distinct ones
+    except TypeError:  # unhashable values: all of them, so that the first is named
+        present = values
+    return present[~pd.isna(present)]
+
+
+def _check_levels(present, name):
+    """Raise unless every value of ``present`` (an object column's distinct values) is a level."""
     is_level = _IS_LEVEL(present).astype(bool)
     if not is_level.all():
         bad = present[~is_level][0]

@@ -8,6 +8,7 @@ from ._anchors import AnchorExplainer
 from ._counterfactual import CounterfactualExplainer
 from ._counterfactual_result import Counterfactuals
 from ._gradients import GradientExplainer
+from ._interaction_result import InteractionExplanation
 from ._layer_activations import layer_activations
 from ._lime import LimeExplainer
 from ._partial_dependence import PartialDependence
@@ -22,6 +23,7 @@ __all__ = [
     "CounterfactualExplainer",
     "Counterfactuals",
     "GradientExplainer",
+    "InteractionExplanation",
     "LimeExplainer",
     "PartialDependence",
     "PermutationImportance",

@@ -37,6 +37,7 @@ from .._core import (
     StrOptions,
     draw_seed,
     final_estimator,
+    has_classes,
     kmeans_background,
     sample_background,
     validate_params,
@@ -52,6 +53,7 @@ from ._text import (
     text_model_output,
     token_pattern,
 )
+from ._text_table import TableTextOutput, table_documents
 
 if TYPE_CHECKING:
     from .._core._typing import EstimatorT, RandomStateLike
@@ -164,19 +166,43 @@ class BaseExplainer(PrefitCloneMixin, MetaEstimatorMixin, BaseEstimator):
     def _fit_text(self, X, y, text, fit_params):
         """The prelude of ``fit`` on documents ``X`` that the model's first step vectorizes.
 
-        ``text`` is ``(vectorizer, description)`` from :func:`text_input`. Explainers of
-        tabular columns refuse; the others get the fitted model, the output evaluated
-        on documents and the seed, then the hook :meth:`_fit_documents`.
+        ``text`` is ``(vectorizer, description)`` from :func:`text_input`, or
+        ``(vectorizer, description, (step, column))`` for a text column of the DataFrame
+        ``X`` that a ColumnTransformer vectorizes beside tabular columns (those are then
+        validated as ``X`` and hidden behind ``background_``: :mod:`._text_table`).
+        Explainers of tabular columns refuse; the others get the fitted model, the output
+        evaluated on documents and the seed, then the hook :meth:`_fit_documents`.
         """
+        name = type(self).__name__
+        beside = len(text) == 3
         if not self._explains_text:
-            raise ValueError(f"{type(self).__name__} cannot explain {text[1]}: {TEXT_SUPPORT}.")
-        for name in ("n_features_in_", "feature_names_in_", "_feature_schema"):
-            self.__dict__.pop(name, None)
+            support = ("ShapleyExplainer explains a text column beside tabular columns, per token and column"
+                       if beside else TEXT_SUPPORT)
+            raise ValueError(f"{name} cannot explain {text[1]}: {support}.")
+        if beside and not hasattr(self, "_learn_background"):
+            raise ValueError(
+                f"{name} cannot explain {text[1]}: the tabular columns would be hidden behind background rows, "
+                f"which {name} does not use. Use ShapleyExplainer, or explain a model of the text alone."
+            )
+        for attribute in ("n_features_in_", "feature_names_in_", "_feature_schema"):
+            self.__dict__.pop(attribute, None)
+        if beside:
+            self.n_features_in_ = X.shape[1]  # what the model was fitted on, for fitted_model's check
         self.estimator_ = fitted_model(self, self.estimator, X, y, prefit=self.prefit, fit_params=fit_params)
-        self._model_output = text_model_output(self.estimator_, self.output)
-        self.output_names_ = self._model_output.output_names
         self._seed = draw_seed(self.random_state)
-        self._vectorizer = fitted_vectorizer(self.estimator_)
+        self._text_column = None
+        if beside:
+            step, column = text[2]
+            self._vectorizer = fitted_vectorizer(self.estimator_, step)
+            X_encoded = validate_X(self, X.drop(columns=[column]), reset=True, allow_nan=self._allow_nan)
+            self._text_column = column
+            self._model_output = TableTextOutput(self.estimator_, self._feature_schema, self.output, column,
+                                                 X.columns.get_loc(column))
+            self.background_ = self._learn_background(X_encoded, drop=column)
+        else:
+            self._vectorizer = fitted_vectorizer(self.estimator_)
+            self._model_output = text_model_output(self.estimator_, self.output)
+        self.output_names_ = self._model_output.output_names
         token_pattern(self._vectorizer)  # refuses tokens it cannot find in a document
         self._fit_documents()
         return self
@@ -187,6 +213,8 @@ class BaseExplainer(PrefitCloneMixin, MetaEstimatorMixin, BaseEstimator):
     def _prepare_documents(self, X):
         """The :class:`Documents` of ``X`` to explain, tokenised as the model reads them."""
         check_is_fitted(self)
+        if getattr(self, "_text_column", None) is not None:
+            return table_documents(self, X, self._text_column, self._vectorizer)
         if not is_documents(X):
             shape = getattr(X, "shape", None)
             raise ValueError(
@@ -270,7 +298,7 @@ class DecisionMixin:
                 f"{type(self.estimator_).__name__} predicts {n_targets} targets per row; {purpose}. "
                 "Explain a model of one target."
             )
-        if hasattr(self.estimator_, "classes_"):
+        if has_classes(self.estimator_):
             self.classes_ = np.asarray(self.estimator_.classes_)
         elif hasattr(self, "classes_"):  # refitted on a regressor
             del self.classes_
@@ -298,9 +326,12 @@ class BackgroundMixin:
         self.background_ = self._learn_background(X_encoded)
         super()._fit(X_encoded)
 
-    def _learn_background(self, X_encoded):
-        """The :class:`~glassbox._core.Background` the ``background`` parameter asks for."""
+    def _learn_background(self, X_encoded, drop=None):
+        """The :class:`~glassbox._core.Background` the ``background`` parameter asks for
+        (without the column ``drop`` of a background DataFrame: a text column beside them)."""
         background = self.background
+        if drop is not None and isinstance(background, pd.DataFrame) and drop in background.columns:
+            background = background.drop(columns=[drop])
         if isinstance(background, KMeansBackground):
             return kmeans_background(
                 X_encoded,

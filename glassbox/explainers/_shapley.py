@@ -46,7 +46,6 @@ from ._kernel_shap import kernel_design, kernel_solve
 from ._linear_shap import LinearForm
 from ._pipeline import split_pipeline
 from ._shapley_designs import (
-    exact_design,
     exact_values,
     kernel_budget,
     permutation_budget,
@@ -54,6 +53,7 @@ from ._shapley_designs import (
     permutation_values,
 )
 from ._shapley_groups import Players
+from ._shapley_interactions import InteractionsMixin
 from ._shapley_text import TEXT_METHODS, shapley_documents
 from ._treeshap import TreeShap, is_tree_model
 
@@ -69,7 +69,7 @@ MAX_EXACT_FEATURES = 16
 """``method="exact"`` enumerates ``2**p`` coalitions; beyond this many features it refuses."""
 
 
-class ShapleyExplainer(BackgroundMixin, LocalExplainer):
+class ShapleyExplainer(InteractionsMixin, BackgroundMixin, LocalExplainer):
     """Shapley values of a model's output: exact, Kernel SHAP, permutation, linear or tree.
 
     The value of a feature is its average marginal contribution to the model's output
@@ -128,8 +128,10 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
         order given) and every column in no group on its own, and a coalition keeps or
         hides all the columns of a group at once. Explanations have one value per
         player (``feature_names`` are the group names, then the remaining columns).
-        Exact, kernel and permutation methods; ``n_samples`` and the ``"auto"`` choice
-        count players instead of columns.
+        Every method (the tree method credits each split to its column's group, for
+        both perturbations; the linear one sums a group's columns); ``n_samples`` and
+        the ``"auto"`` choice count players instead of columns. A dict in place of a
+        list is a union of groups: Owen values (exact, permutation and linear methods).
     feature_perturbation : {"interventional", "tree_path_dependent"}, default="interventional"
         ``"tree_path_dependent"`` lets the tree method replace the background by the
         training distribution recorded in the trees (faster, no background needed,
@@ -334,28 +336,22 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
     def _plan(self):
         """Resolve ``method``, check it applies, and precompute what it shares across rows."""
         n_features = self._players.n_players  # the players: columns, or groups of them
-        method = self.method
+        method = self._players.method(self.method, self.n_samples)  # groups of groups: Owen values
         self.n_samples_ = None
         path_dependent = self.feature_perturbation == "tree_path_dependent"
-        grouped = self._players.grouped  # the tree and linear methods value columns only
-        if grouped and (method in ("tree", "linear") or path_dependent):
-            raise ValueError(
-                "groups is supported by method='exact', 'kernel' and 'permutation' (and 'auto', which picks one of "
-                f"them); got method={method!r}, feature_perturbation={self.feature_perturbation!r}."
-            )
         if path_dependent and method not in ("auto", "tree"):
             raise ValueError(
                 f"feature_perturbation='tree_path_dependent' applies to method='tree' only; got method={method!r}. "
                 "Use feature_perturbation='interventional'."
             )
-        if method in ("auto", "tree") and not grouped:
+        if method in ("auto", "tree"):
             reason = self._plan_tree()
             if reason is None:
                 self.method_ = "tree"
                 return
             if method == "tree" or path_dependent:
                 raise ValueError(reason)
-        if method in ("auto", "linear") and not grouped:
+        if method in ("auto", "linear"):
             reason = self._plan_linear()
             if reason is None:
                 self.method_ = "linear"
@@ -374,7 +370,7 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
                     f"features; X has {n_features} (2**{n_features} = {2**n_features} coalitions per row). "
                     "Use method='kernel' or method='permutation'."
                 )
-            self._design = exact_design(n_features)
+            self._design = self._players.exact_design()
         elif method == "kernel":
             self._design = kernel_design(n_features, self._kernel_budget(), chunk_rngs(self._seed, 1)[0])
             self.n_samples_ = len(self._design["masks"])
@@ -410,9 +406,10 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
         if self.feature_perturbation == "interventional":
             background, weights = front.transform(self.background_.data), self.background_.weights
         decode = self._feature_schema.decode if front.transformer is None else None
+        players = self._players.owner[front.sources] if self._players.grouped else None  # of the derived columns
         try:  # the tables are built once here and reused by every explain
             tables = TreeShap(final, background=background, background_weights=weights, output=self.output,
-                              decode=decode)
+                              decode=decode, players=players)
         except ValueError as exc:
             return f"method='tree' cannot explain {name} on output={self.output!r}: {exc}"
         strings = self._feature_schema.is_categorical & (front.transformer is None and not tables.decodes_rows)
@@ -428,7 +425,7 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
         except ValueError as exc:
             return f"method='tree' cannot explain {name}: {exc}"
         self._front, self._tree_final, self._tree_tables = front, final, tables
-        self._tree_background = (background, weights)
+        self._tree_background = (background, weights, players)
         return None
 
     def _plan_linear(self):
@@ -521,7 +518,7 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
         values = np.empty((len(X), n_features, n_outputs))
         for start, stop in self._row_groups(len(X), len(masks) * n_outputs):
             v, fx = self._evaluate(X[start:stop], masks, model_output)
-            values[start:stop] = exact_values(W, v, fx, v0)
+            values[start:stop] = exact_values(W, v, fx, v0, self._design.get("full"))
         return values, v0, None
 
     def _explain_kernel(self, X, model_output):
@@ -546,7 +543,8 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
         per_row = n_perms * n_features * (n_outputs + mask_cells // 8 + 1)
         for start, stop in self._row_groups(len(X), per_row):
             g = stop - start
-            positions, masks = permutation_orders(row_rngs(self._seed, X[start:stop]), n_features, n_pairs)
+            rngs = row_rngs(self._seed, X[start:stop])
+            positions, masks = permutation_orders(rngs, n_features, n_pairs, self._players.hierarchy)
             prefix, fx = self._evaluate(X[start:stop], masks.reshape(g, -1, n_features), model_output)
             values[start:stop], std[start:stop] = permutation_values(prefix, fx, v0, positions)
         return values, v0, std
@@ -561,14 +559,14 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
             values[start:stop] = front.fold(contributions - mean)
         # The base value is the background's mean output: phi_j = c_j(x) - mean_b c_j(z_b).
         base_values = np.broadcast_to(offset + mean.sum(axis=0), (len(X), n_outputs))
-        return values, base_values, None
+        return self._players.fold(values), base_values, None  # additive: a group's value is its columns' sum
 
     def _explain_tree(self, X, model_output):
         tables = self._tree_tables
         if model_output.schema is not self._feature_schema and self._front.transformer is None:
             # Categories first seen in X: the model's own encoding needs the extended schema.
-            background, weights = self._tree_background
-            tables = TreeShap(self._tree_final, background=background, background_weights=weights,
+            background, weights, players = self._tree_background
+            tables = TreeShap(self._tree_final, background=background, background_weights=weights, players=players,
                               output=tables.output_method, decode=model_output.schema.decode, expected_rows=len(X))
         values, base_values = tables.explain(
             self._front.transform(X, model_output.schema),
@@ -576,7 +574,8 @@ class ShapleyExplainer(BackgroundMixin, LocalExplainer):
             n_jobs=self.n_jobs,
             verbose=self.verbose,
         )
-        return self._front.fold(values), base_values, None
+        values = self._players.pad(values) if self._players.grouped else self._front.fold(values)  # already by player
+        return values, base_values, None
 
 
 def _accepts(model):

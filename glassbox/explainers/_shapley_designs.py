@@ -29,24 +29,61 @@ def exact_design(n_features):
     return {"masks": masks, "weights": weights}
 
 
-def exact_values(weights, v, fx, v0):
+def exact_values(weights, v, fx, v0, full_weights=None):
     """Shapley values (g, p, o) from coalition values ``v`` (g, m, o) of :func:`exact_design`,
-    the full coalition's ``fx`` (g, o) and the empty one's ``v0`` (o,)."""
-    # phi_i = sum_S W[i, S] (v(S) - v0); the full coalition weighs 1/p for every i.
-    full = ((fx - v0) / weights.shape[0])[:, None, :]
+    the full coalition's ``fx`` (g, o) and the empty one's ``v0`` (o,). ``full_weights``
+    (p,) weigh the full coalition for each player (Owen values); ``None``: 1/p each."""
+    # phi_i = sum_S W[i, S] (v(S) - v0); the full coalition weighs 1/p for every i (Shapley).
+    if full_weights is None:
+        full_weights = np.full(weights.shape[0], 1.0 / weights.shape[0])
+    full = full_weights[None, :, None] * (fx - v0)[:, None, :]
     return np.einsum("im,gmo->gio", weights, v - v0, optimize=True) + full
 
 
-def permutation_orders(rngs, n_features, n_pairs):
+def permutation_orders(rngs, n_features, n_pairs, hierarchy=None):
     """Antithetic orders of the features, one generator per explained row.
 
     Returns ``positions`` of shape (n_rows, 2 * n_pairs, p), where each feature enters
     each order (order ``n_pairs + j`` is the reverse of order ``j``), and the prefix
     masks of shape (n_rows, 2 * n_pairs, p - 1, p): the features revealed after 1..p-1
-    steps.
+    steps. With a ``hierarchy`` (nested lists of the features), the orders are drawn
+    uniformly among those that keep each list together (Owen values): the lists of each
+    level are ordered by keys of their own, from the deepest level up, by stable sorts.
     """
-    keys = np.stack([rng.random((n_pairs, n_features)) for rng in rngs])  # (n, P/2, p)
-    forward = np.argsort(keys, axis=2)
+    if hierarchy is None:
+        keys = np.stack([rng.random((n_pairs, n_features)) for rng in rngs])  # (n, P/2, p)
+        forward = np.argsort(keys, axis=2)
+    else:
+        paths = _hierarchy_paths(hierarchy, n_features)  # (depth, p): the node of each feature at each level
+        keys = np.stack([rng.random((n_pairs, int(paths.max()) + 1)) for rng in rngs])
+        forward = np.argsort(keys[..., paths[-1]], axis=2, kind="stable")
+        for level in paths[-2::-1]:  # stable sorts by coarser keys: lexicographic orders
+            coarse = np.take_along_axis(keys[..., level], forward, axis=2)
+            forward = np.take_along_axis(forward, np.argsort(coarse, axis=2, kind="stable"), axis=2)
+    return _orders_and_masks(forward, n_features)
+
+
+def _hierarchy_paths(hierarchy, n_features):
+    """The node of each feature at each level below the root, shape (depth, p): nodes are
+    numbered after the features; a feature stands for itself below its own level."""
+    paths, counter = {}, [n_features]
+
+    def walk(node, path):
+        if not isinstance(node, list):
+            paths[node] = path + [node]
+            return
+        if path is not None:
+            path = path + [counter[0]]
+            counter[0] += 1
+        for child in node:
+            walk(child, [] if path is None else path)
+
+    walk(hierarchy, None)
+    depth = max(len(path) for path in paths.values())
+    return np.array([paths[f] + [f] * (depth - len(paths[f])) for f in range(n_features)]).T
+
+
+def _orders_and_masks(forward, n_features):
     orders = np.concatenate([forward, forward[:, :, ::-1]], axis=1)  # (n, P, p)
     positions = np.argsort(orders, axis=2)
     masks = positions[:, :, None, :] < np.arange(1, n_features)[None, None, :, None]

@@ -1,6 +1,9 @@
 """Shapley values of the tokens of documents.
 
-The players of a document are its tokens (:class:`~glassbox.explainers._text.Documents`);
+The players of a document are its tokens (:class:`~glassbox.explainers._text.Documents`),
+and beside them its row's tabular columns when a ColumnTransformer reads both
+(:class:`~glassbox.explainers._text_table.TableDocuments`, whose coalition values average
+over background rows);
 the value of a coalition is the model's output on the document with every other token
 removed, so the empty coalition is the document with no token and the values of a
 document add up to its output minus that base value. The exact, kernel and permutation
@@ -23,7 +26,7 @@ from ._shapley_designs import (
     permutation_orders,
     permutation_values,
 )
-from ._text import document_outputs, group_documents
+from ._text import group_documents
 
 __all__ = ["TEXT_METHODS", "document_rng", "shapley_documents"]
 
@@ -97,21 +100,20 @@ def shapley_documents(documents, model_output, *, method, n_samples, seed, desig
     for the exact method, 0 where a document's coalitions were enumerated) and the
     base values (n_docs, n_outputs).
     """
-    plans = [_Plan(method, documents.n_tokens(d), n_samples, seed, documents.texts[d], designs)
+    plans = [_Plan(method, documents.n_players(d), n_samples, seed, documents.key(d), designs)
              for d in range(len(documents))]
     values, std = [], []
     base_values = np.empty((len(documents), model_output.n_outputs))
-    for start, stop in group_documents([len(plan.masks) + 2 for plan in plans], batch_size):
+    sizes = [(len(plan.masks) + 2) * documents.rows_per_mask for plan in plans]
+    for start, stop in group_documents(sizes, batch_size):
         stacks = []
         for d in range(start, stop):
-            p = documents.n_tokens(d)
+            p = documents.n_players(d)
             keep = np.concatenate([np.zeros((1, p), dtype=bool), np.ones((1, p), dtype=bool), plans[d].masks])
             stacks.append(documents.masked(d, keep))
-        outputs = document_outputs(model_output, np.concatenate(stacks), batch_size=batch_size, n_jobs=n_jobs,
-                                   verbose=verbose)
-        bounds = np.cumsum([0] + [len(s) for s in stacks])
-        for d, a, b in zip(range(start, stop), bounds[:-1], bounds[1:]):
-            v0, fx, v = outputs[a], outputs[a + 1], outputs[a + 2:b]
+        outputs = documents.outputs(model_output, stacks, batch_size=batch_size, n_jobs=n_jobs, verbose=verbose)
+        for d, out in zip(range(start, stop), outputs):
+            v0, fx, v = out[0], out[1], out[2:]
             value, error = plans[d].values(v, fx, v0)
             values.append(value)
             std.append(error)

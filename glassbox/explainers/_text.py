@@ -78,23 +78,17 @@ def text_input(explainer_name, estimator, X):
     """Recognise a text column fed to a vectorizer.
 
     Returns ``None`` when the model does not start with a vectorizer (tabular input),
-    and ``(vectorizer, description)`` when ``X`` is a 1-D sequence of documents that
-    the model's first step, ``vectorizer``, reads. Raises a ValueError for the inputs
-    no explainer can take: a vectorizer given 2-D ``X`` (it would read the column
-    names as documents), and a text column inside a ``ColumnTransformer``.
+    ``(vectorizer, description)`` when ``X`` is a 1-D sequence of documents that the
+    model's first step, ``vectorizer``, reads, and ``(vectorizer, description, column)``
+    when the first step is a ``ColumnTransformer`` sending the column ``column`` of the
+    DataFrame ``X`` to ``vectorizer`` beside tabular columns (:mod:`._text_table`).
+    Raises a ValueError for the inputs no explainer can take: a vectorizer given 2-D
+    ``X`` (it would read the column names as documents), several text columns, and a
+    text column in a ColumnTransformer given anything but a DataFrame holding it.
     """
     first = _first_step(estimator)
     if isinstance(first, ColumnTransformer):
-        for _, transformer, columns in first.transformers:
-            vectorizer = _column_vectorizer(transformer)
-            if vectorizer is not None:
-                raise ValueError(
-                    f"{explainer_name} cannot explain the text column {columns!r} that the ColumnTransformer "
-                    f"sends to {type(vectorizer).__name__}: a text column beside tabular columns is not "
-                    "supported. Explain a Pipeline whose first step is the vectorizer on the text column "
-                    "alone, or vectorize the text outside the model."
-                )
-        return None
+        return _table_text_input(explainer_name, first, X)
     if not isinstance(first, VECTORIZERS):
         return None
     name = type(first).__name__
@@ -110,9 +104,44 @@ def text_input(explainer_name, estimator, X):
     )
 
 
-def fitted_vectorizer(estimator):
-    """The vectorizer at the head of a fitted text model."""
-    return _first_step(estimator)
+def _table_text_input(explainer_name, transformer, X):
+    """``text_input`` of a ColumnTransformer: None, or its one vectorizer and text column."""
+    found = [(name, _column_vectorizer(step), columns) for name, step, columns in transformer.transformers]
+    found = [(name, vectorizer, columns) for name, vectorizer, columns in found if vectorizer is not None]
+    if not found:
+        return None
+    name, vectorizer, column = found[0]
+    kind = type(vectorizer).__name__
+    if len(found) > 1:
+        raise ValueError(
+            f"{explainer_name} cannot explain the ColumnTransformer's {len(found)} text columns "
+            f"{[c for _, _, c in found]}: one text column (beside any number of tabular columns) is supported. "
+            "Join the documents into one column, or explain each text model apart."
+        )
+    if not isinstance(column, (str, int, np.integer)):
+        raise ValueError(
+            f"{explainer_name} cannot explain the column selection {column!r} that the ColumnTransformer sends to "
+            f"{kind}: a vectorizer reads one column, given by its name (a string), which the explainer then "
+            "explains per token. Select the text column by name."
+        )
+    key = X.columns[column] if isinstance(X, pd.DataFrame) and not isinstance(column, str) else column
+    if not isinstance(X, pd.DataFrame) or key not in X.columns:
+        raise ValueError(
+            f"{explainer_name}: the model's ColumnTransformer sends the text column {column!r} to {kind}; X must "
+            f"be a DataFrame holding it (beside the tabular columns); got {type(X).__name__}"
+            + (f" with columns {list(map(str, X.columns))}" if isinstance(X, pd.DataFrame) else "") + "."
+        )
+    description = (f"the text column {str(key)!r} ({len(X)} documents) that the ColumnTransformer sends to {kind}, "
+                   f"beside {X.shape[1] - 1} tabular columns")
+    return vectorizer, description, (name, key)
+
+
+def fitted_vectorizer(estimator, step=None):
+    """The vectorizer at the head of a fitted text model, or in its ColumnTransformer's step ``step``."""
+    first = _first_step(estimator)
+    if step is None:
+        return first
+    return _column_vectorizer(first.named_transformers_[step])
 
 
 class _DocumentSchema:
@@ -189,6 +218,23 @@ class Documents:
 
     def n_tokens(self, d):
         return len(self.spans[d])
+
+    rows_per_mask = 1
+    """Model rows per coalition (:class:`._text_table.TableDocuments` averages over background rows)."""
+
+    def n_players(self, d):
+        """Players of document ``d``: its tokens."""
+        return self.n_tokens(d)
+
+    def key(self, d):
+        """What keys the random draws of document ``d``: its characters."""
+        return self.texts[d]
+
+    def outputs(self, model_output, stacks, *, batch_size="auto", n_jobs=None, verbose=False):
+        """The output of each stack of ``masked`` documents: a list of (n_masks, n_outputs) arrays."""
+        out = document_outputs(model_output, np.concatenate(stacks), batch_size=batch_size, n_jobs=n_jobs,
+                               verbose=verbose)
+        return np.split(out, np.cumsum([len(s) for s in stacks])[:-1])
 
     def tokens(self, d):
         """The tokens of document ``d``, as written in it."""

@@ -60,8 +60,8 @@ class AdditiveClassifier(_AdditiveModel, ClassifierMixin, BaseEstimator):
         Most bins of a numeric feature's shape (the missing bin comes on top).
     max_interaction_bins : int, default=32
         Most bins per axis of a pair's grid, merged from the main bins (numeric:
-        consecutive bins of about equal weight; categorical: levels in the order of
-        their main score).
+        consecutive bins of about equal weight; categorical: levels from the most to
+        the least frequent, the rarest merged).
     interactions : int or list of pairs, default=10
         Number of pairs to add, chosen by the FAST ranking (all pairs when there are
         fewer; pairs with a monotone feature and constant features are never chosen),

@@ -41,6 +41,7 @@ from ._additive_terms import (
     _bin_grid,
     _group_labels,
     _interaction_groups,
+    _levels_unseen_in_bags,
     _MainLayout,
     _pair_weight,
     _PairLayout,
@@ -128,7 +129,7 @@ class _AdditiveModel(TransparentMixin):
         # averaged main terms and boosted on each bag's own.
         main_scores, intercepts, bag_scores, main_rounds = self._boost_main_terms(
             codes, y, loss, n_scores, init, bags, monotone)
-        groups = _interaction_groups(self.bins_, schema, bin_weight, main_scores, self.max_interaction_bins)
+        groups = _interaction_groups(self.bins_, schema, bin_weight, self.max_interaction_bins)
         pairs = self._choose_pairs(schema, groups, codes, y, weight, loss, bag_scores, monotone, bin_weight, seed)
         pair_tables, pair_rounds = [], np.zeros(self.outer_bags, dtype=np.intp)
         if pairs:
@@ -138,8 +139,9 @@ class _AdditiveModel(TransparentMixin):
 
         # Centre and purify every bag, then average the bags.
         pair_weight = [_pair_weight(codes, groups, j, k, weight) for j, k in pairs]
+        unseen = _levels_unseen_in_bags(codes, bags.train_weight, self.bins_.n_bins, schema.is_categorical)
         intercepts = _purify_and_centre(main_scores, pair_tables, intercepts, pairs, groups, bin_weight, pair_weight,
-                                        schema.is_categorical)
+                                        schema.is_categorical, unseen)
         self._n_scores = n_scores
         self._groups = groups
         self._group_labels = [_group_labels(self.bins_, schema, j, groups[j]) for j in range(n_features)]
@@ -502,9 +504,9 @@ class _AdditiveModel(TransparentMixin):
         numeric feature (the score is constant across the bin; the outer bins extend
         beyond the training range), the level for a categorical one, and a last point,
         NaN, for the missing bin. A pair's Effect has the coarser bins of
-        ``max_interaction_bins`` on each axis (a categorical axis lists its levels in the
-        order of their main score, merged levels joined by ``" | "``), the missing bin
-        last. ``lower`` and ``upper`` are the score
+        ``max_interaction_bins`` on each axis (a categorical axis lists its levels from
+        the most to the least frequent, merged levels joined by ``" | "``), the missing
+        bin last. ``lower`` and ``upper`` are the score
         minus and plus its standard deviation over the outer bags, ``counts`` the
         training weight in each bin.
 

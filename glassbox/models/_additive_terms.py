@@ -23,6 +23,7 @@ __all__ = [
     "_group_labels",
     "_interaction_groups",
     "_pair_weight",
+    "_levels_unseen_in_bags",
     "_purify_and_centre",
     "_rank_pairs",
 ]
@@ -100,26 +101,24 @@ class _PairLayout:
         return out
 
 
-def _interaction_groups(bins, schema, bin_weight, main_scores, max_groups):
+def _interaction_groups(bins, schema, bin_weight, max_groups):
     """Map every main bin of every feature to a bin of its pairs' grids.
 
     Numeric features: consecutive value bins merged into at most ``max_groups`` of
-    about equal weight. Categorical features: levels ordered by their main score (for
-    several classes, the class along which the score varies most), merged the same way
-    when there are too many. The missing bin is always the last group.
+    about equal weight. Categorical features: levels from the most to the least
+    frequent (ties in level order), merged the same way when there are too many, so
+    that the rarest levels share groups. The order of a categorical axis never depends
+    on the target: ordered by their fitted main score, the levels whose few rows
+    happened to fall far from their mean would sit together at the ends of the axis,
+    where one cut of a pair's tree isolates them and fits their noise again (on a
+    50-level state in ``lending_club``, 10 pairs cost 0.02 AUC that way). The missing
+    bin is always the last group.
     """
     groups = []
     for j in range(len(bin_weight)):
         w = bin_weight[j][:-1]
         n_values = len(w)
-        if schema.is_categorical[j]:
-            scores = main_scores[j].mean(axis=0)[:-1]  # (levels, C)
-            share = w / w.sum() if w.sum() > 0 else np.full(n_values, 1.0 / max(n_values, 1))
-            spread = share @ (scores - share @ scores) ** 2  # weighted variance per class, (C,)
-            key = np.where(w > 0, scores[:, np.argmax(spread)], np.inf)
-            order = np.argsort(key, kind="stable")
-        else:
-            order = np.arange(n_values)
+        order = np.argsort(-w, kind="stable") if schema.is_categorical[j] else np.arange(n_values)
         rank = np.empty(n_values, dtype=np.intp)
         rank[order] = np.arange(n_values)
         if n_values > max_groups:
@@ -181,7 +180,22 @@ def _pair_weight(codes, groups, j, k, weight):
     return np.bincount(cell, weights=weight, minlength=Ga * Gb).reshape(Ga, Gb)
 
 
-def _purify_and_centre(main_scores, pair_tables, intercepts, pairs, groups, bin_weight, pair_weight, is_categorical):
+def _levels_unseen_in_bags(codes, train_weight, n_bins, is_categorical):
+    """Per feature, the categories each bag never trained on, shape (K, n_bins) (None for
+    a numeric feature): levels whose every row the bag held out to stop on."""
+    unseen = []
+    for j, categorical in enumerate(is_categorical):
+        if not categorical:
+            unseen.append(None)
+            continue
+        weight = np.zeros((n_bins[j], train_weight.shape[1]))
+        np.add.at(weight, codes[:, j], train_weight)
+        unseen.append((weight == 0).T)
+    return unseen
+
+
+def _purify_and_centre(main_scores, pair_tables, intercepts, pairs, groups, bin_weight, pair_weight, is_categorical,
+                       bag_unseen=None):
     """Purify every bag's pairs into its main terms, centre the terms, return intercepts.
 
     Works in place on ``main_scores`` (K, n_bins, C) and ``pair_tables`` (K, Ga, Gb, C).
@@ -189,7 +203,10 @@ def _purify_and_centre(main_scores, pair_tables, intercepts, pairs, groups, bin_
     every prediction on the training rows unchanged; so does moving a term's mean into
     the intercept. The missing bin and the categories no training row reached score zero
     afterwards (the average; no interaction in a pair); an empty numeric bin keeps the
-    score of the range of bins it lies in.
+    score of the range of bins it lies in. With ``bag_unseen``
+    (:func:`_levels_unseen_in_bags`), so do, in a bag, the categories that bag never
+    trained on (all their rows held out to stop on): the stump would otherwise give
+    them the value of whichever side of a split they were sorted to.
     """
     intercepts = intercepts.copy()
     for (j, k), table, w in zip(pairs, pair_tables, pair_weight):
@@ -213,6 +230,12 @@ def _purify_and_centre(main_scores, pair_tables, intercepts, pairs, groups, bin_
         intercepts += mean
         table[:, row_w == 0] = 0.0  # a missing group or a category no training row had
         table[:, :, col_w == 0] = 0.0
+        if bag_unseen is not None:
+            for axis, f in ((1, j), (2, k)):
+                if bag_unseen[f] is not None:
+                    seen = np.zeros((table.shape[0], table.shape[axis]))
+                    np.add.at(seen.T, groups[f], (~bag_unseen[f]).T)  # bins seen, per group and bag
+                    np.moveaxis(table, axis, 1)[seen == 0] = 0.0
     if intercepts.shape[1] > 1:  # softmax scores: a constant shared by the classes changes nothing
         for scores in [*main_scores, *pair_tables]:
             scores -= scores.mean(axis=-1, keepdims=True)
@@ -226,6 +249,8 @@ def _purify_and_centre(main_scores, pair_tables, intercepts, pairs, groups, bin_
         if not is_categorical[j]:
             unseen[:-1] = False  # an empty numeric bin keeps the score of the range it lies in
         scores[:, unseen] = 0.0
+        if bag_unseen is not None and bag_unseen[j] is not None:
+            scores[bag_unseen[j]] = 0.0
     return intercepts
 
 

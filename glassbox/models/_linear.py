@@ -11,7 +11,7 @@ exports :mod:`._render._linear`; this module holds the estimators.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -236,13 +236,17 @@ class SparseLinearClassifier(_SparseLinearModel, ClassifierMixin, BaseEstimator)
         index = (scores[:, 0] > 0).astype(np.intp) if len(self.classes_) == 2 else np.argmax(scores, axis=1)
         return self.classes_[index]
 
-    def to_text(self, *, precision: int = 4) -> str:
+    def to_text(self, *, precision: int = 4, positive_class: Any = None) -> str:
         """The model as equations with named terms.
 
         Parameters
         ----------
         precision : int, default=4
             Significant digits of the coefficients.
+        positive_class : label, default=None
+            Binary target only: the class whose log-odds the equation gives,
+            ``classes_[1]`` by default. For ``classes_[0]`` every coefficient and the
+            intercept change sign, since its log-odds are minus those of ``classes_[1]``.
 
         Returns
         -------
@@ -251,7 +255,18 @@ class SparseLinearClassifier(_SparseLinearModel, ClassifierMixin, BaseEstimator)
             class and ``p(class) = exp(score(class)) / sum of exp(score)``.
         """
         check_is_fitted(self)
-        return linear_text(self, precision)
+        if positive_class is not None:
+            if len(self.classes_) != 2:
+                raise ValueError(
+                    f"positive_class names the class of a binary model's equation; this model has "
+                    f"{len(self.classes_)} classes, one score each. Leave positive_class=None."
+                )
+            if positive_class not in self.classes_.tolist():
+                raise ValueError(
+                    f"positive_class must be one of the classes {', '.join(map(repr, self.classes_.tolist()))}; "
+                    f"got {positive_class!r}."
+                )
+        return linear_text(self, precision, positive_class)
 
     def to_sql(self, table: str = "data") -> str:
         """A SQL query computing the class probabilities and the predicted class.

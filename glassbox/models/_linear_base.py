@@ -75,7 +75,9 @@ class _SparseLinearModel(TransparentMixin):
         budget = min(self.max_features, n_usable) if by_features else n_usable
         if by_features and self.max_features > n_usable:
             warnings.warn(f"max_features={self.max_features} is more than the {n_usable} features that vary in X; "
-                          f"{type(self).__name__} uses all {n_usable}.", UserWarning, stacklevel=3)
+                          + (f"{type(self).__name__} uses all {n_usable}." if n_usable else
+                             f"{type(self).__name__} is its intercept alone, the constant model."),
+                          UserWarning, stacklevel=3)
         problem = _Problem(design.Z, Y, w, loss, design.starts, design.stops, self.tol, self.max_iter)
         chosen = np.arange(n_usable) if budget == n_usable else np.sort(problem.path_select(budget))
         if term_budget is not None:

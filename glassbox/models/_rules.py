@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 __all__ = ["RuleListClassifier"]
 
+# min_support="auto": 5 rows, or this share of the training weight when that is more.
+_AUTO_MIN_SUPPORT, _AUTO_SUPPORT_SHARE = 5, 0.0025
+
 
 class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
     """Ordered if-then-else rules: the first rule that holds gives the class probabilities.
@@ -71,10 +74,12 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
         leaving ``min_support`` on both sides improves the likelihood.
     max_conditions : int, default=2
         Most conditions per rule.
-    min_support : int or float, default=5
+    min_support : int, float or "auto", default="auto"
         Least training weight (the number of rows without ``sample_weight``) a rule
         captures and leaves to the rules after it. A float in (0, 1) is a fraction of
-        the total weight.
+        the total weight. ``"auto"``: 5 rows, or 0.25% of the training weight when that
+        is more (from 2,000 rows on), so that the later rules of a long list on a large
+        table do not fit groups of a handful of rows.
     beam_width : int, default=2
         Partial lists kept at each step; ``1`` is plain greedy search.
     max_bins : int, default=16
@@ -166,7 +171,8 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
     _parameter_constraints = {
         "max_rules": [Interval(Integral, 1, None, closed="left")],
         "max_conditions": [Interval(Integral, 1, None, closed="left")],
-        "min_support": [Interval(Integral, 1, None, closed="left"), Interval(Real, 0, 1, closed="neither")],
+        "min_support": [Interval(Integral, 1, None, closed="left"), Interval(Real, 0, 1, closed="neither"),
+                        StrOptions({"auto"})],
         "beam_width": [Interval(Integral, 1, None, closed="left")],
         "max_bins": [Interval(Integral, 2, None, closed="left")],
         "shrinkage": [StrOptions({"hierarchical", "laplace"}), None],
@@ -188,7 +194,7 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
         *,
         max_rules: int = 8,
         max_conditions: int = 2,
-        min_support: int | float = 5,
+        min_support: int | float | Literal["auto"] = "auto",
         beam_width: int = 2,
         max_bins: int = 16,
         shrinkage: Literal["hierarchical", "laplace"] | None = "hierarchical",
@@ -225,7 +231,9 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
         n_samples = X_encoded.shape[0]
         labels, self.classes_ = check_target(self, y, n_samples, task="classification", min_classes=2)
         weight = check_sample_weight(sample_weight, n_samples)
-        if isinstance(self.min_support, Integral):
+        if self.min_support == "auto":
+            min_support = max(float(_AUTO_MIN_SUPPORT), _AUTO_SUPPORT_SHARE * weight.sum())
+        elif isinstance(self.min_support, Integral):
             min_support = float(self.min_support)
         else:
             min_support = self.min_support * weight.sum()

@@ -57,8 +57,10 @@ class TreeSumClassifier(_TreeSumMixin, TransparentMixin, ClassifierMixin, BaseEs
         Most trees; ``None`` lets the growth start a tree whenever that is the best split.
     max_depth : int or None, default=None
         Maximum depth of every tree.
-    min_samples_leaf : int, default=1
-        Minimum number of training rows (of positive weight) in a leaf.
+    min_samples_leaf : int, default=8
+        Minimum training weight in a leaf (its number of rows without
+        ``sample_weight``): as with ``max_bins="auto"``, a leaf of fewer rows than a
+        bin is mostly noise.
     l2_regularization : float, default=5.0
         Added to the summed hessians of a leaf, ``sum w p (1 - p)``, when its value and
         the gain of a split are computed: it keeps a leaf of a few rows of one class from
@@ -158,7 +160,7 @@ class TreeSumClassifier(_TreeSumMixin, TransparentMixin, ClassifierMixin, BaseEs
         max_splits: int = 12,
         max_trees: int | None = None,
         max_depth: int | None = None,
-        min_samples_leaf: int = 1,
+        min_samples_leaf: int = 8,
         l2_regularization: float = 5.0,
         shrinkage: float | Literal["cv"] | None = None,
         max_bins: int | Literal["auto"] = "auto",
@@ -270,8 +272,10 @@ class TreeSumRegressor(_TreeSumMixin, TransparentMixin, RegressorMixin, BaseEsti
         Most trees; ``None`` lets the growth start a tree whenever that is the best split.
     max_depth : int or None, default=None
         Maximum depth of every tree.
-    min_samples_leaf : int, default=1
-        Minimum number of training rows (of positive weight) in a leaf.
+    min_samples_leaf : int, default=8
+        Minimum training weight in a leaf (its number of rows without
+        ``sample_weight``): as with ``max_bins="auto"``, a leaf of fewer rows than a
+        bin is mostly noise.
     l2_regularization : float, default=0.0
         Added to the weight of a leaf when its value and the gain of a split are
         computed (a ridge penalty on the leaf values, in training rows).
@@ -364,7 +368,7 @@ class TreeSumRegressor(_TreeSumMixin, TransparentMixin, RegressorMixin, BaseEsti
         max_splits: int = 12,
         max_trees: int | None = None,
         max_depth: int | None = None,
-        min_samples_leaf: int = 1,
+        min_samples_leaf: int = 8,
         l2_regularization: float = 0.0,
         shrinkage: float | Literal["cv"] | None = None,
         max_bins: int | Literal["auto"] = "auto",

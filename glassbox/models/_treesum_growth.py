@@ -10,7 +10,7 @@ residual).
 
 Every candidate is scored from histograms: per slot (a leaf that may be split, or the
 potential new root, which holds every row), per bin of every feature, the sums of the
-gradients, hessians and rows, one ``np.bincount`` over a flattened ``(slot, column,
+gradients, hessians and weights, one ``np.bincount`` per column over a flattened ``(slot,
 bin)`` index, as HistGradientBoosting does. A split changes the predictions of
 its rows only, so only their gradients are updated: the histograms of the two new
 leaves are counted from those rows, and every other slot the rows belong to (a leaf of
@@ -43,7 +43,6 @@ _LE, _NE, _NOT_MISSING = 0, 1, 2
 _THRESHOLD, _LAST_VALUE, _LEVEL, _MISSING = 0, 1, 2, 3
 _RELATIVE_TOLERANCE = 1e-12  # a split must lower the loss by more than this share of the start
 _TIE_TOLERANCE = 1e-9  # gains this close (relatively) are equal
-_ADD_AT_COST = 8  # np.add.at costs about this many times a bincount per value
 
 
 # -- losses -----------------------------------------------------------------------------
@@ -168,9 +167,10 @@ def _best_splits(A, layout, n_outputs, min_samples_leaf, l2):
     """Best split of every slot from its histograms ``A`` (n_slots, n_columns, n_bins).
 
     The columns are the gradient sums (``n_outputs``), the hessian sums (1 or
-    ``n_outputs``) and the rows. A split is scored by its decrease of the second-order
-    loss, ``sum_k G_k^2 / (H_k + l2)`` over the children minus the leaf's; both
-    children must hold ``min_samples_leaf`` rows.
+    ``n_outputs``) and the rows' weights. A split is scored by its decrease of the
+    second-order loss, ``sum_k G_k^2 / (H_k + l2)`` over the children minus the leaf's;
+    both children must hold a training weight of ``min_samples_leaf`` (rows, for unit
+    weights).
     """
     n_slots = len(A)
     left = np.cumsum(A, axis=2)  # (n_slots, n_columns, n_bins)
@@ -192,7 +192,8 @@ def _best_splits(A, layout, n_outputs, min_samples_leaf, l2):
             continue
         score = _children_score(side, total, n_outputs, l2)  # (n_slots, n_side_bins)
         rows = side[:, -1]
-        score[(rows < min_samples_leaf) | (rows > total[:, -1] - min_samples_leaf) | ~allowed] = -np.inf
+        least = min_samples_leaf * (1 - _TIE_TOLERANCE)  # weights summed in another order
+        score[(rows < least) | (total[:, -1] - rows < least) | ~allowed] = -np.inf
         choice = _first_best(score, axis=1)
         best.append((score[np.arange(n_slots), choice], choice))
     slots = np.arange(n_slots)
@@ -241,7 +242,7 @@ def _score(sums, n_outputs, l2):
 
 # -- growth ----------------------------------------------------------------------------
 class _Histograms:
-    """Per slot, column and flat bin: sums of gradients, hessians and rows, shape
+    """Per slot, column and flat bin: sums of gradients, hessians and weights, shape
     (capacity, n_columns, n_bins).
 
     Slots are reused once their leaf is split; the array grows when every slot is taken.
@@ -267,29 +268,26 @@ class _Histograms:
         """Add rows' ``values`` (n, k) into the first ``k`` columns of their slots.
 
         ``slots`` has shape (n,) or (m, n): one slot per row, or per row in each of ``m``
-        trees (-1: none); ``codes`` (n, n_features) holds the rows' flat bins. Only the
-        slots the rows are in are touched: a few values are added where they go, many are
-        counted into the touched slots' bins. Returns the touched slots.
+        trees (-1: none); ``codes`` (n, n_features) holds the rows' flat bins. The rows
+        are counted into the touched slots only, one ``np.bincount`` per column (rows
+        without a slot into one more, dropped). Returns the touched slots.
         """
         slots = np.atleast_2d(slots)  # (m, n)
-        k, n_columns, n_bins = values.shape[1], self.A.shape[1], self.n_bins
+        n_bins = self.n_bins
         touched = np.flatnonzero(np.bincount(slots.ravel() + 1, minlength=len(self.A) + 1)[1:])
         if not len(touched):
             return touched
-        columns = np.arange(k)[:, None, None, None] * n_bins  # (k, 1, 1, 1)
-        weights = np.broadcast_to(values.T[:, None, :, None], (k, *slots.shape, codes.shape[1]))  # (k, m, n, p)
-        if _ADD_AT_COST * weights.size < len(touched) * n_bins * k:  # few values: add them where they go
-            cells = (slots * (n_columns * n_bins))[:, :, None] + codes[None]  # (m, n, n_features)
-            keep = np.broadcast_to((slots >= 0)[None, :, :, None], weights.shape)
-            np.add.at(self.A.reshape(-1), (cells[None] + columns)[keep], weights[keep])
-            return touched
-        # Count into the touched slots only (rows without a slot into one more, dropped).
         compact = np.full(len(self.A) + 1, len(touched))
         compact[touched + 1] = np.arange(len(touched))
-        cells = (compact[slots + 1] * (k * n_bins))[:, :, None] + codes[None]  # (m, n, n_features)
-        size = len(touched) * k * n_bins
-        sums = np.bincount((cells[None] + columns).ravel(), weights.ravel(), minlength=size + k * n_bins)
-        self.A[touched, :k] += sums[:size].reshape(len(touched), k, n_bins)
+        cells = ((compact[slots + 1] * n_bins)[:, :, None] + codes[None]).ravel()  # (m * n * n_features,)
+        size = len(touched) * n_bins
+        n_trees, n_features = slots.shape[0], codes.shape[1]
+        for c in range(values.shape[1]):
+            weights = np.repeat(values[:, c], n_features)  # a row's value, once per feature
+            if n_trees > 1:
+                weights = np.tile(weights, n_trees)  # and per tree
+            sums = np.bincount(cells, weights, minlength=size + n_bins)
+            self.A[touched, c] += sums[:size].reshape(len(touched), n_bins)
         return touched
 
 
@@ -328,7 +326,9 @@ def grow_tree_sum(binned, bins, Y, w, loss, *, max_splits, max_trees, max_depth,
 
     hist = _Histograms(layout.n_bins, n_outputs + h.shape[1] + 1, capacity=min(2 * max_splits + 2, 64))
     new_root, first = hist.take(), hist.take()  # the potential new tree, and the first tree's root
-    hist.add(np.full(n_samples, first), codes, np.hstack([g, h, positive]))
+    # The last histogram column is the rows' weight: min_samples_leaf bounds a leaf's
+    # training weight, so a row of weight 2 counts as two rows, as repeating it would.
+    hist.add(np.full(n_samples, first), codes, np.hstack([g, h, w[:, None]]))
     hist.A[new_root] = hist.A[first]
     track_root = max_trees is None or max_trees > 1
     owner = {first: (0, 0), new_root: (-1, 0)}  # slot -> (tree, node); tree -1 is a new tree
@@ -411,6 +411,6 @@ def grow_tree_sum(binned, bins, Y, w, loss, *, max_splits, max_trees, max_depth,
             new_slots = [-1, -1]  # too deep to be split: no slot
         child_slots = np.where(goes_left, new_slots[0], new_slots[1])
         row_slot[tree_id][rows] = child_slots
-        hist.add(child_slots, codes_rows, np.hstack([g[rows], h[rows], positive[rows]]))
+        hist.add(child_slots, codes_rows, np.hstack([g[rows], h[rows], w[rows, None]]))
         root_open = track_root and (max_trees is None or len(trees) < max_trees)
     return trees

@@ -14,6 +14,7 @@ from ._beeswarm import BeeswarmDisplay
 from ._coefficients import CoefficientDisplay
 from ._effect import EffectDisplay
 from ._importance import ImportanceDisplay
+from ._interactions import InteractionDependenceDisplay, InteractionHeatmapDisplay
 from ._rules import RuleListDisplay
 from ._text import TextDisplay
 from ._tradeoff import TradeoffDisplay
@@ -31,6 +32,8 @@ __all__ = [
     "CoefficientDisplay",
     "EffectDisplay",
     "ImportanceDisplay",
+    "InteractionDependenceDisplay",
+    "InteractionHeatmapDisplay",
     "RuleListDisplay",
     "TextDisplay",
     "TradeoffDisplay",

@@ -122,9 +122,10 @@ class CoefficientDisplay:
             standardises when the scale is known: always for glassbox models (their
             ``standardized_coef_``), for scikit-learn models when ``X`` is given.
         output : label, int or None, default=None
-            One output only: a class label of a classifier (the positive class of a
-            binary one), or else a position. ``None`` draws every output, one panel
-            each.
+            One output only: a class label of a classifier, or else a position.
+            ``None`` draws every output, one panel each. A binary model's coefficients
+            are the log-odds of ``classes_[1]``; ``output=classes_[0]`` draws those of
+            ``classes_[0]``, the same bars with every sign turned.
         max_terms : int, default=20
             Most terms shown (the largest). Terms whose coefficients are all zero are
             left out.
@@ -174,6 +175,11 @@ class CoefficientDisplay:
                 keys = np.arange(coef.shape[1])
             elif len(model.classes_) == 2:
                 keys = np.asarray(model.classes_[1:], dtype=object)
+                negative = model.classes_[0]
+                if coef.shape[1] == 1 and not (keys == output).any() and negative == output:
+                    # The log-odds of classes_[0] are minus those of classes_[1]: every sign turns.
+                    coef, keys = -coef, np.asarray([negative], dtype=object)
+                    titles = np.asarray([f"class {negative}"], dtype=object)
             else:
                 keys = np.asarray(model.classes_, dtype=object)
             hits = np.flatnonzero(keys == output)  # a class label first, then a position

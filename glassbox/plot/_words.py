@@ -33,6 +33,8 @@ _WORDS = {
     "additive-term-importance": "term importance",
     "sparse-linear": "linear contribution",
     "sparse-linear-standardized": "standardized coefficient",
+    "coefficients": "coefficient",
+    "standardized_coefficients": "coefficient per standard deviation",
     "rule-list": "rule contribution",
     "rule-list-coverage": "rule importance",
     "impurity-importance": "impurity importance",

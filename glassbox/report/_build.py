@@ -102,6 +102,7 @@ def build(
     drop: Sequence[str] = (),
     sep: str | None = None,
     positive_class: Any = None,
+    threshold: float | None = None,
     slices: Sequence[str] = (),
     command: str | None = None,
 ) -> Report:
@@ -136,6 +137,11 @@ def build(
     positive_class : label, default=None
         For a binary target, the class whose probability the report shows; the second
         class in sorted order by default.
+    threshold : float, default=None
+        For a binary target, the probability of the positive class from which a row is
+        given that class in the held-out accuracy, balanced accuracy and confusion
+        matrix, and in the captions of the rows explained; 0.5 by default. A target with more classes gives each row its most
+        probable class and takes no threshold.
     slices : sequence of str, default=()
         Columns (features or not) whose cohorts are scored on the held-out rows.
     command : str, default=None
@@ -177,6 +183,7 @@ def build(
         if y.value_counts().min() < 2:
             raise ReportError(f"a class of {target!r} has a single row; each class needs at least two")
     positive = _positive(y, task, positive_class)
+    threshold = _threshold(positive, task, threshold)
 
     # Hold a quarter out, when the table is large enough for both sides to judge.
     train, test = _hold_out(y, task, random_state)
@@ -203,7 +210,8 @@ def build(
 
     if len(test):
         log.info("scoring %d held-out rows", len(test))
-        sections.append(_explain.held_out(chosen, reference, X.iloc[test], y.iloc[test], task, positive))
+        sections.append(_explain.held_out(chosen, reference, X.iloc[test], y.iloc[test], task, positive,
+                                                  threshold))
     slice_table = None
     if slices:
         log.info("scores per cohort: %s", ", ".join(map(str, slices)))
@@ -214,7 +222,8 @@ def build(
     log.info("importance, effects and local explanations of the chosen model")
     sections.extend(_explain.global_sections(chosen, X_train, positive))
     local_rows = test if len(test) else np.arange(len(y))
-    sections.append(_explain.local_section(chosen, X.iloc[local_rows], y.iloc[local_rows], positive, n_local))
+    sections.append(_explain.local_section(chosen, X.iloc[local_rows], y.iloc[local_rows], positive, n_local,
+                                           threshold))
     log.info("a surrogate of the black box")
     section, fidelity = _explain.surrogate_section(reference, X_train, task, random_state)
     sections.append(section)
@@ -265,6 +274,19 @@ def _positive(y, task, positive_class):
             return label
     raise ReportError(f"no class {positive_class!r} in {y.name!r}; its classes are "
                       f"{', '.join(map(str, classes))}")
+
+
+def _threshold(positive, task, threshold):
+    """The probability of the positive class from which a binary row is given that class."""
+    if threshold is None:
+        return 0.5 if positive is not None else None
+    if positive is None:
+        kind = "a regression" if task == "regression" else "more than two classes"
+        raise ReportError(f"--threshold needs a binary target; this one has {kind}, and each row is given its "
+                          "most probable class (leave --threshold out)")
+    if not 0.0 < float(threshold) < 1.0:
+        raise ReportError(f"--threshold is a probability strictly between 0 and 1; got {threshold!r}")
+    return float(threshold)
 
 
 def _hold_out(y, task, random_state):

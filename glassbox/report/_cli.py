@@ -35,6 +35,8 @@ def _parser():
     report.add_argument("--sep", default=None, help="the CSV delimiter (sniffed by default: , ; tab |)")
     report.add_argument("--positive-class", default=None, help="for a binary target, the class whose probability "
                         "the report shows (the second in sorted order by default)")
+    report.add_argument("--threshold", type=float, default=None, help="for a binary target, the probability of the "
+                        "positive class from which a held-out row is given that class (0.5)")
     report.add_argument("--title", default=None, help="the report's title")
     report.add_argument("--slice", action="append", default=[], metavar="COL", dest="slices",
                         help="score the chosen model per cohort of this column (repeatable)")
@@ -76,6 +78,7 @@ def _run(args, argv):
         drop=args.drop,
         sep=args.sep,
         positive_class=args.positive_class,
+        threshold=args.threshold,
         slices=args.slices,
         command=" ".join(["glassbox", *map(shlex.quote, argv)]),
     )

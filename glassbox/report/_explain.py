@@ -4,22 +4,28 @@ one, and the surrogate of the black box."""
 
 from __future__ import annotations
 
+import html
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 from scipy.special import logit
 from sklearn.base import is_classifier
 
 from .._core import format_number, plain
+from ..explanation import Effect
 from ._page import Section
 from ._search import describe, family, metric_words
 
 __all__ = [
+    "about_positive",
     "chosen_model",
     "cohorts",
     "front_section",
     "global_sections",
     "held_out",
     "local_section",
+    "predicted_classes",
     "surrogate_section",
 ]
 
@@ -42,18 +48,50 @@ def _output_of(result, positive):
     return 0
 
 
+def about_positive(result, model, positive):
+    """``result`` (an Explanation or an Effect) told about the class ``positive``.
+
+    A binary model in log-odds (sparse linear, additive) scores ``classes_[1]``: its
+    results have one output named ``classes_[1]``. When ``positive`` is ``classes_[0]``,
+    whose log-odds are minus those, local contributions, base values, shape functions,
+    curves and bands change sign (a band's ends swap) and the output is named
+    ``positive``; a global importance is a magnitude, the same for both classes, and is
+    only renamed. Any other result comes back as it is.
+    """
+    classes = list(getattr(model, "classes_", []))
+    if len(classes) != 2 or positive is None or positive != classes[0]:
+        return result
+    if list(result.output_names) != [classes[1]]:
+        return result
+    names = np.asarray([positive], dtype=object)
+
+    def turn(values):
+        return None if values is None else -np.asarray(values)
+
+    if isinstance(result, Effect):
+        return replace(result, values=-result.values, individual=turn(result.individual), lower=turn(result.upper),
+                       upper=turn(result.lower), output_names=names)
+    if not result.is_local:
+        return replace(result, output_names=names)
+    return replace(result, values=-result.values, base_values=turn(result.base_values), output_names=names,
+                   coef=turn(result.coef), intercept=turn(result.intercept))
+
+
 def chosen_model(section, model, X, positive):
-    """Draw the chosen model as it is read: equation and coefficients, tree, rules, shapes."""
+    """Draw the chosen model as it is read: equation and coefficients, tree, rules, shapes,
+    all about the class ``positive`` for a binary target."""
     from ..plot import CoefficientDisplay, EffectDisplay, RuleListDisplay, TreeDisplay
 
     kind = family(model)
     if kind == "SparseLinear":
+        scale = f"log-odds of {plain(positive)}" if positive is not None else "log-odds"
         section.text("The model is an equation: each term times its coefficient, summed"
-                     + (" (in log-odds)." if is_classifier(model) else "."))
-        section.pre(model.to_text())
-        display = CoefficientDisplay.from_estimator(model).plot()
+                     + (f" (in {scale})." if is_classifier(model) else "."))
+        section.pre(model.to_text(positive_class=positive) if positive is not None else model.to_text())
+        display = CoefficientDisplay.from_estimator(model, output=positive).plot()
         section.figure(display, "Coefficients per standard deviation of each term (its spread in its own units "
-                                "beside its name): the bars compare terms measured in different units.")
+                                "beside its name): the bars compare terms measured in different units"
+                                + (f"; a bar is the change of the {scale}." if positive is not None else "."))
     elif kind == "Tree":
         section.text("The model is a tree: follow the conditions from the top to a leaf.")
         section.figure(TreeDisplay.from_estimator(model).plot(), "The tree, each box with its rows and prediction.")
@@ -62,10 +100,13 @@ def chosen_model(section, model, X, positive):
         section.figure(RuleListDisplay.from_estimator(model).plot(), "The rules in order, with their support.")
     else:  # additive: a shape function per term
         section.text("The model is a sum of one function per term: read each curve, add them up.")
-        shapes = model.shape_functions()
+        shapes = [about_positive(shape, model, positive) for shape in model.shape_functions()]
+        scale = f"log-odds of {plain(positive)}" if positive is not None else None
         for t in np.argsort(-model.term_importances_, kind="stable")[:4]:
-            display = EffectDisplay.from_effect(shapes[t], output=0, X=X).plot()
+            display = EffectDisplay.from_effect(shapes[t], output=0, X=X, output_label=scale).plot()
             caption = f"Shape function of {' × '.join(map(str, shapes[t].feature_names))}"
+            if scale is not None:
+                caption += f", in {scale}"
             if shapes[t].lower is not None:
                 caption += ", with its band over bags"
             if display.deciles_ is not None:
@@ -90,8 +131,24 @@ def front_section(results, index, metric, front_table, cv):
     return section
 
 
-def held_out(chosen, reference, X, y, task, positive):
-    """Scores of the chosen model and the black box on the held-out rows, and their pictures."""
+def predicted_classes(model, X, positive, threshold):
+    """The class each row is given: for a binary target ``positive`` when its
+    probability reaches ``threshold``, the other class below it; otherwise the most
+    probable class."""
+    proba = model.predict_proba(X)
+    classes = np.asarray(model.classes_)
+    if positive is None:
+        return classes[np.argmax(proba, axis=1)]
+    column = list(classes).index(positive)
+    return np.where(proba[:, column] >= threshold, classes[column], classes[1 - column])
+
+
+def held_out(chosen, reference, X, y, task, positive, threshold=0.5):
+    """Scores of the chosen model and the black box on the held-out rows, and their pictures.
+
+    A binary target's classes are decided at ``threshold`` on the probability of
+    ``positive``; more classes by the most probable one.
+    """
     from sklearn import metrics
     from sklearn.calibration import CalibrationDisplay
 
@@ -99,9 +156,13 @@ def held_out(chosen, reference, X, y, task, positive):
     models = {describe(chosen): chosen, f"black box: {describe(reference)}": reference}
     rows = []
     if task == "classification":
+        rule = (f"a row is given {plain(positive)!r} when its predicted probability of {plain(positive)!r} is at "
+                f"least {format_number(threshold)}, the other class otherwise" if positive is not None
+                else "a row is given its most probable class")
+        section.text(f"Accuracy, balanced accuracy and the confusion matrix count classes decided so: {rule}.")
         for name, model in models.items():
             proba = model.predict_proba(X)
-            predicted = model.classes_[np.argmax(proba, axis=1)]
+            predicted = predicted_classes(model, X, positive, threshold)
             if positive is not None:
                 score = metrics.roc_auc_score(y == positive, proba[:, list(model.classes_).index(positive)])
             else:
@@ -110,11 +171,13 @@ def held_out(chosen, reference, X, y, task, positive):
                          "balanced accuracy": metrics.balanced_accuracy_score(y, predicted)})
         section.table(pd.DataFrame(rows))
         proba = chosen.predict_proba(X)
-        predicted = chosen.classes_[np.argmax(proba, axis=1)]
+        predicted = predicted_classes(chosen, X, positive, threshold)
         matrix = metrics.confusion_matrix(y, predicted, labels=chosen.classes_)
         table = pd.DataFrame(matrix, columns=[f"predicted {plain(c)}" for c in chosen.classes_])
         table.insert(0, "true class", [str(plain(c)) for c in chosen.classes_])
-        section.parts.append("<h3>Confusion matrix of the chosen model (the most probable class)</h3>")
+        how = (f"P({plain(positive)}) ≥ {format_number(threshold)}" if positive is not None
+               else "the most probable class")
+        section.parts.append(f"<h3>Confusion matrix of the chosen model ({html.escape(how)})</h3>")
         section.table(table)
         if positive is not None:
             score = proba[:, list(chosen.classes_).index(positive)]
@@ -181,7 +244,7 @@ def global_sections(model, X, positive):
     from ..plot import EffectDisplay, ImportanceDisplay
 
     label = output_label(model, positive)
-    explanation = model.explain()
+    explanation = about_positive(model.explain(), model, positive)
     output = _output_of(explanation, positive)
     importance = Section("What the chosen model relies on")
     importance.text("Each feature's importance to the chosen model, read from the model itself.")
@@ -210,12 +273,13 @@ def global_sections(model, X, positive):
     return [importance, effects]
 
 
-def local_section(model, X, y, positive, n_local):
-    """A few held-out rows explained by the chosen model, each with its prediction and truth."""
+def local_section(model, X, y, positive, n_local, threshold=0.5):
+    """A few held-out rows explained by the chosen model, each with its prediction and truth
+    (for two classes, the class given at ``threshold`` on the probability of ``positive``)."""
     from ..plot import WaterfallDisplay
 
     rows = _rows_to_explain(model, X, positive, n_local)
-    local = model.explain(X.iloc[rows])
+    local = about_positive(model.explain(X.iloc[rows]), model, positive)
     output = _output_of(local, positive)
     link = _link(model, local, X.iloc[rows], output)
     section = Section("Why the chosen model decided, row by row")
@@ -223,7 +287,7 @@ def local_section(model, X, y, positive, n_local):
                  + (", drawn in probability." if link == "logit" else "."))
     for i, row in enumerate(rows):
         display = WaterfallDisplay.from_explanation(local, row=i, output=output, link=link).plot()
-        section.figure(display, f"Row {X.index[row]}: {_prediction_text(model, X.iloc[[row]], positive)}; "
+        section.figure(display, f"Row {X.index[row]}: {_prediction_text(model, X.iloc[[row]], positive, threshold)}; "
                                 f"true {'label' if is_classifier(model) else 'value'} {_true(y.iloc[row])}.")
     return section
 
@@ -281,11 +345,11 @@ def _link(model, local, X, output):
     return "logit" if np.allclose(total, logit(proba), atol=1e-4) else "identity"
 
 
-def _prediction_text(model, row, positive):
+def _prediction_text(model, row, positive, threshold=0.5):
     if not is_classifier(model):
         return f"predicted {format_number(model.predict(row)[0])}"
     proba = model.predict_proba(row)[0]
-    predicted = plain(model.classes_[int(np.argmax(proba))])
+    predicted = plain(predicted_classes(model, row, positive, threshold)[0])
     if positive is not None:
         return (f"predicted P({plain(positive)}) = {proba[list(model.classes_).index(positive)]:.2f} "
                 f"(class {predicted})")

@@ -106,3 +106,54 @@ def test_extreme_values_give_finite_thresholds_between_them():
     cuts = bins.thresholds[0]
     assert np.isfinite(cuts).all()
     assert apply_bins(bins, column[:, None]).ravel().tolist() == [0, 1, 2, 3, 4, 4]
+
+
+def _cuts_one_at_a_time(counts, max_bins):
+    """The cuts of ``_cuts_by_count`` as its definition places them, one at a time: point
+    masses (largest first) get their own bin; then each bin goes to the run with the most
+    rows per bin (the first on ties), and a run's cuts are its lower quantiles, each
+    strictly after the last and leaving room for those still to place."""
+    import heapq
+
+    n, total = len(counts), counts.sum()
+    masses = np.flatnonzero(counts * max_bins >= total)
+    cuts = set()
+    for i in masses[np.argsort(-counts[masses], kind="stable")]:
+        around = {c for c in (i - 1, i) if 0 <= c < n - 1} - cuts
+        if len(cuts) + len(around) > max_bins - 1:
+            break
+        cuts |= around
+    bounds = [0, *sorted(c + 1 for c in cuts), n]
+    runs = list(zip(bounds[:-1], bounds[1:]))
+    run_counts = [float(counts[a:b].sum()) for a, b in runs]
+    n_bins = [1] * len(runs)
+    spare = [(-run_counts[r], r) for r, (a, b) in enumerate(runs) if b - a > 1]
+    heapq.heapify(spare)
+    for _ in range(max_bins - len(runs)):
+        if not spare:
+            break
+        _, best = heapq.heappop(spare)
+        n_bins[best] += 1
+        if n_bins[best] < runs[best][1] - runs[best][0]:
+            heapq.heappush(spare, (-run_counts[best] / n_bins[best], best))
+    for (a, b), k in zip(runs, n_bins):
+        cumulative = np.cumsum(counts[a:b])[:-1]
+        previous = -1
+        for j in range(1, k):
+            position = int(np.searchsorted(cumulative, j * (cumulative[-1] + counts[b - 1]) / k, side="left"))
+            position = min(max(position, previous + 1), len(cumulative) - (k - j))
+            cuts.add(a + position)
+            previous = position
+    return np.asarray(sorted(cuts), dtype=np.intp)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(1, 60), min_size=3, max_size=120), st.integers(2, 40),
+       st.lists(st.integers(0, 119), max_size=3))
+def test_cuts_are_those_placed_one_at_a_time(counts, max_bins, heavy):
+    from glassbox._core._binning import _cuts_by_count
+
+    counts = np.asarray(counts)
+    for i in heavy:  # point masses
+        counts[i % len(counts)] *= 50
+    np.testing.assert_array_equal(_cuts_by_count(counts, max_bins), _cuts_one_at_a_time(counts, max_bins))

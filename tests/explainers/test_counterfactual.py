@@ -189,6 +189,24 @@ def test_regressor_counterfactuals_reach_the_target_range():
     assert ((model.predict(inside.counterfactuals) >= 100) & (model.predict(inside.counterfactuals) <= 150)).all()
 
 
+
+class _RegressorWithEmptyClasses(RandomForestRegressor):
+    """A regressor carrying an empty ``classes_``, as CatBoost's regressors do."""
+
+    def fit(self, X, y):
+        super().fit(X, y)
+        self.classes_ = np.array([])
+        return self
+
+
+def test_regressor_with_an_empty_classes_attribute_is_a_regressor():
+    X, y = load_diabetes(return_X_y=True, as_frame=True, scaled=False)
+    model = _RegressorWithEmptyClasses(n_estimators=5, max_depth=3, random_state=0).fit(X, y)
+    explainer = CounterfactualExplainer(model, n_candidates=50, random_state=0).fit(X)
+    assert not hasattr(explainer, "classes_")
+    result = explainer.explain(X.iloc[:3], desired_range=(200, None))
+    assert (model.predict(result.counterfactuals) >= 200).all()
+
 # -- reproducibility and the result type -------------------------------------------------------------
 def test_same_seed_same_result_across_n_jobs_and_batches(cancer):
     X, model, _ = cancer

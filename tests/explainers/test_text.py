@@ -70,13 +70,18 @@ def test_explainers_of_tables_refuse_text_naming_the_column(text_model, explaine
         explainer(model).fit(docs, y)
 
 
-def test_text_column_inside_a_column_transformer_is_refused_clearly():
+@pytest.mark.parametrize(("explainer", "message"), [
+    (LimeExplainer, "would be hidden behind background rows, which LimeExplainer does not use. Use ShapleyExplainer"),
+    (PermutationImportance, "ShapleyExplainer explains a text column beside tabular columns"),
+])
+def test_text_column_inside_a_column_transformer_is_refused_clearly_where_unsupported(explainer, message):
     docs, y = corpus()
     X = pd.DataFrame({"review": docs, "length": docs.str.len()})
     front = ColumnTransformer([("text", CountVectorizer(), "review"), ("num", "passthrough", ["length"])])
     model = make_pipeline(front, LogisticRegression()).fit(X, y)
-    with pytest.raises(ValueError, match="cannot explain the text column 'review' that the ColumnTransformer"):
-        ShapleyExplainer(model).fit(X)
+    with pytest.raises(ValueError, match=r"cannot explain the text column 'review' \(120 documents\) that the "
+                                         rf"ColumnTransformer sends to CountVectorizer, beside 1 tabular columns.*{message}"):
+        explainer(model).fit(X, y)
 
 
 def brute_force_shapley(model, tokens, method="predict_proba"):

@@ -1,5 +1,6 @@
 """Sparse linear models: exact budget, closed forms, explanations, exports, bad input."""
 
+import re
 import sqlite3
 import warnings
 
@@ -241,6 +242,31 @@ def test_text_names_missing_indicators_and_the_fill_value():
         f"where b: a missing value counts as {fill:.3g}".replace("-", "−")
     )
     assert model.complexity_ == 2 and model.support_.tolist() == [False, False, True]
+
+
+def test_binary_text_gives_the_log_odds_of_either_class():
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    y = pd.Series(np.array(["malignant", "benign"])[y])  # classes_: benign, malignant
+    model = SparseLinearClassifier(max_features=2).fit(X, y)
+    default, second, first = (model.to_text(), model.to_text(positive_class="malignant"),
+                              model.to_text(positive_class="benign"))
+    assert default == second and second.startswith("logit p(malignant) = ")
+    assert first.startswith("logit p(benign) = ")
+
+    def numbers(text):  # the intercept, then each signed coefficient
+        head, *terms = re.split(r" (?=[+−] )", text.splitlines()[0].split(" = ", 1)[1])
+        return [float(head.replace("−", "-"))] + [float(t.replace("− ", "-").replace("+ ", "").split(" ×")[0])
+                                                  for t in terms]
+
+    coef = np.atleast_2d(model.coef_)[0]
+    expected = [model.intercept_[0], *coef[coef != 0]]
+    assert sorted(numbers(second)) == pytest.approx(sorted(expected), rel=1e-3)
+    assert sorted(numbers(first)) == pytest.approx(sorted(-np.asarray(expected)), rel=1e-3)
+    with pytest.raises(ValueError, match="positive_class must be one of the classes 'benign', 'malignant'; got 'x'"):
+        model.to_text(positive_class="x")
+    iris = SparseLinearClassifier(max_features=1).fit(*load_iris(return_X_y=True))
+    with pytest.raises(ValueError, match="this model has 3 classes, one score each"):
+        iris.to_text(positive_class=0)
 
 
 def test_multiclass_text_has_one_score_per_class():

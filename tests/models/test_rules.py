@@ -264,6 +264,21 @@ def test_min_support_as_a_fraction_is_a_share_of_the_weight():
     assert (by_fraction.rule_support_ >= 30).all()
 
 
+def test_auto_min_support_is_five_rows_or_a_share_of_a_large_table():
+    # 12 rows of a rare level, all positive: a rule of their own with min_support=5, but
+    # not with "auto" on 8,000 rows (0.25% of them: 20 rows).
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"x": rng.normal(size=8000), "c": np.where(np.arange(8000) < 12, "rare", "common")})
+    y = (rng.random(8000) < 0.1 + 0.1 * (X["x"] > 0)).astype(int)
+    y[:12] = 1
+    assert RuleListClassifier(max_rules=3, min_support=5).fit(X, y).rules_[0] == "c = rare"
+    auto = RuleListClassifier(max_rules=3).fit(X, y)
+    assert auto.rules_ == RuleListClassifier(max_rules=3, min_support=20).fit(X, y).rules_
+    assert (auto.rule_support_ >= 20).all()
+    small = RuleListClassifier(max_rules=3).fit(X.iloc[:400], y[:400])  # 5 rows below 2,000
+    assert small.rules_ == RuleListClassifier(max_rules=3, min_support=5).fit(X.iloc[:400], y[:400]).rules_
+
+
 def test_zero_weights_equal_dropping_rows(cancer):
     X, y = cancer
     weight = np.where(np.arange(len(y)) % 3 == 0, 0.0, 1.0)

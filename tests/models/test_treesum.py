@@ -122,7 +122,7 @@ def test_growth_follows_the_definition_step_by_step(task, l2):
     history = reference_growth(X, y, task, l2, max_splits=8)
     model_class = TreeSumRegressor if task == "regression" else TreeSumClassifier
     for splits in range(len(history)):
-        model = model_class(max_splits=splits, l2_regularization=l2, max_bins=255).fit(X, y)  # a bin per value
+        model = model_class(max_splits=splits, l2_regularization=l2, max_bins=255, min_samples_leaf=1).fit(X, y)
         assert model.complexity_ == splits
         np.testing.assert_allclose(scores_of(model, X), history[splits], rtol=1e-9, atol=1e-9)
 
@@ -133,7 +133,7 @@ def test_regressor_grows_as_imodels_figs():
     X, y = continuous(n_samples=120, n_features=4, seed=3)
     for splits in (1, 3, 6, 12):
         figs = FIGSRegressor(max_rules=splits).fit(X, y)
-        ours = TreeSumRegressor(max_splits=splits, max_bins=255).fit(X, y)
+        ours = TreeSumRegressor(max_splits=splits, max_bins=255, min_samples_leaf=1).fit(X, y)
         assert ours.n_trees_ == len(figs.trees_) and ours.complexity_ == figs.complexity_
         np.testing.assert_allclose(ours.predict(X), figs.predict(X), rtol=1e-9, atol=1e-9)
 
@@ -171,7 +171,7 @@ def test_zero_splits_is_one_leaf_of_the_prior(penguins):
 
 def test_budget_larger_than_the_data_can_use_stops_early():
     X, y = [[0.0], [1.0], [2.0], [3.0]], [1.0, 1.0, 5.0, 5.0]
-    model = TreeSumRegressor(max_splits=10).fit(X, y)
+    model = TreeSumRegressor(max_splits=10, min_samples_leaf=1).fit(X, y)
     assert model.complexity_ == 1  # the residuals are zero after one split: nothing lowers the loss
     np.testing.assert_allclose(model.predict(X), y)
 
@@ -190,6 +190,25 @@ def test_min_samples_leaf_is_respected():
     X, y = continuous(n_samples=200)
     model = TreeSumRegressor(max_splits=30, min_samples_leaf=15).fit(X, y)
     assert all((t.n_samples[t.leaves] >= 15).all() for t in model.trees_)
+
+
+def test_min_samples_leaf_counts_weight_as_repeated_rows():
+    X, y = continuous(n_samples=120)
+    weight = np.random.default_rng(0).integers(1, 4, size=len(y))
+    weighted = TreeSumRegressor(max_splits=12, max_bins=255).fit(X, y, sample_weight=weight)  # a bin per value
+    repeated = TreeSumRegressor(max_splits=12, max_bins=255).fit(np.repeat(X, weight, axis=0), np.repeat(y, weight))
+    np.testing.assert_allclose(weighted.predict(X), repeated.predict(X), rtol=1e-9, atol=1e-9)
+    assert all((t.weight[t.leaves] >= 8).all() for t in weighted.trees_)
+
+
+@pytest.mark.parametrize("model_class", [TreeSumRegressor, TreeSumClassifier])
+def test_default_leaves_hold_eight_rows(model_class):
+    # With one row allowed, 30 splits on 200 rows of noise isolate single rows.
+    X, y = continuous(n_samples=200, task="regression" if model_class is TreeSumRegressor else "binary")
+    model = model_class(max_splits=30).fit(X, y)
+    assert all((t.n_samples[t.leaves] >= 8).all() for t in model.trees_)
+    loose = model_class(max_splits=30, min_samples_leaf=1).fit(X, y)
+    assert min(t.n_samples[t.leaves].min() for t in loose.trees_) < 8
 
 
 def test_split_values_are_weighted_means_of_their_leaves():

@@ -79,6 +79,18 @@ def test_a_binary_model_has_one_panel_for_its_positive_class(binary):
     assert disp.ax_.get_title() == "class 1"
 
 
+def test_the_other_class_of_a_binary_model_has_every_sign_turned(binary):
+    X, y = binary
+    model = SparseLinearClassifier(max_features=2).fit(X, y)
+    first = CoefficientDisplay.from_estimator(model, output=0).plot()  # the label 0: classes_[0]
+    second = CoefficientDisplay.from_estimator(model, output=1).plot()
+    coef = model.standardized_coef_.T
+    order = _expected_order(coef)
+    _check_panels(first, -coef[order], model.terms_[order])
+    np.testing.assert_array_equal(first.coef, -second.coef)
+    assert first.ax_.get_title() == "class 0"
+
+
 def _sklearn_pipeline(container, task):
     final = LogisticRegression(max_iter=2000) if task == "classifier" else Ridge(alpha=1.0)
     if container == "numpy":

@@ -102,3 +102,20 @@ def test_version_is_printed_and_exits_zero(capsys):
 def test_module_entry_point_prints_the_version():
     result = subprocess.run([sys.executable, "-m", "glassbox", "--version"], capture_output=True, text=True, check=False)
     assert result.returncode == 0 and result.stdout == f"glassbox {glassbox.__version__}\n"
+
+
+def test_a_threshold_reaches_the_report_and_a_wrong_one_is_one_line(iris_csv, tmp_path, capsys, monkeypatch):
+    path, _ = iris_csv
+    status = main(["report", str(path), "--target", "species", "--threshold", "0.3", "-o", str(tmp_path / "r.html"),
+                   "--quiet"])
+    assert status == 1
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert err.startswith("glassbox: error: --threshold needs a binary target; this one has more than two classes")
+    seen = {}
+    monkeypatch.setattr("glassbox.report._cli.build", lambda *args, **kwargs: seen.update(kwargs) or _Written())
+    assert main(["report", str(path), "--target", "species", "--threshold", "0.7", "--quiet"]) == 0
+    assert seen["threshold"] == 0.7 and seen["positive_class"] is None
+
+
+class _Written:
+    path = "r.html"

@@ -34,6 +34,9 @@ class _Engines:
     expected_rows : int
         Rows expected to be explained: tables are built where that many rows pay
         for them.
+    routing : TreeEnsemble, default=None
+        The same nodes with the columns their splits read, when ``ens.feature`` names
+        players instead (groups of columns: :func:`._explainer.player_ensemble`).
 
     Attributes
     ----------
@@ -42,12 +45,12 @@ class _Engines:
         The methods, each explaining some leaves.
     """
 
-    def __init__(self, ens, reference, expected_rows):
+    def __init__(self, ens, reference, expected_rows, routing=None):
         self.ens = ens
         reduced, self.mix, constant = _reduced_outputs(ens, interventional=reference is not None)
         self.reduced = reduced
         paths = _Paths(reduced)
-        self.router = _Router(reduced, paths.internal)
+        self.router = _Router(reduced if routing is None else routing, paths.internal)
         self.n_internal = len(paths.internal)
         expected = np.zeros(reduced.n_outputs)
         leaves = np.flatnonzero(reduced.left < 0)

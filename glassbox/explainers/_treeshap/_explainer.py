@@ -1,13 +1,23 @@
-"""TreeSHAP for one model: the trees read once, the tables built once, rows explained in chunks."""
+"""TreeSHAP for one model: the trees read once, the tables built once, rows explained in chunks.
+
+With ``players`` (groups of columns), every split is credited to the player of the
+column it reads: the paths then count the distinct players on them, as they count
+repeated features once, and the values are those of the game whose players are the
+groups (a coalition keeps or hides all the columns of a group at once), for the
+path-dependent and the interventional value functions alike. Rows are still routed by
+the columns themselves.
+"""
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 
 from ..._core import batch_units, chunk_bounds, read_tree_model, run_chunks
 from ._engines import _Engines
 
-__all__ = ["TreeShap", "tree_shap"]
+__all__ = ["TreeShap", "player_ensemble", "tree_shap"]
 
 _CHUNK_CELLS = 2**23  # floats of work arrays per chunk of rows with batch_size="auto" (64 MiB)
 _MAX_CHUNK_CELLS = 2**26  # and with any batch_size (512 MiB): larger chunks are cut
@@ -21,6 +31,7 @@ def tree_shap(
     background_weights=None,
     output="auto",
     decode=None,
+    players=None,
     batch_size="auto",
     n_jobs=None,
 ):
@@ -49,6 +60,10 @@ def tree_shap(
         fitted on a DataFrame; for glassbox's trees, it lets rows encoded by another schema be
         re-encoded by the model's own (without it, ``X`` must be in the model's
         encoding). Unused by other models.
+    players : ndarray of int of shape (n_features,), default=None
+        The player (group) of each column, numbered from 0: the values are then those
+        of the players, shape (n_samples, n_players, n_outputs), with ``n_players``
+        one more than the largest number. ``None``: every column is a player.
     batch_size : int or "auto", default="auto"
         Rows explained per chunk; bounds memory. ``"auto"`` keeps each chunk's
         arrays near 64 MiB; whatever the value, a chunk's arrays stay within 512 MiB
@@ -58,7 +73,7 @@ def tree_shap(
 
     Returns
     -------
-    values : ndarray of shape (n_samples, n_features, n_outputs)
+    values : ndarray of shape (n_samples, n_features or n_players, n_outputs)
     base_values : ndarray of shape (n_samples, n_outputs)
         ``base_values + values.sum(axis=1)`` equals the explained output of ``X``.
     output_method : str
@@ -78,6 +93,11 @@ def tree_shap(
     ((5, 10, 1), 'predict')
     >>> bool(np.allclose(base[:, 0] + values.sum(axis=(1, 2)), model.predict(X[:5])))
     True
+    >>> grouped, _, _ = tree_shap(model, X[:5], players=np.array([0, 0, 1, 1, 2, 2, 2, 2, 2, 2]))
+    >>> grouped.shape
+    (5, 3, 1)
+    >>> bool(np.allclose(grouped.sum(axis=1), values.sum(axis=1)))
+    True
     """
     explainer = TreeShap(
         estimator,
@@ -85,6 +105,7 @@ def tree_shap(
         background_weights=background_weights,
         output=output,
         decode=decode,
+        players=players,
         expected_rows=len(X),
     )
     values, base_values = explainer.explain(X, batch_size=batch_size, n_jobs=n_jobs)
@@ -100,7 +121,7 @@ class TreeShap:
 
     Parameters
     ----------
-    estimator, background, background_weights, output, decode
+    estimator, background, background_weights, output, decode, players
         As in :func:`tree_shap`.
     expected_rows : int, default=1000
         Rows expected to be explained with this object: leaves whose table would
@@ -129,16 +150,18 @@ class TreeShap:
         background_weights=None,
         output="auto",
         decode=None,
+        players=None,
         expected_rows=1000,
     ):
         self._ensemble = read_tree_model(estimator, output, decode)
+        self._players = self._ensemble if players is None else player_ensemble(self._ensemble, players)
         self.output_method = self._ensemble.output_method
         self.n_outputs = self._ensemble.n_outputs
         self.decodes_rows = self._ensemble.transform is not None
         reference = None
         if background is not None:
             reference = _check_background(background, background_weights, self._ensemble.n_features)
-        self._plan = _Engines(self._ensemble, reference, expected_rows)
+        self._plan = _Engines(self._players, reference, expected_rows, routing=self._ensemble)
         self.expected_value = self._plan.expected_value
 
     def explain(self, X, *, batch_size="auto", n_jobs=None, verbose=False):
@@ -157,7 +180,7 @@ class TreeShap:
         per_row = self._plan.cells_per_row()
         batch_size = batch_units(batch_size, row_cells=per_row, unit_cells=per_row, auto_cells=_CHUNK_CELLS)
         batch_size = min(batch_size, max(1, _MAX_CHUNK_CELLS // per_row))
-        values = np.zeros((n_samples, self._ensemble.n_model_features, self.n_outputs))
+        values = np.zeros((n_samples, self._players.n_model_features, self.n_outputs))
         if n_samples:
             bounds = chunk_bounds(n_samples, batch_size)
             if n_jobs in (None, 1):  # chunk by chunk into the result: no second copy of it
@@ -168,7 +191,7 @@ class TreeShap:
                 parts = run_chunks(self._explain_rows, chunks, n_jobs=n_jobs, verbose=verbose, desc="TreeSHAP")
                 for (start, stop), part in zip(bounds, parts):
                     values[start:stop] = part
-        values = self._ensemble.to_input_columns(values)
+        values = self._players.to_input_columns(values)
         base_values = np.broadcast_to(self.expected_value, (n_samples, self.n_outputs)).copy()
         return values, base_values
 
@@ -177,6 +200,25 @@ class TreeShap:
 
     def _explain_into(self, X, values, start, stop):
         values[start:stop] = self._explain_rows(X[start:stop])
+
+
+def player_ensemble(ens, players):
+    """``ens`` with each split's feature replaced by the player of the column it reads.
+
+    ``players`` gives the player of each of the caller's columns (numbered from 0);
+    the result has one column per player and routes nothing itself (its splits read
+    players): :class:`._engines._Engines` routes rows with ``ens``.
+    """
+    players = np.asarray(players)
+    if players.shape != (ens.n_features,) or players.dtype.kind not in "iu" or (players < 0).any():
+        raise ValueError(
+            f"players must give a player number (an int from 0) to each of the {ens.n_features} columns of the "
+            f"model; got {players.shape[0] if players.ndim == 1 else players.shape} values of dtype {players.dtype}."
+        )
+    model_players = players if ens.columns is None else players[ens.columns]
+    feature = np.where(ens.feature >= 0, model_players[np.maximum(ens.feature, 0)], -1)
+    n_players = int(players.max(initial=-1)) + 1
+    return dataclasses.replace(ens, feature=feature, columns=None, n_features=n_players)
 
 
 def _check_rows(X, n_features, name):

@@ -86,11 +86,16 @@ class _Router:
 
     def __init__(self, ens, internal):
         self.ens = ens
-        features = ens.feature[internal]  # internal nodes come sorted by feature
+        # Internal nodes come sorted by feature, unless by player (groups of columns): then
+        # they are compared in runs of one column and put back in their order.
+        order = np.argsort(ens.feature[internal], kind="stable")
+        self.order = None if np.array_equal(order, np.arange(len(order))) else order
+        by_column = internal[order]
+        features = ens.feature[by_column]
         bounds = np.r_[0, np.flatnonzero(np.diff(features)) + 1, len(features)]
         self.groups = [(int(features[s]), s, e) for s, e in zip(bounds[:-1], bounds[1:]) if e > s]
-        self.thresholds = ens.threshold[internal]
-        self.missing_left = ens.missing_left[internal]
+        self.thresholds = ens.threshold[by_column]
+        self.missing_left = ens.missing_left[by_column]
         self.internal = internal
         self.special = None  # rows of the splits that are not plain thresholds
         categorical = ens.categorical
@@ -105,12 +110,15 @@ class _Router:
         n_rows = XT.shape[1]
         out = np.empty((len(self.internal) + 1, n_rows), bool)
         out[-1] = False
+        work = out if self.order is None else np.empty((len(self.internal), n_rows), bool)
         for f, s, e in self.groups:
             x = XT[f]
-            np.greater_equal.outer(self.thresholds[s:e], x, out=out[s:e])
+            np.greater_equal.outer(self.thresholds[s:e], x, out=work[s:e])
             missing = np.isnan(x)
             if missing.any():
-                out[s:e, missing] = self.missing_left[s:e, None]
+                work[s:e, missing] = self.missing_left[s:e, None]
+        if self.order is not None:
+            out[self.order] = work
         if self.special is not None:
             nodes = np.repeat(self.internal[self.special][:, None], n_rows, axis=1)
             out[self.special] = self.ens.route(nodes, XT[self.ens.feature[nodes[:, 0]]])

@@ -21,12 +21,18 @@ _MINUS = "\u2212"
 _TIMES = "\u00d7"
 
 
-def linear_text(model, precision):
-    """The equations with named terms, and a line saying how missing values and levels read."""
+def linear_text(model, precision, positive_class=None):
+    """The equations with named terms, and a line saying how missing values and levels read.
+
+    A binary model's equation gives the log-odds of ``positive_class`` (``classes_[1]`` by
+    default); those of ``classes_[0]`` are their negation, every sign turned.
+    """
     if not is_classifier(model):
         equations = [_equation(model, "y", 0, precision)]
     elif len(model.classes_) == 2:
-        equations = [_equation(model, f"logit p({model.classes_[1]})", 0, precision)]
+        negated = positive_class is not None and positive_class == model.classes_[0]
+        shown = model.classes_[0] if negated else model.classes_[1]
+        equations = [_equation(model, f"logit p({shown})", 0, precision, sign=-1.0 if negated else 1.0)]
     else:
         equations = [f"p(class) = exp(score(class)) / sum of exp(score) over {', '.join(map(str, model.classes_))}"]
         equations += [_equation(model, f"score({c})", k, precision) for k, c in enumerate(model.classes_)]
@@ -40,9 +46,9 @@ def _format(value, precision):
     return f"{value:.{precision}g}".replace("-", _MINUS)
 
 
-def _equation(model, lhs, k, precision, width=88):
-    coef = np.atleast_2d(model.coef_)
-    intercept = np.atleast_1d(model.intercept_)[k]
+def _equation(model, lhs, k, precision, width=88, sign=1.0):
+    coef = sign * np.atleast_2d(model.coef_)
+    intercept = sign * np.atleast_1d(model.intercept_)[k]
     pieces = [
         f"{_MINUS if coef[k, t] < 0 else '+'} {_format(abs(coef[k, t]), precision)} {_TIMES} {_term_label(model, t)}"
         for t in model._used_terms()
