@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from glassbox._core import TreeList
 from glassbox.explainers._treeshap import _engines, _oblivious
+from glassbox.explainers._treeshap._explainer import player_ensemble
 
 
 def symmetric_tree(rng, depth, n_features, symmetric=True):
@@ -174,3 +175,29 @@ def test_which_trees_are_symmetric():
     # The depth-9 tree is symmetric but deeper than MAX_DEPTH; a single leaf has no level.
     np.testing.assert_array_equal(found, [0, 2, 4])
     np.testing.assert_array_equal(depth, [3, 1, 1])
+
+
+def test_a_level_reading_two_columns_of_one_group_is_not_symmetric():
+    # Groups of columns: splits name players, rows are routed by the columns. A level whose
+    # nodes split on two columns of one group at one threshold is one player but two
+    # comparisons: its tree must not get a single table.
+    rng = np.random.default_rng(1)
+    trees = TreeList()
+    left, right, feature, threshold, missing_left, cover = symmetric_tree(rng, 3, 4)
+    feature[:7] = [0, 2, 2, 1, 1, 1, 1]
+    feature[4] = 3  # columns 1 and 3 are one player below
+    value = np.where((left < 0)[:, None], rng.normal(size=(len(left), 1)), 0.0)
+    trees.add(left, right, feature, threshold, missing_left, cover, value, [0])
+    ens = trees.build(n_outputs=1, output_method="predict", n_features=4, offset=np.zeros(1))
+    players = player_ensemble(ens, np.array([0, 1, 2, 1]))
+    paths = _engines._Paths(players)
+    assert len(_oblivious.oblivious_trees(players, paths)[0]) == 1  # by players alone it would be
+    assert len(_oblivious.oblivious_trees(players, paths, ens)[0]) == 0
+    X = rng.integers(0, 4, size=(50, 4)).astype(float)
+    background = X[:3]
+    weights = np.full(3, 1 / 3)
+    for reference in (None, (background, weights)):
+        ours = _engines._Engines(players, reference, 100, routing=ens).explain_chunk(X)
+        with mock.patch.object(_oblivious, "MAX_DEPTH", 0):
+            general = _engines._Engines(players, reference, 100, routing=ens).explain_chunk(X)
+        np.testing.assert_allclose(ours, general, rtol=0, atol=1e-12)

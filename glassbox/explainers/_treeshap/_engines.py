@@ -66,7 +66,7 @@ class _Engines:
         n_reference = 0 if reference is None else len(reference[1])
         bits = table_bits(d, n_reference, expected_rows)
         # Oblivious trees get one table each, read by their leaf index (see _oblivious).
-        symmetric, symmetric_depth = oblivious_trees(reduced, paths)
+        symmetric, symmetric_depth = oblivious_trees(reduced, paths, routing)
         is_symmetric = np.zeros(len(reduced.roots), bool)
         is_symmetric[symmetric] = True
         symmetric_leaf = is_symmetric[tree_of_leaf]

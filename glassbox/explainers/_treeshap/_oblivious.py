@@ -26,13 +26,16 @@ MAX_DEPTH = 8  # a tree table costs d * 4**D gathers to build: deeper symmetric 
 _BUILD_CELLS = 2**22  # floats gathered at once while building tree tables
 
 
-def oblivious_trees(ens, paths):
+def oblivious_trees(ens, paths, routing=None):
     """The trees of ``ens`` that are oblivious, of depth 1 to MAX_DEPTH, and their depths.
 
     A tree qualifies when it is complete (``2**D`` leaves, all at depth ``D``), every
     level splits on one feature at one threshold with one side for missing values, and
-    no split is categorical.
+    no split is categorical. ``routing``: the same nodes with the columns their splits
+    read, when ``ens.feature`` names players (groups of columns); a level must then read
+    one column as well as split on one player.
     """
+    split = ens if routing is None else routing
     n_trees = len(ens.roots)
     tree_of = ens.tree_of
     leaf = ens.left < 0
@@ -44,7 +47,7 @@ def oblivious_trees(ens, paths):
     shallowest = np.full(n_trees, np.iinfo(np.intp).max)
     np.minimum.at(shallowest, tree_of[leaf], depth[leaf])
     ok = (deepest == shallowest) & (deepest >= 1) & (deepest <= MAX_DEPTH)
-    categorical = ens.categorical
+    categorical = split.categorical
     if categorical is not None:
         ok[tree_of[categorical & ~leaf]] = False
     inner = np.flatnonzero(~leaf)
@@ -56,8 +59,9 @@ def oblivious_trees(ens, paths):
     node = inner[order]
     same = (
         (ens.feature[node] == ens.feature[standing])
-        & (ens.threshold[node] == ens.threshold[standing])
-        & (ens.missing_left[node] == ens.missing_left[standing])
+        & (split.feature[node] == split.feature[standing])
+        & (split.threshold[node] == split.threshold[standing])
+        & (split.missing_left[node] == split.missing_left[standing])
     )
     ok[tree_of[node[~same]]] = False
     trees = np.flatnonzero(ok)
