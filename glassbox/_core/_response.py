@@ -152,7 +152,7 @@ def final_estimator(estimator: Any) -> Any:
     return estimator
 
 
-def has_classes(estimator) -> bool:
+def has_classes(estimator: Any) -> bool:
     """Whether a fitted model is a classifier: it has a non-empty ``classes_``.
 
     ``hasattr(estimator, "classes_")`` is not enough: CatBoost's regressors carry an empty

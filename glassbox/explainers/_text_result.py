@@ -81,8 +81,9 @@ class TextExplanation:
             object.__setattr__(self, "column_values", np.zeros((n, 0, k)))
             object.__setattr__(self, "column_data", np.empty((n, 0), dtype=object))
 
-    def with_columns(self, columns, values, data, std=None):
-        """The same explanation with the tabular columns' values beside the tokens'."""
+    def _with_columns(self, columns, values, data, std=None):
+        """The same explanation with the tabular columns' values beside the tokens'
+        (:mod:`._text_table` adds them; not part of the public interface)."""
         return replace(self, columns=np.asarray(columns, dtype=object), column_values=values, column_data=data,
                        column_std=std)
 

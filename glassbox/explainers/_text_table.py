@@ -162,7 +162,7 @@ class TableDocuments:
         result = self.documents.explanation([v[:n] for v, n in zip(values, p)], base_values, output_names,
                                             method=method, std=None if std is None else [s[:n] for s, n in zip(std, p)],
                                             fidelity=fidelity)
-        return result.with_columns(
+        return result._with_columns(
             self.columns, np.stack([v[n:] for v, n in zip(values, p)]), self.data,
             None if std is None else np.stack([s[n:] for s, n in zip(std, p)]),
         )
