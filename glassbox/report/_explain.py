@@ -263,7 +263,8 @@ def global_sections(model, X, positive):
     effects.text("Partial dependence of the chosen model (thick) over individual curves of rows (thin); the "
                  "ticks along the bottom mark the data's minimum, deciles and maximum.")
     if top:
-        pdp = PartialDependence(model, kind="both", grid_resolution=30).fit(X)
+        # The grid spans the whole range (quantiles from 0 to 1): a decisive tail is drawn.
+        pdp = PartialDependence(model, kind="both", grid_resolution=30, percentiles=(0.0, 1.0)).fit(X)
         for effect in pdp.explain(X.iloc[:500], features=top):
             display = EffectDisplay.from_effect(effect, output=_output_of(effect, positive), X=X,
                                                 output_label=label).plot()

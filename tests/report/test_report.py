@@ -311,3 +311,26 @@ def test_shape_captions_mention_deciles_only_where_they_are_drawn():
     assert set(captions) == {"age", "group", "age × group"}
     assert "deciles" in captions["age"]
     assert "deciles" not in captions["group"] and "deciles" not in captions["age × group"]
+
+
+def test_the_effects_of_the_top_features_span_the_data_s_range(monkeypatch):
+    # A zero-inflated feature with a long tail: a grid cut at its 95th percentile would stop
+    # before the tail where the outcome is decided.
+    from glassbox.models import AdditiveClassifier
+    from glassbox.plot import EffectDisplay
+    from glassbox.report import _explain
+
+    rng = np.random.default_rng(0)
+    gain = np.where(rng.random(600) < 0.9, 0.0, rng.exponential(5000, 600))
+    X = pd.DataFrame({"gain": gain, "age": rng.normal(40, 10, 600)})
+    y = (gain > 7000) | (rng.random(600) < 0.1)
+    model = AdditiveClassifier(random_state=0).fit(X, y)
+    effects = []
+    original = EffectDisplay.from_effect.__func__
+    monkeypatch.setattr(EffectDisplay, "from_effect",
+                        classmethod(lambda cls, effect, **k: effects.append(effect) or original(cls, effect, **k)))
+    _explain.global_sections(model, X, True)
+    drawn = {effect.feature_names[0]: np.asarray(effect.grid[0], dtype=float) for effect in effects}
+    assert set(drawn) == {"gain", "age"}
+    for name, grid in drawn.items():
+        assert grid.min() == X[name].min() and grid.max() == X[name].max()
