@@ -78,6 +78,7 @@ class ShapleyExplainer(InteractionsMixin, BackgroundMixin, LocalExplainer):
     value (the average output over the background) equal the model's output on the
     row, for every method (exactly for the exact, linear and tree methods, and for the
     sampling methods too: their estimates are constrained to add up).
+    :meth:`explain_interactions` splits them into main effects and pairwise interactions.
 
     Parameters
     ----------
