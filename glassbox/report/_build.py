@@ -30,7 +30,7 @@ from .._core import progress_logger
 from ..metrics import pareto_front
 from . import _explain
 from ._page import Section, page
-from ._search import choose, cross_validate_candidates, describe, family, metric_words, refit
+from ._search import Silent, choose, cross_validate_candidates, describe, family, metric_words, refit
 from ._table import ReportError, data_summary, load_table, unusable_columns
 
 __all__ = ["Report", "ReportError", "build", "load_table"]
@@ -151,7 +151,7 @@ def build(
     -------
     report : Report
     """
-    log = progress_logger(verbose) or _Silent()
+    log = progress_logger(verbose) or Silent()
     notes = []  # what the report changed in the data, said again in its summary
     frame = load_table(data, sep=sep)
     if target not in frame.columns:
@@ -192,7 +192,7 @@ def build(
         cv = min(cv, int(y_train.value_counts().min()))
 
     sections = [_data_section(X, y, task, dropped, n_unlabelled, len(test))]
-    metric, results = cross_validate_candidates(X_train, y_train, task, cv, random_state)
+    metric, results = cross_validate_candidates(X_train, y_train, task, cv, random_state, log)
     index = choose(results, metric)
     black_index = len(results["params"]) - 1
     log.info("fitting the chosen model and the black box")
@@ -241,11 +241,6 @@ def build(
     log.info("wrote %s", path)
     _close_figures()
     return Report(path, front_table, chosen, metric, fidelity, results, index, reference, dropped, slice_table, test)
-
-
-class _Silent:
-    def info(self, *args):
-        pass
 
 
 def _resolve_task(task, y):

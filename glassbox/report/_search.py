@@ -15,7 +15,7 @@ from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
 
-from .._core import format_duration, progress_logger
+from .._core import format_duration
 from ..metrics import complexity_scorer, simplest_within
 
 __all__ = [
@@ -67,14 +67,15 @@ def black_box(task, random_state):
     return kind(categorical_features="from_dtype", random_state=random_state)
 
 
-def cross_validate_candidates(X, y, task, cv, random_state):
+def cross_validate_candidates(X, y, task, cv, random_state, log=None):
     """Cross-validate every candidate on the same folds.
 
     Returns the metric's name and a ``cv_results_``-like mapping (``params`` with a
     ``model`` each, ``mean_test_<metric>``, ``std_test_<metric>``,
     ``split<k>_test_<metric>`` and the same for ``complexity``) that
     :func:`~glassbox.metrics.simplest_within` and the trade-off display read. Each
-    candidate's start is logged with the time left, estimated from the time spent.
+    candidate's start is logged to ``log`` (the report's progress logger; nothing when
+    ``None``) with the time left, estimated from the time spent.
     """
     if task == "classification":
         metric = "roc_auc" if y.nunique() == 2 else "roc_auc_ovr"
@@ -82,7 +83,7 @@ def cross_validate_candidates(X, y, task, cv, random_state):
     else:
         metric, folds = "r2", KFold(cv, shuffle=True, random_state=random_state)
     models = candidates(task, random_state, X.shape[1])
-    log = progress_logger()
+    log = Silent() if log is None else log
     scores = {metric: [], "complexity": []}
     start = time.monotonic()
     for k, model in enumerate(models):
@@ -134,3 +135,10 @@ def describe(model):
     if family(model) == "black box":
         budget = {}
     return f"{type(model).__name__}({', '.join(f'{k}={v}' for k, v in budget.items())})"
+
+
+class Silent:
+    """A progress log that says nothing (the report without ``verbose``)."""
+
+    def info(self, *args):
+        pass

@@ -244,6 +244,16 @@ def test_progress_names_each_candidate_and_the_time_left(tmp_path, caplog):
     assert any(line.startswith("wrote ") for line in lines)
 
 
+def test_no_progress_unless_asked(tmp_path, caplog, capsys):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=80), "c": rng.choice(["u", "v"], 80)})
+    frame["y"] = np.where(frame["x"] + rng.normal(size=80) > 0, "yes", "no")
+    with caplog.at_level(logging.DEBUG, logger="glassbox"):
+        build(frame, "y", output=tmp_path / "r.html", cv=2)
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("glassbox")] == []
+    assert "cross-validating" not in capsys.readouterr().err
+
+
 def test_rows_without_target_are_dropped_and_counted(tmp_path):
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({"x": rng.normal(size=120), "c": rng.choice(["u", "v"], 120)})
