@@ -73,7 +73,8 @@ class LimeExplainer(LocalExplainer):
     estimator : estimator object
         The model to explain: a fitted model, or one the explainer fits on ``X, y``
         (see ``prefit``). A Pipeline whose first step is a text vectorizer, given the
-        text column (1-D), is explained per token: see ``explain``.
+        text column (1-D), is explained per token, and one whose ColumnTransformer
+        vectorizes a text column of a DataFrame, per token and tabular column: see ``explain``.
     sampling : {"quartile", "continuous"}, default="quartile"
         How the neighbourhood is drawn and represented:
 

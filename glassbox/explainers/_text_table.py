@@ -15,7 +15,8 @@ itself, so the values of a row add up to its output minus the base value.
 these players: its masked rows are a document per coalition beside the coalition's
 hybrid of the row and each background row (encoded, as every tabular explainer builds
 them), decoded into a DataFrame with the text column put back in its place just before
-the model call.
+the model call. LIME (:mod:`._lime_text`) takes its ``drawn`` rows instead: one
+background row per coalition, drawn by its weight, and the output of each.
 """
 
 from __future__ import annotations
