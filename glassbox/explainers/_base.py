@@ -176,13 +176,14 @@ class BaseExplainer(PrefitCloneMixin, MetaEstimatorMixin, BaseEstimator):
         name = type(self).__name__
         beside = len(text) == 3
         if not self._explains_text:
-            support = ("ShapleyExplainer explains a text column beside tabular columns, per token and column"
+            support = ("LimeExplainer and ShapleyExplainer explain a text column beside tabular columns, per token "
+                       "and column"
                        if beside else TEXT_SUPPORT)
             raise ValueError(f"{name} cannot explain {text[1]}: {support}.")
         if beside and not hasattr(self, "_learn_background"):
             raise ValueError(
                 f"{name} cannot explain {text[1]}: the tabular columns would be hidden behind background rows, "
-                f"which {name} does not use. Use ShapleyExplainer, or explain a model of the text alone."
+                f"which {name} does not use. Use LimeExplainer or ShapleyExplainer, or explain a model of the text alone."
             )
         for attribute in ("n_features_in_", "feature_names_in_", "_feature_schema"):
             self.__dict__.pop(attribute, None)

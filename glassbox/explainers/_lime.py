@@ -73,7 +73,8 @@ class LimeExplainer(LocalExplainer):
     estimator : estimator object
         The model to explain: a fitted model, or one the explainer fits on ``X, y``
         (see ``prefit``). A Pipeline whose first step is a text vectorizer, given the
-        text column (1-D), is explained per token: see ``explain``.
+        text column (1-D), is explained per token, and one whose ColumnTransformer
+        vectorizes a text column of a DataFrame, per token and tabular column: see ``explain``.
     sampling : {"quartile", "continuous"}, default="quartile"
         How the neighbourhood is drawn and represented:
 
@@ -142,6 +143,9 @@ default="auto"
         the scale of the noise and of the standardised features.
     kernel_width_ : float
         The kernel width used.
+    background_ : Background
+        Fitted on a text column beside tabular columns: the encoded rows of ``X`` (at most
+        10,000) a hidden column takes its value from.
     output_names_ : ndarray of shape (n_outputs,)
         Class labels for classifiers, ``["prediction"]`` for regressors.
     n_features_in_ : int
@@ -251,6 +255,11 @@ default="auto"
         """Documents need only the kernel width: their perturbations remove tokens."""
         self.kernel_width_ = float(TEXT_KERNEL_WIDTH if self.kernel_width is None else self.kernel_width)
 
+    def _learn_background(self, X_encoded, drop=None):
+        """The rows a hidden tabular column beside a text column takes its value from: at most
+        10,000 rows of the ``X`` given to ``fit`` (one drawn per perturbed row)."""
+        return sample_background(X_encoded, max_samples=_POOL_ROWS, random_state=self._seed)
+
     def _fit(self, X_encoded):
         """Learn the distribution perturbations are drawn from: the training data's
         quartiles, levels, means, standard deviations and values."""
@@ -294,7 +303,12 @@ default="auto"
             Fitted on documents (a text column read by a vectorizer), ``X`` is documents
             and the result a :class:`~glassbox.explainers.TextExplanation` of each
             token's weight, sampled as the lime package's text explainer does (tokens
-            removed, cosine distance, ``kernel_width`` 25 by default).
+            removed, cosine distance, ``kernel_width`` 25 by default). Fitted on a DataFrame
+            whose text column a ColumnTransformer vectorizes beside tabular columns, each
+            perturbed row also hides some of the tabular columns (the players, tokens and
+            columns, are removed alike), a hidden column taking the value of a row of the
+            ``X`` given to ``fit`` (``background_``); the result holds a weight per token and
+            per column (``TextExplanation.column_values``).
         """
         if getattr(self, "_vectorizer", None) is not None:
             return self._explain_documents(X)

@@ -8,6 +8,12 @@ to all ones (``100 (1 - sqrt(kept / p))``) and the weights are
 ``exp(-d**2 / (2 w**2))``. The local regression is LIME's tabular one
 (:mod:`._lime_fit`), solved per document on its own number of tokens; the perturbed
 documents of consecutive documents are stacked into model calls of at most one batch.
+
+Beside tabular columns (:class:`~glassbox.explainers._text_table.TableDocuments`) the
+players are the row's tokens and its columns, removed alike (``k`` uniform on ``1..p``
+over all of them); a hidden column takes the value of one background row drawn for the
+sample, so each perturbed row is one model row and the local model has a weight per
+token and per column.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import numpy as np
 
 from ._lime_fit import group_moments
 from ._shapley_text import document_rng
-from ._text import document_outputs, group_documents
+from ._text import group_documents
 
 __all__ = ["TEXT_KERNEL_WIDTH", "lime_documents", "removal_samples"]
 
@@ -38,7 +44,7 @@ def removal_samples(rng, n_tokens, num_samples):
 
 def lime_documents(documents, model_output, local, *, num_samples, kernel_width, seed, batch_size, n_jobs,
                    verbose):
-    """LIME weights of the tokens of ``documents``.
+    """LIME weights of the tokens of ``documents`` (then of their columns, beside tabular columns).
 
     Returns the weights and their standard errors (lists of (n_tokens, n_outputs)
     arrays), the intercepts and the weighted R² of the local models (n_docs, n_outputs).
@@ -47,11 +53,13 @@ def lime_documents(documents, model_output, local, *, num_samples, kernel_width,
     intercept = np.empty((len(documents), model_output.n_outputs))
     r2 = np.empty_like(intercept)
     for start, stop in group_documents([num_samples] * len(documents), batch_size):
-        keeps = [removal_samples(document_rng(seed, documents.texts[d], salt=1), documents.n_tokens(d), num_samples)
-                 for d in range(start, stop)]
-        stack = np.concatenate([documents.masked(d, keep) for d, keep in zip(range(start, stop), keeps)])
-        outputs = document_outputs(model_output, stack, batch_size=batch_size, n_jobs=n_jobs, verbose=verbose)
-        outputs = outputs.reshape(stop - start, num_samples, -1)
+        keeps, stacks = [], []
+        for d in range(start, stop):
+            rng = document_rng(seed, documents.key(d), salt=1)
+            keeps.append(removal_samples(rng, documents.n_players(d), num_samples))
+            stacks.append(documents.drawn(d, keeps[-1], rng))
+        outputs = documents.sample_outputs(model_output, stacks, batch_size=batch_size, n_jobs=n_jobs,
+                                           verbose=verbose)
         for d, keep, out in zip(range(start, stop), keeps, outputs):
             p = keep.shape[1]
             distance = 100.0 * (1.0 - np.sqrt(keep.sum(axis=1) / p))

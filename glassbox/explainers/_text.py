@@ -236,6 +236,14 @@ class Documents:
                                verbose=verbose)
         return np.split(out, np.cumsum([len(s) for s in stacks])[:-1])
 
+    sample_outputs = outputs
+    """The output of every model row of each stack (one row per coalition here)."""
+
+    def drawn(self, d, keep, rng):
+        """The model rows of the coalitions ``keep`` of document ``d`` (``masked``; ``rng``
+        draws nothing for documents alone: they have no hidden column)."""
+        return self.masked(d, keep)
+
     def tokens(self, d):
         """The tokens of document ``d``, as written in it."""
         return [self.texts[d][s:e] for s, e in self.spans[d]]

@@ -15,7 +15,8 @@ itself, so the values of a row add up to its output minus the base value.
 these players: its masked rows are a document per coalition beside the coalition's
 hybrid of the row and each background row (encoded, as every tabular explainer builds
 them), decoded into a DataFrame with the text column put back in its place just before
-the model call.
+the model call. LIME (:mod:`._lime_text`) takes its ``drawn`` rows instead: one
+background row per coalition, drawn by its weight, and the output of each.
 """
 
 from __future__ import annotations
@@ -145,16 +146,32 @@ class TableDocuments:
         hybrid = np.where(keep[:, None, p:], self.tabular[d], self.background.data[None])
         return _Rows(texts, hybrid.reshape(len(keep) * n_background, -1))
 
-    def outputs(self, model_output, stacks, *, batch_size="auto", n_jobs=None, verbose=False):
-        """Coalition values of each stack of ``masked`` rows, (n_masks, n_outputs) arrays: the
-        background-weighted mean of the output of this object's ``model_output`` (which knows
-        the rows' categories; the argument is the explainer's, on the categories of ``fit``)."""
+    def drawn(self, d, keep, rng):
+        """The model rows of the coalitions ``keep`` (n_masks, n_players) of row ``d`` with one
+        background row each, drawn by its weight from ``rng``: a hidden column takes that
+        row's value (LIME's perturbations, one model row per coalition)."""
+        keep = np.asarray(keep, dtype=bool)
+        p, weights = self.documents.n_tokens(d), self.background.weights
+        drawn = rng.choice(len(weights), size=len(keep), p=weights)
+        hybrid = np.where(keep[:, p:], self.tabular[d], self.background.data[drawn])
+        return _Rows(self.documents.masked(d, keep[:, :p]), hybrid)
+
+    def sample_outputs(self, model_output, stacks, *, batch_size="auto", n_jobs=None, verbose=False):
+        """The output of every model row of each stack, (n_rows, n_outputs) arrays, from this
+        object's ``model_output`` (which knows the rows' categories; the argument is the
+        explainer's, on the categories of ``fit``)."""
         rows = _Rows(np.concatenate([s.documents for s in stacks]), np.concatenate([s.tabular for s in stacks]))
         out = predict_built(self.model_output, _Slice(rows), len(rows), n_features=rows.tabular.shape[1] + 1,
                             batch_size=batch_size, n_jobs=n_jobs, verbose=verbose)
+        return np.split(out, np.cumsum([len(s) for s in stacks])[:-1])
+
+    def outputs(self, model_output, stacks, *, batch_size="auto", n_jobs=None, verbose=False):
+        """Coalition values of each stack of ``masked`` rows, (n_masks, n_outputs) arrays: the
+        background-weighted mean of :meth:`sample_outputs`."""
         weights = self.background.weights
-        values = np.einsum("mbo,b->mo", out.reshape(-1, len(weights), out.shape[1]), weights)
-        return np.split(values, np.cumsum([len(s) // len(weights) for s in stacks])[:-1])
+        return [np.einsum("mbo,b->mo", out.reshape(-1, len(weights), out.shape[1]), weights)
+                for out in self.sample_outputs(model_output, stacks, batch_size=batch_size, n_jobs=n_jobs,
+                                               verbose=verbose)]
 
     def explanation(self, values, base_values, output_names, *, method, std=None, fidelity=None):
         """A :class:`TextExplanation` with the tokens' values and the columns' values apart."""
