@@ -24,7 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._interaction_result import InteractionExplanation
 from ._shapley_designs import exact_values
-from ._treeshap._interactions import TreeInteractions
+from ._treeshap._interactions import TreeInteractions, fold_pairs
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -190,6 +190,5 @@ class InteractionsMixin:
         off = tree.explain(front.transform(X, model_output.schema), batch_size=self.batch_size,
                            n_jobs=self.n_jobs, verbose=self.verbose)
         if front.transformer is not None:  # derived columns summed onto their source, as for the values
-            onto = front.folding_matrix()
-            off = np.einsum("nijo,ia,jb->nabo", off, onto, onto, optimize=True)
+            off = fold_pairs(off, front.folding_matrix())
         return with_main_effects(off, phi), base_values

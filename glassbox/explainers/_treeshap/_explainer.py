@@ -182,15 +182,8 @@ class TreeShap:
         batch_size = min(batch_size, max(1, _MAX_CHUNK_CELLS // per_row))
         values = np.zeros((n_samples, self._players.n_model_features, self.n_outputs))
         if n_samples:
-            bounds = chunk_bounds(n_samples, batch_size)
-            if n_jobs in (None, 1):  # chunk by chunk into the result: no second copy of it
-                chunks = [(X, values, start, stop) for start, stop in bounds]
-                run_chunks(self._explain_into, chunks, verbose=verbose, desc="TreeSHAP")
-            else:
-                chunks = [(X[start:stop],) for start, stop in bounds]
-                parts = run_chunks(self._explain_rows, chunks, n_jobs=n_jobs, verbose=verbose, desc="TreeSHAP")
-                for (start, stop), part in zip(bounds, parts):
-                    values[start:stop] = part
+            fill_by_chunks(self._explain_rows, X, values, chunk_bounds(n_samples, batch_size), n_jobs=n_jobs,
+                           verbose=verbose, desc="TreeSHAP")
         values = self._players.to_input_columns(values)
         base_values = np.broadcast_to(self.expected_value, (n_samples, self.n_outputs)).copy()
         return values, base_values
@@ -198,8 +191,23 @@ class TreeShap:
     def _explain_rows(self, X):
         return self._plan.explain_chunk(self._ensemble.model_input(X))
 
-    def _explain_into(self, X, values, start, stop):
-        values[start:stop] = self._explain_rows(X[start:stop])
+
+def fill_by_chunks(explain_rows, X, values, bounds, *, n_jobs, verbose, desc):
+    """Write ``explain_rows(X[start:stop])`` into ``values[start:stop]`` for each chunk of
+    ``bounds``: one chunk at a time straight into the result in this process (no second
+    copy of it), or in parallel and then copied in."""
+    if n_jobs in (None, 1):
+        run_chunks(_explain_into, [(explain_rows, X, values, start, stop) for start, stop in bounds],
+                   verbose=verbose, desc=desc)
+        return
+    parts = run_chunks(explain_rows, [(X[start:stop],) for start, stop in bounds], n_jobs=n_jobs, verbose=verbose,
+                       desc=desc)
+    for (start, stop), part in zip(bounds, parts):
+        values[start:stop] = part
+
+
+def _explain_into(explain_rows, X, values, start, stop):
+    values[start:stop] = explain_rows(X[start:stop])
 
 
 def player_ensemble(ens, players):

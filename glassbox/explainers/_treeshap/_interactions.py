@@ -44,8 +44,8 @@ import numpy as np
 from scipy import sparse
 from scipy.special import beta
 
-from ..._core import batch_units, chunk_bounds, gauss_legendre, read_tree_model, run_chunks
-from ._explainer import _check_background, _check_rows
+from ..._core import batch_units, chunk_bounds, gauss_legendre, read_tree_model
+from ._explainer import _check_background, _check_rows, fill_by_chunks
 from ._paths import _Paths, _Router
 from ._tables import _popcount
 
@@ -54,6 +54,12 @@ __all__ = ["TreeInteractions"]
 _CHUNK_CELLS = 2**21  # floats of one work array per chunk of leaves and rows (16 MiB)
 _RESULT_CELLS = 2**24  # floats of the result accumulated per chunk of rows with batch_size="auto"
 _MAX_GRADED_BITS = 10  # interventional leaves with at most this many path features use graded sums
+
+
+def fold_pairs(values, onto):
+    """Sum interaction values (n, d, d, o) over derived columns into (n, f, f, o), with
+    ``onto`` (d, f) the one-hot matrix of each derived column's source column."""
+    return np.einsum("nijo,ia,jb->nabo", values, onto, onto, optimize=True)
 
 
 class TreeInteractions:
@@ -102,22 +108,13 @@ class TreeInteractions:
         rows = batch_units(batch_size, row_cells=per_row, unit_cells=per_row, auto_cells=_RESULT_CELLS)
         bounds = chunk_bounds(len(X), rows)
         values = np.zeros((len(X), p, p, o))
-        if n_jobs in (None, 1):  # chunk by chunk into the result: no second copy of it
-            run_chunks(self._explain_into, [(X, values, s, e) for s, e in bounds], verbose=verbose,
+        fill_by_chunks(self._explain_rows, X, values, bounds, n_jobs=n_jobs, verbose=verbose,
                        desc="SHAP interactions")
-        else:
-            parts = run_chunks(self._explain_rows, [(X[s:e],) for s, e in bounds], n_jobs=n_jobs, verbose=verbose,
-                               desc="SHAP interactions")
-            for (start, stop), part in zip(bounds, parts):
-                values[start:stop] = part
         if ens.columns is not None:  # model columns summed into the caller's columns
             onto = np.zeros((p, ens.n_features))
             onto[np.arange(p), ens.columns] = 1.0
-            values = np.einsum("nijo,ia,jb->nabo", values, onto, onto, optimize=True)
+            values = fold_pairs(values, onto)
         return values
-
-    def _explain_into(self, X, values, start, stop):
-        values[start:stop] = self._explain_rows(X[start:stop])
 
     def _explain_rows(self, X):
         ens = self._ens
