@@ -155,6 +155,52 @@ def test_regressor_predicts_as_scikit_learn_cart_on_numeric_data(diabetes_with_m
     np.testing.assert_array_equal(model.predict(X_new), reference.predict(X_new))
 
 
+@st.composite
+def numeric_tables(draw):
+    """Numeric rows without missing values (continuous, few repeated values, or values
+    that float32 merges), a target, and the tree's parameters."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n, p = draw(st.integers(4, 60)), draw(st.integers(1, 4))
+    kind = draw(st.sampled_from(["continuous", "few values", "float32 neighbours"]))
+    if kind == "continuous":
+        X = rng.normal(size=(n, p))
+    elif kind == "few values":
+        X = rng.integers(0, 4, size=(n, p)) / 4.0
+    else:  # distinct in float64, some equal once scikit-learn casts them to float32
+        X = 1.0 + rng.integers(0, 20, size=(n, p)) * 1e-8 + rng.integers(0, 3, size=(n, p)) * 1e-3
+    y = rng.integers(0, draw(st.integers(2, 3)), size=n)
+    y[:2] = [0, 1]  # at least two classes
+    params = {"max_leaf_nodes": draw(st.integers(2, 12)), "min_samples_leaf": draw(st.integers(1, 3)),
+              "random_state": draw(st.integers(0, 5))}
+    return X, y, params
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=numeric_tables(), as_regression=st.booleans())
+def test_grows_scikit_learn_cart_split_by_split_on_numeric_data(data, as_regression):
+    """On numeric data without missing values the tree is scikit-learn's: the same column
+    at every node, every training row in the same node, the same leaf values, and rows
+    recombined from the training values routed alike."""
+    X, y, params = data
+    if as_regression:
+        y = y + np.linspace(0.0, 0.5, len(y))
+    model = (TreeRegressor if as_regression else TreeClassifier)(**params).fit(X, y)
+    reference = (DecisionTreeRegressor if as_regression else DecisionTreeClassifier)(**params).fit(X, y)
+    tree = reference.tree_
+    is_split = tree.children_left >= 0
+    np.testing.assert_array_equal(model.nodes_.left, tree.children_left)
+    np.testing.assert_array_equal(model.nodes_.feature, np.where(is_split, tree.feature, -1))
+    np.testing.assert_array_equal(model.nodes_.n_samples, tree.n_node_samples)
+    np.testing.assert_array_equal(model.nodes_.apply(X), reference.apply(X))
+    recombined = np.column_stack([np.random.default_rng(0).permutation(X[:, j]) for j in range(X.shape[1])])
+    if as_regression:
+        np.testing.assert_array_equal(model.predict(X), reference.predict(X))
+        np.testing.assert_array_equal(model.predict(recombined), reference.predict(recombined))
+    else:
+        np.testing.assert_array_equal(model.predict_proba(X), reference.predict_proba(X))
+        np.testing.assert_array_equal(model.predict_proba(recombined), reference.predict_proba(recombined))
+
+
 def test_missing_values_seen_only_at_predict_follow_scikit_learn():
     X, y = load_breast_cancer(return_X_y=True)
     model = TreeClassifier(max_leaf_nodes=16, random_state=0).fit(X, y)
