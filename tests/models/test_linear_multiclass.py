@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from palmerpenguins import load_penguins
 from scipy.optimize import minimize
 from scipy.special import logsumexp
 from sklearn.datasets import load_iris
@@ -37,9 +38,12 @@ def single_coefficient_fits(X, y, n_classes):
             def loss(params, j=j, k=k):
                 eta = np.tile(params[:n_classes], (len(X), 1))
                 eta[:, k] += params[-1] * X[:, j]
-                return -(Y * (eta - logsumexp(eta, axis=1, keepdims=True))).sum(axis=1).mean()
+                log_p = eta - logsumexp(eta, axis=1, keepdims=True)
+                residual = np.exp(log_p) - Y  # the gradient of the mean log-loss in eta
+                gradient = np.append(residual.mean(axis=0), (residual[:, k] * X[:, j]).mean())
+                return -(Y * log_p).sum(axis=1).mean(), gradient
 
-            result = minimize(loss, np.zeros(n_classes + 1), method="BFGS", options={"gtol": 1e-8})
+            result = minimize(loss, np.zeros(n_classes + 1), jac=True, method="BFGS", options={"gtol": 1e-9})
             fits[(k, j)] = (result.fun, result.x[-1])
     return fits
 
@@ -103,6 +107,27 @@ def test_a_budget_that_binds_keeps_some_classes_of_a_term_at_zero():
     np.testing.assert_allclose(explanation.values.sum(axis=1) + explanation.base_values,
                                model.decision_function(frame), atol=1e-10)
     np.testing.assert_allclose(model.intercept_.sum(), 0.0, atol=1e-10)
+
+
+def test_exports_and_explanations_of_a_budget_on_categories_and_missing_values():
+    frame = load_penguins()
+    X, y = frame.drop(columns="species"), frame["species"]
+    model = SparseLinearClassifier(max_features=None, max_terms=5).fit(X, y)
+    assert model.complexity_ == 5 and any(" = " in name for name in model.terms_[(model.coef_ != 0).any(axis=0)])
+    with sqlite3.connect(":memory:") as connection:
+        X.to_sql("rows", connection, index=False)
+        sql = pd.read_sql(model.to_sql(table="rows"), connection)
+    np.testing.assert_allclose(sql.iloc[:, :-1].to_numpy(), model.predict_proba(X), atol=1e-12)
+    namespace = {}
+    exec(compile(model.to_python(), "<exported>", "exec"), namespace)
+    np.testing.assert_allclose([namespace["decision_function"](r) for r in X.to_dict("records")],
+                               model.decision_function(X), rtol=0, atol=1e-12)
+    explanation = model.explain(X)
+    np.testing.assert_allclose(explanation.values.sum(axis=1) + explanation.base_values,
+                               model.decision_function(X), atol=1e-10)
+    # a column's global importance is the spread of its contribution, levels summed first
+    contribution = explanation.values  # (n, n_features, K), centred at the training mean
+    np.testing.assert_allclose(model.explain().values, contribution.std(axis=0), atol=1e-10)
 
 
 def test_every_coefficient_the_terms_can_take_is_the_multinomial_refit():
