@@ -38,7 +38,8 @@ class SparseLinearClassifier(_SparseLinearModel, ClassifierMixin, BaseEstimator)
     selects at most that many non-zero coefficients among their terms; a logistic model, lightly ridged by
     ``alpha``, is then refitted on them (the relaxed lasso). Binary targets give one
     logistic equation; more classes give the multinomial model, one equation per class
-    over the same selected columns (a column is selected for all classes at once).
+    over the same selected columns (a column is selected for all classes at once; with
+    ``max_terms``, each coefficient on its own).
 
     Numeric columns enter as they are; a missing value is replaced by the column's
     training mean and, when ``fit`` saw missing values in the column, a term
@@ -59,14 +60,14 @@ class SparseLinearClassifier(_SparseLinearModel, ClassifierMixin, BaseEstimator)
         ``UserWarning``. Constant and all-missing columns are never used.
     max_terms : int or None, default=None
         Most non-zero coefficients, what ``complexity_`` counts: a budget in the units
-        of the other model families. The terms are then selected one by one, by the
-        lasso path over the standardised terms of the columns ``max_features`` allows,
-        so a categorical column may keep only its strongest levels (the others read as
-        the reference level). A term takes one coefficient per equation: ``n_classes``
-        of them in a multiclass model, so ``max_terms // n_classes`` terms, and
-        ``max_terms`` below ``n_classes`` is an error. When ``max_terms // n_classes``
-        is at most ``max_features``, only ``max_terms`` binds; to trace a front over
-        terms, set ``max_features=None``. ``None``: no budget of terms.
+        of the other model families. The coefficients are then selected one by one, by
+        the lasso path over the standardised terms of the columns ``max_features``
+        allows, so a categorical column may keep only its strongest levels (the others
+        read as the reference level). In a multiclass model a coefficient is a term in
+        one class's score: a term may enter the scores of some classes only, and
+        ``max_terms`` may be below ``n_classes``. When ``max_terms`` is at most
+        ``max_features``, only ``max_terms`` binds; to trace a front over terms, set
+        ``max_features=None``. ``None``: no budget of terms.
     alpha : float, default=1e-3
         Ridge penalty of the refit, on the standardised coefficients (the loss is the
         mean log-loss). ``0`` gives the unpenalised refit, whose coefficients grow
@@ -100,8 +101,8 @@ class SparseLinearClassifier(_SparseLinearModel, ClassifierMixin, BaseEstimator)
     complexity_ : int
         Non-zero coefficients, over all classes: one per numeric column, plus one per
         non-reference level of a categorical column and one per missing indicator, in
-        each equation (a multiclass model has ``n_classes`` equations). At most
-        ``max_terms``.
+        each equation where it is not zero (a multiclass model has ``n_classes``
+        equations). At most ``max_terms``.
     fill_values_ : ndarray of shape (n_features_in_,)
         The value that replaces a missing numeric value (its training mean); NaN for
         categorical columns and columns without any observed value.

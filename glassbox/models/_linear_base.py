@@ -63,15 +63,8 @@ class _SparseLinearModel(TransparentMixin):
         design = _Design.build(X, self._feature_schema, w)
         self.fill_values_, self.reference_levels_ = design.fill_values, design.reference_levels
         n_usable = len(design.starts)
-        term_budget = None
-        if self.max_terms is not None:
-            term_budget = self.max_terms // Y.shape[1]  # a term has a coefficient in each equation
-            if term_budget == 0:
-                raise ValueError(f"max_terms={self.max_terms} is less than the {Y.shape[1]} non-zero coefficients "
-                                 f"one term takes in a model of {Y.shape[1]} classes; expected max_terms >= "
-                                 f"{Y.shape[1]}.")
-        # With at most max_features terms, the terms' path alone keeps within max_features.
-        by_features = self.max_features is not None and (term_budget is None or term_budget > self.max_features)
+        # max_terms coefficients span at most max_terms columns: then max_features cannot bind.
+        by_features = self.max_features is not None and (self.max_terms is None or self.max_terms > self.max_features)
         budget = min(self.max_features, n_usable) if by_features else n_usable
         if by_features and self.max_features > n_usable:
             warnings.warn(f"max_features={self.max_features} is more than the {n_usable} features that vary in X; "
@@ -80,21 +73,19 @@ class _SparseLinearModel(TransparentMixin):
                           UserWarning, stacklevel=3)
         problem = _Problem(design.Z, Y, w, loss, design.starts, design.stops, self.tol, self.max_iter)
         chosen = np.arange(n_usable) if budget == n_usable else np.sort(problem.path_select(budget))
-        if term_budget is not None:
-            # The lasso path over single terms of the chosen columns, then the refit on them.
+        if self.max_terms is not None:
+            # The lasso path over single coefficients (a term in one equation) of the chosen
+            # columns' terms: a multiclass term may enter for some classes only.
             keep = np.isin(design.terms.feature, design.features[chosen])
-            by_term = _Design.build(X, self._feature_schema, w, keep=keep, by_term=True)
-            if len(by_term.starts) < term_budget:
-                warnings.warn(f"max_terms={self.max_terms} is more than the {len(by_term.starts) * Y.shape[1]} "
-                              f"non-zero coefficients the terms of the columns used can take; {type(self).__name__} "
-                              f"uses all of them.", UserWarning, stacklevel=3)
-            if len(by_term.starts) > term_budget:
-                problem = _Problem(by_term.Z, Y, w, loss, by_term.starts, by_term.stops, self.tol, self.max_iter)
-                keep = np.zeros(len(keep), dtype=bool)
-                keep[np.concatenate([by_term.groups[g] for g in problem.path_select(term_budget)])] = True
-            design = _Design.build(X, self._feature_schema, w, keep=keep)
-            problem = _Problem(design.Z, Y, w, loss, design.starts, design.stops, self.tol, self.max_iter)
-            chosen = np.arange(len(design.starts))
+            design = _Design.build(X, self._feature_schema, w, keep=keep, by_term=True)
+            problem = _Problem(design.Z, Y, w, loss, design.starts, design.stops, self.tol, self.max_iter,
+                               per_class=True)
+            n_units = len(design.starts) * Y.shape[1]
+            if n_units < self.max_terms:
+                warnings.warn(f"max_terms={self.max_terms} is more than the {n_units} non-zero coefficients the "
+                              f"terms of the columns used can take; {type(self).__name__} uses all of them.",
+                              UserWarning, stacklevel=3)
+            chosen = np.arange(n_units) if n_units <= self.max_terms else np.sort(problem.path_select(self.max_terms))
         intercept, coef_z, self.n_iter_ = problem.refit(chosen, self.alpha)
         if not problem.converged:
             hint = " (the classes may be separable)" if isinstance(loss, (_Logistic, _Multinomial)) else ""
@@ -107,14 +98,16 @@ class _SparseLinearModel(TransparentMixin):
         intercept, coef_z = intercept * y_scale + y_shift, coef_z * y_scale
 
         coef = design.term_coefficients(coef_z)  # (n_terms, K)
+        if isinstance(loss, _Multinomial):  # the scores are defined up to a constant: intercepts sum to zero
+            intercept = intercept - (intercept - design.means @ coef).mean()
         self._terms = design.terms
         self._term_means = design.means
         self._base_output = intercept  # the output at the mean of the training rows, (K,)
         self.terms_ = _term_names(design.terms, self._feature_schema)
         self.term_feature_idx_ = design.terms.feature.copy()
-        # The spread of each column's contribution is the norm of its orthonormal coefficients.
         self._importance = np.zeros((self.n_features_in_, Y.shape[1]))
-        self._importance[design.features] = design.group_spread(coef_z)
+        features, spread = design.feature_spread(coef_z, w)
+        self._importance[features] = spread
         coef, intercept, standardized = coef.T, intercept - design.means @ coef, (coef * design.scale[:, None]).T
         if isinstance(loss, _Squared):  # one output, in scikit-learn's shapes of a regressor
             coef, intercept, standardized = coef[0], float(intercept[0]), standardized[0]

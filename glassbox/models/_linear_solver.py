@@ -14,7 +14,7 @@ The model is fitted in two steps, the relaxed lasso of Meinshausen (2007):
 
 The losses are squared error (regressor), logistic (binary classifier) and
 multinomial (multiclass classifier, one coefficient per class and term; a feature is
-selected for all classes at once).
+selected for all classes at once, and with ``max_terms`` each coefficient on its own).
 """
 
 from __future__ import annotations
@@ -100,69 +100,111 @@ class _Problem:
 
     Parameters are ``intercept`` (K,) and ``coef`` (n_columns, K); group ``g`` owns the
     columns ``Z[:, starts[g]:stops[g]]`` and its penalty weight is the square root of
-    its size.
+    its size. The penalised blocks, the *units*, are the groups (all classes of their
+    columns at once) or, ``per_class``, each group in each class (unit ``g * K + k``):
+    the lasso of multinomial logistic regression, where a term may take a coefficient
+    for some classes only.
     """
 
-    def __init__(self, Z, Y, w, loss, starts, stops, tol, max_iter):
+    def __init__(self, Z, Y, w, loss, starts, stops, tol, max_iter, *, per_class=False):
         self.Z, self.Y, self.w, self.loss = Z, Y, w, loss
-        self.starts, self.stops = np.asarray(starts), np.asarray(stops)
-        self.weights = np.sqrt(self.stops - self.starts)
+        self.starts, self.stops = np.asarray(starts, dtype=np.intp), np.asarray(stops, dtype=np.intp)
         self.tol, self.max_iter = tol, max_iter
         self.K = Y.shape[1]
+        self.per_class = per_class
+        self.weights = np.sqrt(self.stops - self.starts)
+        if per_class:
+            self.weights = np.repeat(self.weights, self.K)
         self.converged = True
 
+    def unit_norms(self, matrix):
+        """Norm of each unit's block of ``matrix`` (n_columns, K), shape (n_units,)."""
+        if not len(self.starts):
+            return np.zeros(0)
+        squared = np.add.reduceat(matrix**2, self.starts, axis=0)  # (n_groups, K)
+        return np.sqrt(squared.ravel() if self.per_class else squared.sum(axis=1))
+
+    def active(self, coef):
+        """Whether each unit has a non-zero coefficient, shape (n_units,)."""
+        return self.unit_norms(coef) > 0
+
     def group_gradient_norms(self, intercept, coef):
-        """Norm of the loss gradient of each group, shape (n_groups,)."""
+        """Norm of the loss gradient of each unit, shape (n_units,)."""
         residual, _ = self.loss.derivatives(intercept + self.Z @ coef, self.Y, self.w)
-        squared = ((self.Z.T @ residual) ** 2).sum(axis=1)  # (n_columns,)
-        return np.sqrt(np.add.reduceat(squared, self.starts)) if len(self.starts) else squared
+        return self.unit_norms(self.Z.T @ residual)
 
-    def columns(self, groups):
-        return np.concatenate([np.arange(self.starts[g], self.stops[g]) for g in groups]).astype(np.intp)
+    def _layout(self, units):
+        """The columns ``units`` touch, and where their parameters sit.
 
-    def solve(self, lam, groups, intercept, coef):
-        """Minimise the penalised loss over ``groups`` (others held at zero); in place on ``coef``."""
+        Returns ``(columns, free, bounds)``: the design columns; the flat indices into
+        ``theta.ravel()`` (theta of shape (1 + len(columns), K), intercepts first) of the
+        free parameters, the intercepts then unit by unit; and the bounds of each block
+        of ``free`` (block 0 the intercepts).
+        """
         K = self.K
-        columns = self.columns(groups) if len(groups) else np.zeros(0, dtype=np.intp)
+        units = np.asarray(units, dtype=np.intp)
+        groups = units // K if self.per_class else units
+        columns = np.unique(np.concatenate([np.arange(self.starts[g], self.stops[g]) for g in groups]
+                                           + [np.zeros(0, dtype=np.intp)])).astype(np.intp)
+        local = np.searchsorted(columns, np.arange(self.Z.shape[1]))  # position of a column among `columns`
+        free, sizes = [np.arange(K)], []
+        for u, g in zip(units, groups):
+            rows = 1 + local[self.starts[g]:self.stops[g]]
+            classes = [u % K] if self.per_class else range(K)
+            block = (rows[:, None] * K + np.asarray(classes)[None, :]).ravel()
+            free.append(block)
+            sizes.append(len(block))
+        bounds = np.concatenate([[0, K], K + np.cumsum(sizes, dtype=np.intp)]).astype(np.intp)
+        return columns, np.concatenate(free).astype(np.intp), bounds
+
+    def solve(self, lam, units, intercept, coef):
+        """Minimise the penalised loss over ``units`` (the rest held at zero); in place on ``coef``."""
+        K = self.K
+        columns, free, bounds = self._layout(units)
         Z = np.hstack([np.ones((len(self.Z), 1)), self.Z[:, columns]])  # (n, 1 + m)
-        theta = np.vstack([intercept[None, :], coef[columns]])  # (1 + m, K)
-        sizes = (self.stops - self.starts)[groups] * K
-        bounds = np.concatenate([[0, K], K + np.cumsum(sizes)]).astype(np.intp)
-        penalty = np.concatenate([[0.0], lam * self.weights[groups]])  # per block
+        full = np.zeros((Z.shape[1], K))
+        full[0], full[1:] = intercept, coef[columns]
+        x = full.ravel()[free]
+        penalty = np.concatenate([[0.0], lam * self.weights[units]])  # per block
 
-        def objective(t):
-            eta = Z @ t
-            norms = _block_norms(t.ravel(), bounds)
-            return self.loss.value(eta, self.Y, self.w) + penalty @ norms, norms
+        def theta_of(x):
+            flat = np.zeros(full.size)
+            flat[free] = x
+            return flat.reshape(full.shape)
 
-        value, norms = objective(theta)
+        def objective(x):
+            norms = _block_norms(x, bounds)
+            return self.loss.value(Z @ theta_of(x), self.Y, self.w) + penalty @ norms, norms
+
+        value, norms = objective(x)
         for _ in range(self.max_iter):
-            residual, curvature = self.loss.derivatives(Z @ theta, self.Y, self.w)
-            gradient = (Z.T @ residual).ravel()
-            H = _hessian(Z, curvature)
-            new = _block_descent(H, gradient, theta.ravel(), bounds, penalty, self.tol)
-            step = new - theta.ravel()
+            residual, curvature = self.loss.derivatives(Z @ theta_of(x), self.Y, self.w)
+            gradient = (Z.T @ residual).ravel()[free]
+            H = _hessian(Z, curvature)[np.ix_(free, free)]
+            new = _block_descent(H, gradient, x, bounds, penalty, self.tol)
+            step = new - x
             decrease = gradient @ step + penalty @ (_block_norms(new, bounds) - norms)
             if -decrease <= self.tol**2:
                 break
             t = 1.0
             while True:
-                candidate = theta + t * step.reshape(theta.shape)
+                candidate = x + t * step
                 new_value, new_norms = objective(candidate)
                 if new_value <= value + 0.25 * t * decrease or t < 1e-10:
                     break
                 t *= 0.5
             if not new_value < value:  # no progress left in floating point
                 break
-            theta, value, norms = candidate, new_value, new_norms
+            x, value, norms = candidate, new_value, new_norms
         else:
             self.converged = False
+        theta = theta_of(x)
         intercept[:] = theta[0]
         coef[columns] = theta[1:]
 
     def path_select(self, k):
-        """The first ``k`` groups to be active on the path, as indices into the groups."""
-        n_groups = len(self.starts)
+        """The first ``k`` units to be active on the path, as indices into the units."""
+        n_groups = len(self.weights)
         intercept = self.loss.null_intercept(self.Y, self.w).astype(np.float64)
         coef = np.zeros((self.Z.shape[1], self.K))
         scores = self.group_gradient_norms(intercept, coef) / self.weights
@@ -180,14 +222,14 @@ class _Problem:
             state = snapshot
         # The path did not reach k features: add those whose penalty would let them in first.
         _, intercept, coef, scores = state
-        chosen = np.flatnonzero(np.add.reduceat((coef**2).sum(axis=1), self.starts) > 0)
+        chosen = np.flatnonzero(self.active(coef))
         rest = np.setdiff1d(np.arange(n_groups), chosen)
         return np.concatenate([chosen, rest[np.argsort(-scores[rest], kind="stable")][: k - len(chosen)]])
 
     def _solve_with_kkt(self, lam, state):
         lam_prev, intercept, coef, scores = state
         intercept, coef = intercept.copy(), coef.copy()
-        current = np.add.reduceat((coef**2).sum(axis=1), self.starts) > 0
+        current = self.active(coef)
         candidates = current | (scores >= 2 * lam - lam_prev)  # the sequential strong rule
         while True:
             groups = np.flatnonzero(candidates)
@@ -197,7 +239,7 @@ class _Problem:
             if not violators.any():
                 break
             candidates |= violators
-        active = np.add.reduceat((coef**2).sum(axis=1), self.starts) > 0
+        active = self.active(coef)
         return active, (lam, intercept, coef, scores)
 
     def _bisect(self, k, below, lam_over, over):
@@ -215,42 +257,48 @@ class _Problem:
             else:
                 lam_over, over = lam_mid, snapshot
         # Groups entering at the same penalty: keep those active before, then the largest.
-        first = np.flatnonzero(np.add.reduceat((below[2] ** 2).sum(axis=1), self.starts) > 0)
-        size = np.add.reduceat((over[2] ** 2).sum(axis=1), self.starts)
+        first = np.flatnonzero(self.active(below[2]))
+        size = self.unit_norms(over[2])
         size[first] = np.inf
         return np.argsort(-size, kind="stable")[:k]
 
-    def refit(self, groups, alpha):
-        """Minimise the loss plus ``alpha / 2 * ||coef||^2`` over ``groups``, by Newton's method."""
+    def refit(self, units, alpha):
+        """Minimise the loss plus ``alpha / 2 * ||coef||^2`` over ``units``, by Newton's method."""
         K = self.K
-        columns = self.columns(groups) if len(groups) else np.zeros(0, dtype=np.intp)
+        columns, free, _ = self._layout(units)
         Z = np.hstack([np.ones((len(self.Z), 1)), self.Z[:, columns]])
-        theta = np.zeros((Z.shape[1], K))
+        shape = (Z.shape[1], K)
+        theta = np.zeros(shape)
         theta[0] = self.loss.null_intercept(self.Y, self.w)
-        ridge = np.full(theta.shape, alpha)
-        ridge[0] = 0.0
-        ridge = ridge.ravel()
+        x = theta.ravel()[free]
+        ridge = np.full(len(free), alpha)
+        ridge[:K] = 0.0
 
-        def objective(t):
-            return self.loss.value(Z @ t, self.Y, self.w) + 0.5 * ridge @ t.ravel() ** 2
+        def theta_of(x):
+            flat = np.zeros(shape[0] * K)
+            flat[free] = x
+            return flat.reshape(shape)
 
-        value = objective(theta)
+        def objective(x):
+            return self.loss.value(Z @ theta_of(x), self.Y, self.w) + 0.5 * ridge @ x**2
+
+        value = objective(x)
         converged = False
         n_iter = 0
         while n_iter < self.max_iter:
             n_iter += 1
-            residual, curvature = self.loss.derivatives(Z @ theta, self.Y, self.w)
-            gradient = (Z.T @ residual).ravel() + ridge * theta.ravel()
-            H = _hessian(Z, curvature) + np.diag(ridge)
+            residual, curvature = self.loss.derivatives(Z @ theta_of(x), self.Y, self.w)
+            gradient = (Z.T @ residual).ravel()[free] + ridge * x
+            H = _hessian(Z, curvature)[np.ix_(free, free)] + np.diag(ridge)
             step = -_solve(H, gradient, symmetric_null=K > 1)
             decrease = gradient @ step
             if -decrease <= 1e-16 * max(1.0, abs(value)):  # the full step ends at the optimum
                 converged = True
-                theta = theta + step.reshape(theta.shape)
+                x = x + step
                 break
             t = 1.0
             while True:
-                candidate = theta + t * step.reshape(theta.shape)
+                candidate = x + t * step
                 new_value = objective(candidate)
                 if new_value <= value + 1e-4 * t * decrease or t < 1e-10:
                     break
@@ -258,9 +306,10 @@ class _Problem:
             if not new_value < value:  # no progress left in floating point
                 converged = True
                 break
-            theta, value = candidate, new_value
+            x, value = candidate, new_value
         if not converged:
             self.converged = False
+        theta = theta_of(x)
         coef = np.zeros((self.Z.shape[1], K))
         coef[columns] = theta[1:]
         return theta[0], coef, n_iter

@@ -176,6 +176,24 @@ class _Design:
             return np.zeros((0, coef_z.shape[1]))
         return np.sqrt(np.add.reduceat(coef_z**2, self.starts, axis=0))
 
+    def feature_spread(self, coef_z, w):
+        """Standard deviation of each column's contribution over the rows weighted by ``w``.
+
+        Returns ``(features, spread)``: the columns of ``X`` with a group and the spread
+        of each, shape (n, K). A column with one group (orthonormal) has the norm of its
+        coefficients; one whose terms are groups of their own (``by_term``) sums them first.
+        """
+        features = np.unique(self.features)
+        if len(features) == len(self.features):
+            return self.features, self.group_spread(coef_z)
+        spread = np.zeros((len(features), coef_z.shape[1]))
+        for i, j in enumerate(features):
+            columns = np.concatenate([np.arange(a, b) for a, b, f in zip(self.starts, self.stops, self.features)
+                                      if f == j])
+            contribution = self.Z[:, columns] @ coef_z[columns]  # (n, K), centred
+            spread[i] = np.sqrt(w @ contribution**2)
+        return features, spread
+
 
 
 def _varies(column):

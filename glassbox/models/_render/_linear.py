@@ -52,6 +52,7 @@ def _equation(model, lhs, k, precision, width=88, sign=1.0):
     pieces = [
         f"{_MINUS if coef[k, t] < 0 else '+'} {_format(abs(coef[k, t]), precision)} {_TIMES} {_term_label(model, t)}"
         for t in model._used_terms()
+        if coef[k, t] != 0  # a multiclass term may have a coefficient in some equations only
     ]
     head = f"{lhs} = {_format(intercept, precision)}"
     line = " ".join([head, *pieces])
@@ -100,7 +101,8 @@ def _score_sql(model, k):
         else:
             level = schema.categories[j][int(terms.code[t])]
             value = f"(CASE WHEN {column} = {sql_literal(level)} THEN 1 ELSE 0 END)"
-        parts.append(f"{sql_literal(float(coef[k, t]))} * {value}")
+        if coef[k, t] != 0:  # adding 0 * value changes no score
+            parts.append(f"{sql_literal(float(coef[k, t]))} * {value}")
     return sum_sql(parts)
 
 
@@ -144,5 +146,5 @@ def _score_python(model, targets):
             value = f"({access} == {python_literal(schema.categories[j][int(terms.code[t])])})"
         lines.append(f"    value = {value}  # {model.terms_[t]}")
         lines.extend(f"    {target} += {python_literal(float(coef[k, t]))} * value"
-                     for k, target in enumerate(targets))
+                     for k, target in enumerate(targets) if coef[k, t] != 0)
     return lines
