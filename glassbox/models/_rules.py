@@ -74,6 +74,11 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
         leaving ``min_support`` on both sides improves the likelihood.
     max_conditions : int, default=2
         Most conditions per rule.
+    max_complexity : int or None, default=None
+        Most conditions over all rules, what ``complexity_`` counts. When it is less than
+        ``max_rules * max_conditions`` the search chooses each rule's length within it:
+        a budget of 8 conditions can be 8 rules of one condition, 4 of two, or a mix,
+        whichever fits the training rows best. ``None``: ``max_rules * max_conditions``.
     min_support : int, float or "auto", default="auto"
         Least training weight (the number of rows without ``sample_weight``) a rule
         captures and leaves to the rules after it. A float in (0, 1) is a fraction of
@@ -171,6 +176,7 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
     _parameter_constraints = {
         "max_rules": [Interval(Integral, 1, None, closed="left")],
         "max_conditions": [Interval(Integral, 1, None, closed="left")],
+        "max_complexity": [Interval(Integral, 1, None, closed="left"), None],
         "min_support": [Interval(Integral, 1, None, closed="left"), Interval(Real, 0, 1, closed="neither"),
                         StrOptions({"auto"})],
         "beam_width": [Interval(Integral, 1, None, closed="left")],
@@ -194,6 +200,7 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
         *,
         max_rules: int = 8,
         max_conditions: int = 2,
+        max_complexity: int | None = None,
         min_support: int | float | Literal["auto"] = "auto",
         beam_width: int = 2,
         max_bins: int = 16,
@@ -202,6 +209,7 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
     ) -> None:
         self.max_rules = max_rules
         self.max_conditions = max_conditions
+        self.max_complexity = max_complexity
         self.min_support = min_support
         self.beam_width = beam_width
         self.max_bins = max_bins
@@ -249,6 +257,7 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
             len(self.classes_),
             max_rules=self.max_rules,
             max_conditions=self.max_conditions,
+            max_complexity=self.max_complexity,
             min_support=max(min_support, _RTOL * weight.sum()),
             beam_width=self.beam_width,
         )
