@@ -9,8 +9,9 @@ glassbox is fitted at a few budgets beside the peers that define it, in one run:
 - the sum of trees against imodels' FIGS at 4, 8, 16 and 32 splits;
 - the tree, without and with hierarchical shrinkage, against scikit-learn's CART and
   imodels' HSTree at the same splits;
-- the rule list against CART grown to as many conditions as the list has, and against
-  imodels' greedy rule list (the best of its depths at no more conditions);
+- the rule list at budgets of 4, 8, 16 and 32 conditions (``max_complexity``, each rule's
+  length chosen by the search) against CART grown to as many conditions as the list has,
+  and against imodels' greedy rule list (the best of its depths at no more conditions);
 - the sparse linear model at a budget of non-zero terms against an L1 logistic regression
   (Lasso for regression) on the same one-hot design, the best of a path of penalties with
   no more non-zeros (so the peer is favoured: its penalty is chosen on the test rows).

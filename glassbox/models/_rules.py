@@ -49,7 +49,10 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
     list is then improved by local search on its log-likelihood: while it is shorter
     than ``max_rules`` the best rule is inserted at the best position (a list stops
     early when the rows left are pure), each rule is replaced by the best rule given
-    the others, and a rule is swapped for a better one elsewhere in the list.
+    the others, and a rule is swapped for a better one elsewhere in the list. Under a
+    budget of conditions (``max_complexity``) the beam keeps the best partial lists of
+    each number of conditions, a list of single conditions is searched beside it, and
+    the local search stays within the budget, so each rule's length is chosen.
 
     Columns are used as they are:
 
