@@ -112,7 +112,8 @@ class _State:
 class _RuleListSearch:
     """Beam search for a rule list on a candidate space, then local search."""
 
-    def __init__(self, space, labels, weight, n_classes, *, max_rules, max_conditions, min_support, beam_width):
+    def __init__(self, space, labels, weight, n_classes, *, max_rules, max_conditions, min_support, beam_width,
+                 max_complexity=None):
         self.space = space
         self.labels = labels  # (n,) class index
         self.weight = weight  # (n,)
@@ -123,6 +124,10 @@ class _RuleListSearch:
         self.max_conditions = max_conditions
         self.min_support = min_support
         self.beam_width = beam_width
+        # The budget of conditions over all rules; when it binds, the beam is indexed by
+        # the conditions a partial list uses and each rule's length is chosen.
+        self.budget = max_rules * max_conditions if max_complexity is None else min(max_complexity, max_rules * max_conditions)
+        self.budgeted = self.budget < max_rules * max_conditions
         self.hist_weight = None if np.all(weight == 1.0) else weight  # None: unweighted counts
         self.n_seeds = max(_N_SEEDS, beam_width)
         self._holds = {}  # rule -> whether each training row satisfies it
@@ -158,78 +163,128 @@ class _RuleListSearch:
 
     # -- beam search -----------------------------------------------------------------
     def run(self):
-        """The rules of the best list found, each a tuple of candidate indices."""
+        """The rules of the best list found, each a tuple of candidate indices.
+
+        The beam search, then local search within the budgets. Under a binding budget
+        of conditions the beam search also runs with rules of one condition only (as
+        many as the budget allows), that list is improved by the same local search, and
+        the more likely of the two is kept.
+        """
+        starts = [self._beam()]
+        if self.budgeted:
+            single = _RuleListSearch(self.space, self.labels, self.weight, self.n_classes,
+                                     max_rules=min(self.max_rules, self.budget), max_conditions=1,
+                                     min_support=self.min_support, beam_width=self.beam_width)
+            single._holds = self._holds  # the same rows satisfy the same rules
+            starts.append(single._beam())
+        best, best_loglik = None, -np.inf
+        for rules in starts:
+            for _ in range(_REFINE_SWEEPS):
+                rules, changed = self._refine(rules)
+                if not changed:
+                    break
+            loglik = self._loglik(rules)
+            if best is None or loglik > best_loglik + _RTOL * abs(best_loglik):
+                best, best_loglik = rules, loglik
+        return best
+
+    def _beam(self):
+        """The rules of the best list the beam search finds.
+
+        The beam holds the ``beam_width`` best partial lists of each size: the number of
+        rules, or the number of conditions when the budget of conditions binds (then a
+        rule of one condition and one of two extend a list to different sizes, and each
+        is compared with lists of its own size).
+        """
         n = len(self.labels)
-        everything = np.ones(n, dtype=bool)
         pair_hist = None
         if self.exhaustive_pairs:
             pair_hist = self.space.pair_histogram(np.arange(n), self.labels, self.hist_weight, self.n_classes)
         loglik = float(_log_likelihood(self.target.sum(axis=0)))
-        beam, finished = [_State((), everything, loglik, _REST_WEIGHT * loglik, pair_hist)], []
-        for step in range(self.max_rules):
-            last = step == self.max_rules - 1
-            rest_weight = 1.0 if last else _REST_WEIGHT  # nothing follows the last rule
-            children = []
+        beam = [_State((), np.ones(n, dtype=bool), loglik, _REST_WEIGHT * loglik, pair_hist)]
+        best, children = beam[0], {}  # children: size -> [(score, gain, parent, rule)]
+        for size in range(self.budget if self.budgeted else self.max_rules):
+            if size > 0:
+                beam = self._select(children.pop(size, []))
             for state in beam:
-                options = self._best_rules(state, rest_weight)
-                if not options:
-                    finished.append(state)
-                children += [(state.score + score, gain, state, rule) for score, gain, rule in options]
-            children.sort(key=lambda child: -child[0])
-            beam, seen = [], set()
-            for score, gain, state, rule in children:
-                if round(score, 6) in seen:  # lists that split the rows alike score alike
+                best = max(best, state, key=lambda state: state.loglik)
+                if len(state.rules) == self.max_rules:
                     continue
-                seen.add(round(score, 6))
-                beam.append(self._extend(state, rule, gain, score, last=last))
-                if len(beam) == self.beam_width:
-                    break
-        rules = list(max(finished + beam, key=lambda state: state.loglik).rules)
-        for _ in range(_REFINE_SWEEPS):
-            rules, changed = self._refine(rules)
-            if not changed:
-                break
-        return rules
+                for score, gain, rule in self._best_rules(state, size):
+                    step = len(rule) if self.budgeted else 1
+                    children.setdefault(size + step, []).append((state.score + score, gain, state, rule))
+        for _, gain, state, rule in (child for key in sorted(children) for child in children[key]):
+            if state.loglik + gain > best.loglik:  # complete lists: nothing splits the rows left
+                best = _State(state.rules + (rule,), None, state.loglik + gain, None, None)
+        return list(best.rules)
 
-    def _extend(self, state, rule, gain, score, *, last):
+    def _select(self, children):
+        """The ``beam_width`` best children ``(score, gain, parent, rule)``, extended."""
+        beam, seen = [], set()
+        for score, gain, state, rule in sorted(children, key=lambda child: -child[0]):
+            if round(score, 6) in seen:  # lists that split the rows alike score alike
+                continue
+            seen.add(round(score, 6))
+            beam.append(self._extend(state, rule, gain, score))
+            if len(beam) == self.beam_width:
+                break
+        return beam
+
+    def _rest_weight(self, state, size, length):
+        """Weight of the rows left by a rule of ``length`` conditions appended to
+        ``state`` (of ``size``): 1 when no rule can follow it."""
+        last = len(state.rules) + 1 == self.max_rules or (self.budgeted and size + length >= self.budget)
+        return 1.0 if last else _REST_WEIGHT
+
+    def _extend(self, state, rule, gain, score):
         rows = np.flatnonzero(state.uncovered)
         captured = rows[self.space.rule_holds(rule, rows)]
         uncovered = state.uncovered.copy()
         uncovered[captured] = False
         pair_hist = None
-        if state.pair_hist is not None and not last:
+        if state.pair_hist is not None and len(state.rules) + 1 < self.max_rules:
             pair_hist = state.pair_hist - self.space.pair_histogram(captured, self.labels, self.hist_weight, self.n_classes)
         return _State(state.rules + (rule,), uncovered, state.loglik + gain, score, pair_hist)
 
-    def _best_rules(self, state, rest_weight):
-        """The best ``beam_width`` rules to append to ``state``, as (score, gain, rule):
-        the gain in log-likelihood with the rows left weighted by ``rest_weight``, and
-        the plain gain."""
+    def _best_rules(self, state, size):
+        """The best rules to append to ``state`` (of ``size``), as (score, gain, rule):
+        the gain in log-likelihood with the rows left weighted by ``_rest_weight``, and
+        the plain gain. The ``beam_width`` best of each length when the budget of
+        conditions binds, else the ``beam_width`` best."""
         space = self.space
+        longest = min(self.max_conditions, self.budget - size) if self.budgeted else self.max_conditions
         rows = np.flatnonzero(state.uncovered)
         group = np.where(state.uncovered, 0, -1)
         hist = space.histogram(group, self.labels, self.hist_weight, 1, self.n_classes)[:, 0]  # (n_bins, K) = B.T @ W
         parent = self.target[rows].sum(axis=0)  # (K,)
         counts = space.condition_counts(hist)  # (m, K) = C.T @ W
         support = counts.sum(axis=1)
+        rest_weight = self._rest_weight(state, size, 1)
         gain = np.where(self._supported(support, parent.sum()), _split_gain(counts, parent, rest_weight), -np.inf)
         level = [(gain[i], support[i], (int(i),)) for i in _top(gain, self.n_seeds)]
-        found = list(level)
-        for size in range(2, self.max_conditions + 1):
-            if size == 2 and self.exhaustive_pairs:
+        found = [level]
+        for length in range(2, longest + 1):
+            rest_weight = self._rest_weight(state, size, length)
+            if length == 2 and self.exhaustive_pairs and state.pair_hist is not None:
                 level = self._best_pairs(state, hist, parent, support, rest_weight)
             else:
                 grown = [g for *_, rule in level for g in self._grow(rule, rows, parent, rest_weight)]
                 level = _distinct_best(grown, self.n_seeds)
-            found += level
-        options = []
-        for *_, rule in _distinct_best(found, self.n_seeds):
-            captured = self.target[rows[space.rule_holds(rule, rows)]].sum(axis=0)  # exact, float64
-            plain = float(_split_gain(captured, parent))
-            if plain > _RTOL * max(parent.sum(), 1.0):
-                options.append((float(_split_gain(captured, parent, rest_weight)), plain, rule, captured.sum()))
-        options.sort(key=lambda option: (-round(option[0], 9), len(option[2]), option[3], option[2]))
-        return [option[:3] for option in options[: self.beam_width]]
+            found.append(level)
+        if not self.budgeted:
+            found = [_distinct_best([c for level in found for c in level], self.n_seeds)]
+        out = []
+        for level in found:
+            options = []
+            for *_, rule in level:
+                captured = self.target[rows[space.rule_holds(rule, rows)]].sum(axis=0)  # exact, float64
+                plain = float(_split_gain(captured, parent))
+                if plain > _RTOL * max(parent.sum(), 1.0):
+                    score = float(_split_gain(captured, parent, self._rest_weight(state, size, len(rule))))
+                    options.append((score, plain, rule, captured.sum()))
+            options.sort(key=lambda option: (-round(option[0], 9), len(option[2]), option[3], option[2]))
+            out += [option[:3] for option in options[: self.beam_width]]
+        return out
 
     def _grow(self, rule, rows, parent, rest_weight):
         """The best rules of ``rule`` and one more condition, every condition scored."""
@@ -270,41 +325,54 @@ class _RuleListSearch:
     def _refine(self, rules):
         """One sweep of local search on the log-likelihood of the whole list.
 
-        Fill: while the list is shorter than ``max_rules``, insert the best rule at the
-        best position. Replace: put in place of each rule the best rule given the
-        others. Swap: drop one of the ``_N_SWAPS`` rules that matter least when its removal,
-        followed by the best insertion, increases the likelihood. Rules left capturing no weight are dropped. Returns
-        the new rules and whether anything changed.
+        Fill: while the list is shorter than ``max_rules`` and within the budget of
+        conditions, insert the best rule at the best position. Replace: put in place of
+        each rule the best rule given the others (no longer than the budget allows).
+        Swap: drop one of the ``_N_SWAPS`` rules that matter least when its removal,
+        followed by filling, increases the likelihood. Rules left capturing no weight are
+        dropped. Returns the new rules and whether anything changed.
         """
-        changed = False
-        while len(rules) < self.max_rules:
-            gain, position, rule = self._best_insertion(rules)
-            if rule is None:
-                break
-            rules, changed = self._alive(rules[:position] + [rule] + rules[position:]), True
+        rules, changed = self._fill(rules)
         position = 0
         while position < len(rules):
-            _, rule = self._best_rule_at(rules, position, insert=False)
+            longest = len(rules[position]) + self._free(rules)
+            _, rule = self._best_rule_at(rules, position, insert=False, longest=longest)
             if rule is not None:
                 rules, changed = self._alive(rules[:position] + [rule] + rules[position + 1 :]), True
             position += 1
-        if len(rules) == self.max_rules:
+        if len(rules) == self.max_rules or self._free(rules) == 0:
             loglik = self._loglik(rules)
             without = [self._alive(rules[:drop] + rules[drop + 1 :]) for drop in range(len(rules))]
             losses = [self._loglik(fewer) for fewer in without]
             for drop in np.argsort(losses)[::-1][:_N_SWAPS]:  # the rules that matter least first
-                fewer = without[drop]
-                gain, position, rule = self._best_insertion(fewer)
-                if rule is not None and losses[drop] + gain > loglik + _RTOL * abs(loglik):
-                    rules, changed = self._alive(fewer[:position] + [rule] + fewer[position:]), True
+                filled, grew = self._fill(without[drop])
+                if grew and self._loglik(filled) > loglik + _RTOL * abs(loglik):
+                    rules, changed = filled, True
                     break
         return rules, changed
 
+    def _free(self, rules):
+        """Conditions the budget leaves to ``rules``."""
+        return self.budget - sum(len(rule) for rule in rules)
+
+    def _fill(self, rules):
+        """``rules`` with the best insertions while ``max_rules`` and the budget allow
+        (under a binding budget, the best gain per condition), and whether any was made."""
+        grew = False
+        while len(rules) < self.max_rules and self._free(rules) > 0:
+            position, rule = self._best_insertion(rules)
+            if rule is None:
+                break
+            rules, grew = self._alive(rules[:position] + [rule] + rules[position:]), True
+        return rules, grew
+
     def _best_insertion(self, rules):
-        """``(gain, position, rule)`` of the best rule to insert anywhere in ``rules``."""
-        options = [self._best_rule_at(rules, position, insert=True) for position in range(len(rules) + 1)]
+        """``(position, rule)`` of the best rule to insert anywhere in ``rules``."""
+        longest = self._free(rules)
+        options = [self._best_rule_at(rules, position, insert=True, longest=longest)
+                   for position in range(len(rules) + 1)]
         position = int(np.argmax([gain for gain, _ in options]))
-        return options[position][0], position, options[position][1]
+        return position, options[position][1]
 
     def _loglik(self, rules):
         """Training log-likelihood of the list ``rules``."""
@@ -316,10 +384,12 @@ class _RuleListSearch:
         alive = np.bincount(self.first_firing(rules), self.weight, minlength=len(rules) + 1)[:-1] > 0
         return [rule for rule, keep in zip(rules, alive) if keep]
 
-    def _best_rule_at(self, rules, position, *, insert):
-        """The rule to insert at ``position`` (or to put in place of the rule there)
-        that most increases the log-likelihood of the whole list, and the increase;
-        ``(0.0, None)`` when no rule does.
+    def _best_rule_at(self, rules, position, *, insert, longest):
+        """The rule of at most ``longest`` conditions to insert at ``position`` (or to
+        put in place of the rule there) that most increases the log-likelihood of the
+        whole list, and the increase; ``(0.0, None)`` when no rule does. An inserted
+        rule under a binding budget of conditions is the one of best increase per
+        condition, and that increase per condition is returned.
 
         A row reaching ``position`` that the new rule does not capture goes to the first
         of the following rules it satisfies, which does not depend on the new rule. So,
@@ -362,10 +432,12 @@ class _RuleListSearch:
         else:
             inside = space.rule_holds(rules[position], reach)
             current = float(loglik(self.cell_counts(cell[inside], n_cells, reach[inside])[:, :, None])[0][0])
-        best_value, best_rule = current + 1e-9 * max(1.0, abs(current)), None
+        threshold = current + 1e-9 * max(1.0, abs(current))
+        best_gain, best_rule = 0.0, None
+        per_condition = insert and self.budgeted
         value, support = loglik(extended(()))
         level = [(value[i], support[i], (int(i),)) for i in _top(value, self.n_seeds)]
-        for size in range(1, self.max_conditions + 1):
+        for size in range(1, min(self.max_conditions, longest) + 1):
             if size > 1:
                 grown = []
                 for _, rule_support, rule in level:
@@ -375,8 +447,9 @@ class _RuleListSearch:
                     grown += [(value[i], support[i], tuple(sorted(rule + (int(i),)))) for i in _top(value, self.n_seeds)]
                 level = _distinct_best(grown, self.n_seeds)
             for value, _, rule in level:
-                if value > best_value:
-                    best_value, best_rule = float(value), rule
+                gain = (float(value) - current) / (size if per_condition else 1)
+                if value > threshold and gain > best_gain:
+                    best_gain, best_rule = gain, rule
         if best_rule is None or (not insert and best_rule == rules[position]):
             return 0.0, None
-        return best_value - current, best_rule
+        return best_gain, best_rule

@@ -49,7 +49,10 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
     list is then improved by local search on its log-likelihood: while it is shorter
     than ``max_rules`` the best rule is inserted at the best position (a list stops
     early when the rows left are pure), each rule is replaced by the best rule given
-    the others, and a rule is swapped for a better one elsewhere in the list.
+    the others, and a rule is swapped for a better one elsewhere in the list. Under a
+    budget of conditions (``max_complexity``) the beam keeps the best partial lists of
+    each number of conditions, a list of single conditions is searched beside it, and
+    the local search stays within the budget, so each rule's length is chosen.
 
     Columns are used as they are:
 
@@ -74,6 +77,11 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
         leaving ``min_support`` on both sides improves the likelihood.
     max_conditions : int, default=2
         Most conditions per rule.
+    max_complexity : int or None, default=None
+        Most conditions over all rules, what ``complexity_`` counts. When it is less than
+        ``max_rules * max_conditions`` the search chooses each rule's length within it:
+        a budget of 8 conditions can be 8 rules of one condition, 4 of two, or a mix,
+        whichever fits the training rows best. ``None``: ``max_rules * max_conditions``.
     min_support : int, float or "auto", default="auto"
         Least training weight (the number of rows without ``sample_weight``) a rule
         captures and leaves to the rules after it. A float in (0, 1) is a fraction of
@@ -171,6 +179,7 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
     _parameter_constraints = {
         "max_rules": [Interval(Integral, 1, None, closed="left")],
         "max_conditions": [Interval(Integral, 1, None, closed="left")],
+        "max_complexity": [Interval(Integral, 1, None, closed="left"), None],
         "min_support": [Interval(Integral, 1, None, closed="left"), Interval(Real, 0, 1, closed="neither"),
                         StrOptions({"auto"})],
         "beam_width": [Interval(Integral, 1, None, closed="left")],
@@ -194,6 +203,7 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
         *,
         max_rules: int = 8,
         max_conditions: int = 2,
+        max_complexity: int | None = None,
         min_support: int | float | Literal["auto"] = "auto",
         beam_width: int = 2,
         max_bins: int = 16,
@@ -202,6 +212,7 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
     ) -> None:
         self.max_rules = max_rules
         self.max_conditions = max_conditions
+        self.max_complexity = max_complexity
         self.min_support = min_support
         self.beam_width = beam_width
         self.max_bins = max_bins
@@ -249,6 +260,7 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
             len(self.classes_),
             max_rules=self.max_rules,
             max_conditions=self.max_conditions,
+            max_complexity=self.max_complexity,
             min_support=max(min_support, _RTOL * weight.sum()),
             beam_width=self.beam_width,
         )

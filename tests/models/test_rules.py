@@ -520,7 +520,7 @@ def test_local_search_scores_a_change_by_the_likelihood_of_the_whole_list(insert
         def changed(rule, position=position):
             return rules[:position] + [rule] + rules[position + (not insert) :]
 
-        gain, rule = search._best_rule_at(rules, position, insert=insert)
+        gain, rule = search._best_rule_at(rules, position, insert=insert, longest=2)
         if rule is not None:
             np.testing.assert_allclose(gain, loglik(changed(rule)) - loglik(rules), rtol=1e-9)
             assert gain > 0
