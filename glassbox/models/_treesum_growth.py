@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import expit, softmax
+from scipy.special import expit, log_softmax, softmax
 
 __all__ = ["GrownTree", "grow_tree_sum", "make_loss"]
 
@@ -41,7 +41,7 @@ _LE, _NE, _NOT_MISSING = 0, 1, 2
 # Kinds of bin: a numeric bin that a threshold may follow, the last numeric value bin,
 # a category level, the missing bin.
 _THRESHOLD, _LAST_VALUE, _LEVEL, _MISSING = 0, 1, 2, 3
-_RELATIVE_TOLERANCE = 1e-12  # a split must lower the loss by more than this share of the start
+_RELATIVE_TOLERANCE = 1e-12  # with min_gain=0, a split must still lower the loss by more than rounding
 _TIE_TOLERANCE = 1e-9  # gains this close (relatively) are equal
 _ONE_COUNT_CELLS = 4096  # up to this many (row, feature) cells, the columns are counted in one np.bincount
 
@@ -75,6 +75,17 @@ class _Loss:
             return w[:, None] * (F - Y), w[:, None]
         p = expit(F) if self.name == "log_loss" else softmax(F, axis=1)
         return w[:, None] * (p - Y), w[:, None] * np.maximum(p * (1 - p), 1e-16)
+
+    def deviance(self, F, Y, w):
+        """The weighted squared error, or twice the weighted log-loss, of the scores ``F``: the
+        unit of a split's gain (the decrease of the second-order loss it scores)."""
+        if self.name == "squared_error":
+            return float(w @ ((F - Y) ** 2).sum(axis=1))
+        if self.name == "log_loss":
+            log_p = -np.logaddexp(0.0, np.where(Y > 0.5, -F, F))  # log P(the row's class)
+        else:
+            log_p = (Y * log_softmax(F, axis=1)).sum(axis=1, keepdims=True)
+        return float(-2.0 * (w @ log_p.sum(axis=1)))
 
 
 def make_loss(name: str, l2: float = 0.0) -> _Loss:
@@ -299,7 +310,7 @@ class _Histograms:
         return touched
 
 
-def grow_tree_sum(binned, bins, Y, w, loss, *, max_splits, max_trees, max_depth, min_samples_leaf):
+def grow_tree_sum(binned, bins, Y, w, loss, *, max_splits, max_trees, max_depth, min_samples_leaf, min_gain=0.0):
     """Grow the trees greedily together; see the module docstring.
 
     Parameters
@@ -314,12 +325,16 @@ def grow_tree_sum(binned, bins, Y, w, loss, *, max_splits, max_trees, max_depth,
     loss : _Loss
     max_splits, max_trees, max_depth, min_samples_leaf
         The budget and limits (``None`` for no limit on trees or depth).
+    min_gain : float, default=0.0
+        The least decrease of the deviance (:meth:`_Loss.deviance`) a split must bring,
+        as a share of the constant model's deviance.
 
     Returns
     -------
     trees : list of GrownTree
         The first tree holds the initial prediction; the growth stops before
-        ``max_splits`` splits when no split lowers the loss.
+        ``max_splits`` splits when no split lowers the deviance by ``min_gain`` of the
+        constant model's.
     """
     had_missing = (binned == np.asarray(bins.n_bins) - 1).any(axis=0)
     layout = _Layout.from_bins(bins, had_missing)
@@ -328,9 +343,8 @@ def grow_tree_sum(binned, bins, Y, w, loss, *, max_splits, max_trees, max_depth,
     positive = (w > 0).astype(np.float64)[:, None]  # rows that count
     F = np.tile(loss.initial(Y, w), (n_samples, 1))
     g, h = loss.gradients(F, Y, w)
-    # A split must lower the loss by more than a tiny share of the loss left to explain.
-    with np.errstate(divide="ignore", invalid="ignore"):
-        tolerance = _RELATIVE_TOLERANCE * float(np.where(h > 0, g * g / h, 0.0).sum())
+    # A split must lower the deviance by a share min_gain of the constant model's.
+    tolerance = max(min_gain, _RELATIVE_TOLERANCE) * loss.deviance(F, Y, w)
 
     hist = _Histograms(layout.n_bins, n_outputs + h.shape[1] + 1, capacity=min(2 * max_splits + 2, 64))
     new_root, first = hist.take(), hist.take()  # the potential new tree, and the first tree's root

@@ -40,12 +40,14 @@ def continuous(n_samples=60, n_features=3, seed=0, task="regression"):
     return X, np.digitize(score, np.quantile(score, [1 / 3, 2 / 3]))
 
 
-def reference_growth(X, y, task, l2, max_splits):
+def reference_growth(X, y, task, l2, max_splits, min_gain=0.0):
     """FIGS from its definition, with no histogram: at each step every split of every leaf
     of every tree, and of the root of a new tree, is scored by the decrease of the
     second-order loss, sum_k G_k^2 / (H_k + l2) over the children minus the leaf's, with
     thresholds between consecutive distinct values; the best moves its rows by a Newton
-    step. Returns the training scores after each step (the start first)."""
+    step, unless its decrease is below ``min_gain`` times the deviance of the start (the
+    squared error, or twice the log-loss). Returns the training scores after each step
+    (the start first)."""
     n = len(X)
     if task == "regression":
         Y = y[:, None].astype(float)
@@ -56,6 +58,12 @@ def reference_growth(X, y, task, l2, max_splits):
     else:
         Y = np.eye(y.max() + 1)[y]
         F = np.tile(np.log(Y.mean(axis=0)) - np.log(Y.mean(axis=0)).mean(), (n, 1))
+    if task == "regression":
+        deviance = ((Y - F) ** 2).sum()
+    else:
+        p = expit(F) if task == "binary" else softmax(F, axis=1)
+        deviance = -2 * (np.log(p) * Y + np.log(1 - p) * (1 - Y)).sum() if task == "binary" else (
+            -2 * (np.log(p) * Y).sum())
     leaves = [np.ones(n, bool)]  # leaves of every tree, as row masks
     history = [F.copy()]
     for _ in range(max_splits):
@@ -78,7 +86,7 @@ def reference_growth(X, y, task, l2, max_splits):
                     gain = score(left) + score(mask & ~left) - score(mask)
                     if gain > best[0] * (1 + 1e-9):
                         best = (gain, (i, mask, left))
-        if best[1] is None:
+        if best[1] is None or best[0] < min_gain * deviance:
             break
         i, mask, left = best[1]
         if i is not None:
@@ -115,16 +123,35 @@ def scores_of(model, X):
 
 
 # -- the growth against its definition and against FIGS ---------------------------------
-@pytest.mark.parametrize(("task", "l2"), [("regression", 0.0), ("regression", 3.0), ("binary", 5.0),
-                                          ("multiclass", 5.0), ("binary", 0.5)])
-def test_growth_follows_the_definition_step_by_step(task, l2):
+@pytest.mark.parametrize(("task", "l2", "min_gain"), [
+    ("regression", 0.0, 0.0), ("regression", 3.0, 1e-4), ("binary", 5.0, 1e-4), ("multiclass", 5.0, 0.0),
+    ("binary", 0.5, 0.0), ("regression", 0.0, 0.03), ("binary", 5.0, 0.02), ("multiclass", 5.0, 0.02),
+])
+def test_growth_follows_the_definition_step_by_step(task, l2, min_gain):
     X, y = continuous(task=task)
-    history = reference_growth(X, y, task, l2, max_splits=8)
+    history = reference_growth(X, y, task, l2, max_splits=8, min_gain=min_gain)
     model_class = TreeSumRegressor if task == "regression" else TreeSumClassifier
-    for splits in range(len(history)):
-        model = model_class(max_splits=splits, l2_regularization=l2, max_bins=255, min_samples_leaf=1).fit(X, y)
-        assert model.complexity_ == splits
-        np.testing.assert_allclose(scores_of(model, X), history[splits], rtol=1e-9, atol=1e-9)
+    if min_gain >= 0.01:
+        assert len(history) - 1 < 8  # the cases where min_gain stops the growth
+    for splits in range(min(len(history) + 1, 9)):  # one more than it grew, when it stopped
+        model = model_class(max_splits=splits, l2_regularization=l2, min_gain=min_gain, max_bins=255,
+                            min_samples_leaf=1).fit(X, y)
+        assert model.complexity_ == min(splits, len(history) - 1)
+        np.testing.assert_allclose(scores_of(model, X), history[model.complexity_], rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_classifier_stops_on_separable_classes(n_classes):
+    """Separable classes: the log-loss falls with every split that pushes the scores further,
+    by less and less; min_gain stops it where the gain is a negligible share of the prior's
+    loss, after every training row is classified right."""
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 10, size=(400, 3)).astype(float)
+    y = np.digitize(X[:, 0], [5] if n_classes == 2 else [3, 7])
+    model = TreeSumClassifier(max_splits=100).fit(X, y)
+    assert model.complexity_ <= 30
+    assert (model.predict(X) == y).all()
+    assert TreeSumClassifier(max_splits=100, min_gain=0.0).fit(X, y).complexity_ == 100  # without the rule
 
 
 def test_regressor_grows_as_imodels_figs():
