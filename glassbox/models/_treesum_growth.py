@@ -147,6 +147,10 @@ class _Layout:
     levels: np.ndarray  # flat bins of the category levels
     missing: np.ndarray  # (n_features,) flat missing bin of each feature
     missing_left_bins: np.ndarray  # flat bins that may send missing values left
+    level_features: np.ndarray  # feature of each level bin
+    allowed: np.ndarray  # (n_bins,) bins whose split sends missing values right (all but the last value)
+    allowed_left: np.ndarray  # for missing_left_bins: whose split may send them left (all but "missing")
+    missing_of_left_bins: np.ndarray  # the missing bin of each of missing_left_bins' features
 
     @classmethod
     def from_bins(cls, bins, had_missing):
@@ -159,8 +163,9 @@ class _Layout:
         kind = np.where(categorical, _LEVEL, np.where(local == last - 1, _LAST_VALUE, _THRESHOLD))
         kind = np.where(local == last, _MISSING, kind)
         missing_left = np.flatnonzero(had_missing[feature] & ((kind == _THRESHOLD) | (kind == _LEVEL)))
-        return cls(offset, counts, int(counts.sum()), feature, local, kind, np.flatnonzero(kind == _LEVEL),
-                   offset + counts - 1, missing_left)
+        levels, missing = np.flatnonzero(kind == _LEVEL), offset + counts - 1
+        return cls(offset, counts, int(counts.sum()), feature, local, kind, levels, missing, missing_left,
+                   feature[levels], kind != _LAST_VALUE, kind[missing_left] != _MISSING, missing[feature[missing_left]])
 
 
 # -- split finding ------------------------------------------------------------------------
@@ -186,20 +191,20 @@ def _best_splits(A, layout, n_outputs, min_samples_leaf, l2):
     """
     n_slots = len(A)
     left = np.cumsum(A, axis=2)  # (n_slots, n_columns, n_bins)
-    end = left[:, :, layout.offset + layout.counts - 1]  # (n_slots, n_columns, n_features)
+    end = left[:, :, layout.missing]  # (n_slots, n_columns, n_features)
     before = np.concatenate([np.zeros_like(end[:, :, :1]), end[:, :, :-1]], axis=2)
     present = left[:, :, layout.missing - 1] - before  # every value bin of each feature
     left -= np.repeat(before, layout.counts, axis=2)  # the feature's bins up to this one
-    left[:, :, layout.levels] = present[:, :, layout.feature[layout.levels]] - A[:, :, layout.levels]  # other levels
+    left[:, :, layout.levels] = present[:, :, layout.level_features] - A[:, :, layout.levels]  # other levels
     left[:, :, layout.missing] = present  # present against missing values
     total = end[:, :, :1] - before[:, :, :1]  # (n_slots, n_columns, 1): every row once
 
     # Missing values to the right (or present against missing); then to the left, for the
     # bins of the features that held missing values at fit (elsewhere it is the same split).
     bins_left = layout.missing_left_bins
-    left_with_missing = left[:, :, bins_left] + A[:, :, layout.missing[layout.feature[bins_left]]]
+    left_with_missing = left[:, :, bins_left] + A[:, :, layout.missing_of_left_bins]
     best = []
-    for side, allowed in ((left, layout.kind != _LAST_VALUE), (left_with_missing, layout.kind[bins_left] != _MISSING)):
+    for side, allowed in ((left, layout.allowed), (left_with_missing, layout.allowed_left)):
         if not side.shape[2]:
             continue
         score = _children_score(side, total, n_outputs, l2)  # (n_slots, n_side_bins)
@@ -232,8 +237,7 @@ def _children_score(left, total, n_outputs, l2):
     """``sum_k G_k^2 / (H_k + l2)`` over both children of every candidate, shape (n_slots, n_bins)."""
     G, H = left[:, :n_outputs], left[:, n_outputs:-1]
     G_right, H_right = total[:, :n_outputs] - G, total[:, n_outputs:-1] - H
-    with np.errstate(divide="ignore", invalid="ignore"):
-        score = G * G / (H + l2) + G_right * G_right / (H_right + l2)
+    score = G * G / (H + l2) + G_right * G_right / (H_right + l2)  # 0 / 0 where a side is empty: dropped
     return score[:, 0] if n_outputs == 1 else score.sum(axis=1)
 
 
@@ -248,8 +252,7 @@ def _first_best(gain, axis=None):
 def _score(sums, n_outputs, l2):
     """``sum_k G_k^2 / (H_k + l2)`` of histogram sums (..., n_columns)."""
     G, H = sums[..., :n_outputs], sums[..., n_outputs:-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return (G * G / (H + l2)).sum(axis=-1)
+    return (G * G / (H + l2)).sum(axis=-1)
 
 
 # -- growth ----------------------------------------------------------------------------
@@ -364,7 +367,8 @@ def grow_tree_sum(binned, bins, Y, w, loss, *, max_splits, max_trees, max_depth,
         candidates = active + ([new_root] if root_open else [])
         stale = np.asarray([s for s in candidates if s in dirty], dtype=np.intp)
         if len(stale):
-            best = _best_splits(hist.A[stale], layout, n_outputs, min_samples_leaf, loss.l2)
+            with np.errstate(divide="ignore", invalid="ignore"):  # empty sides score 0 / 0, then -inf
+                best = _best_splits(hist.A[stale], layout, n_outputs, min_samples_leaf, loss.l2)
             for i, s in enumerate(stale.tolist()):
                 cached[s] = (best.gain[i], int(best.bin[i]), bool(best.missing_left[i]), best.left[i], best.right[i])
                 dirty.discard(s)
