@@ -517,7 +517,8 @@ def test_column_with_a_single_present_value_can_only_split_on_missingness():
     ("params", "name"),
     [({"max_splits": -1}, "max_splits"), ({"max_trees": 0}, "max_trees"), ({"max_depth": 0}, "max_depth"),
      ({"shrinkage": "often"}, "shrinkage"), ({"shrinkage": -1.0}, "shrinkage"), ({"max_bins": 1}, "max_bins"),
-     ({"min_samples_leaf": 0}, "min_samples_leaf"), ({"l2_regularization": -1.0}, "l2_regularization")],
+     ({"min_samples_leaf": 0}, "min_samples_leaf"), ({"l2_regularization": -1.0}, "l2_regularization"),
+     ({"min_gain": -0.1}, "min_gain"), ({"min_gain": 1.5}, "min_gain")],
 )
 def test_invalid_parameters_name_the_parameter(params, name):
     with pytest.raises(InvalidParameterError, match=name):
