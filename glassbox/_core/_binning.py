@@ -190,6 +190,8 @@ def _cuts_by_count(counts, max_bins):
     """Positions ``i`` (cut after distinct value ``i``) of at most ``max_bins - 1`` cuts."""
     n_distinct, total = len(counts), counts.sum()
     masses = np.flatnonzero(counts * max_bins >= total)
+    if not len(masses):  # one run of every distinct value, cut into as many bins as it allows
+        return _run_cuts(counts, 0, n_distinct, min(max_bins, n_distinct))
     masses = masses[np.argsort(-counts[masses], kind="stable")]  # largest first, if the budget runs out
     cuts = set()
     for i in masses:
@@ -210,18 +212,22 @@ def _cuts_by_count(counts, max_bins):
     order = np.lexsort((run, -(run_counts[run] / (d - 1))))[: max(max_bins - len(runs), 0)]
     n_bins = 1 + np.bincount(run[order], minlength=len(runs))
     placed = [np.fromiter(cuts, dtype=np.intp, count=len(cuts))]
-    for (a, b), k in zip(runs, n_bins):
-        if k < 2:
-            continue
-        cumulative = np.cumsum(counts[a:b])[:-1]  # rows up to each cut position of the run
-        j = np.arange(1, k)
-        # the first value at which the run's rows reach the share j / k (a lower quantile)
-        position = np.searchsorted(cumulative, j * (cumulative[-1] + counts[b - 1]) / k, side="left")
-        # strictly after the previous cut, leaving room for the cuts still to place: with
-        # ``position - j`` made non-decreasing and capped, consecutive cuts differ by >= 1
-        shifted = np.maximum.accumulate(np.maximum(position - j, -1))
-        placed.append(a + np.minimum(shifted, len(cumulative) - k) + j)
+    placed += [_run_cuts(counts, a, b, k) for (a, b), k in zip(runs, n_bins)]
     return np.unique(np.concatenate(placed))
+
+
+def _run_cuts(counts, a, b, k):
+    """Sorted cut positions that split the run of distinct values ``a..b-1`` into ``k`` bins."""
+    if k < 2:
+        return np.empty(0, dtype=np.intp)
+    cumulative = np.cumsum(counts[a:b])[:-1]  # rows up to each cut position of the run
+    j = np.arange(1, k)
+    # the first value at which the run's rows reach the share j / k (a lower quantile)
+    position = np.searchsorted(cumulative, j * (cumulative[-1] + counts[b - 1]) / k, side="left")
+    # strictly after the previous cut, leaving room for the cuts still to place: with
+    # ``position - j`` made non-decreasing and capped, consecutive cuts differ by >= 1
+    shifted = np.maximum.accumulate(np.maximum(position - j, -1))
+    return a + np.minimum(shifted, len(cumulative) - k) + j
 
 
 class QuantileBinner(TransformerMixin, BaseEstimator):

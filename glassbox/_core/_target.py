@@ -69,7 +69,8 @@ def check_target(
     if task == "classification":
         if pd.isna(y).any():
             raise ValueError(f"{owner} got missing values in the target y; drop or label those rows.")
-        check_classification_targets(y)
+        if y.dtype.kind not in "biu":  # integer and boolean labels are always classes
+            check_classification_targets(y)
         classes, y_index = np.unique(y, return_inverse=True)
         if min_classes is not None and len(classes) < min_classes:
             shown = ", ".join(repr(c.item() if isinstance(c, np.generic) else c) for c in classes[:5])

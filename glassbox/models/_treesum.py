@@ -18,7 +18,7 @@ from .._base import TransparentMixin
 from .._core import check_target, register_tree_reader
 from ._shrinkage import holdout_log_loss, holdout_squared_error
 from ._tree_nodes import read_nodes_ensemble
-from ._treesum_base import _TreeSumMixin
+from ._treesum_base import MIN_GAIN, _TreeSumMixin
 
 if TYPE_CHECKING:
     from .._core._typing import RandomStateLike
@@ -37,7 +37,8 @@ class TreeSumClassifier(_TreeSumMixin, TransparentMixin, ClassifierMixin, BaseEs
     split of the root of a new tree (Tan et al. 2022, FIGS); the two new leaves move
     their rows by a Newton step. So the trees stay small and each says something the
     others do not, and ``complexity_``, the splits a reader must read, is at most
-    ``max_splits``: fewer only when no split lowers the loss.
+    ``max_splits``: fewer when no split lowers the loss by ``min_gain`` of the constant
+    model's (as on separable classes, where the log-loss would fall forever).
 
     Splits are searched on the bins of the core (:class:`~glassbox._core.QuantileBinner`:
     one bin per distinct value when a column has at most ``max_bins`` of them,
@@ -65,6 +66,14 @@ class TreeSumClassifier(_TreeSumMixin, TransparentMixin, ClassifierMixin, BaseEs
         Added to the summed hessians of a leaf, ``sum w p (1 - p)``, when its value and
         the gain of a split are computed: it keeps a leaf of a few rows of one class from
         taking an extreme log-odds.
+    min_gain : float, default=1e-4
+        The growth stops before ``max_splits`` when the best split lowers the deviance
+        (twice the weighted log-loss of the training rows, as its second-order
+        approximation scores a split) by less than this share of the deviance of the
+        constant model (the prior): a scale-free threshold, as rpart's complexity
+        parameter. On separable classes every split that pushes the scores further
+        lowers the log-loss, by less and less; this stops them. ``0`` spends the whole
+        budget whenever a split lowers the loss at all.
     shrinkage : float, "cv" or None, default=None
         Hierarchical shrinkage of the node values toward their parents' (Agarwal et al.
         2022) after growth, with this ``lambda`` (in training rows), or the one of
@@ -162,6 +171,7 @@ class TreeSumClassifier(_TreeSumMixin, TransparentMixin, ClassifierMixin, BaseEs
         max_depth: int | None = None,
         min_samples_leaf: int = 8,
         l2_regularization: float = 5.0,
+        min_gain: float = MIN_GAIN,
         shrinkage: float | Literal["cv"] | None = None,
         max_bins: int | Literal["auto"] = "auto",
         random_state: RandomStateLike = None,
@@ -171,6 +181,7 @@ class TreeSumClassifier(_TreeSumMixin, TransparentMixin, ClassifierMixin, BaseEs
         self.max_depth = max_depth
         self.min_samples_leaf = min_samples_leaf
         self.l2_regularization = l2_regularization
+        self.min_gain = min_gain
         self.shrinkage = shrinkage
         self.max_bins = max_bins
         self.random_state = random_state
@@ -252,8 +263,8 @@ class TreeSumRegressor(_TreeSumMixin, TransparentMixin, RegressorMixin, BaseEsti
     of every tree and every split of the root of a new tree (Tan et al. 2022, FIGS);
     the two new leaves move their rows by the mean residual of each. So the trees stay
     small and each says something the others do not, and ``complexity_``, the splits a
-    reader must read, is at most ``max_splits``: fewer only when no split lowers the
-    error.
+    reader must read, is at most ``max_splits``: fewer when no split lowers the error
+    by ``min_gain`` of the constant model's.
 
     Splits are searched on the bins of the core (:class:`~glassbox._core.QuantileBinner`:
     one bin per distinct value when a column has at most ``max_bins`` of them,
@@ -279,6 +290,12 @@ class TreeSumRegressor(_TreeSumMixin, TransparentMixin, RegressorMixin, BaseEsti
     l2_regularization : float, default=0.0
         Added to the weight of a leaf when its value and the gain of a split are
         computed (a ridge penalty on the leaf values, in training rows).
+    min_gain : float, default=1e-4
+        The growth stops before ``max_splits`` when the best split lowers the weighted
+        squared error of the training rows by less than this share of the constant
+        model's (the total sum of squares): a scale-free threshold, as rpart's
+        complexity parameter. ``0`` spends the whole budget whenever a split lowers the
+        error at all.
     shrinkage : float, "cv" or None, default=None
         Hierarchical shrinkage of the node values toward their parents' (Agarwal et al.
         2022) after growth, with this ``lambda`` (in training rows), or the one of
@@ -370,6 +387,7 @@ class TreeSumRegressor(_TreeSumMixin, TransparentMixin, RegressorMixin, BaseEsti
         max_depth: int | None = None,
         min_samples_leaf: int = 8,
         l2_regularization: float = 0.0,
+        min_gain: float = MIN_GAIN,
         shrinkage: float | Literal["cv"] | None = None,
         max_bins: int | Literal["auto"] = "auto",
         random_state: RandomStateLike = None,
@@ -379,6 +397,7 @@ class TreeSumRegressor(_TreeSumMixin, TransparentMixin, RegressorMixin, BaseEsti
         self.max_depth = max_depth
         self.min_samples_leaf = min_samples_leaf
         self.l2_regularization = l2_regularization
+        self.min_gain = min_gain
         self.shrinkage = shrinkage
         self.max_bins = max_bins
         self.random_state = random_state

@@ -41,10 +41,12 @@ from ._treesum_growth import grow_tree_sum, make_loss
 if TYPE_CHECKING:
     from .._core._typing import EstimatorT
 
-__all__ = ["_TreeSumMixin"]
+__all__ = ["MIN_GAIN", "_TreeSumMixin"]
 
 # max_bins="auto": 255 value bins per numeric column, or one per 8 training rows (at least 16).
 _MAX_AUTO_BINS, _ROWS_PER_BIN, _MIN_AUTO_BINS = 255, 8, 16
+# The default least share of the constant model's deviance a split must remove.
+MIN_GAIN = 1e-4
 
 
 class _TreeSumMixin(ShrinkageMixin):
@@ -61,6 +63,7 @@ class _TreeSumMixin(ShrinkageMixin):
         "max_depth": [Interval(Integral, 1, None, closed="left"), None],
         "min_samples_leaf": [Interval(Integral, 1, None, closed="left")],
         "l2_regularization": [Interval(Real, 0.0, None, closed="left")],
+        "min_gain": [Interval(Real, 0.0, 1.0, closed="both")],
         "shrinkage": SHRINKAGE_CONSTRAINT,
         "max_bins": [Interval(Integral, 2, None, closed="left"), StrOptions({"auto"})],
         "random_state": ["random_state"],
@@ -108,6 +111,7 @@ class _TreeSumMixin(ShrinkageMixin):
             max_trees=self.max_trees,
             max_depth=self.max_depth,
             min_samples_leaf=self.min_samples_leaf,
+            min_gain=self.min_gain,
         )
         self.trees_ = [_read_grown_tree(tree) for tree in grown]
         self._apply_shrinkage(X_encoded, y, sample_weight)
@@ -142,13 +146,17 @@ class _TreeSumMixin(ShrinkageMixin):
         rows_per_chunk = batch_units("auto", row_cells=n_features, unit_cells=n_features * n_outputs)
         for start, stop in chunk_bounds(n_samples, rows_per_chunk):
             X, chunk_weights = X_encoded[start:stop], weights[start:stop]
-            per_feature += np.einsum("njk,n->jk", np.abs(self._contributions(X)), chunk_weights)
-            for t, tree in enumerate(self.trees_):
-                per_tree[t] += np.abs(tree.value[tree.apply(X)] - tree.value[0]).T @ chunk_weights
+            leaves = [tree.apply(X) for tree in self.trees_]
+            per_feature += np.einsum("njk,n->jk", np.abs(self._contributions(X, leaves)), chunk_weights)
+            for t, (tree, leaf) in enumerate(zip(self.trees_, leaves)):
+                per_tree[t] += np.abs(tree.value[leaf] - tree.value[0]).T @ chunk_weights
         return per_feature, per_tree
 
-    def _contributions(self, X_encoded):
-        return sum(t.contributions(t.apply(X_encoded), self.n_features_in_) for t in self.trees_)
+    def _contributions(self, X_encoded, leaves=None):
+        """Saabas contributions summed over the trees; ``leaves``: each tree's ``apply``, if known."""
+        if leaves is None:
+            leaves = [t.apply(X_encoded) for t in self.trees_]
+        return sum(t.contributions(leaf, self.n_features_in_) for t, leaf in zip(self.trees_, leaves))
 
     def _base_value(self):
         return sum(t.value[0] for t in self.trees_)

@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import expit, softmax
+from scipy.special import expit, log_softmax, softmax
 
 __all__ = ["GrownTree", "grow_tree_sum", "make_loss"]
 
@@ -41,8 +41,9 @@ _LE, _NE, _NOT_MISSING = 0, 1, 2
 # Kinds of bin: a numeric bin that a threshold may follow, the last numeric value bin,
 # a category level, the missing bin.
 _THRESHOLD, _LAST_VALUE, _LEVEL, _MISSING = 0, 1, 2, 3
-_RELATIVE_TOLERANCE = 1e-12  # a split must lower the loss by more than this share of the start
+_RELATIVE_TOLERANCE = 1e-12  # with min_gain=0, a split must still lower the loss by more than rounding
 _TIE_TOLERANCE = 1e-9  # gains this close (relatively) are equal
+_ONE_COUNT_CELLS = 4096  # up to this many (row, feature) cells, the columns are counted in one np.bincount
 
 
 # -- losses -----------------------------------------------------------------------------
@@ -74,6 +75,17 @@ class _Loss:
             return w[:, None] * (F - Y), w[:, None]
         p = expit(F) if self.name == "log_loss" else softmax(F, axis=1)
         return w[:, None] * (p - Y), w[:, None] * np.maximum(p * (1 - p), 1e-16)
+
+    def deviance(self, F, Y, w):
+        """The weighted squared error, or twice the weighted log-loss, of the scores ``F``: the
+        unit of a split's gain (the decrease of the second-order loss it scores)."""
+        if self.name == "squared_error":
+            return float(w @ ((F - Y) ** 2).sum(axis=1))
+        if self.name == "log_loss":
+            log_p = -np.logaddexp(0.0, np.where(Y > 0.5, -F, F))  # log P(the row's class)
+        else:
+            log_p = (Y * log_softmax(F, axis=1)).sum(axis=1, keepdims=True)
+        return float(-2.0 * (w @ log_p.sum(axis=1)))
 
 
 def make_loss(name: str, l2: float = 0.0) -> _Loss:
@@ -135,6 +147,10 @@ class _Layout:
     levels: np.ndarray  # flat bins of the category levels
     missing: np.ndarray  # (n_features,) flat missing bin of each feature
     missing_left_bins: np.ndarray  # flat bins that may send missing values left
+    level_features: np.ndarray  # feature of each level bin
+    allowed: np.ndarray  # (n_bins,) bins whose split sends missing values right (all but the last value)
+    allowed_left: np.ndarray  # for missing_left_bins: whose split may send them left (all but "missing")
+    missing_of_left_bins: np.ndarray  # the missing bin of each of missing_left_bins' features
 
     @classmethod
     def from_bins(cls, bins, had_missing):
@@ -147,8 +163,9 @@ class _Layout:
         kind = np.where(categorical, _LEVEL, np.where(local == last - 1, _LAST_VALUE, _THRESHOLD))
         kind = np.where(local == last, _MISSING, kind)
         missing_left = np.flatnonzero(had_missing[feature] & ((kind == _THRESHOLD) | (kind == _LEVEL)))
-        return cls(offset, counts, int(counts.sum()), feature, local, kind, np.flatnonzero(kind == _LEVEL),
-                   offset + counts - 1, missing_left)
+        levels, missing = np.flatnonzero(kind == _LEVEL), offset + counts - 1
+        return cls(offset, counts, int(counts.sum()), feature, local, kind, levels, missing, missing_left,
+                   feature[levels], kind != _LAST_VALUE, kind[missing_left] != _MISSING, missing[feature[missing_left]])
 
 
 # -- split finding ------------------------------------------------------------------------
@@ -174,20 +191,20 @@ def _best_splits(A, layout, n_outputs, min_samples_leaf, l2):
     """
     n_slots = len(A)
     left = np.cumsum(A, axis=2)  # (n_slots, n_columns, n_bins)
-    end = left[:, :, layout.offset + layout.counts - 1]  # (n_slots, n_columns, n_features)
+    end = left[:, :, layout.missing]  # (n_slots, n_columns, n_features)
     before = np.concatenate([np.zeros_like(end[:, :, :1]), end[:, :, :-1]], axis=2)
     present = left[:, :, layout.missing - 1] - before  # every value bin of each feature
     left -= np.repeat(before, layout.counts, axis=2)  # the feature's bins up to this one
-    left[:, :, layout.levels] = present[:, :, layout.feature[layout.levels]] - A[:, :, layout.levels]  # other levels
+    left[:, :, layout.levels] = present[:, :, layout.level_features] - A[:, :, layout.levels]  # other levels
     left[:, :, layout.missing] = present  # present against missing values
     total = end[:, :, :1] - before[:, :, :1]  # (n_slots, n_columns, 1): every row once
 
     # Missing values to the right (or present against missing); then to the left, for the
     # bins of the features that held missing values at fit (elsewhere it is the same split).
     bins_left = layout.missing_left_bins
-    left_with_missing = left[:, :, bins_left] + A[:, :, layout.missing[layout.feature[bins_left]]]
+    left_with_missing = left[:, :, bins_left] + A[:, :, layout.missing_of_left_bins]
     best = []
-    for side, allowed in ((left, layout.kind != _LAST_VALUE), (left_with_missing, layout.kind[bins_left] != _MISSING)):
+    for side, allowed in ((left, layout.allowed), (left_with_missing, layout.allowed_left)):
         if not side.shape[2]:
             continue
         score = _children_score(side, total, n_outputs, l2)  # (n_slots, n_side_bins)
@@ -220,8 +237,7 @@ def _children_score(left, total, n_outputs, l2):
     """``sum_k G_k^2 / (H_k + l2)`` over both children of every candidate, shape (n_slots, n_bins)."""
     G, H = left[:, :n_outputs], left[:, n_outputs:-1]
     G_right, H_right = total[:, :n_outputs] - G, total[:, n_outputs:-1] - H
-    with np.errstate(divide="ignore", invalid="ignore"):
-        score = G * G / (H + l2) + G_right * G_right / (H_right + l2)
+    score = G * G / (H + l2) + G_right * G_right / (H_right + l2)  # 0 / 0 where a side is empty: dropped
     return score[:, 0] if n_outputs == 1 else score.sum(axis=1)
 
 
@@ -236,8 +252,7 @@ def _first_best(gain, axis=None):
 def _score(sums, n_outputs, l2):
     """``sum_k G_k^2 / (H_k + l2)`` of histogram sums (..., n_columns)."""
     G, H = sums[..., :n_outputs], sums[..., n_outputs:-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return (G * G / (H + l2)).sum(axis=-1)
+    return (G * G / (H + l2)).sum(axis=-1)
 
 
 # -- growth ----------------------------------------------------------------------------
@@ -269,8 +284,9 @@ class _Histograms:
 
         ``slots`` has shape (n,) or (m, n): one slot per row, or per row in each of ``m``
         trees (-1: none); ``codes`` (n, n_features) holds the rows' flat bins. The rows
-        are counted into the touched slots only, one ``np.bincount`` per column (rows
-        without a slot into one more, dropped). Returns the touched slots.
+        are counted into the touched slots only, by ``np.bincount`` over a flat ``(column,
+        slot, bin)`` index (rows without a slot into one more slot per column, dropped).
+        Returns the touched slots.
         """
         slots = np.atleast_2d(slots)  # (m, n)
         n_bins = self.n_bins
@@ -281,17 +297,23 @@ class _Histograms:
         compact[touched + 1] = np.arange(len(touched))
         cells = ((compact[slots + 1] * n_bins)[:, :, None] + codes[None]).ravel()  # (m * n * n_features,)
         size = len(touched) * n_bins
-        n_trees, n_features = slots.shape[0], codes.shape[1]
-        for c in range(values.shape[1]):
-            weights = np.repeat(values[:, c], n_features)  # a row's value, once per feature
-            if n_trees > 1:
-                weights = np.tile(weights, n_trees)  # and per tree
-            sums = np.bincount(cells, weights, minlength=size + n_bins)
-            self.A[touched, c] += sums[:size].reshape(len(touched), n_bins)
+        block = size + n_bins  # each column's sums, then the dropped rows without a slot
+        n_columns = values.shape[1]
+        # Every column in one np.bincount while the cells are few (the calls cost more than
+        # the counting), one per column otherwise (faster on many rows): the same sums,
+        # added in the same order.
+        groups = [range(n_columns)] if len(cells) <= _ONE_COUNT_CELLS else [[c] for c in range(n_columns)]
+        shape = (slots.shape[0], len(values), codes.shape[1])  # a row's value, per tree and feature
+        for group in groups:
+            k = len(group)
+            weights = np.broadcast_to(values.T[group, None, :, None], (k, *shape)).ravel()
+            index = (cells[None] + block * np.arange(k)[:, None]).ravel() if k > 1 else cells
+            sums = np.bincount(index, weights, minlength=k * block).reshape(k, block)[:, :size]
+            self.A[touched, group[0]:group[-1] + 1] += sums.reshape(k, len(touched), n_bins).transpose(1, 0, 2)
         return touched
 
 
-def grow_tree_sum(binned, bins, Y, w, loss, *, max_splits, max_trees, max_depth, min_samples_leaf):
+def grow_tree_sum(binned, bins, Y, w, loss, *, max_splits, max_trees, max_depth, min_samples_leaf, min_gain=0.0):
     """Grow the trees greedily together; see the module docstring.
 
     Parameters
@@ -306,12 +328,16 @@ def grow_tree_sum(binned, bins, Y, w, loss, *, max_splits, max_trees, max_depth,
     loss : _Loss
     max_splits, max_trees, max_depth, min_samples_leaf
         The budget and limits (``None`` for no limit on trees or depth).
+    min_gain : float, default=0.0
+        The least decrease of the deviance (:meth:`_Loss.deviance`) a split must bring,
+        as a share of the constant model's deviance.
 
     Returns
     -------
     trees : list of GrownTree
         The first tree holds the initial prediction; the growth stops before
-        ``max_splits`` splits when no split lowers the loss.
+        ``max_splits`` splits when no split lowers the deviance by ``min_gain`` of the
+        constant model's.
     """
     had_missing = (binned == np.asarray(bins.n_bins) - 1).any(axis=0)
     layout = _Layout.from_bins(bins, had_missing)
@@ -320,9 +346,8 @@ def grow_tree_sum(binned, bins, Y, w, loss, *, max_splits, max_trees, max_depth,
     positive = (w > 0).astype(np.float64)[:, None]  # rows that count
     F = np.tile(loss.initial(Y, w), (n_samples, 1))
     g, h = loss.gradients(F, Y, w)
-    # A split must lower the loss by more than a tiny share of the loss left to explain.
-    with np.errstate(divide="ignore", invalid="ignore"):
-        tolerance = _RELATIVE_TOLERANCE * float(np.where(h > 0, g * g / h, 0.0).sum())
+    # A split must lower the deviance by a share min_gain of the constant model's.
+    tolerance = max(min_gain, _RELATIVE_TOLERANCE) * loss.deviance(F, Y, w)
 
     hist = _Histograms(layout.n_bins, n_outputs + h.shape[1] + 1, capacity=min(2 * max_splits + 2, 64))
     new_root, first = hist.take(), hist.take()  # the potential new tree, and the first tree's root
@@ -342,7 +367,8 @@ def grow_tree_sum(binned, bins, Y, w, loss, *, max_splits, max_trees, max_depth,
         candidates = active + ([new_root] if root_open else [])
         stale = np.asarray([s for s in candidates if s in dirty], dtype=np.intp)
         if len(stale):
-            best = _best_splits(hist.A[stale], layout, n_outputs, min_samples_leaf, loss.l2)
+            with np.errstate(divide="ignore", invalid="ignore"):  # empty sides score 0 / 0, then -inf
+                best = _best_splits(hist.A[stale], layout, n_outputs, min_samples_leaf, loss.l2)
             for i, s in enumerate(stale.tolist()):
                 cached[s] = (best.gain[i], int(best.bin[i]), bool(best.missing_left[i]), best.left[i], best.right[i])
                 dirty.discard(s)

@@ -40,12 +40,14 @@ def continuous(n_samples=60, n_features=3, seed=0, task="regression"):
     return X, np.digitize(score, np.quantile(score, [1 / 3, 2 / 3]))
 
 
-def reference_growth(X, y, task, l2, max_splits):
+def reference_growth(X, y, task, l2, max_splits, min_gain=0.0):
     """FIGS from its definition, with no histogram: at each step every split of every leaf
     of every tree, and of the root of a new tree, is scored by the decrease of the
     second-order loss, sum_k G_k^2 / (H_k + l2) over the children minus the leaf's, with
     thresholds between consecutive distinct values; the best moves its rows by a Newton
-    step. Returns the training scores after each step (the start first)."""
+    step, unless its decrease is below ``min_gain`` times the deviance of the start (the
+    squared error, or twice the log-loss). Returns the training scores after each step
+    (the start first)."""
     n = len(X)
     if task == "regression":
         Y = y[:, None].astype(float)
@@ -56,6 +58,12 @@ def reference_growth(X, y, task, l2, max_splits):
     else:
         Y = np.eye(y.max() + 1)[y]
         F = np.tile(np.log(Y.mean(axis=0)) - np.log(Y.mean(axis=0)).mean(), (n, 1))
+    if task == "regression":
+        deviance = ((Y - F) ** 2).sum()
+    else:
+        p = expit(F) if task == "binary" else softmax(F, axis=1)
+        deviance = -2 * (np.log(p) * Y + np.log(1 - p) * (1 - Y)).sum() if task == "binary" else (
+            -2 * (np.log(p) * Y).sum())
     leaves = [np.ones(n, bool)]  # leaves of every tree, as row masks
     history = [F.copy()]
     for _ in range(max_splits):
@@ -78,7 +86,7 @@ def reference_growth(X, y, task, l2, max_splits):
                     gain = score(left) + score(mask & ~left) - score(mask)
                     if gain > best[0] * (1 + 1e-9):
                         best = (gain, (i, mask, left))
-        if best[1] is None:
+        if best[1] is None or best[0] < min_gain * deviance:
             break
         i, mask, left = best[1]
         if i is not None:
@@ -115,16 +123,35 @@ def scores_of(model, X):
 
 
 # -- the growth against its definition and against FIGS ---------------------------------
-@pytest.mark.parametrize(("task", "l2"), [("regression", 0.0), ("regression", 3.0), ("binary", 5.0),
-                                          ("multiclass", 5.0), ("binary", 0.5)])
-def test_growth_follows_the_definition_step_by_step(task, l2):
+@pytest.mark.parametrize(("task", "l2", "min_gain"), [
+    ("regression", 0.0, 0.0), ("regression", 3.0, 1e-4), ("binary", 5.0, 1e-4), ("multiclass", 5.0, 0.0),
+    ("binary", 0.5, 0.0), ("regression", 0.0, 0.03), ("binary", 5.0, 0.02), ("multiclass", 5.0, 0.02),
+])
+def test_growth_follows_the_definition_step_by_step(task, l2, min_gain):
     X, y = continuous(task=task)
-    history = reference_growth(X, y, task, l2, max_splits=8)
+    history = reference_growth(X, y, task, l2, max_splits=8, min_gain=min_gain)
     model_class = TreeSumRegressor if task == "regression" else TreeSumClassifier
-    for splits in range(len(history)):
-        model = model_class(max_splits=splits, l2_regularization=l2, max_bins=255, min_samples_leaf=1).fit(X, y)
-        assert model.complexity_ == splits
-        np.testing.assert_allclose(scores_of(model, X), history[splits], rtol=1e-9, atol=1e-9)
+    if min_gain >= 0.01:
+        assert len(history) - 1 < 8  # the cases where min_gain stops the growth
+    for splits in range(min(len(history) + 1, 9)):  # one more than it grew, when it stopped
+        model = model_class(max_splits=splits, l2_regularization=l2, min_gain=min_gain, max_bins=255,
+                            min_samples_leaf=1).fit(X, y)
+        assert model.complexity_ == min(splits, len(history) - 1)
+        np.testing.assert_allclose(scores_of(model, X), history[model.complexity_], rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_classifier_stops_on_separable_classes(n_classes):
+    """Separable classes: the log-loss falls with every split that pushes the scores further,
+    by less and less; min_gain stops it where the gain is a negligible share of the prior's
+    loss, after every training row is classified right."""
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 10, size=(400, 3)).astype(float)
+    y = np.digitize(X[:, 0], [5] if n_classes == 2 else [3, 7])
+    model = TreeSumClassifier(max_splits=100).fit(X, y)
+    assert model.complexity_ <= 30
+    assert (model.predict(X) == y).all()
+    assert TreeSumClassifier(max_splits=100, min_gain=0.0).fit(X, y).complexity_ == 100  # without the rule
 
 
 def test_regressor_grows_as_imodels_figs():
@@ -490,7 +517,8 @@ def test_column_with_a_single_present_value_can_only_split_on_missingness():
     ("params", "name"),
     [({"max_splits": -1}, "max_splits"), ({"max_trees": 0}, "max_trees"), ({"max_depth": 0}, "max_depth"),
      ({"shrinkage": "often"}, "shrinkage"), ({"shrinkage": -1.0}, "shrinkage"), ({"max_bins": 1}, "max_bins"),
-     ({"min_samples_leaf": 0}, "min_samples_leaf"), ({"l2_regularization": -1.0}, "l2_regularization")],
+     ({"min_samples_leaf": 0}, "min_samples_leaf"), ({"l2_regularization": -1.0}, "l2_regularization"),
+     ({"min_gain": -0.1}, "min_gain"), ({"min_gain": 1.5}, "min_gain")],
 )
 def test_invalid_parameters_name_the_parameter(params, name):
     with pytest.raises(InvalidParameterError, match=name):
@@ -519,3 +547,29 @@ def test_columns_are_matched_by_name_and_categories_as_themselves(penguins):
         warnings.simplefilter("error")
         assert set(model.predict(X)) <= set(y.unique())
 
+
+
+@pytest.mark.parametrize("n_columns", [1, 3, 7])
+def test_histograms_are_the_brute_force_sums_counted_either_way(monkeypatch, n_columns):
+    """The histogram of (slot, column, bin) sums, counted in one np.bincount or one per
+    column, equals the sums of a loop over rows, trees and features, to the bit for either."""
+    from glassbox.models import _treesum_growth
+
+    rng = np.random.default_rng(n_columns)
+    n_rows, n_features, n_bins = 50, 4, 7
+    codes = rng.integers(0, n_bins, size=(n_rows, n_features)) + n_bins * np.arange(n_features)
+    slots = rng.integers(-1, 5, size=(3, n_rows))  # three trees; -1: the row is in no slot
+    values = rng.normal(size=(n_rows, n_columns))
+    expected = np.zeros((6, n_columns, n_features * n_bins))
+    for t, i, j in product(range(3), range(n_rows), range(n_features)):
+        if slots[t, i] >= 0:
+            expected[slots[t, i], :, codes[i, j]] += values[i]
+    counted = []
+    for limit in (0, 10**9):  # one bincount per column, then one for all
+        monkeypatch.setattr(_treesum_growth, "_ONE_COUNT_CELLS", limit)
+        hist = _treesum_growth._Histograms(n_features * n_bins, n_columns, capacity=6)
+        touched = hist.add(slots, codes, values)
+        np.testing.assert_array_equal(touched, np.unique(slots[slots >= 0]))
+        np.testing.assert_allclose(hist.A, expected, rtol=1e-12, atol=1e-12)
+        counted.append(hist.A)
+    np.testing.assert_array_equal(counted[0], counted[1])
