@@ -58,7 +58,7 @@ def one_hot(codes, widths):
     n, t = codes.shape
     starts = np.concatenate([[0], np.cumsum(widths)])
     columns = np.empty((n, t + 1), dtype=np.int32)  # (n, terms + intercept)
-    columns[:, :t] = codes + starts[:-1]
+    np.add(codes, starts[:-1].astype(np.int32), out=columns[:, :t])  # no int64 temporary
     columns[:, t] = starts[-1]
     indptr = np.arange(0, n * (t + 1) + 1, t + 1, dtype=np.int64)
     return sp.csr_matrix((np.ones(n * (t + 1), dtype=np.float32), columns.ravel(), indptr),
@@ -135,7 +135,8 @@ class BoostingProblem:
 
     def design(self, rows=slice(None)):
         """One-hot design of ``rows`` (see :func:`one_hot`)."""
-        return one_hot(self.codes[rows], np.full(self.n_terms, self.cell_width))
+        codes = self.codes[rows] if isinstance(rows, slice) else np.take(self.codes, rows, axis=0)
+        return one_hot(codes, np.full(self.n_terms, self.cell_width))
 
     @property
     def sampled(self):
@@ -307,8 +308,8 @@ class _SampledRows(_Rows):
         rows = self._rows(round_)
         design = problem.design(rows)
         scores = design @ cells  # float64: the cells are
-        scores += self.offsets[rows].reshape(len(rows), -1)[:, self.columns]
-        weight = self.train_weight[rows][:, self.active]
+        scores += _columns(np.take(self.offsets, rows, axis=0).reshape(len(rows), -1), self.columns)
+        weight = _columns(np.take(self.train_weight, rows, axis=0), self.active)
         return _Batch(problem, design, scores, problem.y[rows], weight)
 
     def _rows(self, round_):
@@ -320,10 +321,18 @@ class _SampledRows(_Rows):
         if self._epoch != epoch:
             self._permutation = np.random.default_rng([self.seed, epoch]).permutation(n)
             self._epoch = epoch
-        return np.sort(self._permutation[part * m:(part + 1) * m])
+        chosen = np.zeros(n, dtype=bool)  # the slice in row order: a mask costs less than a sort
+        chosen[self._permutation[part * m:(part + 1) * m]] = True
+        return np.flatnonzero(chosen)
 
     def apply(self, delta):
         pass  # the next round computes its rows' scores from the cells
+
+
+def _columns(a, columns):
+    """``a[:, columns]`` for a subset ``columns`` of ``range(a.shape[1])`` in order; no copy
+    while it is all of them."""
+    return a if len(columns) == a.shape[1] else np.take(a, columns, axis=1)
 
 
 class _Validation:
@@ -340,6 +349,21 @@ class _Validation:
         if not self.kept:  # keep the scores of the validation rows here, bag by bag
             self.designs = [problem.design(r) for r in self.rows]
             self.scores = [np.array(offsets[r, k], dtype=np.float64) for k, r in enumerate(self.rows)]
+        self._stack()
+
+    def _stack(self):
+        """With as many rows in every bag, stack them: the losses of all bags at once.
+
+        ``flat`` picks each bag's rows and columns out of the rows' scores (n, M).
+        """
+        self.stacked = len({len(r) for r in self.rows}) == 1
+        if self.stacked:
+            C, n_bags = self.problem.n_scores, len(self.rows)
+            columns = np.arange(n_bags)[:, None, None] * C + np.arange(C)  # (bags, 1, C)
+            self.flat = np.stack(self.rows)[:, :, None] * (n_bags * C) + columns  # (bags, n_val, C)
+            self.stacked_targets, self.stacked_weight = np.stack(self.targets), np.stack(self.weight)
+            if not self.kept:
+                self.scores = np.stack(self.scores)  # (bags, n_val, C); apply updates it bag by bag
 
     def losses(self, rows):
         """Weighted mean loss of each active bag on its validation rows, shape (n_active,).
@@ -348,10 +372,9 @@ class _Validation:
         boosted alongside.
         """
         C, loss = self.problem.n_scores, self.problem.loss
-        if self.kept and len({len(r) for r in self.rows}) == 1:  # all bags at once
-            columns = np.arange(len(self.rows))[:, None, None] * C + np.arange(C)  # (bags, 1, C)
-            scores = rows.scores[np.stack(self.rows)[:, :, None], columns]  # (bags, n_val, C)
-            return _mean_loss(loss, scores, np.stack(self.targets), np.stack(self.weight))
+        if self.stacked:  # all bags at once
+            scores = np.take(rows.scores, self.flat) if self.kept else self.scores  # (bags, n_val, C)
+            return _mean_loss(loss, scores, self.stacked_targets, self.stacked_weight)
         out = np.empty(len(self.rows))
         for i, (r, y, w) in enumerate(zip(self.rows, self.targets, self.weight)):
             scores = rows.scores[r, i * C:(i + 1) * C] if self.kept else self.scores[i]
@@ -361,6 +384,7 @@ class _Validation:
     def keep(self, keep):
         for name in ("rows", "weight", "targets", *(() if self.kept else ("designs", "scores"))):
             setattr(self, name, [v for v, k in zip(getattr(self, name), keep) if k])
+        self._stack()
 
     def apply(self, delta):
         if not self.kept:
@@ -382,14 +406,18 @@ def _weighted_gradients(loss, F, y, C, weight):
     out = np.empty((n, 2, M), dtype=np.float32)
     if loss == "binary":
         p = expit(F)
-        out[:, 0] = (p - y[:, None]) * weight
+        work = np.subtract(p, y[:, None])
     else:
         p = softmax(F.reshape(n, M // C, C), axis=-1)  # (n, bags, classes)
-        g = p.copy()
-        g[np.arange(n), :, y] -= 1.0
-        out[:, 0] = g.reshape(n, M) * weight
-        p = p.reshape(n, M)
-    out[:, 1] = p * (1.0 - p) * weight
+        work = p.copy()
+        work[np.arange(n), :, y] -= 1.0
+        work, p = work.reshape(n, M), p.reshape(n, M)
+    work *= weight  # in place: the same numbers as the expression, with fewer temporaries
+    out[:, 0] = work
+    np.subtract(1.0, p, out=work)
+    work *= p
+    work *= weight  # p * (1 - p) * weight
+    out[:, 1] = work
     return out.reshape(n, 2 * M)
 
 
