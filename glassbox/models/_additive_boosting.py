@@ -221,7 +221,7 @@ def _round_update(problem, batch, rngs, active, round_):
     C = problem.n_scores
     M = batch.weight.shape[1]
     gh = _weighted_gradients(problem.loss, batch.scores, batch.y, C, batch.weight)  # (m, M or 2M), float32
-    histograms = np.asarray(batch.design_t @ gh, dtype=np.float64)  # (n_cells, M or 2M)
+    histograms = batch.histograms(gh)  # (n_cells, M or 2M)
     G = histograms[:, :M]
     H = batch.hessian if problem.loss == "squared" else histograms[:, M:]
     shrink = (C - 1) / C if C > 1 else 1.0  # diagonal Newton steps overshoot softmax
@@ -229,10 +229,12 @@ def _round_update(problem, batch, rngs, active, round_):
         intercept = np.where(H[-1] > EPS, -G[-1] / H[-1], 0.0) * shrink  # (M,)
     G_terms = G[:-1] + H[:-1] * intercept  # gradient after the intercept's step, to first order
     draws = _draws(problem, rngs, active, C) if round_ < problem.smoothing_rounds else None
-    updates = main_updates if problem.kind == "main" else pair_updates
-    update = updates(problem, G_terms, H[:-1], batch, draws)
     delta = np.empty((problem.n_cells, M))
-    delta[:-1] = update.reshape(problem.n_cells - 1, M) * (problem.learning_rate * shrink)
+    if problem.kind == "main":
+        delta[:-1] = main_updates(problem, G_terms, H[:-1], batch, draws).reshape(problem.n_cells - 1, M)
+    else:
+        pair_updates(problem, G_terms, H[:-1], batch, draws, out=delta[:-1])
+    delta[:-1] *= problem.learning_rate * shrink
     delta[-1] = intercept
     return delta
 
@@ -241,15 +243,33 @@ class _Batch:
     """The rows of one round: their design, scores, targets, weights and cell counts."""
 
     def __init__(self, problem, design, scores, y, weight):
-        C = problem.n_scores
+        self.n_scores, self.squared = problem.n_scores, problem.loss == "squared"
         self.design, self.design_t = design, design.T  # the transpose is a CSC view
         self.scores, self.y = scores, y  # (m, M) float64, (m,)
+        C = self.n_scores
         self.weight = np.repeat(weight, C, axis=1) if C > 1 else np.ascontiguousarray(weight)  # (m, M)
-        counts = self.design_t @ (weight > 0).astype(np.float32)  # (n_cells, K_active)
-        self.counts = np.repeat(counts, C, axis=1) if C > 1 else counts
-        self.hessian = np.asarray(self.design_t @ self.weight.astype(np.float32), dtype=np.float64) \
-            if problem.loss == "squared" else None
+        self._present = (weight > 0).astype(np.float32)  # (m, K_active): the rows each bag trains on
+        self.counts = None  # rows of every cell, (n_cells, M), from the first histograms
+        self.hessian = None  # of the squared error: the weight of every cell, (n_cells, M)
         self.cache = {}  # what the trees derive from the counts
+
+    def histograms(self, gh):
+        """``design.T @ gh`` in float64, (n_cells, columns of ``gh``).
+
+        The first call also counts the rows of every cell (and sums their weights, the
+        squared error's hessian) in the same product: a product sums each column on its
+        own, so these are the numbers of separate products.
+        """
+        if self.counts is not None:
+            return np.asarray(self.design_t @ gh, dtype=np.float64)
+        extra = [self._present, *([self.weight.astype(np.float32)] if self.squared else [])]
+        product = self.design_t @ np.concatenate([gh, *extra], axis=1)  # float32
+        n, K = gh.shape[1], self._present.shape[1]
+        counts = product[:, n:n + K]
+        self.counts = np.repeat(counts, self.n_scores, axis=1) if self.n_scores > 1 else np.ascontiguousarray(counts)
+        if self.squared:
+            self.hessian = np.asarray(product[:, n + K:], dtype=np.float64)
+        return np.asarray(product[:, :n], dtype=np.float64)
 
 
 class _Rows:
