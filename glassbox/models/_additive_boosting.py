@@ -230,10 +230,8 @@ def _round_update(problem, batch, rngs, active, round_):
     G_terms = G[:-1] + H[:-1] * intercept  # gradient after the intercept's step, to first order
     draws = _draws(problem, rngs, active, C) if round_ < problem.smoothing_rounds else None
     delta = np.empty((problem.n_cells, M))
-    if problem.kind == "main":
-        delta[:-1] = main_updates(problem, G_terms, H[:-1], batch, draws).reshape(problem.n_cells - 1, M)
-    else:
-        pair_updates(problem, G_terms, H[:-1], batch, draws, out=delta[:-1])
+    updates = main_updates if problem.kind == "main" else pair_updates
+    updates(problem, G_terms, H[:-1], batch, draws, out=delta[:-1])  # in place: a view of the contiguous delta
     delta[:-1] *= problem.learning_rate * shrink
     delta[-1] = intercept
     return delta

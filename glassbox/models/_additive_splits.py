@@ -26,12 +26,19 @@ FULL_STEP_LEVELS = 9  # categorical features with more levels take shorter steps
 
 
 # -- trees on one feature -----------------------------------------------------------
-def main_updates(problem, G, H, state, draws):
-    """Newton leaf values of a stump per feature and column, shape (n_terms, width, M)."""
+def main_updates(problem, G, H, state, draws, out=None):
+    """Newton leaf values of a stump per feature and column, shape (n_terms, width, M).
+
+    ``out``, if given, receives the values.
+    """
     T, W = problem.n_terms, problem.width
     M = G.shape[1]
     G, H = G.reshape(T, W, M), H.reshape(T, W, M)
-    out = np.zeros((T, W, M))
+    if out is None:
+        out = np.zeros((T, W, M))
+    else:
+        out = out.reshape(T, W, M)
+        out.fill(0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         out[:, -1] = np.where(H[:, -1] > EPS, -G[:, -1] / H[:, -1], 0.0)  # the missing bin's own leaf
     n_num, (w_num, w_cat) = problem.n_numeric, problem.value_widths
