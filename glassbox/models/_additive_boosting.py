@@ -325,7 +325,7 @@ class _SampledRows(_Rows):
         problem = self.problem
         rows = self._rows(round_)
         design = problem.design(rows)
-        scores = design @ cells  # float64: the cells are
+        scores = _float64(design) @ cells  # float64: the cells are
         scores += _columns(np.take(self.offsets, rows, axis=0).reshape(len(rows), -1), self.columns)
         weight = _columns(np.take(self.train_weight, rows, axis=0), self.active)
         return _Batch(problem, design, scores, problem.y[rows], weight)
@@ -345,6 +345,12 @@ class _SampledRows(_Rows):
 
     def apply(self, delta):
         pass  # the next round computes its rows' scores from the cells
+
+
+def _float64(design):
+    """``design`` with float64 ones: its product with float64 values then skips scipy's
+    conversion of the data, to the same numbers."""
+    return sp.csr_matrix((np.ones(design.nnz), design.indices, design.indptr), shape=design.shape)
 
 
 def _columns(a, columns):
