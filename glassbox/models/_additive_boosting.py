@@ -58,7 +58,7 @@ def one_hot(codes, widths):
     n, t = codes.shape
     starts = np.concatenate([[0], np.cumsum(widths)])
     columns = np.empty((n, t + 1), dtype=np.int32)  # (n, terms + intercept)
-    columns[:, :t] = codes + starts[:-1]
+    np.add(codes, starts[:-1].astype(np.int32), out=columns[:, :t])  # no int64 temporary
     columns[:, t] = starts[-1]
     indptr = np.arange(0, n * (t + 1) + 1, t + 1, dtype=np.int64)
     return sp.csr_matrix((np.ones(n * (t + 1), dtype=np.float32), columns.ravel(), indptr),
@@ -135,7 +135,8 @@ class BoostingProblem:
 
     def design(self, rows=slice(None)):
         """One-hot design of ``rows`` (see :func:`one_hot`)."""
-        return one_hot(self.codes[rows], np.full(self.n_terms, self.cell_width))
+        codes = self.codes[rows] if isinstance(rows, slice) else np.take(self.codes, rows, axis=0)
+        return one_hot(codes, np.full(self.n_terms, self.cell_width))
 
     @property
     def sampled(self):
@@ -220,7 +221,7 @@ def _round_update(problem, batch, rngs, active, round_):
     C = problem.n_scores
     M = batch.weight.shape[1]
     gh = _weighted_gradients(problem.loss, batch.scores, batch.y, C, batch.weight)  # (m, M or 2M), float32
-    histograms = np.asarray(batch.design_t @ gh, dtype=np.float64)  # (n_cells, M or 2M)
+    histograms = batch.histograms(gh)  # (n_cells, M or 2M)
     G = histograms[:, :M]
     H = batch.hessian if problem.loss == "squared" else histograms[:, M:]
     shrink = (C - 1) / C if C > 1 else 1.0  # diagonal Newton steps overshoot softmax
@@ -228,10 +229,10 @@ def _round_update(problem, batch, rngs, active, round_):
         intercept = np.where(H[-1] > EPS, -G[-1] / H[-1], 0.0) * shrink  # (M,)
     G_terms = G[:-1] + H[:-1] * intercept  # gradient after the intercept's step, to first order
     draws = _draws(problem, rngs, active, C) if round_ < problem.smoothing_rounds else None
-    updates = main_updates if problem.kind == "main" else pair_updates
-    update = updates(problem, G_terms, H[:-1], batch, draws)
     delta = np.empty((problem.n_cells, M))
-    delta[:-1] = update.reshape(problem.n_cells - 1, M) * (problem.learning_rate * shrink)
+    updates = main_updates if problem.kind == "main" else pair_updates
+    updates(problem, G_terms, H[:-1], batch, draws, out=delta[:-1])  # in place: a view of the contiguous delta
+    delta[:-1] *= problem.learning_rate * shrink
     delta[-1] = intercept
     return delta
 
@@ -240,15 +241,33 @@ class _Batch:
     """The rows of one round: their design, scores, targets, weights and cell counts."""
 
     def __init__(self, problem, design, scores, y, weight):
-        C = problem.n_scores
+        self.n_scores, self.squared = problem.n_scores, problem.loss == "squared"
         self.design, self.design_t = design, design.T  # the transpose is a CSC view
         self.scores, self.y = scores, y  # (m, M) float64, (m,)
+        C = self.n_scores
         self.weight = np.repeat(weight, C, axis=1) if C > 1 else np.ascontiguousarray(weight)  # (m, M)
-        counts = self.design_t @ (weight > 0).astype(np.float32)  # (n_cells, K_active)
-        self.counts = np.repeat(counts, C, axis=1) if C > 1 else counts
-        self.hessian = np.asarray(self.design_t @ self.weight.astype(np.float32), dtype=np.float64) \
-            if problem.loss == "squared" else None
+        self._present = (weight > 0).astype(np.float32)  # (m, K_active): the rows each bag trains on
+        self.counts = None  # rows of every cell, (n_cells, M), from the first histograms
+        self.hessian = None  # of the squared error: the weight of every cell, (n_cells, M)
         self.cache = {}  # what the trees derive from the counts
+
+    def histograms(self, gh):
+        """``design.T @ gh`` in float64, (n_cells, columns of ``gh``).
+
+        The first call also counts the rows of every cell (and sums their weights, the
+        squared error's hessian) in the same product: a product sums each column on its
+        own, so these are the numbers of separate products.
+        """
+        if self.counts is not None:
+            return np.asarray(self.design_t @ gh, dtype=np.float64)
+        extra = [self._present, *([self.weight.astype(np.float32)] if self.squared else [])]
+        product = self.design_t @ np.concatenate([gh, *extra], axis=1)  # float32
+        n, K = gh.shape[1], self._present.shape[1]
+        counts = product[:, n:n + K]
+        self.counts = np.repeat(counts, self.n_scores, axis=1) if self.n_scores > 1 else np.ascontiguousarray(counts)
+        if self.squared:
+            self.hessian = np.asarray(product[:, n + K:], dtype=np.float64)
+        return np.asarray(product[:, :n], dtype=np.float64)
 
 
 class _Rows:
@@ -306,9 +325,9 @@ class _SampledRows(_Rows):
         problem = self.problem
         rows = self._rows(round_)
         design = problem.design(rows)
-        scores = design @ cells  # float64: the cells are
-        scores += self.offsets[rows].reshape(len(rows), -1)[:, self.columns]
-        weight = self.train_weight[rows][:, self.active]
+        scores = _float64(design) @ cells  # float64: the cells are
+        scores += _columns(np.take(self.offsets, rows, axis=0).reshape(len(rows), -1), self.columns)
+        weight = _columns(np.take(self.train_weight, rows, axis=0), self.active)
         return _Batch(problem, design, scores, problem.y[rows], weight)
 
     def _rows(self, round_):
@@ -320,10 +339,24 @@ class _SampledRows(_Rows):
         if self._epoch != epoch:
             self._permutation = np.random.default_rng([self.seed, epoch]).permutation(n)
             self._epoch = epoch
-        return np.sort(self._permutation[part * m:(part + 1) * m])
+        chosen = np.zeros(n, dtype=bool)  # the slice in row order: a mask costs less than a sort
+        chosen[self._permutation[part * m:(part + 1) * m]] = True
+        return np.flatnonzero(chosen)
 
     def apply(self, delta):
         pass  # the next round computes its rows' scores from the cells
+
+
+def _float64(design):
+    """``design`` with float64 ones: its product with float64 values then skips scipy's
+    conversion of the data, to the same numbers."""
+    return sp.csr_matrix((np.ones(design.nnz), design.indices, design.indptr), shape=design.shape)
+
+
+def _columns(a, columns):
+    """``a[:, columns]`` for a subset ``columns`` of ``range(a.shape[1])`` in order; no copy
+    while it is all of them."""
+    return a if len(columns) == a.shape[1] else np.take(a, columns, axis=1)
 
 
 class _Validation:
@@ -340,6 +373,21 @@ class _Validation:
         if not self.kept:  # keep the scores of the validation rows here, bag by bag
             self.designs = [problem.design(r) for r in self.rows]
             self.scores = [np.array(offsets[r, k], dtype=np.float64) for k, r in enumerate(self.rows)]
+        self._stack()
+
+    def _stack(self):
+        """With as many rows in every bag, stack them: the losses of all bags at once.
+
+        ``flat`` picks each bag's rows and columns out of the rows' scores (n, M).
+        """
+        self.stacked = len({len(r) for r in self.rows}) == 1
+        if self.stacked:
+            C, n_bags = self.problem.n_scores, len(self.rows)
+            columns = np.arange(n_bags)[:, None, None] * C + np.arange(C)  # (bags, 1, C)
+            self.flat = np.stack(self.rows)[:, :, None] * (n_bags * C) + columns  # (bags, n_val, C)
+            self.stacked_targets, self.stacked_weight = np.stack(self.targets), np.stack(self.weight)
+            if not self.kept:
+                self.scores = np.stack(self.scores)  # (bags, n_val, C); apply updates it bag by bag
 
     def losses(self, rows):
         """Weighted mean loss of each active bag on its validation rows, shape (n_active,).
@@ -348,10 +396,9 @@ class _Validation:
         boosted alongside.
         """
         C, loss = self.problem.n_scores, self.problem.loss
-        if self.kept and len({len(r) for r in self.rows}) == 1:  # all bags at once
-            columns = np.arange(len(self.rows))[:, None, None] * C + np.arange(C)  # (bags, 1, C)
-            scores = rows.scores[np.stack(self.rows)[:, :, None], columns]  # (bags, n_val, C)
-            return _mean_loss(loss, scores, np.stack(self.targets), np.stack(self.weight))
+        if self.stacked:  # all bags at once
+            scores = np.take(rows.scores, self.flat) if self.kept else self.scores  # (bags, n_val, C)
+            return _mean_loss(loss, scores, self.stacked_targets, self.stacked_weight)
         out = np.empty(len(self.rows))
         for i, (r, y, w) in enumerate(zip(self.rows, self.targets, self.weight)):
             scores = rows.scores[r, i * C:(i + 1) * C] if self.kept else self.scores[i]
@@ -361,6 +408,7 @@ class _Validation:
     def keep(self, keep):
         for name in ("rows", "weight", "targets", *(() if self.kept else ("designs", "scores"))):
             setattr(self, name, [v for v, k in zip(getattr(self, name), keep) if k])
+        self._stack()
 
     def apply(self, delta):
         if not self.kept:
@@ -382,14 +430,18 @@ def _weighted_gradients(loss, F, y, C, weight):
     out = np.empty((n, 2, M), dtype=np.float32)
     if loss == "binary":
         p = expit(F)
-        out[:, 0] = (p - y[:, None]) * weight
+        work = np.subtract(p, y[:, None])
     else:
         p = softmax(F.reshape(n, M // C, C), axis=-1)  # (n, bags, classes)
-        g = p.copy()
-        g[np.arange(n), :, y] -= 1.0
-        out[:, 0] = g.reshape(n, M) * weight
-        p = p.reshape(n, M)
-    out[:, 1] = p * (1.0 - p) * weight
+        work = p.copy()
+        work[np.arange(n), :, y] -= 1.0
+        work, p = work.reshape(n, M), p.reshape(n, M)
+    work *= weight  # in place: the same numbers as the expression, with fewer temporaries
+    out[:, 0] = work
+    np.subtract(1.0, p, out=work)
+    work *= p
+    work *= weight  # p * (1 - p) * weight
+    out[:, 1] = work
     return out.reshape(n, 2 * M)
 
 

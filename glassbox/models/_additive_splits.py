@@ -26,12 +26,19 @@ FULL_STEP_LEVELS = 9  # categorical features with more levels take shorter steps
 
 
 # -- trees on one feature -----------------------------------------------------------
-def main_updates(problem, G, H, state, draws):
-    """Newton leaf values of a stump per feature and column, shape (n_terms, width, M)."""
+def main_updates(problem, G, H, state, draws, out=None):
+    """Newton leaf values of a stump per feature and column, shape (n_terms, width, M).
+
+    ``out``, if given, receives the values.
+    """
     T, W = problem.n_terms, problem.width
     M = G.shape[1]
     G, H = G.reshape(T, W, M), H.reshape(T, W, M)
-    out = np.zeros((T, W, M))
+    if out is None:
+        out = np.zeros((T, W, M))
+    else:
+        out = out.reshape(T, W, M)
+        out.fill(0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         out[:, -1] = np.where(H[:, -1] > EPS, -G[:, -1] / H[:, -1], 0.0)  # the missing bin's own leaf
     n_num, (w_num, w_cat) = problem.n_numeric, problem.value_widths
@@ -210,6 +217,8 @@ def _prefix(A, axis):
     """
     if A.size <= 2**15:
         return np.cumsum(A, axis=axis)
+    if np.prod(A.shape[axis + 1:]) < 16:  # slices of short runs: numpy's accumulation is the faster
+        return np.cumsum(A, axis=axis, dtype=np.float64)
     out = np.array(A, dtype=np.float64, copy=True)
     index = [slice(None)] * A.ndim
     for i in range(1, A.shape[axis]):
@@ -220,12 +229,13 @@ def _prefix(A, axis):
     return out
 
 
-def pair_updates(problem, G, H, state, draws):
+def pair_updates(problem, G, H, state, draws, out=None):
     """Newton values of a two-level tree per pair and column, shape (pairs, w, w, M).
 
     The tree splits the grid along one axis (the stump of the marginal histogram), then
     each half along the other axis; both orientations are grown and the one with the
     larger gain kept (in a smoothing round: splits and orientation drawn at random).
+    ``out``, if given, receives the values.
     """
     P, W = problem.n_terms, problem.width
     M = G.shape[1]
@@ -237,29 +247,34 @@ def pair_updates(problem, G, H, state, draws):
     # the total over axis 2, and the other way round.
     g, h, n = (np.concatenate([b[:, :, -1], a[:, -1]]) for a, b in zip(along_1, along_2))  # (2P, W, M)
     split, found, _, _, _ = _splits(g, h, _cut_valid(n, leaf), None if draws is None else np.tile(draws[1], (2, 1)))
-    # The halves of every first split, as histograms along the other axis (4P terms).
-    at_1 = split[:P][:, None, None, :]  # (P, 1, 1, M), along axis 1
-    at_2 = split[P:][:, None, None, :]
-    low_1 = [np.take_along_axis(a, at_1, axis=1)[:, 0] for a in along_1]  # (P, W, M) along axis 2
-    low_2 = [np.take_along_axis(a, at_2, axis=2)[:, :, 0] for a in along_2]  # along axis 1
+    # The halves of every first split, as histograms along the other axis (4P terms):
+    # the cumulated sums at the split, picked by flat position in the (P, W, W, M) arrays.
+    pair, cell, column = np.arange(P)[:, None, None] * W, np.arange(W)[None, :, None], np.arange(M)
+    at_1 = ((pair + split[:P][:, None, :]) * W + cell) * M + column  # (P, W, M): [p, split, j, m]
+    at_2 = ((pair + cell) * W + split[P:][:, None, :]) * M + column  # [p, i, split, m]
     halves = [np.concatenate([lo1, a[:, -1] - lo1, lo2, b[:, :, -1] - lo2])
-              for lo1, lo2, a, b in zip(low_1, low_2, along_1, along_2)]  # (4P, W, M) each
+              for a, b in zip(along_1, along_2)
+              for lo1, lo2 in [(np.take(a, at_1), np.take(b, at_2))]]  # (4P, W, M) each
     half_draws = None if draws is None else np.concatenate([draws[2], draws[3], draws[2], draws[3]])
     s, _, left, right, gain = _splits(*halves[:2], _cut_valid(halves[2], leaf), half_draws)
-    position = np.arange(W)[None, :, None]
-    sides = np.where(position <= s[:, None, :], left[:, None, :], right[:, None, :]).reshape(4, P, W, M)
     gain = gain.reshape(4, P, M)
-    lower = position[None] <= split.reshape(2, P, 1, M)  # (2, P, W, M)
-    values_1 = np.where(lower[0][:, :, None, :], sides[0][:, None], sides[1][:, None])
-    values_2 = np.where(lower[1][:, None, :, :], sides[2][:, :, None], sides[3][:, :, None])
     found = found.reshape(2, P, M)
     gain_1 = np.where(found[0], gain[0] + gain[1], -np.inf)
     gain_2 = np.where(found[1], gain[2] + gain[3], -np.inf)
     first = gain_1 >= gain_2  # (P, M): split along axis 1 first
     if draws is not None:
         first = np.where(np.isfinite(gain_1) & np.isfinite(gain_2), draws[0] < 0.5, first)
-    values = np.where(first[:, None, None, :], values_1, values_2)
-    return np.where((found[0] | found[1])[:, None, None, :], values, 0.0)
+    # Each half's values along the other axis, zero where neither orientation splits.
+    sides = np.where(cell <= s[:, None, :], left[:, None, :], right[:, None, :]).reshape(4, P, W, M)
+    sides = np.where((found[0] | found[1])[:, None, :], sides, 0.0)
+    # The grid, written in place: the second orientation, then the first where it is kept.
+    first = first[:, None, None, :]
+    out = np.empty((P, W, W, M)) if out is None else out.reshape(P, W, W, M)
+    out[...] = sides[3][:, :, None, :]
+    np.copyto(out, sides[2][:, :, None, :], where=cell[None] <= split[P:][:, None, None, :])  # lower along axis 2
+    np.copyto(out, sides[1][:, None, :, :], where=first)
+    np.copyto(out, sides[0][:, None, :, :], where=first & (cell[..., None] <= split[:P][:, None, None, :]))
+    return out
 
 
 def _cut_valid(N, min_samples_leaf):

@@ -214,10 +214,12 @@ def _purify_and_centre(main_scores, pair_tables, intercepts, pairs, groups, bin_
         to_rows = np.zeros((table.shape[0], table.shape[1], table.shape[3]))
         to_cols = np.zeros((table.shape[0], table.shape[2], table.shape[3]))
         scale = max(np.abs(table).max(), 1e-300)
+        row_total = np.where(row_w > 0, row_w, 1.0)[None, :, None]
+        col_total = np.where(col_w > 0, col_w, 1.0)[None, :, None]
         for _ in range(_PURIFY_MAX_ITER):
-            r = np.einsum("ab,kabc->kac", w, table) / np.where(row_w > 0, row_w, 1.0)[None, :, None]
+            r = np.einsum("ab,kabc->kac", w, table) / row_total
             table -= r[:, :, None, :]
-            c = np.einsum("ab,kabc->kbc", w, table) / np.where(col_w > 0, col_w, 1.0)[None, :, None]
+            c = np.einsum("ab,kabc->kbc", w, table) / col_total
             table -= c[:, None, :, :]
             to_rows += r
             to_cols += c

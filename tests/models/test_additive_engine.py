@@ -1,0 +1,129 @@
+"""The boosting engine of the additive models against brute force: the rows of the drawn
+rounds, the histograms and counts of a batch, the gradients, the stacked validation
+losses and the pair trees written in place."""
+
+import numpy as np
+import pytest
+from scipy.special import expit, softmax
+
+from glassbox.models._additive_boosting import (
+    BoostingProblem,
+    _AllRows,
+    _mean_loss,
+    _SampledRows,
+    _Validation,
+    _weighted_gradients,
+)
+from glassbox.models._additive_splits import pair_updates
+
+
+def problem(kind="main", n=600, n_terms=3, width=5, loss="binary", n_scores=1, round_samples=None, seed=0):
+    rng = np.random.default_rng(seed)
+    cell_width = width if kind == "main" else width**2
+    y = rng.normal(size=n) if loss == "squared" else rng.integers(0, max(n_scores, 2), n)
+    return BoostingProblem(
+        codes=rng.integers(0, cell_width, (n, n_terms)).astype(np.uint8), kind=kind, n_terms=n_terms,
+        width=width, n_numeric=n_terms, value_widths=(width - 1, 0), monotone=np.zeros(n_terms), y=y,
+        loss=loss, n_scores=n_scores, learning_rate=0.1, max_rounds=10, smoothing_rounds=0, n_iter_no_change=5,
+        tol=1e-4, min_samples_leaf=2, round_samples=round_samples,
+    )
+
+
+def bag_weights(n, n_bags, seed=0):
+    rng = np.random.default_rng(seed)
+    return np.where(rng.random((n, n_bags)) < 0.2, 0.0, rng.uniform(0.5, 2.0, (n, n_bags)))
+
+
+def test_drawn_rounds_take_consecutive_slices_of_each_epochs_permutation():
+    prob = problem(n=1000, round_samples=300)
+    rows = _SampledRows(prob, np.zeros((1000, 2, 1)), bag_weights(1000, 2), row_seed=7)
+    for epoch in range(3):
+        permutation = np.random.default_rng([7, epoch]).permutation(1000)
+        for part in range(3):  # 1000 // 300 rounds per epoch
+            expected = np.sort(permutation[part * 300:(part + 1) * 300])
+            np.testing.assert_array_equal(rows._rows(epoch * 3 + part), expected)
+
+
+@pytest.mark.parametrize(("loss", "n_scores"), [("binary", 1), ("multinomial", 3), ("squared", 1)])
+def test_a_batch_counts_its_rows_in_every_cell(loss, n_scores):
+    n, n_bags = 500, 3
+    prob = problem(n=n, loss=loss, n_scores=n_scores)
+    weight = bag_weights(n, n_bags)
+    rows = _AllRows(prob, np.zeros((n, n_bags, n_scores)), weight)
+    batch = rows.batch(0, None)
+    gh = np.random.default_rng(1).normal(size=(n, 2 * n_bags * n_scores)).astype(np.float32)
+    histograms = batch.histograms(gh)
+    np.testing.assert_array_equal(histograms, np.asarray(batch.design.T @ gh, dtype=np.float64))
+    np.testing.assert_array_equal(batch.histograms(gh), histograms)  # later calls: the same numbers
+    cells = (prob.codes + np.arange(prob.n_terms) * prob.width).astype(np.intp)  # (n, terms), cell numbers
+    for k in range(n_bags):
+        present = weight[:, k] > 0
+        counts = np.bincount(cells[present].ravel(), minlength=prob.n_cells - 1)
+        sums = np.bincount(cells.ravel(), weights=np.repeat(weight[:, k], prob.n_terms), minlength=prob.n_cells - 1)
+        for c in range(n_scores):
+            column = k * n_scores + c
+            np.testing.assert_array_equal(batch.counts[:-1, column], counts)
+            assert batch.counts[-1, column] == present.sum()  # the intercept's cell holds every row
+            if loss == "squared":
+                np.testing.assert_allclose(batch.hessian[:-1, column], sums, rtol=1e-5)
+    assert (batch.hessian is None) == (loss != "squared")
+
+
+@pytest.mark.parametrize(("loss", "n_scores"), [("binary", 1), ("multinomial", 3), ("squared", 1)])
+def test_gradients_are_the_closed_form(loss, n_scores):
+    rng = np.random.default_rng(2)
+    n, n_bags = 200, 2
+    F = rng.normal(size=(n, n_bags * n_scores))
+    y = rng.normal(size=n) if loss == "squared" else rng.integers(0, max(n_scores, 2), n)
+    weight = rng.uniform(0, 2, (n, n_bags * n_scores))
+    out = _weighted_gradients(loss, F, y, n_scores, weight)
+    if loss == "squared":
+        np.testing.assert_array_equal(out, ((F - y[:, None]) * weight).astype(np.float32))
+        return
+    if loss == "binary":
+        p = expit(F)
+        g = p - y[:, None]
+    else:
+        p = softmax(F.reshape(n, n_bags, n_scores), axis=-1)
+        g = (p - np.eye(n_scores)[y][:, None, :]).reshape(n, -1)
+        p = p.reshape(n, -1)
+    np.testing.assert_array_equal(out[:, :n_bags * n_scores], (g * weight).astype(np.float32))
+    np.testing.assert_array_equal(out[:, n_bags * n_scores:], (p * (1.0 - p) * weight).astype(np.float32))
+
+
+@pytest.mark.parametrize("sampled", [False, True])
+@pytest.mark.parametrize(("loss", "n_scores"), [("binary", 1), ("multinomial", 3)])
+def test_stacked_validation_losses_are_each_bags_own(sampled, loss, n_scores):
+    n, n_bags = 400, 3
+    prob = problem(n=n, loss=loss, n_scores=n_scores, round_samples=100 if sampled else None)
+    rng = np.random.default_rng(3)
+    offsets = rng.normal(size=(n, n_bags, n_scores))
+    weight = bag_weights(n, n_bags)
+    val_rows = [np.sort(rng.choice(n, 60, replace=False)) for _ in range(n_bags)]
+    val_weight = [rng.uniform(0.5, 1.5, 60) for _ in range(n_bags)]
+    validation = _Validation(prob, offsets, weight, val_rows, val_weight)
+    rows = _AllRows(prob, offsets, weight)
+    losses = validation.losses(rows)
+    assert validation.stacked
+    for k in range(n_bags):
+        own = _mean_loss(loss, offsets[val_rows[k], k], prob.y[val_rows[k]], val_weight[k])
+        assert losses[k] == own
+    keep = np.array([True, False, True])  # a bag stops: the others keep their own rows
+    validation.keep(keep)
+    rows.keep(keep, (np.flatnonzero(keep)[:, None] * n_scores + np.arange(n_scores)).ravel())
+    np.testing.assert_array_equal(validation.losses(rows), losses[keep])
+
+
+def test_pair_trees_written_in_place_are_the_returned_ones():
+    prob = problem(kind="pair", n=800, n_terms=2, width=4, n_scores=1)
+    weight = bag_weights(800, 3)
+    batch = _AllRows(prob, np.zeros((800, 3, 1)), weight).batch(0, None)
+    rng = np.random.default_rng(4)
+    gh = np.column_stack([rng.normal(size=(800, 3)) * weight, rng.uniform(0.1, 0.3, (800, 3)) * weight])
+    histograms = batch.histograms(gh.astype(np.float32))
+    G, H = histograms[:-1, :3], histograms[:-1, 3:]
+    values = pair_updates(prob, G, H, batch, None)
+    out = np.full((prob.n_cells - 1, 3), np.nan)
+    pair_updates(prob, G, H, batch, None, out=out)
+    np.testing.assert_array_equal(out.reshape(values.shape), values)
+    assert np.isfinite(values).all() and np.any(values != 0)
