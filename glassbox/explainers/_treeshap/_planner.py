@@ -134,24 +134,27 @@ class _Plan:
         for n_bits in np.unique(d):
             n_bits = int(n_bits)
             group = order[d[order] == n_bits]
+            # Written in place, scaled by the leaf value when there is one.
+            start = base[group[0]]
+            out = tables[start : start + len(group) * n_bits * 2**n_bits].reshape(len(group), n_bits, 2**n_bits)
+            scale = value[group, 0] if self.width == 1 else None
             if reference_fail is None:
                 ratio = self.paths.ratio[leaves[group], :n_bits]
                 reach = ratio.prod(axis=1)
-                block = _path_dependent_tables(ratio) if n_bits else None
+                if n_bits:
+                    _path_dependent_tables(ratio, scale, out=out)
             else:
                 size = 2**n_bits
                 satisfied = ~reference_fail[group] & (size - 1)
                 flat = (np.arange(len(group))[:, None] * size + satisfied).ravel()
                 weights = np.broadcast_to(self.reference_weights, satisfied.shape).ravel()
                 reference = np.bincount(flat, weights=weights, minlength=len(group) * size).reshape(len(group), size)
-                reach = reference[:, -1]  # every path feature satisfied: the leaf is reached
-                block = _interventional_tables(reference, n_bits) if n_bits else None
+                reach = reference[:, -1].copy()  # every path feature satisfied: the leaf is reached
+                if n_bits:
+                    if scale is not None:
+                        reference *= scale[:, None]  # the tables are linear in the reference
+                    _interventional_tables(reference, n_bits, out=out)
             np.add.at(self.expected_value, columns[group], value[group] * reach[:, None])
-            if block is None:
-                continue
-            if self.width == 1:
-                block *= value[group, 0][:, None, None]
-            tables[base[group[0]] : base[group[0]] + block.size] = block.ravel()
         return tables, base
 
     def _choose_blocks(self, leaves, d):
