@@ -8,10 +8,20 @@ background rows' patterns).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy.special import beta
 
 from ..._core import gauss_legendre
+
+
+@functools.cache
+def _quadrature(n_points):
+    """Gauss-Legendre nodes and weights on [0, 1] (read-only, computed once per size)."""
+    t, w = gauss_legendre(n_points)
+    t.flags.writeable = w.flags.writeable = False
+    return t, w
 
 
 def _popcount(n_bits):
@@ -46,13 +56,13 @@ def _path_dependent_tables(ratio, scale=None, out=None):
         on it, of the share of the training cover going the path's way.
     scale : ndarray of shape (n_leaves,), default=None
         Each leaf's table is multiplied by it (its value), at no extra pass.
-    out : ndarray of shape (n_leaves, d, 2**d), default=None
-        Where to write the tables.
+    out : ndarray of shape (n_leaves, d, 2**d) or list of d arrays (n_leaves, 2**d), default=None
+        Where to write the tables (a list: one array per path feature).
 
     Returns
     -------
     tables : ndarray of shape (n_leaves, d, 2**d)
-        As :func:`_interventional_tables`.
+        As :func:`_interventional_tables` (``out`` itself when given).
 
     Notes
     -----
@@ -67,21 +77,23 @@ def _path_dependent_tables(ratio, scale=None, out=None):
     tables of all patterns are one batched matrix product.
     """
     n_leaves, d = ratio.shape
-    t, w = gauss_legendre((d + 1) // 2)
+    t, w = _quadrature((d + 1) // 2)
     r = ratio[:, None, :]  # (n_leaves, 1, d)
     satisfied = r + t[None, :, None] * (1.0 - r)  # factor of a satisfied feature, (n_leaves, Q, d)
     failed = r * (1.0 - t)[None, :, None]
     product = _pattern_products(satisfied, failed)  # P(U, t); bit k of U set: feature k failed
     gain = (w[None, :, None] * (1.0 - r) / satisfied).transpose(0, 2, 1)  # (n_leaves, d, Q)
-    if scale is not None:
-        gain = gain * scale[:, None, None]
-    tables = np.matmul(gain, product, out=out)  # (n_leaves, d, 2**d)
     loss = (-w / (1.0 - t)) @ product  # (n_leaves, 2**d)
     if scale is not None:
+        gain = gain * scale[:, None, None]
         loss *= scale[:, None]
-    for j in range(d):  # patterns failing feature j: the second half of each 2**(j+1)
+    tables = np.empty((n_leaves, d, 2**d)) if out is None else out
+    for j in range(d):
+        table = tables[j] if isinstance(tables, list) else tables[:, j]
+        np.matmul(gain[:, j : j + 1], product, out=table[:, None, :])
+        # patterns failing feature j: the second half of each 2**(j+1)
         failed = (slice(None), slice(None), 1)
-        tables[:, j].reshape(n_leaves, -1, 2, 2**j)[failed] = loss.reshape(n_leaves, -1, 2, 2**j)[failed]
+        table.reshape(n_leaves, -1, 2, 2**j)[failed] = loss.reshape(n_leaves, -1, 2, 2**j)[failed]
     return tables
 
 
@@ -120,8 +132,8 @@ def _interventional_tables(reference, d, out=None):
         tables scaled by it: they are linear in it).
     d : int
         Distinct features on each leaf's path.
-    out : ndarray of shape (n_leaves, d, 2**d), default=None
-        Where to write the tables.
+    out : ndarray of shape (n_leaves, d, 2**d) or list of d arrays (n_leaves, 2**d), default=None
+        Where to write the tables (a list: one array per path feature).
 
     Returns
     -------
@@ -150,7 +162,7 @@ def _interventional_tables(reference, d, out=None):
     """
     n_leaves, size = reference.shape
     pop = _popcount(d)
-    t, w = gauss_legendre((d + 1) // 2)
+    t, w = _quadrature((d + 1) // 2)
     # z[q, U, l] = sum of reference[l, Y] t_q**(d - |Y|) over Y containing U
     z = np.empty((len(t), size, n_leaves))
     np.multiply((t[:, None] ** (d - pop))[:, :, None], reference.T[None], out=z)
@@ -166,7 +178,8 @@ def _interventional_tables(reference, d, out=None):
     for j in range(d):
         # Axis 2 of these views is bit j of the pattern: 0 where feature j is
         # satisfied, 1 where it is failed.
-        table, shape = tables[:, j].reshape(n_leaves, -1, 2, 2**j), (n_leaves, -1, 2, 2**j)
+        shape = (n_leaves, -1, 2, 2**j)
+        table = (tables[j] if isinstance(tables, list) else tables[:, j]).reshape(shape)
         np.subtract(gain.reshape(shape)[:, :, 0], spare.reshape(shape)[:, :, 1], out=table[:, :, 0])
         np.negative(loss.reshape(shape)[:, :, 1], out=table[:, :, 1])
     return tables
