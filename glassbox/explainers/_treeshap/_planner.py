@@ -378,17 +378,17 @@ class _Plan:
             tables = stacked
             if self.width > 1:
                 tables = stacked * self.ens.value[leaves, o][:, None, None]
-            if kind == _PAIR:
-                half = size // 2
-                pair = tables.reshape(n_blocks, 2, n_features, size)
-                left, right = pair[:, 0], pair[:, 1]
-                merged = np.empty((n_blocks, n_features, half, 2))
-                np.add(left[:, :, :half], right[:, :, half:], out=merged[..., 1])
-                np.add(left[:, :, half:], right[:, :, :half], out=merged[..., 0])
-                tables = merged.reshape(n_blocks, n_features, size)
             for j in range(n_features):
                 start = rank_offset[j] + base
-                np.copyto(self.tables[o, start : start + span].reshape(n_blocks, -1), tables[:, j])
+                slot = self.tables[o, start : start + span].reshape(n_blocks, -1)
+                if kind == _PAIR:  # merged straight into the slot
+                    half = size // 2
+                    pair = tables.reshape(n_blocks, 2, n_features, size)
+                    left, right, merged = pair[:, 0, j], pair[:, 1, j], slot.reshape(n_blocks, half, 2)
+                    np.add(left[:, :half], right[:, half:], out=merged[..., 1])
+                    np.add(left[:, half:], right[:, :half], out=merged[..., 0])
+                else:
+                    np.copyto(slot, tables[:, j])
 
     def _fill_path_dependent_pairs(self, leaves, n_features, rank_offset, base):
         """Path-dependent tables of a run of sibling-pair blocks, without leaf tables.
