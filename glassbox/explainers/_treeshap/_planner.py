@@ -47,7 +47,7 @@ def table_bits(d, n_reference, expected_rows):
     def pays_off(bits):
         if n_reference:
             return 2.0**bits * bits * bits <= 4.0 * rows * n_reference
-        return 4.0 * 2.0**bits <= rows * bits
+        return 2.0 * 2.0**bits <= rows * bits  # measured: 4.0 left HistGradientBoosting 20% slower
 
     bits = _MAX_TABLE_BITS
     while bits > 4 and not pays_off(bits):

@@ -2,8 +2,8 @@
 
 See the package docstring for the tables: one per leaf, indexed by the leaf's fail
 pattern, for the path-dependent value function (Gauss-Legendre quadrature of a product
-game) and for the interventional one (a graded superset-sum transform of the
-background rows' patterns).
+game) and for the interventional one (superset-sum transforms of the background
+rows' patterns, one per quadrature node).
 """
 
 from __future__ import annotations
