@@ -26,10 +26,10 @@ satisfies and ``B`` those only the reference satisfies (hybrids reach the leaf o
 if no feature is failed by both), each feature of ``A`` gets
 ``(|A|-1)! |B|! / (|A|+|B|)!`` and each of ``B`` minus ``|A|! (|B|-1)! / (|A|+|B|)!``
 (times the leaf value). So every leaf gets a table over the ``2**d`` fail patterns
-(the FastTreeSHAP v2 idea, Yang 2021), built for many leaves at once: by a graded
-superset-sum transform of the background patterns (interventional), or by
-Gauss-Legendre quadrature of the product game, one batched matrix product
-(path-dependent).
+(the FastTreeSHAP v2 idea, Yang 2021), built for many leaves at once, both by
+Gauss-Legendre quadrature of the weights: of the product game, batched matrix products
+(path-dependent), or of the background patterns' superset sums, one superset-sum
+transform per node (interventional).
 
 Leaf tables then merge bottom-up into *blocks*: a subtree whose root has ``d`` path
 features and ``k`` internal nodes is indexed by the root's fail pattern and the

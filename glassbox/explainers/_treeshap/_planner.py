@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from ..._core import gauss_legendre
 from ._paths import _Descent
-from ._tables import _interventional_tables, _path_dependent_tables, _pattern_products
+from ._tables import _interventional_tables, _path_dependent_tables, _pattern_products, _quadrature
 
 _MAX_TABLE_BITS = 12  # a lookup table has at most 2**12 patterns per feature slot
 _TABLE_BUDGET = 2**25  # floats of lookup tables per model (256 MiB); beyond, leaves go without
@@ -48,7 +47,7 @@ def table_bits(d, n_reference, expected_rows):
     def pays_off(bits):
         if n_reference:
             return 2.0**bits * bits * bits <= 4.0 * rows * n_reference
-        return 4.0 * 2.0**bits <= rows * bits
+        return 2.0 * 2.0**bits <= rows * bits  # measured: 4.0 left HistGradientBoosting 20% slower
 
     bits = _MAX_TABLE_BITS
     while bits > 4 and not pays_off(bits):
@@ -129,30 +128,40 @@ class _Plan:
         base = np.empty(len(leaves), np.intp)
         base[order] = np.r_[0, np.cumsum(sizes)[:-1]]
         tables = np.empty(int(sizes.sum()))
-        value = self.ens.value[leaves]
-        columns = self.ens.tree_columns[self.tree_of[leaves]]
         for n_bits in np.unique(d):
             n_bits = int(n_bits)
             group = order[d[order] == n_bits]
-            if reference_fail is None:
-                ratio = self.paths.ratio[leaves[group], :n_bits]
-                reach = ratio.prod(axis=1)
-                block = _path_dependent_tables(ratio) if n_bits else None
-            else:
-                size = 2**n_bits
-                satisfied = ~reference_fail[group] & (size - 1)
-                flat = (np.arange(len(group))[:, None] * size + satisfied).ravel()
-                weights = np.broadcast_to(self.reference_weights, satisfied.shape).ravel()
-                reference = np.bincount(flat, weights=weights, minlength=len(group) * size).reshape(len(group), size)
-                reach = reference[:, -1]  # every path feature satisfied: the leaf is reached
-                block = _interventional_tables(reference, n_bits) if n_bits else None
-            np.add.at(self.expected_value, columns[group], value[group] * reach[:, None])
-            if block is None:
-                continue
-            if self.width == 1:
-                block *= value[group, 0][:, None, None]
-            tables[base[group[0]] : base[group[0]] + block.size] = block.ravel()
+            start = base[group[0]]
+            out = tables[start : start + len(group) * n_bits * 2**n_bits].reshape(len(group), n_bits, 2**n_bits)
+            self._tables_into(leaves[group], n_bits, None if reference_fail is None else reference_fail[group], out)
         return tables, base
+
+    def _tables_into(self, leaves, n_bits, reference_fail, out):
+        """Tables of leaves with ``n_bits`` path features each, written into ``out``.
+
+        ``out``: an array (n_leaves, n_bits, 2**n_bits) or one array (n_leaves,
+        2**n_bits) per feature slot. Also adds the leaves' share of the expected
+        value; with one value per leaf (``width == 1``) tables are scaled by it.
+        """
+        value = self.ens.value[leaves]
+        scale = value[:, 0] if self.width == 1 else None
+        if reference_fail is None:
+            ratio = self.paths.ratio[leaves, :n_bits]
+            reach = ratio.prod(axis=1)
+            if n_bits:
+                _path_dependent_tables(ratio, scale, out=out)
+        else:
+            size = 2**n_bits
+            satisfied = ~reference_fail & (size - 1)
+            flat = (np.arange(len(leaves))[:, None] * size + satisfied).ravel()
+            weights = np.broadcast_to(self.reference_weights, satisfied.shape).ravel()
+            reference = np.bincount(flat, weights=weights, minlength=len(leaves) * size).reshape(len(leaves), size)
+            reach = reference[:, -1].copy()  # every path feature satisfied: the leaf is reached
+            if n_bits:
+                if scale is not None:
+                    reference *= scale[:, None]  # the tables are linear in the reference
+                _interventional_tables(reference, n_bits, out=out)
+        np.add.at(self.expected_value, self.ens.tree_columns[self.tree_of[leaves]], value * reach[:, None])
 
     def _choose_blocks(self, leaves, d):
         """Nodes whose subtree becomes one lookup block.
@@ -292,10 +301,12 @@ class _Plan:
         direct_pairs = reference_fail is None  # path-dependent pairs skip leaf tables
         for blocks in np.split(np.arange(n_blocks), np.flatnonzero(np.diff(chunk_of_block)) + 1):
             chunk = np.arange(first_leaf[blocks[0]], first_leaf[blocks[-1] + 1])
-            tabled = np.ones(len(chunk), bool)
+            # Leaf tables for the leaves of other blocks than single leaves (written
+            # in place when there is one value per leaf) and path-dependent pairs.
+            tabled = ~((kind[leaf_block[chunk]] == _SINGLE) & (self.width == 1))
             if direct_pairs:
-                tabled = kind[leaf_block[chunk]] != _PAIR
-            fail = None if reference_fail is None else reference_fail[chunk]
+                tabled &= kind[leaf_block[chunk]] != _PAIR
+            fail = None if reference_fail is None else reference_fail[chunk[tabled]]
             leaf_tables, base = self._leaf_tables(leaves[chunk[tabled]], d[chunk[tabled]], fail)
             table_base = np.full(len(chunk), -1, np.intp)
             table_base[tabled] = base
@@ -314,6 +325,14 @@ class _Plan:
                     )
                 elif kind[run[0]] == _PAIR and direct_pairs:
                     self._fill_path_dependent_pairs(leaves[run_leaves], n_features, rank_offset, block_base[run[0]])
+                elif kind[run[0]] == _SINGLE and self.width == 1:
+                    span = len(run) * 2**n_features
+                    slots = [
+                        self.tables[0, rank_offset[j] + block_base[run[0]] :][:span].reshape(len(run), -1)
+                        for j in range(n_features)
+                    ]
+                    fail = None if reference_fail is None else reference_fail[run_leaves]
+                    self._tables_into(leaves[run_leaves], n_features, fail, slots)
                 else:
                     start = table_base[local[0]]
                     stacked = leaf_tables[start : start + len(run_leaves) * n_features * 2**n_features]
@@ -359,17 +378,17 @@ class _Plan:
             tables = stacked
             if self.width > 1:
                 tables = stacked * self.ens.value[leaves, o][:, None, None]
-            if kind == _PAIR:
-                half = size // 2
-                pair = tables.reshape(n_blocks, 2, n_features, size)
-                left, right = pair[:, 0], pair[:, 1]
-                merged = np.empty((n_blocks, n_features, half, 2))
-                np.add(left[:, :, :half], right[:, :, half:], out=merged[..., 1])
-                np.add(left[:, :, half:], right[:, :, :half], out=merged[..., 0])
-                tables = merged.reshape(n_blocks, n_features, size)
             for j in range(n_features):
                 start = rank_offset[j] + base
-                np.copyto(self.tables[o, start : start + span].reshape(n_blocks, -1), tables[:, j])
+                slot = self.tables[o, start : start + span].reshape(n_blocks, -1)
+                if kind == _PAIR:  # merged straight into the slot
+                    half = size // 2
+                    pair = tables.reshape(n_blocks, 2, n_features, size)
+                    left, right, merged = pair[:, 0, j], pair[:, 1, j], slot.reshape(n_blocks, half, 2)
+                    np.add(left[:, :half], right[:, half:], out=merged[..., 1])
+                    np.add(left[:, half:], right[:, :half], out=merged[..., 0])
+                else:
+                    np.copyto(slot, tables[:, j])
 
     def _fill_path_dependent_pairs(self, leaves, n_features, rank_offset, base):
         """Path-dependent tables of a run of sibling-pair blocks, without leaf tables.
@@ -390,7 +409,7 @@ class _Plan:
         for leaf, value in ((left, value_left), (right, value_right)):
             reach = self.paths.ratio[leaf, : m + 1].prod(axis=1)
             np.add.at(self.expected_value, ens.tree_columns[self.tree_of[leaf]], value * reach[:, None])
-        t, w = gauss_legendre((n_features + 1) // 2)
+        t, w = _quadrature((n_features + 1) // 2)
         r = ratio[:, None, :]  # (n_blocks, 1, m)
         satisfied = r + t[None, :, None] * (1.0 - r)  # (n_blocks, Q, m)
         product = _pattern_products(satisfied, r * (1.0 - t)[None, :, None])  # (n_blocks, Q, 2**m)
@@ -402,30 +421,26 @@ class _Plan:
         (sat_left, fail_left), (sat_right, fail_right) = factors(rho_left), factors(rho_right)
         mass = w @ product  # (n_blocks, 2**m): integral of the parent's product
         span = n_blocks * 2**n_features
+        weighted = np.empty((n_blocks, len(t), 2**m, 2))
         for o in range(self.width):
+            # Slot j of every block of the run, written in place: (n_blocks, 2**m, 2).
+            slots = [
+                self.tables[o, rank_offset[j] + base : rank_offset[j] + base + span].reshape(n_blocks, 2**m, 2)
+                for j in range(n_features)
+            ]
             vl, vr = value_left[:, o, None], value_right[:, o, None]
             # Going right (0): the left leaf fails the new feature; going left (1): the right one.
-            combined = np.stack([vl * fail_left + vr * sat_right, vl * sat_left + vr * fail_right], axis=-1)
-            weighted = (product[:, :, :, None] * combined[:, :, None, :]).reshape(n_blocks, len(t), -1)
-            tables = np.empty((n_blocks, n_features, 2**n_features))
-            np.matmul(gain, weighted, out=tables[:, :m])
-            loss = (-w / (1.0 - t)) @ weighted  # (n_blocks, 2 * 2**m)
+            np.multiply(product, (vl * fail_left + vr * sat_right)[:, :, None], out=weighted[..., 0])
+            np.multiply(product, (vl * sat_left + vr * fail_right)[:, :, None], out=weighted[..., 1])
+            flat = weighted.reshape(n_blocks, len(t), -1)
+            loss = ((-w / (1.0 - t)) @ flat).reshape(n_blocks, -1, 2)  # (n_blocks, 2**m, 2)
             for j in range(m):  # index bit j + 1 is parent feature j: failed half from loss
+                np.matmul(gain[:, j : j + 1], flat, out=slots[j].reshape(n_blocks, 1, -1))
                 failed = (slice(None), slice(None), 1)
-                tables[:, j].reshape(n_blocks, -1, 2, 2 ** (j + 1))[failed] = loss.reshape(
-                    n_blocks, -1, 2, 2 ** (j + 1)
-                )[failed]
-            new_gain = np.stack(
-                [
-                    -vl[:, 0] * rho_left + vr[:, 0] * (1.0 - rho_right),
-                    vl[:, 0] * (1.0 - rho_left) - vr[:, 0] * rho_right,
-                ],
-                axis=-1,
-            )  # (n_blocks, 2): the new feature's value per direction, per unit of mass
-            tables[:, m] = (mass[:, :, None] * new_gain[:, None, :]).reshape(n_blocks, -1)
-            for j in range(n_features):
-                start = rank_offset[j] + base
-                np.copyto(self.tables[o, start : start + span].reshape(n_blocks, -1), tables[:, j])
+                slots[j].reshape(n_blocks, -1, 2, 2**j, 2)[failed] = loss.reshape(n_blocks, -1, 2, 2**j, 2)[failed]
+            # The new feature's value per direction, per unit of mass.
+            np.multiply(mass, (-vl * rho_left[:, None] + vr * (1.0 - rho_right[:, None])), out=slots[m][..., 0])
+            np.multiply(mass, (vl * (1.0 - rho_left[:, None]) - vr * rho_right[:, None]), out=slots[m][..., 1])
 
     def _fill_any(self, leaf_tables, table_base, leaves, d, run, leaf_k, leaf_bits, steps, layout):
         """Add the leaves ``run`` to their blocks' tables, re-indexing each leaf table.

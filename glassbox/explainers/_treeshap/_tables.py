@@ -2,16 +2,26 @@
 
 See the package docstring for the tables: one per leaf, indexed by the leaf's fail
 pattern, for the path-dependent value function (Gauss-Legendre quadrature of a product
-game) and for the interventional one (a graded superset-sum transform of the
-background rows' patterns).
+game) and for the interventional one (superset-sum transforms of the background
+rows' patterns, one per quadrature node).
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 from scipy.special import beta
 
 from ..._core import gauss_legendre
+
+
+@functools.cache
+def _quadrature(n_points):
+    """Gauss-Legendre nodes and weights on [0, 1] (read-only, computed once per size)."""
+    t, w = gauss_legendre(n_points)
+    t.flags.writeable = w.flags.writeable = False
+    return t, w
 
 
 def _popcount(n_bits):
@@ -36,7 +46,7 @@ def _shapley_weights(n):
     return w_a, w_b
 
 
-def _path_dependent_tables(ratio):
+def _path_dependent_tables(ratio, scale=None, out=None):
     """Per-leaf Shapley tables of the path-dependent value function.
 
     Parameters
@@ -44,11 +54,15 @@ def _path_dependent_tables(ratio):
     ratio : ndarray of shape (n_leaves, d)
         Cover ratio ``r_k`` of each path feature: the product, over the path's splits
         on it, of the share of the training cover going the path's way.
+    scale : ndarray of shape (n_leaves,), default=None
+        Each leaf's table is multiplied by it (its value), at no extra pass.
+    out : ndarray of shape (n_leaves, d, 2**d) or list of d arrays (n_leaves, 2**d), default=None
+        Where to write the tables (a list: one array per path feature).
 
     Returns
     -------
     tables : ndarray of shape (n_leaves, d, 2**d)
-        As :func:`_interventional_tables`.
+        As :func:`_interventional_tables` (``out`` itself when given).
 
     Notes
     -----
@@ -63,17 +77,23 @@ def _path_dependent_tables(ratio):
     tables of all patterns are one batched matrix product.
     """
     n_leaves, d = ratio.shape
-    t, w = gauss_legendre((d + 1) // 2)
+    t, w = _quadrature((d + 1) // 2)
     r = ratio[:, None, :]  # (n_leaves, 1, d)
     satisfied = r + t[None, :, None] * (1.0 - r)  # factor of a satisfied feature, (n_leaves, Q, d)
     failed = r * (1.0 - t)[None, :, None]
     product = _pattern_products(satisfied, failed)  # P(U, t); bit k of U set: feature k failed
     gain = (w[None, :, None] * (1.0 - r) / satisfied).transpose(0, 2, 1)  # (n_leaves, d, Q)
-    tables = gain @ product  # (n_leaves, d, 2**d)
     loss = (-w / (1.0 - t)) @ product  # (n_leaves, 2**d)
-    for j in range(d):  # patterns failing feature j: the second half of each 2**(j+1)
+    if scale is not None:
+        gain = gain * scale[:, None, None]
+        loss *= scale[:, None]
+    tables = np.empty((n_leaves, d, 2**d)) if out is None else out
+    for j in range(d):
+        table = tables[j] if isinstance(tables, list) else tables[:, j]
+        np.matmul(gain[:, j : j + 1], product, out=table[:, None, :])
+        # patterns failing feature j: the second half of each 2**(j+1)
         failed = (slice(None), slice(None), 1)
-        tables[:, j].reshape(n_leaves, -1, 2, 2**j)[failed] = loss.reshape(n_leaves, -1, 2, 2**j)[failed]
+        table.reshape(n_leaves, -1, 2, 2**j)[failed] = loss.reshape(n_leaves, -1, 2, 2**j)[failed]
     return tables
 
 
@@ -101,16 +121,19 @@ def _pattern_products(satisfied, failed):
     return product
 
 
-def _interventional_tables(reference, d):
+def _interventional_tables(reference, d, out=None):
     """Per-leaf Shapley tables from the distribution of reference patterns.
 
     Parameters
     ----------
     reference : ndarray of shape (n_leaves, 2**d)
         ``reference[l, Y]``: probability that a reference row satisfies exactly the
-        path features in bit set ``Y`` of leaf ``l``.
+        path features in bit set ``Y`` of leaf ``l`` (times the leaf value, for
+        tables scaled by it: they are linear in it).
     d : int
         Distinct features on each leaf's path.
+    out : ndarray of shape (n_leaves, d, 2**d) or list of d arrays (n_leaves, 2**d), default=None
+        Where to write the tables (a list: one array per path feature).
 
     Returns
     -------
@@ -125,38 +148,40 @@ def _interventional_tables(reference, d):
     ``Y``, hybrids of the two reach the leaf only if ``Y`` contains ``U``; then the
     features only the explained row satisfies are ``A``, with ``|A| = d - |Y|``, and
     those only the reference row satisfies are ``B = U``. Each feature of ``A`` gets
-    ``(|A|-1)! |B|! / (|A|+|B|)!`` and each of ``B`` minus ``|A|! (|B|-1)! / (|A|+|B|)!``.
-    Summing over ``Y`` needs, for every ``U`` and size ``m``, the reference mass on
-    supersets of ``U`` of size ``m``: a graded superset-sum transform. A feature ``j``
-    the explained row satisfies is in ``A`` unless the reference satisfies it too:
-    its value is the sum over supersets of ``U`` minus the sum over supersets of
-    ``U + {j}`` (``phi_a`` and ``psi_a`` below). Leaves are the last axis of the
-    transform, so its operations run over contiguous memory.
+    ``(|A|-1)! |B|! / (|A|+|B|)! = integral_0^1 t^(|A|-1) (1-t)^|B| dt`` and each of
+    ``B`` minus ``|A|! (|B|-1)! / (|A|+|B|)! = integral_0^1 t^|A| (1-t)^(|B|-1) dt``:
+    polynomials of degree below ``d``, integrated exactly by ``ceil(d / 2)``
+    Gauss-Legendre nodes. At each node ``t``, the reference mass on supersets of
+    ``U``, each ``Y`` weighted by ``t^(d - |Y|)``, is one superset-sum transform
+    (``z`` below), and the weights in ``|B| = |U|`` multiply it afterwards. A feature
+    ``j`` the explained row satisfies is in ``A`` unless the reference satisfies it
+    too: its value is the sum over supersets of ``U`` minus the sum over supersets of
+    ``U + {j}`` weighted alike (``gain`` and ``spare`` below; the terms of ``Y``
+    holding ``j``, whose ``t^-1`` is no polynomial, cancel node by node). Leaves are
+    the last axis of the transform, so its operations run over contiguous memory.
     """
     n_leaves, size = reference.shape
     pop = _popcount(d)
-    patterns = np.arange(size)
-    # graded[m, U, l] = sum of reference[l, Y] over Y containing U with |Y| = m
-    graded = np.zeros((d + 1, size, n_leaves))
-    graded[pop, patterns] = reference.T
+    t, w = _quadrature((d + 1) // 2)
+    # z[q, U, l] = sum of reference[l, Y] t_q**(d - |Y|) over Y containing U
+    z = np.empty((len(t), size, n_leaves))
+    np.multiply((t[:, None] ** (d - pop))[:, :, None], reference.T[None], out=z)
     for k in range(d):
-        view = graded.reshape(d + 1, size >> (k + 1), 2, (1 << k) * n_leaves)
+        view = z.reshape(len(t), size >> (k + 1), 2, (1 << k) * n_leaves)
         view[:, :, 0] += view[:, :, 1]
-    w_a, w_b = _shapley_weights(d)
-    size_a = d - np.arange(d + 1)[:, None]  # (d + 1, 1): |A| for |Y| = m
-    weights = np.stack(
-        [w_a[size_a, pop[None, :]], w_a[size_a, np.maximum(pop - 1, 0)[None, :]], w_b[size_a, pop[None, :]]]
-    )  # (3, d + 1, size)
-    # phi_a[U], phi_b[U]: weighted sums over supersets Y of U (|B| = |U|); psi_a[V]:
-    # over supersets of V = U + {j}, weighted with |B| = |V| - 1 = |U|.
-    phi_a, psi_a, phi_b = np.einsum("tmu,mul->tlu", weights, graded)  # each (n_leaves, size)
-    tables = np.empty((n_leaves, d, size))
+    # Weights per node and |U|: gain[U] (1-t)^|U| / t; spare[V] for V = U + {j},
+    # (1-t)^(|V|-1) / t; loss[U] (1-t)^(|U|-1).
+    spare = (w / t)[:, None] * (1.0 - t)[:, None] ** np.maximum(pop - 1, 0)
+    weights = np.stack([(w / t)[:, None] * (1.0 - t)[:, None] ** pop, spare, spare * t[:, None]])
+    gain, spare, loss = np.einsum("squ,qul->slu", weights, z)  # each (n_leaves, size)
+    tables = np.empty((n_leaves, d, size)) if out is None else out
     for j in range(d):
         # Axis 2 of these views is bit j of the pattern: 0 where feature j is
         # satisfied, 1 where it is failed.
-        table, shape = tables[:, j].reshape(n_leaves, -1, 2, 2**j), (n_leaves, -1, 2, 2**j)
-        np.subtract(phi_a.reshape(shape)[:, :, 0], psi_a.reshape(shape)[:, :, 1], out=table[:, :, 0])
-        np.negative(phi_b.reshape(shape)[:, :, 1], out=table[:, :, 1])
+        shape = (n_leaves, -1, 2, 2**j)
+        table = (tables[j] if isinstance(tables, list) else tables[:, j]).reshape(shape)
+        np.subtract(gain.reshape(shape)[:, :, 0], spare.reshape(shape)[:, :, 1], out=table[:, :, 0])
+        np.negative(loss.reshape(shape)[:, :, 1], out=table[:, :, 1])
     return tables
 
 
