@@ -94,18 +94,7 @@ def test_a_budget_that_binds_keeps_some_classes_of_a_term_at_zero():
     for k, line in enumerate(lines):
         assert line.count("×") == np.count_nonzero(coef[k])
     # exports compute the same probabilities, and explanations add up to the scores
-    frame = X.iloc[::7]
-    with sqlite3.connect(":memory:") as connection:
-        frame.to_sql("rows", connection, index=False)
-        sql = pd.read_sql(model.to_sql(table="rows"), connection)
-    np.testing.assert_allclose(sql.iloc[:, :-1].to_numpy(), model.predict_proba(frame), atol=1e-12)
-    namespace = {}
-    exec(compile(model.to_python(), "<exported>", "exec"), namespace)
-    np.testing.assert_allclose([namespace["decision_function"](r) for r in frame.to_dict("records")],
-                               model.decision_function(frame), rtol=0, atol=1e-12)
-    explanation = model.explain(frame)
-    np.testing.assert_allclose(explanation.values.sum(axis=1) + explanation.base_values,
-                               model.decision_function(frame), atol=1e-10)
+    check_exports_and_explanation(model, X.iloc[::7])
     np.testing.assert_allclose(model.intercept_.sum(), 0.0, atol=1e-10)
 
 
@@ -114,17 +103,7 @@ def test_exports_and_explanations_of_a_budget_on_categories_and_missing_values()
     X, y = frame.drop(columns="species"), frame["species"]
     model = SparseLinearClassifier(max_features=None, max_terms=5).fit(X, y)
     assert model.complexity_ == 5 and any(" = " in name for name in model.terms_[(model.coef_ != 0).any(axis=0)])
-    with sqlite3.connect(":memory:") as connection:
-        X.to_sql("rows", connection, index=False)
-        sql = pd.read_sql(model.to_sql(table="rows"), connection)
-    np.testing.assert_allclose(sql.iloc[:, :-1].to_numpy(), model.predict_proba(X), atol=1e-12)
-    namespace = {}
-    exec(compile(model.to_python(), "<exported>", "exec"), namespace)
-    np.testing.assert_allclose([namespace["decision_function"](r) for r in X.to_dict("records")],
-                               model.decision_function(X), rtol=0, atol=1e-12)
-    explanation = model.explain(X)
-    np.testing.assert_allclose(explanation.values.sum(axis=1) + explanation.base_values,
-                               model.decision_function(X), atol=1e-10)
+    explanation = check_exports_and_explanation(model, X)
     # a column's global importance is the spread of its contribution, levels summed first
     contribution = explanation.values  # (n, n_features, K), centred at the training mean
     np.testing.assert_allclose(model.explain().values, contribution.std(axis=0), atol=1e-10)
@@ -138,3 +117,19 @@ def test_every_coefficient_the_terms_can_take_is_the_multinomial_refit():
     plain = SparseLinearClassifier(max_features=None).fit(X, y)
     np.testing.assert_allclose(full.predict_proba(X), plain.predict_proba(X), atol=1e-6)
     np.testing.assert_allclose(full.coef_.sum(axis=0), 0.0, atol=1e-8)  # the ridge's choice among equal scores
+
+
+def check_exports_and_explanation(model, frame):
+    """SQL and Python exports compute the model's scores; explanations add up to them."""
+    with sqlite3.connect(":memory:") as connection:
+        frame.to_sql("rows", connection, index=False)
+        sql = pd.read_sql(model.to_sql(table="rows"), connection)
+    np.testing.assert_allclose(sql.iloc[:, :-1].to_numpy(), model.predict_proba(frame), atol=1e-12)
+    namespace = {}
+    exec(compile(model.to_python(), "<exported>", "exec"), namespace)
+    np.testing.assert_allclose([namespace["decision_function"](r) for r in frame.to_dict("records")],
+                               model.decision_function(frame), rtol=0, atol=1e-12)
+    explanation = model.explain(frame)
+    np.testing.assert_allclose(explanation.values.sum(axis=1) + explanation.base_values,
+                               model.decision_function(frame), atol=1e-10)
+    return explanation
