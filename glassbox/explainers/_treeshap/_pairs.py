@@ -120,7 +120,12 @@ class _CompatiblePairs:
         self.leaf_columns, self.leaf_value = columns, ens.value[leaves]
         reach = (failures == 0) @ reference_weights
         np.add.at(expected_value, columns, ens.value[leaves] * reach[:, None])
-        self._cells = max(group.size * (self.n_words + 2 + self.width) + group.n_columns for group in self.groups)
+        # Per row and group: the nodes' flags (bytes) and the leaves' losses, kept for the
+        # way back up, the bit sets of two levels at a time, and the gains per set.
+        self._cells = max(
+            group.size // 4 + group.n_leaves * self.width + 4 * group.widest * self.n_words + group.n_columns
+            for group in self.groups
+        )
 
     def cells_per_row(self):
         """Floats of work arrays per explained row."""
@@ -252,6 +257,8 @@ class _PairPass:
             size += m
             frontier, inner = children, np.flatnonzero(~leaf)
         self.size = size
+        self.widest = max((level["positions"].stop - level["positions"].start for level in self.levels), default=0)
+        self.n_leaves = sum(len(level["leaf"]) for level in self.levels)
         self.kept = None  # bit sets of the background rows satisfying each edge's feature so far
         # Set by _CompatiblePairs: the leaves, and the sets of failed features of this group.
         self.leaves, self.n_columns, self.spread = None, 0, None
