@@ -78,6 +78,12 @@ class _Engines:
             walked = np.zeros(len(reduced.roots), bool)
             walked[tree_of_leaf[deep]] = True
             deep = ~alone & walked[tree_of_leaf]
+        else:
+            # The pairs pass walks the nodes above a tree's deep leaves anyway: there a
+            # table saves only the leaf's own pairs, so fewer leaves pay for one.
+            walked = np.zeros(len(reduced.roots), bool)
+            walked[tree_of_leaf[deep]] = True
+            deep |= walked[tree_of_leaf] & (d > table_bits(d, n_reference, expected_rows, walked=True))
         tabled = ~alone & ~deep & ~symmetric_leaf
         deep_leaves = leaves[deep]
         self.engines = []
