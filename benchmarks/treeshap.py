@@ -21,6 +21,7 @@ Usage::
     .venv/bin/python benchmarks/treeshap.py --quick            # a smoke run
     .venv/bin/python benchmarks/treeshap.py --full             # adds the forest on 10k rows
     .venv/bin/python benchmarks/treeshap.py --part forests     # about 40 minutes
+    .venv/bin/python benchmarks/treeshap.py --part forests --depth default --mode interventional --data HI
 """
 
 import os
@@ -149,6 +150,12 @@ def main():
     parser.add_argument("--full", action="store_true", help="also the forest on 10k rows")
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--part", choices=["synthetic", "forests"], default="synthetic")
+    parser.add_argument("--data", nargs="+", default=None,
+                        help="forests: only these data sets (the table is then printed, not written)")
+    parser.add_argument("--depth", choices=["default", "8"], default=None,
+                        help="forests: only this depth (the table is then printed, not written)")
+    parser.add_argument("--mode", choices=["path-dependent", "interventional"], default=None,
+                        help="forests: only this value function (the table is then printed, not written)")
     args = parser.parse_args()
     repeats = args.repeats or (1 if args.quick else 3)
     if args.part == "forests":
@@ -189,12 +196,20 @@ def main():
 
 def forests(repeats, args):
     names = [n for n, spec in DATASETS.items() if spec.use == "bench" and spec.task != "regression"]
+    selected = args.data is not None or args.depth is not None or args.mode is not None
+    if args.data is not None:
+        unknown = sorted(set(args.data) - set(names))
+        if unknown:
+            raise SystemExit(f"--data: unknown data sets {unknown}; expected some of {names}")
+        names = [n for n in names if n in args.data]
+    depths = {None: (None, 8), "default": (None,), "8": (8,)}[args.depth]
+    modes = ("path-dependent", "interventional") if args.mode is None else (args.mode,)
     n_rows = 50 if args.quick else 200
     results = []
     for name in names:
         X, y, rows = forest_data(name)
         rows, background = rows[:n_rows], X[:100]
-        for depth in (None, 8):
+        for depth in depths:
             model = RandomForestClassifier(n_estimators=100, max_depth=depth, random_state=0, n_jobs=1).fit(X, y)
             trees = model.estimators_
             shape = (
@@ -203,11 +218,14 @@ def forests(repeats, args):
                 f"{np.median([t.get_n_leaves() for t in trees]):.0f} leaves"
             )
             for mode, bg in (("path-dependent", None), ("interventional", background)):
+                if mode not in modes:
+                    continue
                 label = f"{name} ({X.shape[0]:,} x {X.shape[1]}), {'default depth' if depth is None else 'depth 8'}"
                 row = compare(f"{label}, {mode}", model, rows, bg, repeats)
                 row.update(data=name, depth=depth, mode=mode, shape=shape)
                 results.append(row)
-        write_forests(results, args)  # after each data set: a long run stopped early keeps its rows
+        if not selected:
+            write_forests(results, args)  # after each data set: a long run stopped early keeps its rows
 
 
 def write_forests(results, args):

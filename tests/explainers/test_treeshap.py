@@ -364,6 +364,28 @@ def test_random_deep_forests_equal_the_brute_force(problem, max_table_bits):
     np.testing.assert_allclose(base[0], sum(conditional_expectation(t, x[0], unknown, True) for t in trees), atol=1e-12)
 
 
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(deep_problems(), st.sampled_from([0, 2**22]))
+def test_compatible_pairs_per_tree_group_equal_the_brute_force(problem, dense_gains):
+    # Every tree its own group, with its own numbering of failed-feature sets; gains
+    # added up sparse (0) or dense.
+    model, X, background, weights = problem
+    x = X[-3:]
+    with (
+        mock.patch.object(_planner, "_MAX_TABLE_BITS", 0),
+        mock.patch.object(_pairs, "_GROUP_NODES", 1),
+        mock.patch.object(_pairs, "_DENSE_GAINS", dense_gains),
+    ):
+        explainer = TreeShap(model, background=background, background_weights=weights, expected_rows=3)
+        values, _ = explainer.explain(x)
+    pairs = explainer._plan.engines[-1]
+    assert isinstance(pairs, _pairs._CompatiblePairs) and len(pairs.groups) == len(model.estimators_)
+    output = model.predict_proba if hasattr(model, "predict_proba") else model.predict
+    for i in range(len(x)):
+        expected = brute_interventional(output, x[i], background, weights)
+        np.testing.assert_allclose(values[i].reshape(expected.shape), expected, rtol=0, atol=1e-9)
+
+
 @pytest.fixture
 def without_tables(monkeypatch):
     """Every leaf with a path feature goes through the formulas without tables."""

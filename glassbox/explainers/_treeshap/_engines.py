@@ -78,6 +78,12 @@ class _Engines:
             walked = np.zeros(len(reduced.roots), bool)
             walked[tree_of_leaf[deep]] = True
             deep = ~alone & walked[tree_of_leaf]
+        else:
+            # The pairs pass walks the nodes above a tree's deep leaves anyway: there a
+            # table saves only the leaf's own pairs, so fewer leaves pay for one.
+            walked = np.zeros(len(reduced.roots), bool)
+            walked[tree_of_leaf[deep]] = True
+            deep |= walked[tree_of_leaf] & (d > table_bits(d, n_reference, expected_rows, walked=True))
         tabled = ~alone & ~deep & ~symmetric_leaf
         deep_leaves = leaves[deep]
         self.engines = []
@@ -112,7 +118,9 @@ class _Engines:
     def cells_per_row(self):
         """Floats of work arrays per explained row."""
         outputs = self.reduced.n_model_features * (self.reduced.n_outputs + self.ens.n_outputs)
-        return sum(engine.cells_per_row() for engine in self.engines) + self.n_internal // 8 + 1 + outputs
+        # The engines run one after the other: their work arrays are never alive together.
+        work = max((engine.cells_per_row() for engine in self.engines), default=0)
+        return work + self.n_internal // 8 + 1 + outputs
 
     def explain_chunk(self, Xm):
         """Shapley values of model-input rows, shape (n_rows, n_model_features, n_outputs)."""

@@ -98,20 +98,34 @@ class _CompatiblePairs:
         keys = np.zeros((len(leaves), n_reference, (ens.n_model_features + 61) // 62), np.int64)
         for group in self.groups:
             group_leaves, group_failures, group_keys = group.reference_failures(ens, reference_goes_left)
+            group.leaves = group_leaves
             failures[self.leaf_index[group_leaves]] = group_failures
             keys[self.leaf_index[group_leaves]] = group_keys
         set_of, set_features = _number_sets(keys.reshape(-1, keys.shape[2]), ens.n_model_features)
-        # Premultiplied: the row of the closed forms' tables, and the set's first column.
-        self.failures, self.set_of = (failures * self.stride).ravel(), set_of * self.n_outputs
-        self.n_columns = set_features.shape[0] * self.n_outputs
+        # Sets are numbered again within each group of trees: its gains per (row, set)
+        # stay few enough for a dense array. Premultiplied: the row of the closed
+        # forms' tables, and the set's first column.
+        set_of = set_of.reshape(len(leaves), n_reference)
+        identity = sparse.identity(self.n_outputs, format="csr")
+        for group in self.groups:
+            rows = self.leaf_index[group.leaves]
+            present = np.zeros(set_features.shape[0], bool)
+            present[set_of[rows]] = True
+            set_of[rows] = (np.cumsum(present, dtype=np.int32) - 1)[set_of[rows]]
+            group.n_columns = int(present.sum()) * self.n_outputs
+            # Gains per (row, set, output column), spread over the set's features.
+            group.spread = sparse.kron(set_features[np.flatnonzero(present)], identity, format="csr")
+        self.failures, self.set_of = (failures * self.stride).ravel(), set_of.ravel() * self.n_outputs
         columns = ens.tree_columns[ens.tree_of[leaves]]
         self.leaf_columns, self.leaf_value = columns, ens.value[leaves]
         reach = (failures == 0) @ reference_weights
         np.add.at(expected_value, columns, ens.value[leaves] * reach[:, None])
-        # Gains per (row, set, output column), spread over the set's features.
-        self.spread = sparse.kron(set_features, sparse.identity(self.n_outputs, format="csr"), format="csr")
-        widest = max(group.size for group in self.groups)
-        self._cells = widest * (self.n_words + 2 + self.width) + self.n_columns
+        # Per row and group: the nodes' flags (bytes) and the leaves' losses, kept for the
+        # way back up, the bit sets of two levels at a time, and the gains per set.
+        self._cells = max(
+            group.size // 4 + group.n_leaves * self.width + 4 * group.widest * self.n_words + group.n_columns
+            for group in self.groups
+        )
 
     def cells_per_row(self):
         """Floats of work arrays per explained row."""
@@ -127,16 +141,17 @@ class _CompatiblePairs:
             if not gains:
                 continue
             keys, data = (np.concatenate(part) for part in zip(*gains))
-            if n_rows * self.n_columns <= _DENSE_GAINS:
-                by_set = np.bincount(keys, weights=data, minlength=n_rows * self.n_columns)
-                phi += (by_set.reshape(n_rows, self.n_columns) @ self.spread).T
+            n_columns = group.n_columns
+            if n_rows * n_columns <= _DENSE_GAINS:
+                by_set = np.bincount(keys, weights=data, minlength=n_rows * n_columns)
+                phi += (by_set.reshape(n_rows, n_columns) @ group.spread).T
             else:
-                row, column = np.divmod(keys, self.n_columns)
-                by_set = sparse.csr_matrix((data, (row, column)), shape=(n_rows, self.n_columns))
-                phi += (by_set @ self.spread).T.toarray()
+                row, column = np.divmod(keys, n_columns)
+                by_set = sparse.csr_matrix((data, (row, column)), shape=(n_rows, n_columns))
+                phi += (by_set @ group.spread).T.toarray()
         return phi
 
-    def leaf_pairs(self, leaves, compatible, failed, n_rows):
+    def leaf_pairs(self, leaves, compatible, failed, n_rows, n_columns):
         """Weights of the compatible pairs at some leaves.
 
         Parameters
@@ -147,6 +162,9 @@ class _CompatiblePairs:
             Bit sets of the background rows compatible with each (leaf, row).
         failed : ndarray of shape (n_leaves, n_rows)
             Path features each row fails at each leaf (``|B|``).
+        n_columns : int
+            Columns of the gains per row: the sets of the leaves' group of trees
+            times the outputs.
 
         Returns
         -------
@@ -162,7 +180,7 @@ class _CompatiblePairs:
         # Per (leaf, row): where its pairs' entries start, its failures, its row of gains.
         item_base = np.repeat(index * self.n_reference, n_rows)
         item_failed = failed.ravel()
-        item_row = (np.arange(n_rows) * self.n_columns + columns[:, :1]).ravel()
+        item_row = (np.arange(n_rows) * n_columns + columns[:, :1]).ravel()
         # The compatible pairs: the set bits of the bit sets, 16 at a time.
         chunks = compatible.reshape(n_items, -1).view(np.uint16)
         shift = int(np.log2(chunks.shape[1]))
@@ -239,7 +257,11 @@ class _PairPass:
             size += m
             frontier, inner = children, np.flatnonzero(~leaf)
         self.size = size
+        self.widest = max((level["positions"].stop - level["positions"].start for level in self.levels), default=0)
+        self.n_leaves = sum(len(level["leaf"]) for level in self.levels)
         self.kept = None  # bit sets of the background rows satisfying each edge's feature so far
+        # Set by _CompatiblePairs: the leaves, and the sets of failed features of this group.
+        self.leaves, self.n_columns, self.spread = None, 0, None
 
     def _satisfied(self, goes_left):
         """Rows satisfying each edge's feature so far, shape (size + 1, n_rows); last row true."""
@@ -305,7 +327,7 @@ class _PairPass:
             loss = None
             if len(level["leaf"]):
                 loss, leaf_gains = pairs.leaf_pairs(
-                    level["leaves"], keep[level["leaf"]], child_failed[level["leaf"]], n_rows
+                    level["leaves"], keep[level["leaf"]], child_failed[level["leaf"]], n_rows, self.n_columns
                 )
                 gains.append(leaf_gains)
             compatible, failed = keep[level["next"]], child_failed[level["next"]]

@@ -26,7 +26,7 @@ def _group_rank(groups):
     return rank
 
 
-def table_bits(d, n_reference, expected_rows):
+def table_bits(d, n_reference, expected_rows, walked=False):
     """Most distinct path features a leaf may have to get a table.
 
     A leaf table costs about ``d * d * 2**d`` to build; the formulas without tables cost
@@ -41,12 +41,19 @@ def table_bits(d, n_reference, expected_rows):
     n_reference : int
         Background rows (0: path-dependent).
     expected_rows : int
+    walked : bool, default=False
+        Interventional: for the leaves of a tree the compatible pairs walk anyway
+        (it has a leaf beyond the tables), where a table saves only the leaf's own
+        pairs, not the nodes above it: a quarter of the bits' budget (measured on
+        forests of unlimited depth: mlc_churn 3.3-3.5 s to 3.1 s, lending_club
+        5.5-5.8 s to 5.4-5.5 s, 200 rows against 100).
     """
     rows = max(int(expected_rows), 1)
+    factor = 1.0 if walked else 4.0
 
     def pays_off(bits):
         if n_reference:
-            return 2.0**bits * bits * bits <= 4.0 * rows * n_reference
+            return 2.0**bits * bits * bits <= factor * rows * n_reference
         return 2.0 * 2.0**bits <= rows * bits  # measured: 4.0 left HistGradientBoosting 20% slower
 
     bits = _MAX_TABLE_BITS
