@@ -210,29 +210,33 @@ def _splits(tree):
     return int(np.count_nonzero(tree.tree_.children_left != -1))
 
 
-def _add_sklearn_tree(trees, tree, value, columns):
-    left = tree.children_left
-    missing_left = getattr(tree, "missing_go_to_left", None)
-    if missing_left is None:
+def _add_sklearn_trees(trees, members, value, columns):
+    """The fitted scikit-learn trees ``members`` in one block: each field concatenated once.
+
+    ``value`` is every node's value, the trees one after the other; ``columns`` holds
+    one row per tree.
+    """
+    nodes = [member.tree_ for member in members]
+
+    def stack(name):
+        return np.concatenate([getattr(tree, name) for tree in nodes])
+
+    left = stack("children_left")
+    if all(getattr(tree, "missing_go_to_left", None) is not None for tree in nodes):
+        missing_left = stack("missing_go_to_left")
+    else:  # scikit-learn without missing-value support in trees
         missing_left = np.zeros(len(left), bool)
-    trees.add(
+    trees.add_trees(
+        [tree.node_count for tree in nodes],
         left,
-        tree.children_right,
-        tree.feature,
-        tree.threshold,
+        stack("children_right"),
+        stack("feature"),
+        stack("threshold"),
         missing_left,
-        tree.weighted_n_node_samples,
+        stack("weighted_n_node_samples"),
         value,
         columns,
     )
-
-
-def _classifier_values(tree):
-    """Class probabilities at each node, as ``predict_proba`` computes them."""
-    value = tree.value[:, 0, :].astype(np.float64)
-    total = value.sum(axis=1, keepdims=True)
-    total[total == 0.0] = 1.0
-    return value / total
 
 
 def _extract_forest(estimator, output, n_features):
@@ -245,15 +249,16 @@ def _extract_forest(estimator, output, n_features):
         )
     method = resolve_tree_output(estimator, output, "predict_proba" if is_classifier else "predict")
     scale = 1.0 / len(members)
+    if is_classifier:  # class probabilities at each node, as predict_proba computes them
+        value = np.concatenate([member.tree_.value[:, 0, :] for member in members]).astype(np.float64)
+        total = value.sum(axis=1, keepdims=True)
+        total[total == 0.0] = 1.0
+        value = value / total
+    else:
+        value = np.concatenate([member.tree_.value[:, :, 0] for member in members])
+    columns = np.broadcast_to(np.arange(value.shape[1]), (len(members), value.shape[1]))
     trees = TreeList()
-    for member in members:
-        tree = member.tree_
-        if is_classifier:
-            value = _classifier_values(tree)
-        else:
-            value = tree.value[:, :, 0]
-        columns = np.arange(value.shape[1])
-        _add_sklearn_tree(trees, tree, value * scale, columns)
+    _add_sklearn_trees(trees, members, value * scale, columns)
     n_outputs = len(estimator.classes_) if is_classifier else int(getattr(estimator, "n_outputs_", 1))
     return trees.build(
         n_outputs=n_outputs,
@@ -277,12 +282,11 @@ def _extract_gradient_boosting(estimator, output, n_features):
             "the row; TreeSHAP attributes sums of trees plus a constant only. Use method='kernel'."
         )
     stages = estimator.estimators_  # (n_stages, n_trees_per_stage)
-    trees = TreeList()
-    for stage in stages:
-        for k, member in enumerate(stage):
-            tree = member.tree_
-            _add_sklearn_tree(trees, tree, tree.value[:, 0, :1] * estimator.learning_rate, [k])
+    members = stages.ravel()  # stage after stage
+    value = np.concatenate([member.tree_.value[:, 0, :1] for member in members]) * estimator.learning_rate
     n_outputs = stages.shape[1]
+    trees = TreeList()
+    _add_sklearn_trees(trees, members, value, np.tile(np.arange(n_outputs), len(stages))[:, None])
     ensemble = trees.build(
         n_outputs=n_outputs,
         output_method=method,
@@ -290,14 +294,67 @@ def _extract_gradient_boosting(estimator, output, n_features):
         offset=np.zeros(n_outputs),
         float32_inputs=True,
     )
-    # The initial raw prediction is a constant: read it off one row.
-    row = np.zeros((1, n_features))
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="X does not have valid feature names")
-        raw = getattr(estimator, method)(row)
-    raw = np.asarray(raw, dtype=np.float64).reshape(1, -1)
-    ensemble.offset = raw[0] - ensemble.predict(ensemble.model_input(row))[0]
+    offset = _gradient_boosting_init(estimator)
+    if offset is None:  # an init estimator not read off its attributes: read off one row
+        row = np.zeros((1, n_features))
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="X does not have valid feature names")
+            raw = getattr(estimator, method)(row)
+        raw = np.asarray(raw, dtype=np.float64).reshape(1, -1)
+        offset = raw[0] - ensemble.predict(ensemble.model_input(row))[0]
+    ensemble.offset = offset
     return ensemble
+
+
+def _gradient_boosting_init(estimator: Any) -> np.ndarray | None:
+    """The raw prediction a fitted ``GradientBoosting*`` model starts from, without predicting.
+
+    What scikit-learn's ``_raw_predict_init`` returns for every row, read off the init
+    estimator: zeros for ``init="zero"``, the constant of a ``DummyRegressor`` and the
+    class priors of a ``DummyClassifier(strategy="prior")`` (the defaults), through the
+    link of the model's loss. ``None`` for any other init estimator, or when the model
+    keeps no loss with a link (the caller then reads the constant off a prediction).
+
+    Parameters
+    ----------
+    estimator : fitted GradientBoostingClassifier or GradientBoostingRegressor
+
+    Returns
+    -------
+    init : ndarray of shape (n_trees_per_stage,) or None
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from sklearn.ensemble import GradientBoostingRegressor
+    >>> from glassbox._core._trees._readers import _gradient_boosting_init
+    >>> X, y = make_regression(n_samples=50, n_features=3, random_state=0)
+    >>> model = GradientBoostingRegressor(n_estimators=5, random_state=0).fit(X, y)
+    >>> bool(_gradient_boosting_init(model)[0] == y.mean())
+    True
+    """
+    init, n_outputs = estimator.init_, estimator.estimators_.shape[1]
+    if isinstance(init, str) and init == "zero":
+        return np.zeros(n_outputs)
+    link = getattr(getattr(estimator, "_loss", None), "link", None)
+    if link is None or not callable(getattr(link, "link", None)):
+        return None
+    # The exact classes only: a subclass may predict otherwise.
+    if type(init) is DummyRegressor and not hasattr(estimator, "classes_"):
+        predictions = np.asarray(init.constant_, dtype=np.float64).reshape(-1)
+        if predictions.shape != (1,):
+            return None
+    elif type(init) is DummyClassifier and init.strategy == "prior" and hasattr(estimator, "classes_"):
+        prior = np.asarray(init.class_prior_, dtype=np.float64)
+        if prior.shape != (len(estimator.classes_),):
+            return None
+        predictions = prior[1:] if n_outputs == 1 else prior[None, :]  # binary: the positive class
+        eps = np.finfo(np.float64).eps
+        predictions = np.clip(predictions, eps, 1 - eps, dtype=np.float64)
+    else:
+        return None
+    raw = np.asarray(link.link(predictions), dtype=np.float64).reshape(-1)
+    return raw if raw.shape == (n_outputs,) else None
 
 
 def _extract_hist_gradient_boosting(estimator, output, decode, n_features):
