@@ -377,41 +377,54 @@ def _extract_hist_gradient_boosting(estimator, output, decode, n_features):
     known, f_idx_map = None, None
     if getattr(estimator, "is_categorical_", None) is not None:
         known, f_idx_map = estimator._bin_mapper.make_known_categories_bitsets()
-    trees = TreeList()
-    for iteration in predictors:
-        for k, predictor in enumerate(iteration):
-            nodes = predictor.nodes
-            missing = [f for f in _HGB_NODE_FIELDS if f not in (nodes.dtype.names or ())]
-            if missing:
-                raise ValueError(
-                    f"This version of scikit-learn stores the nodes of {name} without the fields "
-                    f"{missing}; TreeSHAP cannot read them. Use method='kernel'."
-                )
-            is_leaf = nodes["is_leaf"].astype(bool)
-            left = np.where(is_leaf, -1, nodes["left"].astype(np.intp))
-            right = np.where(is_leaf, -1, nodes["right"].astype(np.intp))
-            feature = nodes["feature_idx"].astype(np.intp)
-            kind, bitsets = None, None
-            if "is_categorical" in nodes.dtype.names and nodes["is_categorical"].any():
-                categorical = nodes["is_categorical"].astype(bool) & ~is_leaf
-                kind = np.where(categorical, SPLIT_BITSET, SPLIT_NUMERIC)
-                bitsets = np.zeros((len(nodes), 2, 8), np.uint32)
-                cat = np.flatnonzero(categorical)
-                bitsets[cat, 0] = predictor.raw_left_cat_bitsets[nodes["bitset_idx"][cat]]
-                bitsets[cat, 1] = known[f_idx_map[feature[cat]]]
-            trees.add(
-                left,
-                right,
-                feature,
-                nodes["num_threshold"],
-                nodes["missing_go_to_left"].astype(bool),
-                nodes["count"],
-                nodes["value"],
-                [k],
-                kind=kind,
-                bitsets=bitsets,
-            )
+    members = [predictor for iteration in predictors for predictor in iteration]  # iteration after iteration
+    node_arrays = [predictor.nodes for predictor in members]
+    dtypes = {n.dtype for n in node_arrays}
+    missing = [f for f in _HGB_NODE_FIELDS if any(f not in (d.names or ()) for d in dtypes)]
+    if missing or len(dtypes) != 1:
+        what = f"without the fields {missing}" if missing else "in several layouts"
+        raise ValueError(
+            f"This version of scikit-learn stores the nodes of {name} {what}; TreeSHAP cannot read them. "
+            "Use method='kernel'."
+        )
+    names = node_arrays[0].dtype.names
+    # Every tree's nodes in one record array, filled tree by tree (np.concatenate of record
+    # arrays promotes their fields one array at a time, which costs more than the copy).
+    sizes = np.array([len(n) for n in node_arrays], np.intp)
+    nodes, start = np.empty(sizes.sum(), node_arrays[0].dtype), 0
+    for n in node_arrays:
+        nodes[start : start + len(n)] = n
+        start += len(n)
+    is_leaf = nodes["is_leaf"].astype(bool)
+    left = np.where(is_leaf, -1, nodes["left"].astype(np.intp))
+    right = np.where(is_leaf, -1, nodes["right"].astype(np.intp))
+    feature = nodes["feature_idx"].astype(np.intp)
+    kind, bitsets = None, None
+    if "is_categorical" in names and nodes["is_categorical"].any():
+        categorical = nodes["is_categorical"].astype(bool) & ~is_leaf
+        kind = np.where(categorical, SPLIT_BITSET, SPLIT_NUMERIC)
+        bitsets = np.zeros((len(nodes), 2, 8), np.uint32)
+        cat = np.flatnonzero(categorical)
+        # Each tree numbers its own bitsets: shift them past the trees before it.
+        tree_bitsets = [predictor.raw_left_cat_bitsets for predictor in members]
+        first = np.repeat(np.r_[0, np.cumsum([len(t) for t in tree_bitsets])[:-1]], sizes)
+        bitsets[cat, 0] = np.concatenate(tree_bitsets)[first[cat] + nodes["bitset_idx"][cat]]
+        bitsets[cat, 1] = known[f_idx_map[feature[cat]]]
     n_outputs = len(predictors[0]) if predictors else 1
+    trees = TreeList()
+    trees.add_trees(
+        sizes,
+        left,
+        right,
+        feature,
+        nodes["num_threshold"],
+        nodes["missing_go_to_left"].astype(bool),
+        nodes["count"],
+        nodes["value"],
+        np.tile(np.arange(n_outputs), len(predictors))[:, None],
+        kind=kind,
+        bitsets=bitsets,
+    )
     columns, transform = None, None
     if preprocessor is not None:
         columns = _preprocessed_columns(preprocessor, n_features)
