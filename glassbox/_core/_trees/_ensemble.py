@@ -140,7 +140,7 @@ class TreeList:
     """Collects trees as node arrays and concatenates them into a :class:`TreeEnsemble`."""
 
     def __init__(self) -> None:
-        self.trees = []
+        self.blocks = []
 
     def add(
         self,
@@ -156,9 +156,32 @@ class TreeList:
         bitsets: np.ndarray | None = None,
     ) -> None:
         """One tree: node arrays with local child indices (-1 at leaves)."""
+        self.add_trees(
+            [len(left)], left, right, feature, threshold, missing_left, cover, value,
+            np.asarray(columns, np.intp)[None], kind, bitsets,
+        )
+
+    def add_trees(
+        self,
+        sizes: ArrayLike,
+        left: ArrayLike,
+        right: ArrayLike,
+        feature: ArrayLike,
+        threshold: ArrayLike,
+        missing_left: ArrayLike,
+        cover: ArrayLike,
+        value: ArrayLike,
+        columns: ArrayLike,
+        kind: ArrayLike | None = None,
+        bitsets: np.ndarray | None = None,
+    ) -> None:
+        """Several trees at once: their node arrays one after the other, ``sizes`` nodes
+        each, child indices local to each tree (-1 at leaves); ``columns`` has one row per
+        tree."""
         n = len(left)
-        self.trees.append(
+        self.blocks.append(
             {
+                "sizes": np.asarray(sizes, np.intp),
                 "left": np.asarray(left, np.intp),
                 "right": np.asarray(right, np.intp),
                 "feature": np.asarray(feature, np.intp),
@@ -174,11 +197,11 @@ class TreeList:
 
     def build(self, **kwargs: Any) -> TreeEnsemble:
         """The trees added so far as one :class:`TreeEnsemble`; ``kwargs`` are its other fields."""
-        sizes = np.array([len(t["left"]) for t in self.trees])
+        sizes = np.concatenate([b["sizes"] for b in self.blocks])
         roots = np.r_[0, np.cumsum(sizes)[:-1]].astype(np.intp)
 
-        def glue(name):
-            return np.concatenate([t[name] for t in self.trees])
+        def glue(name):  # a copy: no array of the model read is shared
+            return np.concatenate([b[name] for b in self.blocks])
 
         offsets = np.repeat(roots, sizes)
         left, right = glue("left"), glue("right")
@@ -186,11 +209,14 @@ class TreeList:
         kind = np.where(is_split, glue("kind"), SPLIT_NUMERIC).astype(np.int8)
         bitsets = None
         if (kind == SPLIT_BITSET).any():
-            words = max(t["bitsets"].shape[2] for t in self.trees if t["bitsets"] is not None)
+            words = max(b["bitsets"].shape[2] for b in self.blocks if b["bitsets"] is not None)
             bitsets = np.zeros((len(left), 2, words), np.uint32)
-            for t, root in zip(self.trees, roots):
-                if t["bitsets"] is not None:
-                    bitsets[root : root + len(t["left"]), :, : t["bitsets"].shape[2]] = t["bitsets"]
+            start = 0
+            for b in self.blocks:
+                stop = start + len(b["left"])
+                if b["bitsets"] is not None:
+                    bitsets[start:stop, :, : b["bitsets"].shape[2]] = b["bitsets"]
+                start = stop
         return TreeEnsemble(
             left=np.where(is_split, left + offsets, -1),
             right=np.where(is_split, right + offsets, -1),
@@ -200,7 +226,7 @@ class TreeList:
             cover=glue("cover"),
             value=glue("value"),
             roots=roots,
-            tree_columns=np.stack([t["columns"] for t in self.trees]),
+            tree_columns=glue("columns"),
             kind=kind if kind.any() else None,
             bitsets=bitsets,
             **kwargs,

@@ -210,29 +210,33 @@ def _splits(tree):
     return int(np.count_nonzero(tree.tree_.children_left != -1))
 
 
-def _add_sklearn_tree(trees, tree, value, columns):
-    left = tree.children_left
-    missing_left = getattr(tree, "missing_go_to_left", None)
-    if missing_left is None:
+def _add_sklearn_trees(trees, members, value, columns):
+    """The fitted scikit-learn trees ``members`` in one block: each field concatenated once.
+
+    ``value`` is every node's value, the trees one after the other; ``columns`` holds
+    one row per tree.
+    """
+    nodes = [member.tree_ for member in members]
+
+    def stack(name):
+        return np.concatenate([getattr(tree, name) for tree in nodes])
+
+    left = stack("children_left")
+    if all(getattr(tree, "missing_go_to_left", None) is not None for tree in nodes):
+        missing_left = stack("missing_go_to_left")
+    else:  # scikit-learn without missing-value support in trees
         missing_left = np.zeros(len(left), bool)
-    trees.add(
+    trees.add_trees(
+        [tree.node_count for tree in nodes],
         left,
-        tree.children_right,
-        tree.feature,
-        tree.threshold,
+        stack("children_right"),
+        stack("feature"),
+        stack("threshold"),
         missing_left,
-        tree.weighted_n_node_samples,
+        stack("weighted_n_node_samples"),
         value,
         columns,
     )
-
-
-def _classifier_values(tree):
-    """Class probabilities at each node, as ``predict_proba`` computes them."""
-    value = tree.value[:, 0, :].astype(np.float64)
-    total = value.sum(axis=1, keepdims=True)
-    total[total == 0.0] = 1.0
-    return value / total
 
 
 def _extract_forest(estimator, output, n_features):
@@ -245,15 +249,16 @@ def _extract_forest(estimator, output, n_features):
         )
     method = resolve_tree_output(estimator, output, "predict_proba" if is_classifier else "predict")
     scale = 1.0 / len(members)
+    if is_classifier:  # class probabilities at each node, as predict_proba computes them
+        value = np.concatenate([member.tree_.value[:, 0, :] for member in members]).astype(np.float64)
+        total = value.sum(axis=1, keepdims=True)
+        total[total == 0.0] = 1.0
+        value = value / total
+    else:
+        value = np.concatenate([member.tree_.value[:, :, 0] for member in members])
+    columns = np.broadcast_to(np.arange(value.shape[1]), (len(members), value.shape[1]))
     trees = TreeList()
-    for member in members:
-        tree = member.tree_
-        if is_classifier:
-            value = _classifier_values(tree)
-        else:
-            value = tree.value[:, :, 0]
-        columns = np.arange(value.shape[1])
-        _add_sklearn_tree(trees, tree, value * scale, columns)
+    _add_sklearn_trees(trees, members, value * scale, columns)
     n_outputs = len(estimator.classes_) if is_classifier else int(getattr(estimator, "n_outputs_", 1))
     return trees.build(
         n_outputs=n_outputs,
@@ -277,12 +282,11 @@ def _extract_gradient_boosting(estimator, output, n_features):
             "the row; TreeSHAP attributes sums of trees plus a constant only. Use method='kernel'."
         )
     stages = estimator.estimators_  # (n_stages, n_trees_per_stage)
-    trees = TreeList()
-    for stage in stages:
-        for k, member in enumerate(stage):
-            tree = member.tree_
-            _add_sklearn_tree(trees, tree, tree.value[:, 0, :1] * estimator.learning_rate, [k])
+    members = stages.ravel()  # stage after stage
+    value = np.concatenate([member.tree_.value[:, 0, :1] for member in members]) * estimator.learning_rate
     n_outputs = stages.shape[1]
+    trees = TreeList()
+    _add_sklearn_trees(trees, members, value, np.tile(np.arange(n_outputs), len(stages))[:, None])
     ensemble = trees.build(
         n_outputs=n_outputs,
         output_method=method,
@@ -290,14 +294,67 @@ def _extract_gradient_boosting(estimator, output, n_features):
         offset=np.zeros(n_outputs),
         float32_inputs=True,
     )
-    # The initial raw prediction is a constant: read it off one row.
-    row = np.zeros((1, n_features))
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="X does not have valid feature names")
-        raw = getattr(estimator, method)(row)
-    raw = np.asarray(raw, dtype=np.float64).reshape(1, -1)
-    ensemble.offset = raw[0] - ensemble.predict(ensemble.model_input(row))[0]
+    offset = _gradient_boosting_init(estimator)
+    if offset is None:  # an init estimator not read off its attributes: read off one row
+        row = np.zeros((1, n_features))
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="X does not have valid feature names")
+            raw = getattr(estimator, method)(row)
+        raw = np.asarray(raw, dtype=np.float64).reshape(1, -1)
+        offset = raw[0] - ensemble.predict(ensemble.model_input(row))[0]
+    ensemble.offset = offset
     return ensemble
+
+
+def _gradient_boosting_init(estimator: Any) -> np.ndarray | None:
+    """The raw prediction a fitted ``GradientBoosting*`` model starts from, without predicting.
+
+    What scikit-learn's ``_raw_predict_init`` returns for every row, read off the init
+    estimator: zeros for ``init="zero"``, the constant of a ``DummyRegressor`` and the
+    class priors of a ``DummyClassifier(strategy="prior")`` (the defaults), through the
+    link of the model's loss. ``None`` for any other init estimator, or when the model
+    keeps no loss with a link (the caller then reads the constant off a prediction).
+
+    Parameters
+    ----------
+    estimator : fitted GradientBoostingClassifier or GradientBoostingRegressor
+
+    Returns
+    -------
+    init : ndarray of shape (n_trees_per_stage,) or None
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from sklearn.ensemble import GradientBoostingRegressor
+    >>> from glassbox._core._trees._readers import _gradient_boosting_init
+    >>> X, y = make_regression(n_samples=50, n_features=3, random_state=0)
+    >>> model = GradientBoostingRegressor(n_estimators=5, random_state=0).fit(X, y)
+    >>> bool(_gradient_boosting_init(model)[0] == y.mean())
+    True
+    """
+    init, n_outputs = estimator.init_, estimator.estimators_.shape[1]
+    if isinstance(init, str) and init == "zero":
+        return np.zeros(n_outputs)
+    link = getattr(getattr(estimator, "_loss", None), "link", None)
+    if link is None or not callable(getattr(link, "link", None)):
+        return None
+    # The exact classes only: a subclass may predict otherwise.
+    if type(init) is DummyRegressor and not hasattr(estimator, "classes_"):
+        predictions = np.asarray(init.constant_, dtype=np.float64).reshape(-1)
+        if predictions.shape != (1,):
+            return None
+    elif type(init) is DummyClassifier and init.strategy == "prior" and hasattr(estimator, "classes_"):
+        prior = np.asarray(init.class_prior_, dtype=np.float64)
+        if prior.shape != (len(estimator.classes_),):
+            return None
+        predictions = prior[1:] if n_outputs == 1 else prior[None, :]  # binary: the positive class
+        eps = np.finfo(np.float64).eps
+        predictions = np.clip(predictions, eps, 1 - eps, dtype=np.float64)
+    else:
+        return None
+    raw = np.asarray(link.link(predictions), dtype=np.float64).reshape(-1)
+    return raw if raw.shape == (n_outputs,) else None
 
 
 def _extract_hist_gradient_boosting(estimator, output, decode, n_features):
@@ -320,41 +377,54 @@ def _extract_hist_gradient_boosting(estimator, output, decode, n_features):
     known, f_idx_map = None, None
     if getattr(estimator, "is_categorical_", None) is not None:
         known, f_idx_map = estimator._bin_mapper.make_known_categories_bitsets()
-    trees = TreeList()
-    for iteration in predictors:
-        for k, predictor in enumerate(iteration):
-            nodes = predictor.nodes
-            missing = [f for f in _HGB_NODE_FIELDS if f not in (nodes.dtype.names or ())]
-            if missing:
-                raise ValueError(
-                    f"This version of scikit-learn stores the nodes of {name} without the fields "
-                    f"{missing}; TreeSHAP cannot read them. Use method='kernel'."
-                )
-            is_leaf = nodes["is_leaf"].astype(bool)
-            left = np.where(is_leaf, -1, nodes["left"].astype(np.intp))
-            right = np.where(is_leaf, -1, nodes["right"].astype(np.intp))
-            feature = nodes["feature_idx"].astype(np.intp)
-            kind, bitsets = None, None
-            if "is_categorical" in nodes.dtype.names and nodes["is_categorical"].any():
-                categorical = nodes["is_categorical"].astype(bool) & ~is_leaf
-                kind = np.where(categorical, SPLIT_BITSET, SPLIT_NUMERIC)
-                bitsets = np.zeros((len(nodes), 2, 8), np.uint32)
-                cat = np.flatnonzero(categorical)
-                bitsets[cat, 0] = predictor.raw_left_cat_bitsets[nodes["bitset_idx"][cat]]
-                bitsets[cat, 1] = known[f_idx_map[feature[cat]]]
-            trees.add(
-                left,
-                right,
-                feature,
-                nodes["num_threshold"],
-                nodes["missing_go_to_left"].astype(bool),
-                nodes["count"],
-                nodes["value"],
-                [k],
-                kind=kind,
-                bitsets=bitsets,
-            )
+    members = [predictor for iteration in predictors for predictor in iteration]  # iteration after iteration
+    node_arrays = [predictor.nodes for predictor in members]
+    dtypes = {n.dtype for n in node_arrays}
+    missing = [f for f in _HGB_NODE_FIELDS if any(f not in (d.names or ()) for d in dtypes)]
+    if missing or len(dtypes) != 1:
+        what = f"without the fields {missing}" if missing else "in several layouts"
+        raise ValueError(
+            f"This version of scikit-learn stores the nodes of {name} {what}; TreeSHAP cannot read them. "
+            "Use method='kernel'."
+        )
+    names = node_arrays[0].dtype.names
+    # Every tree's nodes in one record array, filled tree by tree (np.concatenate of record
+    # arrays promotes their fields one array at a time, which costs more than the copy).
+    sizes = np.array([len(n) for n in node_arrays], np.intp)
+    nodes, start = np.empty(sizes.sum(), node_arrays[0].dtype), 0
+    for n in node_arrays:
+        nodes[start : start + len(n)] = n
+        start += len(n)
+    is_leaf = nodes["is_leaf"].astype(bool)
+    left = np.where(is_leaf, -1, nodes["left"].astype(np.intp))
+    right = np.where(is_leaf, -1, nodes["right"].astype(np.intp))
+    feature = nodes["feature_idx"].astype(np.intp)
+    kind, bitsets = None, None
+    if "is_categorical" in names and nodes["is_categorical"].any():
+        categorical = nodes["is_categorical"].astype(bool) & ~is_leaf
+        kind = np.where(categorical, SPLIT_BITSET, SPLIT_NUMERIC)
+        bitsets = np.zeros((len(nodes), 2, 8), np.uint32)
+        cat = np.flatnonzero(categorical)
+        # Each tree numbers its own bitsets: shift them past the trees before it.
+        tree_bitsets = [predictor.raw_left_cat_bitsets for predictor in members]
+        first = np.repeat(np.r_[0, np.cumsum([len(t) for t in tree_bitsets])[:-1]], sizes)
+        bitsets[cat, 0] = np.concatenate(tree_bitsets)[first[cat] + nodes["bitset_idx"][cat]]
+        bitsets[cat, 1] = known[f_idx_map[feature[cat]]]
     n_outputs = len(predictors[0]) if predictors else 1
+    trees = TreeList()
+    trees.add_trees(
+        sizes,
+        left,
+        right,
+        feature,
+        nodes["num_threshold"],
+        nodes["missing_go_to_left"].astype(bool),
+        nodes["count"],
+        nodes["value"],
+        np.tile(np.arange(n_outputs), len(predictors))[:, None],
+        kind=kind,
+        bitsets=bitsets,
+    )
     columns, transform = None, None
     if preprocessor is not None:
         columns = _preprocessed_columns(preprocessor, n_features)
