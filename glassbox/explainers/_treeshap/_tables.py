@@ -184,13 +184,3 @@ def _interventional_tables(reference, d, out=None):
         np.negative(loss.reshape(shape)[:, :, 1], out=table[:, :, 1])
     return tables
 
-
-def _popcount64(x):
-    """Set bits of each int64 of ``x``."""
-    if hasattr(np, "bitwise_count"):
-        return np.bitwise_count(x).astype(np.intp)
-    as_bytes = np.ascontiguousarray(x, dtype=np.int64).view(np.uint8).reshape(*x.shape, 8)
-    return _BYTE_POPCOUNT[as_bytes].sum(axis=-1)
-
-
-_BYTE_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.intp)
