@@ -4,9 +4,10 @@ A group-lasso path selects the columns of ``X``, each a group of terms (its valu
 missing indicator, or the indicators of a categorical's levels), and the loss is
 refitted on them with a light ridge penalty: the relaxed lasso of Meinshausen (2007).
 With ``max_terms``, a lasso path over single terms then selects the non-zero
-coefficients. What both estimators share is :mod:`._linear_base`, the design
-:mod:`._linear_terms`, the path and the refit :mod:`._linear_solver`, the text and
-exports :mod:`._render._linear`; this module holds the estimators.
+coefficients; ``relax`` blends the refit with the lasso. What both estimators share is
+:mod:`._linear_base`, the design :mod:`._linear_terms`, the path and the refit
+:mod:`._linear_solver`, the blend :mod:`._linear_relax`, the text and exports
+:mod:`._render._linear`; this module holds the estimators.
 """
 
 from __future__ import annotations
@@ -72,6 +73,14 @@ class SparseLinearClassifier(_SparseLinearModel, ClassifierMixin, BaseEstimator)
         Ridge penalty of the refit, on the standardised coefficients (the loss is the
         mean log-loss). ``0`` gives the unpenalised refit, whose coefficients grow
         without bound when the selected columns separate the classes.
+    relax : float in [0, 1] or "cv", default=1.0
+        The relaxed lasso: the coefficients are ``relax`` times the refit plus
+        ``1 - relax`` times the lasso at the penalty where the budget is reached (on the
+        same support). ``1`` is the refit, ``0`` the lasso, its coefficients shrunk by the
+        penalty. ``"cv"`` chooses the blend among 0, 0.25, 0.5, 0.75 and 1 and the
+        penalty among those of the path (up to 30 spread along it) with no more
+        coefficients than the budget, by 10-fold cross-validation of the log-loss on the
+        training rows: the model may then have fewer columns or terms than the budget.
     tol : float, default=1e-7
         Convergence tolerance of the path solver (largest change of a standardised
         coefficient in a sweep).
@@ -111,6 +120,18 @@ class SparseLinearClassifier(_SparseLinearModel, ClassifierMixin, BaseEstimator)
         reference), None for numeric columns.
     n_iter_ : int
         Newton iterations of the refit.
+    relax_ : float
+        The blend used: ``relax``, or the one cross-validation chose.
+    penalty_ : float
+        The penalty of the lasso blended, on the mean loss of the standardised terms
+        (``0`` when every column is used without a path).
+    relax_penalties_ : ndarray of shape (n_penalties,)
+        With ``relax="cv"``: the penalties cross-validated, decreasing; the last is where
+        the budget is reached.
+    relax_scores_ : ndarray of shape (n_penalties, 5) or None
+        With ``relax="cv"``: the mean held-out loss at each penalty and blend (columns
+        0, 0.25, 0.5, 0.75, 1); None when some class (or the data) has fewer than 2 rows,
+        and the refit (``relax_=1``) is used.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Defined when ``X`` has string column names.
@@ -344,6 +365,14 @@ class SparseLinearRegressor(_SparseLinearModel, RegressorMixin, BaseEstimator):
         columns. Both terms scale with the square of the units of ``y``, so ``alpha``
         does not depend on them. ``0`` gives ordinary least squares on the selected
         columns.
+    relax : float in [0, 1] or "cv", default=1.0
+        The relaxed lasso: the coefficients are ``relax`` times the refit plus
+        ``1 - relax`` times the lasso at the penalty where the budget is reached (on the
+        same support). ``1`` is the refit, ``0`` the lasso, its coefficients shrunk by the
+        penalty. ``"cv"`` chooses the blend among 0, 0.25, 0.5, 0.75 and 1 and the
+        penalty among those of the path (up to 30 spread along it) with no more
+        coefficients than the budget, by 10-fold cross-validation of the squared error on
+        the training rows: the model may then have fewer columns or terms than the budget.
     tol : float, default=1e-7
         Convergence tolerance of the path solver (largest change of a standardised
         coefficient in a sweep).
@@ -378,6 +407,18 @@ class SparseLinearRegressor(_SparseLinearModel, RegressorMixin, BaseEstimator):
         reference), None for numeric columns.
     n_iter_ : int
         Newton iterations of the refit.
+    relax_ : float
+        The blend used: ``relax``, or the one cross-validation chose.
+    penalty_ : float
+        The penalty of the lasso blended, on the mean loss of the standardised terms
+        (``0`` when every column is used without a path).
+    relax_penalties_ : ndarray of shape (n_penalties,)
+        With ``relax="cv"``: the penalties cross-validated, decreasing; the last is where
+        the budget is reached.
+    relax_scores_ : ndarray of shape (n_penalties, 5) or None
+        With ``relax="cv"``: the mean held-out loss at each penalty and blend (columns
+        0, 0.25, 0.5, 0.75, 1); None when some class (or the data) has fewer than 2 rows,
+        and the refit (``relax_=1``) is used.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Defined when ``X`` has string column names.

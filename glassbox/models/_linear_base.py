@@ -17,8 +17,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
 from .._base import TransparentMixin
-from .._core import Interval
+from .._core import Interval, StrOptions
 from ..explanation import Explanation
+from ._linear_relax import relaxed_coefficients
 from ._linear_solver import _Logistic, _Multinomial, _Problem, _Squared
 from ._linear_terms import _Design, _term_names
 
@@ -32,6 +33,7 @@ class _SparseLinearModel(TransparentMixin):
         "max_features": [Interval(Integral, 1, None, closed="left"), None],
         "max_terms": [Interval(Integral, 1, None, closed="left"), None],
         "alpha": [Interval(Real, 0, None, closed="left")],
+        "relax": [Interval(Real, 0, 1, closed="both"), StrOptions({"cv"})],
         "tol": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
     }
@@ -42,12 +44,14 @@ class _SparseLinearModel(TransparentMixin):
         max_features: int | None = 10,
         max_terms: int | None = None,
         alpha: float = 1e-3,
+        relax: float | str = 1.0,
         tol: float = 1e-7,
         max_iter: int = 100,
     ) -> None:
         self.max_features = max_features
         self.max_terms = max_terms
         self.alpha = alpha
+        self.relax = relax
         self.tol = tol
         self.max_iter = max_iter
 
@@ -71,8 +75,12 @@ class _SparseLinearModel(TransparentMixin):
                           + (f"{type(self).__name__} uses all {n_usable}." if n_usable else
                              f"{type(self).__name__} is its intercept alone, the constant model."),
                           UserWarning, stacklevel=3)
+        relaxed = self.relax != 1
         problem = _Problem(design.Z, Y, w, loss, design.starts, design.stops, self.tol, self.max_iter)
-        chosen = np.arange(n_usable) if budget == n_usable else np.sort(problem.path_select(budget))
+        if budget < n_usable or (relaxed and self.max_terms is None):
+            chosen = np.sort(problem.path_select(budget))
+        else:
+            chosen = np.arange(n_usable)
         if self.max_terms is not None:
             # The lasso path over single coefficients (a term in one equation) of the chosen
             # columns' terms: a multiclass term may enter for some classes only.
@@ -85,8 +93,17 @@ class _SparseLinearModel(TransparentMixin):
                 warnings.warn(f"max_terms={self.max_terms} is more than the {n_units} non-zero coefficients the "
                               f"terms of the columns used can take; {type(self).__name__} uses all of them.",
                               UserWarning, stacklevel=3)
-            chosen = np.arange(n_units) if n_units <= self.max_terms else np.sort(problem.path_select(self.max_terms))
-        intercept, coef_z, self.n_iter_ = problem.refit(chosen, self.alpha)
+            if n_units > self.max_terms or relaxed:
+                chosen = np.sort(problem.path_select(min(self.max_terms, n_units)))
+            else:
+                chosen = np.arange(n_units)
+        if hasattr(problem, "path"):
+            intercept, coef_z, self.n_iter_, info = relaxed_coefficients(problem, chosen, self.alpha, self.relax)
+            for name, value in info.items():
+                setattr(self, name, value)
+        else:  # every unit, no path: the refit is the lasso at the penalty 0
+            intercept, coef_z, self.n_iter_ = problem.refit(chosen, self.alpha)
+            self.relax_, self.penalty_ = 1.0, 0.0
         if not problem.converged:
             hint = " (the classes may be separable)" if isinstance(loss, (_Logistic, _Multinomial)) else ""
             warnings.warn(f"{type(self).__name__} did not converge in max_iter={self.max_iter} Newton iterations; "

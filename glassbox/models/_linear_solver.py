@@ -10,7 +10,9 @@ The model is fitted in two steps, the relaxed lasso of Meinshausen (2007):
    active set does not settle), restricted to the groups the sequential strong rule
    keeps and checked against the KKT conditions of all groups.
 2. **Refit.** The loss restricted to the selected features, with a light ridge
-   penalty ``alpha`` on the standardised coefficients, solved by Newton's method.
+   penalty ``alpha`` on the standardised coefficients, solved by Newton's method. The
+   path's solutions are kept (``_Problem.path``) for the blend of the refit with the
+   lasso, :mod:`._linear_relax`.
 
 The losses are squared error (regressor), logistic (binary classifier) and
 multinomial (multiclass classifier, one coefficient per class and term; a feature is
@@ -20,7 +22,7 @@ selected for all classes at once, and with ``max_terms`` each coefficient on its
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit, logsumexp, softmax
+from scipy.special import expit
 
 from .._core import PROBA_CLIP
 
@@ -68,12 +70,19 @@ class _Multinomial:
         return log_p - log_p.mean()
 
     def value(self, eta, Y, w):
-        return -w @ (Y * (eta - logsumexp(eta, axis=1, keepdims=True))).sum(axis=1)
+        return -w @ ((Y * eta).sum(axis=1) - _logsumexp(eta))
 
     def derivatives(self, eta, Y, w):
-        p = softmax(eta, axis=1)
+        shifted = np.exp(eta - eta.max(axis=1, keepdims=True))
+        p = shifted / shifted.sum(axis=1, keepdims=True)
         curvature = w[:, None, None] * (p[:, :, None] * np.eye(p.shape[1]) - p[:, :, None] * p[:, None, :])
         return w[:, None] * (p - Y), curvature
+
+
+def _logsumexp(eta):
+    """``log(sum(exp(eta), axis=1))`` of finite scores, shape (n,)."""
+    top = eta.max(axis=1)
+    return top + np.log(np.exp(eta - top[:, None]).sum(axis=1))
 
 
 def _hessian(Z, curvature):
@@ -202,23 +211,34 @@ class _Problem:
         intercept[:] = theta[0]
         coef[columns] = theta[1:]
 
-    def path_select(self, k):
-        """The first ``k`` units to be active on the path, as indices into the units."""
-        n_groups = len(self.weights)
+    def _null_state(self):
+        """The solution at the largest useful penalty: the intercept alone, ``(lam_max, intercept, coef, scores)``."""
         intercept = self.loss.null_intercept(self.Y, self.w).astype(np.float64)
         coef = np.zeros((self.Z.shape[1], self.K))
         scores = self.group_gradient_norms(intercept, coef) / self.weights
-        lam_max = scores.max()
+        return scores.max(initial=0.0), intercept, coef, scores
+
+    def path_select(self, k):
+        """The first ``k`` units to be active on the path, as indices into the units.
+
+        Records in ``self.path`` the ``(penalty, intercept, coef)`` of every penalty
+        solved with at most ``k`` units active, the penalty decreasing, starting with the
+        intercept alone.
+        """
+        n_groups = len(self.weights)
+        state = self._null_state()  # the last point with < k active
+        lam_max, scores = state[0], state[3]
+        self.path = [state[:3]]
         if lam_max <= 0:
             return np.argsort(-scores, kind="stable")[:k]
-        state = (lam_max, intercept.copy(), coef.copy(), scores)  # the last point with < k active
         for lam in lam_max * np.geomspace(1.0, 1e-4, 60)[1:]:
             active, snapshot = self._solve_with_kkt(lam, state)
             count = active.sum()
-            if count == k:
-                return np.flatnonzero(active)
             if count > k:
                 return self._bisect(k, state, lam, snapshot)
+            self.path.append(snapshot[:3])
+            if count == k:
+                return np.flatnonzero(active)
             state = snapshot
         # The path did not reach k features: add those whose penalty would let them in first.
         _, intercept, coef, scores = state
@@ -242,6 +262,16 @@ class _Problem:
         active = self.active(coef)
         return active, (lam, intercept, coef, scores)
 
+    def lasso_at(self, penalties):
+        """The lasso solutions ``(intercept, coef)`` at each of ``penalties`` (decreasing), warm-started."""
+        state = self._null_state()
+        out = []
+        for lam in penalties:
+            if lam < state[0]:
+                _, state = self._solve_with_kkt(lam, state)
+            out.append((state[1].copy(), state[2].copy()))
+        return out
+
     def _bisect(self, k, below, lam_over, over):
         """Between a penalty with fewer than ``k`` active groups and one with more."""
         for _ in range(40):
@@ -250,6 +280,8 @@ class _Problem:
                 break
             active, snapshot = self._solve_with_kkt(lam_mid, below)
             count = active.sum()
+            if count <= k:
+                self.path.append(snapshot[:3])
             if count == k:
                 return np.flatnonzero(active)
             if count < k:
