@@ -210,7 +210,7 @@ def l1_path(task, design_train, y_train, quick):
     c_min = l1_min_c(scaled, y_train, loss="log") if task == "binary" else 1e-3
     solver = "liblinear" if task == "binary" else "saga"
     return [(f"C={c:.3g}", lambda c=c: make_pipeline(
-        StandardScaler(), LogisticRegression(C=c, l1_ratio=1.0, solver=solver, max_iter=2000)))
+        StandardScaler(), LogisticRegression(C=c, l1_ratio=1.0, solver=solver, max_iter=2000, random_state=0)))
         for c in c_min * np.logspace(0.05, 3, n)]
 
 

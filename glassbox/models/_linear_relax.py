@@ -91,6 +91,8 @@ def _cv_scores(problem, penalties, alpha):
     scores = np.zeros((len(penalties), len(RELAX_GRID)))
     gammas = np.asarray(RELAX_GRID)
     for train, test in folds:
+        if problem.w[test].sum() <= 0 or problem.w[train].sum() <= 0:  # zero weights: the fold says nothing
+            continue
         fold = _subset(problem, train)
         Z_test, Y_test = problem.Z[test], problem.Y[test]
         w_test = problem.w[test] / problem.w[test].sum()
