@@ -1,11 +1,17 @@
 """The relaxed lasso of the sparse linear models: the blend, its ends, its cross-validation."""
 
 import sqlite3
+import warnings
+from contextlib import nullcontext
 
 import numpy as np
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from palmerpenguins import load_penguins
 from sklearn.datasets import load_breast_cancer, load_diabetes
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso, LinearRegression, LogisticRegression
 from sklearn.model_selection import KFold
 
@@ -45,6 +51,20 @@ def test_relax_zero_is_scikit_learns_lasso_at_the_budgets_penalty(diabetes, k):
     lasso = Lasso(alpha=model.penalty_ * y.std(ddof=0), tol=1e-12, max_iter=100_000).fit((X - mean) / scale, y)
     np.testing.assert_allclose(model.coef_, lasso.coef_ / scale, rtol=0, atol=1e-7 * np.abs(model.coef_).max())
     np.testing.assert_allclose(model.intercept_, lasso.intercept_ - (lasso.coef_ / scale) @ mean, rtol=1e-9)
+
+
+@pytest.mark.parametrize("params", [{"max_features": 3}, {"max_features": None, "max_terms": 20}],
+                         ids=["columns", "every-term"])
+def test_relax_zero_is_the_lasso_for_a_budget_of_columns_and_for_every_term(diabetes, params):
+    # Numeric columns are groups of one: the group lasso is the lasso. With every term
+    # allowed, the penalty is the largest at which all ten are active.
+    X, y = diabetes
+    with pytest.warns(UserWarning, match="max_terms=20") if "max_terms" in params else nullcontext():
+        model = SparseLinearRegressor(**params, relax=0.0).fit(X, y)
+    assert np.count_nonzero(model.coef_) == (3 if params["max_features"] else 10) and model.penalty_ > 0
+    mean, scale = standardise(X)
+    lasso = Lasso(alpha=model.penalty_ * y.std(ddof=0), tol=1e-12, max_iter=100_000).fit((X - mean) / scale, y)
+    np.testing.assert_allclose(model.coef_, lasso.coef_ / scale, rtol=0, atol=1e-7 * np.abs(model.coef_).max())
 
 
 def test_relax_zero_is_scikit_learns_l1_logistic_regression_at_the_budgets_penalty():
@@ -157,3 +177,29 @@ def test_relax_outside_zero_one_is_an_error_that_names_what_is_expected(diabetes
     for relax in (1.5, -0.1, "auto"):
         with pytest.raises(InvalidParameterError, match="relax"):
             SparseLinearRegressor(relax=relax).fit(X, y)
+
+
+@settings(max_examples=8, deadline=None)
+@given(seed=st.integers(0, 1000), max_terms=st.integers(1, 12), relax=st.sampled_from([0.0, 0.5, "cv"]),
+       n_classes=st.integers(1, 3))
+def test_a_relaxed_model_stays_within_the_budget_and_adds_up(seed, max_terms, relax, n_classes):
+    """Any blend, on a categorical column of many levels and missing values: at most
+    ``max_terms`` coefficients, and the explanation adds up to the output."""
+    rng = np.random.default_rng(seed)
+    level = rng.integers(0, 12, 150)
+    a, b = rng.normal(size=150), rng.normal(size=150)
+    b[rng.random(150) < 0.15] = np.nan
+    X = pd.DataFrame({"a": a, "city": [f"c{v}" for v in level], "b": b})
+    score = a + 1.5 * (level < 3) + 0.5 * np.nan_to_num(b) + 0.5 * rng.normal(size=150)
+    if n_classes == 1:
+        model, y = SparseLinearRegressor(max_features=None, max_terms=max_terms, relax=relax), score
+    else:
+        model = SparseLinearClassifier(max_features=None, max_terms=max_terms, relax=relax)
+        y = np.digitize(score, np.quantile(score, np.linspace(0, 1, n_classes + 1)[1:-1]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", (UserWarning, ConvergenceWarning))
+        model.fit(X, y)
+    assert model.complexity_ == np.count_nonzero(model.coef_) <= max_terms
+    assert relax == "cv" or model.relax_ == relax
+    output = model.predict(X) if n_classes == 1 else model.decision_function(X)
+    np.testing.assert_allclose(model.explain(X).output().reshape(output.shape), output, atol=1e-9)
