@@ -26,6 +26,7 @@ from glassbox.explainers import (
     PermutationImportance,
     ShapleyExplainer,
 )
+from glassbox.models import SparseLinearClassifier
 from glassbox.selection import FeatureSelector
 from glassbox.surrogate import GlobalSurrogate
 
@@ -63,6 +64,9 @@ INSTANCES = {
     LimeExplainer: [LimeExplainer(Ridge(), num_samples=200, random_state=0)],
     AnchorExplainer: [AnchorExplainer(Ridge(), n_samples=20, random_state=0)],
     CounterfactualExplainer: [CounterfactualExplainer(Ridge(), n_candidates=20, random_state=0)],
+    # The relaxed lasso chosen by cross-validation (folds, a path per fold), on the classifier
+    # only: the regressor shares its code but for the loss, and each variant adds half a minute.
+    SparseLinearClassifier: [SparseLinearClassifier(), SparseLinearClassifier(relax="cv")],
     GradientExplainer: [
         GradientExplainer(Ridge()),
         GradientExplainer(MLPRegressor(hidden_layer_sizes=(5,), max_iter=200, random_state=0), method="deeplift"),
@@ -101,8 +105,17 @@ def instances():
         yield cls(random_state=0) if "random_state" in params else cls()
 
 
+_RELAX_FOLDS = (
+    "relax='cv' draws its folds over the rows, so the copies of a repeated row can fall in different "
+    "folds where a row of weight 2 falls in one: the held-out losses, and the blend chosen, differ"
+)
+
+
 def expected_failed(estimator):
-    return EXPECTED_FAILED.get(type(estimator).__name__, {})
+    failed = dict(EXPECTED_FAILED.get(type(estimator).__name__, {}))
+    if getattr(estimator, "relax", None) == "cv":
+        failed["check_sample_weight_equivalence_on_dense_data"] = _RELAX_FOLDS
+    return failed
 
 
 @parametrize_with_checks(list(instances()), expected_failed_checks=expected_failed)
