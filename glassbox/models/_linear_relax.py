@@ -11,9 +11,9 @@ is the refit, ``gamma=0`` the lasso itself, shrunk by the penalty. Both have the
 the budget is reached; ``relax="cv"`` chooses ``gamma`` in :data:`RELAX_GRID` and the
 penalty among those of the path with no more units than the budget (at most 30, spread
 along it) by 10-fold cross-validation on the training rows (held-out mean loss: squared
-error or log-loss).
-The folds reuse the design of all the training rows (its centring and scaling), run
-the path at the same penalties with warm starts, and refit on each fold's own support.
+error or log-loss). The folds reuse the design of all the training rows (its centring
+and scaling), run the path at the same penalties with warm starts, and refit on each
+fold's own support.
 """
 
 from __future__ import annotations
