@@ -550,20 +550,22 @@ def test_columns_are_matched_by_name_and_categories_as_themselves(penguins):
 
 
 @pytest.mark.parametrize("n_columns", [1, 3, 7])
-def test_histograms_are_the_brute_force_sums_counted_either_way(monkeypatch, n_columns):
+@pytest.mark.parametrize("per_tree", [False, True])
+def test_histograms_are_the_brute_force_sums_counted_either_way(monkeypatch, n_columns, per_tree):
     """The histogram of (slot, column, bin) sums, counted in one np.bincount or one per
-    column, equals the sums of a loop over rows, trees and features, to the bit for either."""
+    column, equals the sums of a loop over rows, trees and features, to the bit for either,
+    whether every tree's slots get the rows' values or each tree its own values."""
     from glassbox.models import _treesum_growth
 
     rng = np.random.default_rng(n_columns)
     n_rows, n_features, n_bins = 50, 4, 7
     codes = rng.integers(0, n_bins, size=(n_rows, n_features)) + n_bins * np.arange(n_features)
     slots = rng.integers(-1, 5, size=(3, n_rows))  # three trees; -1: the row is in no slot
-    values = rng.normal(size=(n_rows, n_columns))
+    values = rng.normal(size=(3, n_rows, n_columns) if per_tree else (n_rows, n_columns))
     expected = np.zeros((6, n_columns, n_features * n_bins))
     for t, i, j in product(range(3), range(n_rows), range(n_features)):
         if slots[t, i] >= 0:
-            expected[slots[t, i], :, codes[i, j]] += values[i]
+            expected[slots[t, i], :, codes[i, j]] += values[t, i] if per_tree else values[i]
     counted = []
     for limit in (0, 10**9):  # one bincount per column, then one for all
         monkeypatch.setattr(_treesum_growth, "_ONE_COUNT_CELLS", limit)
