@@ -200,34 +200,57 @@ def _cuts_by_count(counts, max_bins):
             break
         cuts |= around
     # Runs of distinct values between cuts; each gets one bin and may take more.
-    bounds = [0, *sorted(c + 1 for c in cuts), n_distinct]
-    runs = [(a, b) for a, b in zip(bounds[:-1], bounds[1:])]  # distinct values a..b-1
+    bounds = [0, *sorted(c + 1 for c in cuts), n_distinct]  # run r: distinct values bounds[r]..bounds[r + 1] - 1
     # The largest count per bin gets the next bin (the first run on ties), while runs have
     # distinct values to spare: the d-th bin of a run (d >= 2) comes at its count / (d - 1),
     # and these quotients fall with d, so the bins go to the largest quotients overall.
-    lengths = np.asarray([b - a for a, b in runs], dtype=np.intp)
-    run_counts = np.asarray([float(counts[a:b].sum()) for a, b in runs])
-    run = np.repeat(np.arange(len(runs)), lengths - 1)
+    starts, ends = np.asarray(bounds[:-1], dtype=np.intp), np.asarray(bounds[1:], dtype=np.intp)
+    lengths = ends - starts
+    prefix = np.concatenate([[0], np.cumsum(counts)])  # rows before each distinct value
+    run_counts = (prefix[ends] - prefix[starts]).astype(np.float64)
+    run = np.repeat(np.arange(len(lengths)), lengths - 1)
     d = np.arange(len(run)) - np.repeat(np.cumsum(lengths - 1) - (lengths - 1), lengths - 1) + 2
-    order = np.lexsort((run, -(run_counts[run] / (d - 1))))[: max(max_bins - len(runs), 0)]
-    n_bins = 1 + np.bincount(run[order], minlength=len(runs))
-    placed = [np.fromiter(cuts, dtype=np.intp, count=len(cuts))]
-    placed += [_run_cuts(counts, a, b, k) for (a, b), k in zip(runs, n_bins)]
+    order = np.lexsort((run, -(run_counts[run] / (d - 1))))[: max(max_bins - len(lengths), 0)]
+    n_bins = 1 + np.bincount(run[order], minlength=len(lengths))
+    placed = [np.fromiter(cuts, dtype=np.intp, count=len(cuts)), _runs_cuts(counts, starts, ends, n_bins, prefix)]
     return np.unique(np.concatenate(placed))
 
 
 def _run_cuts(counts, a, b, k):
-    """Sorted cut positions that split the run of distinct values ``a..b-1`` into ``k`` bins."""
+    """Sorted cut positions that split the run of distinct values ``a..b-1`` into ``k`` bins
+    (as :func:`_runs_cuts` for one run, in fewer steps)."""
     if k < 2:
         return np.empty(0, dtype=np.intp)
     cumulative = np.cumsum(counts[a:b])[:-1]  # rows up to each cut position of the run
     j = np.arange(1, k)
-    # the first value at which the run's rows reach the share j / k (a lower quantile)
     position = np.searchsorted(cumulative, j * (cumulative[-1] + counts[b - 1]) / k, side="left")
-    # strictly after the previous cut, leaving room for the cuts still to place: with
-    # ``position - j`` made non-decreasing and capped, consecutive cuts differ by >= 1
     shifted = np.maximum.accumulate(np.maximum(position - j, -1))
     return a + np.minimum(shifted, len(cumulative) - k) + j
+
+
+def _runs_cuts(counts, starts, ends, ks, prefix=None):
+    """Sorted cut positions that split each run of distinct values ``starts[r]..ends[r] - 1``
+    into ``ks[r]`` bins, all runs at once."""
+    if prefix is None:
+        prefix = np.concatenate([[0], np.cumsum(counts)])
+    cut = ks >= 2
+    starts, ends, ks = starts[cut], ends[cut], ks[cut]
+    if not len(ks):
+        return np.empty(0, dtype=np.intp)
+    run = np.repeat(np.arange(len(ks)), ks - 1)
+    a, b, k = starts[run], ends[run], ks[run]
+    j = np.arange(len(run)) - np.repeat(np.cumsum(ks - 1) - (ks - 1), ks - 1) + 1  # 1 .. k - 1 in each run
+    before = prefix[a]  # rows before the run
+    # the first value at which the run's rows reach the share j / k (a lower quantile): the
+    # run's rows up to a cut position are prefix[position + 1] - before, whole numbers
+    share = j * (prefix[b] - before) / k
+    position = np.minimum(np.searchsorted(prefix[1:], share + before, side="left"), b - 1) - a
+    # strictly after the previous cut, leaving room for the cuts still to place: with
+    # ``position - j`` made non-decreasing (within each run) and capped, consecutive cuts
+    # differ by >= 1
+    offset = run * (len(counts) + 2)
+    shifted = np.maximum.accumulate(np.maximum(position - j, -1) + offset) - offset
+    return a + np.minimum(shifted, b - a - 1 - k) + j
 
 
 class QuantileBinner(TransformerMixin, BaseEstimator):
