@@ -114,6 +114,7 @@ class GrownTree:
     op: list = field(default_factory=list)  # "<=", "!=", "not missing"; "" at a leaf
     threshold: list = field(default_factory=list)  # threshold, level code or inf; NaN at a leaf
     missing_left: list = field(default_factory=list)
+    row_leaf: np.ndarray | None = None  # (n_samples,) the leaf of each training row
 
     @classmethod
     def leaf(cls, value, weight, count):
@@ -347,7 +348,8 @@ def grow_tree_sum(binned, bins, Y, w, loss, *, max_splits, max_trees, max_depth,
     Returns
     -------
     trees : list of GrownTree
-        The first tree holds the initial prediction; the growth stops before
+        The first tree holds the initial prediction; ``row_leaf`` the leaf of each row
+        of ``binned``. The growth stops before
         ``max_splits`` splits when no split lowers the deviance by ``min_gain`` of the
         constant model's.
     """
@@ -370,6 +372,7 @@ def grow_tree_sum(binned, bins, Y, w, loss, *, max_splits, max_trees, max_depth,
     track_root = max_trees is None or max_trees > 1
     owner = {first: (0, 0), new_root: (-1, 0)}  # slot -> (tree, node); tree -1 is a new tree
     trees = [GrownTree.leaf(F[0], w.sum(), positive.sum())]
+    trees[0].row_leaf = np.zeros(n_samples, dtype=np.intp)
     row_slot = [np.full(n_samples, first, dtype=np.intp)]  # per tree: the slot of each row's leaf
     active = [first]  # leaves that may be split, oldest first: they win ties
     root_open = False
@@ -393,6 +396,7 @@ def grow_tree_sum(binned, bins, Y, w, loss, *, max_splits, max_trees, max_depth,
         if tree_id < 0:  # the root of a new tree: it starts as a leaf of value 0
             tree_id = len(trees)
             trees.append(GrownTree.leaf(np.zeros(n_outputs), w.sum(), positive.sum()))
+            trees[-1].row_leaf = np.zeros(n_samples, dtype=np.intp)
             row_slot.append(np.full(n_samples, slot, dtype=np.intp))
             owner[new_root] = (-1, 0)
         tree = trees[tree_id]
@@ -418,6 +422,7 @@ def grow_tree_sum(binned, bins, Y, w, loss, *, max_splits, max_trees, max_depth,
             for side, step in zip((goes_left, ~goes_left), steps)
         ]
         tree.left[node], tree.right[node] = children
+        tree.row_leaf[rows] = np.where(goes_left, children[0], children[1])
         tree.feature[node], tree.op[node], tree.threshold[node] = j, _OPS[op], threshold
         tree.missing_left[node] = missing_left
 
