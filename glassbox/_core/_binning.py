@@ -99,9 +99,12 @@ def fit_bins(
         X_fit = X
     thresholds, edges = [], []
     n_bins = np.empty(n_features, dtype=np.intp)
+    numeric = _numeric_thresholds(X_fit, np.flatnonzero(~np.asarray(is_categorical, dtype=bool)), max_bins)
     for j in range(n_features):
         column = X_fit[:, j]
-        if is_categorical[j]:
+        if j in numeric:  # cut with the other columns
+            cuts, upper, low, high = numeric[j]
+        elif is_categorical[j]:
             if categories is not None:
                 n_levels = len(categories[j])
             else:
@@ -110,10 +113,11 @@ def fit_bins(
             edges.append(None)
             n_bins[j] = max(n_levels, 1) + 1
             continue
-        values = column[~np.isnan(column)]
-        cuts, upper = _quantile_thresholds(values, max_bins)
+        else:
+            values = column[~np.isnan(column)]
+            cuts, upper = _quantile_thresholds(values, max_bins)
+            low, high = (values.min(), values.max()) if len(values) else (np.nan, np.nan)
         thresholds.append(cuts)
-        low, high = (values.min(), values.max()) if len(values) else (np.nan, np.nan)
         edges.append(np.concatenate([[low], upper, [high]]))
         n_bins[j] = len(cuts) + 2
     return Bins(tuple(thresholds), n_bins, tuple(edges), np.asarray(is_categorical, dtype=bool))
@@ -177,6 +181,50 @@ def _quantile_thresholds(values, max_bins):
     distinct, counts = np.unique(values, return_counts=True)
     after = np.arange(len(distinct) - 1) if len(distinct) <= max_bins else _cuts_by_count(counts, max_bins)
     return _midpoints(distinct[after], distinct[after + 1]), distinct[after]
+
+
+def _numeric_thresholds(X, columns, max_bins):
+    """:func:`_quantile_thresholds` of the present values of many numeric ``columns`` of ``X``
+    at once, and their least and largest values: ``{column: (cuts, upper, low, high)}``.
+
+    Only columns with no point mass are answered (the others take the general path): their
+    cuts are those of one run of distinct values, found for every column in one pass over
+    the columns' sorted values laid end to end.
+    """
+    if not len(columns):
+        return {}
+    ordered = np.sort(X[:, columns], axis=0).T  # (n_columns, n_rows), missing values last
+    present = ~np.isnan(ordered)
+    new = present.copy()
+    new[:, 1:] &= ordered[:, 1:] != ordered[:, :-1]  # the first row of each distinct value
+    starts = np.flatnonzero(new)  # on the flat (column, row) axis
+    column_of = starts // ordered.shape[1]
+    n_present = present.sum(axis=1)
+    ends = np.concatenate([starts[1:], [0]])
+    last = np.r_[column_of[1:] != column_of[:-1], True] if len(starts) else np.zeros(0, dtype=bool)
+    ends[last] = column_of[last] * ordered.shape[1] + n_present[column_of[last]]
+    counts = ends - starts  # rows of each distinct value
+    distinct = ordered.ravel()[starts]
+    n_distinct = np.bincount(column_of, minlength=len(columns))
+    first = np.concatenate([[0], np.cumsum(n_distinct)[:-1]])
+    largest = np.zeros(len(columns), dtype=np.intp)
+    np.maximum.at(largest, column_of, counts)
+    few = n_distinct <= max_bins  # a bin per distinct value
+    one_run = ~few & (largest * max_bins < n_present)  # no point mass: one run of equal-count bins
+    answered = few | one_run
+    # Cut positions on the flat distinct axis: after every distinct value but the last of a
+    # column with few, at the quantiles of one run otherwise.
+    every = np.flatnonzero(few[column_of] & ~last)
+    k = np.where(one_run, np.minimum(max_bins, n_distinct), 0)
+    after = np.sort(np.concatenate([every, _runs_cuts(counts, first, first + n_distinct, k)]))
+    cuts, upper = _midpoints(distinct[after], distinct[after + 1]), distinct[after]
+    split = np.searchsorted(column_of[after], np.arange(len(columns) + 1)) if len(after) else np.zeros(len(columns) + 1, dtype=np.intp)
+    out = {}
+    for c in np.flatnonzero(answered):
+        a, b = split[c], split[c + 1]
+        low, high = (distinct[first[c]], distinct[first[c] + n_distinct[c] - 1]) if n_distinct[c] else (np.nan, np.nan)
+        out[int(columns[c])] = (cuts[a:b], upper[a:b], low, high)
+    return out
 
 
 def _midpoints(low, high):
