@@ -202,18 +202,20 @@ def _best_splits(A, layout, n_outputs, min_samples_leaf, l2):
     before = np.concatenate([np.zeros_like(end[:, :, :1]), end[:, :, :-1]], axis=2)
     present = left[:, :, layout.missing - 1] - before  # every value bin of each feature
     left -= np.repeat(before, layout.counts, axis=2)  # the feature's bins up to this one
-    left[:, :, layout.levels] = present[:, :, layout.level_features] - A[:, :, layout.levels]  # other levels
+    if len(layout.levels):
+        left[:, :, layout.levels] = present[:, :, layout.level_features] - A[:, :, layout.levels]  # other levels
     left[:, :, layout.missing] = present  # present against missing values
     total = end[:, :, :1] - before[:, :, :1]  # (n_slots, n_columns, 1): every row once
 
     # Missing values to the right (or present against missing); then to the left, for the
     # bins of the features that held missing values at fit (elsewhere it is the same split).
     bins_left = layout.missing_left_bins
-    left_with_missing = left[:, :, bins_left] + A[:, :, layout.missing_of_left_bins]
+    sides = [(left, layout.allowed)]
+    if len(bins_left):
+        left_with_missing = left[:, :, bins_left] + A[:, :, layout.missing_of_left_bins]
+        sides.append((left_with_missing, layout.allowed_left))
     best = []
-    for side, allowed in ((left, layout.allowed), (left_with_missing, layout.allowed_left)):
-        if not side.shape[2]:
-            continue
+    for side, allowed in sides:
         score = _children_score(side, total, n_outputs, l2)  # (n_slots, n_side_bins)
         rows = side[:, -1]
         least = min_samples_leaf * (1 - _TIE_TOLERANCE)  # weights summed in another order
@@ -226,7 +228,7 @@ def _best_splits(A, layout, n_outputs, min_samples_leaf, l2):
         right = best[0][0]
         margin = _TIE_TOLERANCE * np.abs(np.where(np.isfinite(right), right, 0.0))
         to_left = best[1][0] > right + margin
-    score = np.where(to_left, best[-1][0], best[0][0])
+    score = np.where(to_left, best[-1][0], best[0][0]) if len(best) == 2 else best[0][0]
     b = np.where(to_left, bins_left[best[-1][1]], best[0][1]) if len(best) == 2 else best[0][1]
     chosen = left[slots, :, b]  # (n_slots, n_columns)
     if to_left.any():
