@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import expit, log_softmax
+from scipy.special import expit
 
 __all__ = ["GrownTree", "grow_tree_sum", "make_loss"]
 
@@ -84,7 +84,7 @@ class _Loss:
         if self.name == "log_loss":
             log_p = -np.logaddexp(0.0, np.where(Y > 0.5, -F, F))  # log P(the row's class)
         else:
-            log_p = (Y * log_softmax(F, axis=1)).sum(axis=1, keepdims=True)
+            log_p = (Y * _log_softmax(F)).sum(axis=1, keepdims=True)
         return float(-2.0 * (w @ log_p.sum(axis=1)))
 
 
@@ -92,6 +92,15 @@ def _softmax(F):
     """The softmax of each row: scipy's arithmetic without its per-call dispatch."""
     e = np.exp(F - np.max(F, axis=1, keepdims=True))
     return e / np.sum(e, axis=1, keepdims=True)
+
+
+def _log_softmax(F):
+    """The log-softmax of each row: scipy's arithmetic without its per-call dispatch."""
+    top = np.max(F, axis=1, keepdims=True)
+    top[~np.isfinite(top)] = 0
+    shifted = F - top
+    with np.errstate(divide="ignore"):
+        return shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
 
 
 def make_loss(name: str, l2: float = 0.0) -> _Loss:

@@ -620,3 +620,19 @@ def _growth_inputs(model, y, w, n):
 
     Y, loss_name = model._target(y, n)
     return Y, np.ones(n) if w is None else w, make_loss(loss_name, model.l2_regularization)
+
+
+def test_softmax_and_log_softmax_are_scipys_to_the_bit():
+    """The growth takes the (log-)softmax without scipy's dispatch: the same arithmetic, so
+    the same bits, on ordinary, large and infinite scores."""
+    from scipy.special import log_softmax
+
+    from glassbox.models._treesum_growth import _log_softmax, _softmax
+
+    rng = np.random.default_rng(0)
+    F = rng.normal(scale=30, size=(200, 4))
+    F[0] = [1e308, -1e308, 0.0, 5.0]
+    F[1, 2] = -np.inf
+    np.testing.assert_array_equal(_softmax(F[1:]), softmax(F[1:], axis=1))
+    with np.errstate(over="ignore", invalid="ignore"):
+        np.testing.assert_array_equal(_log_softmax(F), log_softmax(F, axis=1))
