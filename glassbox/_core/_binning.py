@@ -99,9 +99,12 @@ def fit_bins(
         X_fit = X
     thresholds, edges = [], []
     n_bins = np.empty(n_features, dtype=np.intp)
+    numeric = _numeric_thresholds(X_fit, np.flatnonzero(~np.asarray(is_categorical, dtype=bool)), max_bins)
     for j in range(n_features):
         column = X_fit[:, j]
-        if is_categorical[j]:
+        if j in numeric:  # cut with the other columns
+            cuts, upper, low, high = numeric[j]
+        elif is_categorical[j]:
             if categories is not None:
                 n_levels = len(categories[j])
             else:
@@ -110,10 +113,11 @@ def fit_bins(
             edges.append(None)
             n_bins[j] = max(n_levels, 1) + 1
             continue
-        values = column[~np.isnan(column)]
-        cuts, upper = _quantile_thresholds(values, max_bins)
+        else:
+            values = column[~np.isnan(column)]
+            cuts, upper = _quantile_thresholds(values, max_bins)
+            low, high = (values.min(), values.max()) if len(values) else (np.nan, np.nan)
         thresholds.append(cuts)
-        low, high = (values.min(), values.max()) if len(values) else (np.nan, np.nan)
         edges.append(np.concatenate([[low], upper, [high]]))
         n_bins[j] = len(cuts) + 2
     return Bins(tuple(thresholds), n_bins, tuple(edges), np.asarray(is_categorical, dtype=bool))
@@ -179,6 +183,50 @@ def _quantile_thresholds(values, max_bins):
     return _midpoints(distinct[after], distinct[after + 1]), distinct[after]
 
 
+def _numeric_thresholds(X, columns, max_bins):
+    """:func:`_quantile_thresholds` of the present values of many numeric ``columns`` of ``X``
+    at once, and their least and largest values: ``{column: (cuts, upper, low, high)}``.
+
+    Only columns with no point mass are answered (the others take the general path): their
+    cuts are those of one run of distinct values, found for every column in one pass over
+    the columns' sorted values laid end to end.
+    """
+    if not len(columns):
+        return {}
+    ordered = np.sort(X[:, columns], axis=0).T  # (n_columns, n_rows), missing values last
+    present = ~np.isnan(ordered)
+    new = present.copy()
+    new[:, 1:] &= ordered[:, 1:] != ordered[:, :-1]  # the first row of each distinct value
+    starts = np.flatnonzero(new)  # on the flat (column, row) axis
+    column_of = starts // ordered.shape[1]
+    n_present = present.sum(axis=1)
+    ends = np.concatenate([starts[1:], [0]])
+    last = np.r_[column_of[1:] != column_of[:-1], True] if len(starts) else np.zeros(0, dtype=bool)
+    ends[last] = column_of[last] * ordered.shape[1] + n_present[column_of[last]]
+    counts = ends - starts  # rows of each distinct value
+    distinct = ordered.ravel()[starts]
+    n_distinct = np.bincount(column_of, minlength=len(columns))
+    first = np.concatenate([[0], np.cumsum(n_distinct)[:-1]])
+    largest = np.zeros(len(columns), dtype=np.intp)
+    np.maximum.at(largest, column_of, counts)
+    few = n_distinct <= max_bins  # a bin per distinct value
+    one_run = ~few & (largest * max_bins < n_present)  # no point mass: one run of equal-count bins
+    answered = few | one_run
+    # Cut positions on the flat distinct axis: after every distinct value but the last of a
+    # column with few, at the quantiles of one run otherwise.
+    every = np.flatnonzero(few[column_of] & ~last)
+    k = np.where(one_run, np.minimum(max_bins, n_distinct), 0)
+    after = np.sort(np.concatenate([every, _runs_cuts(counts, first, first + n_distinct, k)]))
+    cuts, upper = _midpoints(distinct[after], distinct[after + 1]), distinct[after]
+    split = np.searchsorted(column_of[after], np.arange(len(columns) + 1)) if len(after) else np.zeros(len(columns) + 1, dtype=np.intp)
+    out = {}
+    for c in np.flatnonzero(answered):
+        a, b = split[c], split[c + 1]
+        low, high = (distinct[first[c]], distinct[first[c] + n_distinct[c] - 1]) if n_distinct[c] else (np.nan, np.nan)
+        out[int(columns[c])] = (cuts[a:b], upper[a:b], low, high)
+    return out
+
+
 def _midpoints(low, high):
     """A threshold in ``[low, high)`` for each pair ``low < high``: the midpoint, computed
     without overflow, and ``low`` where rounding would put it on ``high``."""
@@ -200,34 +248,57 @@ def _cuts_by_count(counts, max_bins):
             break
         cuts |= around
     # Runs of distinct values between cuts; each gets one bin and may take more.
-    bounds = [0, *sorted(c + 1 for c in cuts), n_distinct]
-    runs = [(a, b) for a, b in zip(bounds[:-1], bounds[1:])]  # distinct values a..b-1
+    bounds = [0, *sorted(c + 1 for c in cuts), n_distinct]  # run r: distinct values bounds[r]..bounds[r + 1] - 1
     # The largest count per bin gets the next bin (the first run on ties), while runs have
     # distinct values to spare: the d-th bin of a run (d >= 2) comes at its count / (d - 1),
     # and these quotients fall with d, so the bins go to the largest quotients overall.
-    lengths = np.asarray([b - a for a, b in runs], dtype=np.intp)
-    run_counts = np.asarray([float(counts[a:b].sum()) for a, b in runs])
-    run = np.repeat(np.arange(len(runs)), lengths - 1)
+    starts, ends = np.asarray(bounds[:-1], dtype=np.intp), np.asarray(bounds[1:], dtype=np.intp)
+    lengths = ends - starts
+    prefix = np.concatenate([[0], np.cumsum(counts)])  # rows before each distinct value
+    run_counts = (prefix[ends] - prefix[starts]).astype(np.float64)
+    run = np.repeat(np.arange(len(lengths)), lengths - 1)
     d = np.arange(len(run)) - np.repeat(np.cumsum(lengths - 1) - (lengths - 1), lengths - 1) + 2
-    order = np.lexsort((run, -(run_counts[run] / (d - 1))))[: max(max_bins - len(runs), 0)]
-    n_bins = 1 + np.bincount(run[order], minlength=len(runs))
-    placed = [np.fromiter(cuts, dtype=np.intp, count=len(cuts))]
-    placed += [_run_cuts(counts, a, b, k) for (a, b), k in zip(runs, n_bins)]
+    order = np.lexsort((run, -(run_counts[run] / (d - 1))))[: max(max_bins - len(lengths), 0)]
+    n_bins = 1 + np.bincount(run[order], minlength=len(lengths))
+    placed = [np.fromiter(cuts, dtype=np.intp, count=len(cuts)), _runs_cuts(counts, starts, ends, n_bins, prefix)]
     return np.unique(np.concatenate(placed))
 
 
 def _run_cuts(counts, a, b, k):
-    """Sorted cut positions that split the run of distinct values ``a..b-1`` into ``k`` bins."""
+    """Sorted cut positions that split the run of distinct values ``a..b-1`` into ``k`` bins
+    (as :func:`_runs_cuts` for one run, in fewer steps)."""
     if k < 2:
         return np.empty(0, dtype=np.intp)
     cumulative = np.cumsum(counts[a:b])[:-1]  # rows up to each cut position of the run
     j = np.arange(1, k)
-    # the first value at which the run's rows reach the share j / k (a lower quantile)
     position = np.searchsorted(cumulative, j * (cumulative[-1] + counts[b - 1]) / k, side="left")
-    # strictly after the previous cut, leaving room for the cuts still to place: with
-    # ``position - j`` made non-decreasing and capped, consecutive cuts differ by >= 1
     shifted = np.maximum.accumulate(np.maximum(position - j, -1))
     return a + np.minimum(shifted, len(cumulative) - k) + j
+
+
+def _runs_cuts(counts, starts, ends, ks, prefix=None):
+    """Sorted cut positions that split each run of distinct values ``starts[r]..ends[r] - 1``
+    into ``ks[r]`` bins, all runs at once."""
+    if prefix is None:
+        prefix = np.concatenate([[0], np.cumsum(counts)])
+    cut = ks >= 2
+    starts, ends, ks = starts[cut], ends[cut], ks[cut]
+    if not len(ks):
+        return np.empty(0, dtype=np.intp)
+    run = np.repeat(np.arange(len(ks)), ks - 1)
+    a, b, k = starts[run], ends[run], ks[run]
+    j = np.arange(len(run)) - np.repeat(np.cumsum(ks - 1) - (ks - 1), ks - 1) + 1  # 1 .. k - 1 in each run
+    before = prefix[a]  # rows before the run
+    # the first value at which the run's rows reach the share j / k (a lower quantile): the
+    # run's rows up to a cut position are prefix[position + 1] - before, whole numbers
+    share = j * (prefix[b] - before) / k
+    position = np.minimum(np.searchsorted(prefix[1:], share + before, side="left"), b - 1) - a
+    # strictly after the previous cut, leaving room for the cuts still to place: with
+    # ``position - j`` made non-decreasing (within each run) and capped, consecutive cuts
+    # differ by >= 1
+    offset = run * (len(counts) + 2)
+    shifted = np.maximum.accumulate(np.maximum(position - j, -1) + offset) - offset
+    return a + np.minimum(shifted, b - a - 1 - k) + j
 
 
 class QuantileBinner(TransformerMixin, BaseEstimator):

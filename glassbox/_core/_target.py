@@ -69,7 +69,9 @@ def check_target(
     if task == "classification":
         if pd.isna(y).any():
             raise ValueError(f"{owner} got missing values in the target y; drop or label those rows.")
-        if y.dtype.kind not in "biu":  # integer and boolean labels are always classes
+        # Integer, boolean and string labels are always classes (strings: scikit-learn's
+        # type check would find them multiclass or binary, after a slower look at them).
+        if y.dtype.kind not in "biuUS" and not (y.dtype == object and pd.api.types.infer_dtype(y) == "string"):
             check_classification_targets(y)
         classes, y_index = np.unique(y, return_inverse=True)
         if min_classes is not None and len(classes) < min_classes:

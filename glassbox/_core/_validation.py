@@ -202,6 +202,13 @@ class FeatureSchema:
 
 def learn_schema(X: pd.DataFrame | np.ndarray) -> FeatureSchema:
     """Learn the :class:`FeatureSchema` of a 2-D DataFrame or ndarray."""
+    return _learn(X, encode=False)[0]
+
+
+def _learn(X, *, encode):
+    """The schema of ``X`` and, with ``encode``, ``X`` encoded by it: what ``learn_schema``
+    then ``schema.encode`` give, in one pass over the columns (a categorical column's
+    distinct values are found once, for its levels and its codes)."""
     is_frame = isinstance(X, pd.DataFrame)
     if is_frame:
         names = np.asarray([str(c) for c in X.columns], dtype=object)
@@ -211,11 +218,54 @@ def learn_schema(X: pd.DataFrame | np.ndarray) -> FeatureSchema:
         dtypes = None
     is_categorical = np.zeros(len(names), dtype=bool)
     categories = []
-    for j, values in enumerate(_columns(X)):
-        levels = _categorical_levels(values, names[j])
+    out = np.empty((_n_rows(X), len(names)), dtype=np.float64) if encode else None
+    plain = _plain_numeric(X)  # numbers by their dtype alone
+    if plain.all() and encode:  # every column read in one conversion, as each column's to_numpy
+        out[:] = X.to_numpy(dtype=np.float64)
+    columns = [None] * len(names) if plain.all() else _columns(X)
+    for j, values in enumerate(columns):
+        name = names[j]
+        raw = _level_values(values) if encode and not plain[j] else None
+        if raw is not None:
+            try:
+                levels, out[:, j] = _levels_and_codes(raw, name)
+            except TypeError:  # unhashable values: the two passes name the first that is not a level
+                raw = None
+        if raw is None:
+            levels = None if plain[j] else _categorical_levels(values, name)
+            if values is not None and encode:
+                out[:, j] = _to_float(values, name) if levels is None else _encode_categorical(
+                    values, levels, name, "error")
         is_categorical[j] = levels is not None
         categories.append(levels)
-    return FeatureSchema(names, is_categorical, tuple(categories), dtypes, is_frame)
+    return FeatureSchema(names, is_categorical, tuple(categories), dtypes, is_frame), out
+
+
+def _level_values(values):
+    """A column's values as objects when its levels are its distinct strings (string dtypes,
+    or objects that pandas infers as strings); None otherwise."""
+    if isinstance(values, pd.Series) and _is_string_dtype(values.dtype):
+        return values.to_numpy(dtype=object)
+    if isinstance(values, pd.Series) and pd.api.types.is_object_dtype(values.dtype):
+        values = values.to_numpy(dtype=object)
+    if not isinstance(values, np.ndarray) or values.dtype.kind not in "OUS":
+        return None
+    if values.dtype.kind in "US":
+        return values.astype(object)
+    return values if pd.api.types.infer_dtype(values, skipna=True) == "string" else None
+
+
+def _levels_and_codes(raw, name):
+    """The sorted levels of an object column of strings and its codes (NaN where missing)."""
+    row_value, present = pd.factorize(raw)
+    _check_levels(present, name)
+    try:
+        order = sorted(range(len(present)), key=present.__getitem__)
+    except TypeError:
+        order = sorted(range(len(present)), key=lambda i: str(present[i]))
+    position = np.empty(len(present) + 1)
+    position[order], position[-1] = np.arange(len(present)), np.nan
+    return np.asarray(present[order], dtype=object), position[row_value]
 
 
 def validate_X(
@@ -259,8 +309,9 @@ def validate_X(
     if not reset and isinstance(X, pd.DataFrame):
         X = _reorder_like_fit(estimator, X)
     validate_data(estimator, X, reset=reset, skip_check_array=True)
+    X_encoded = None
     if reset:
-        schema = learn_schema(X)
+        schema, X_encoded = _learn(X, encode=True)
         estimator._feature_schema = schema
     else:
         schema = estimator._feature_schema
@@ -270,7 +321,8 @@ def validate_X(
             f"{owner} needs numeric features, but these columns are categorical: {names}. "
             "Encode them first, for example with sklearn.preprocessing.OneHotEncoder."
         )
-    X_encoded = schema.encode(X, handle_unknown=handle_unknown)
+    if X_encoded is None:
+        X_encoded = schema.encode(X, handle_unknown=handle_unknown)
     _check_finite(X_encoded, schema, owner, allow_nan)
     return X_encoded
 
@@ -382,6 +434,13 @@ def _columns(X):
     if isinstance(X, pd.DataFrame):
         return [column for _, column in X.items()]  # by position, without an indexer per column
     return [X[:, j] for j in range(X.shape[1])]
+
+
+def _plain_numeric(X):
+    """Which columns of a DataFrame have a NumPy bool, integer or float dtype (none of an ndarray)."""
+    if not isinstance(X, pd.DataFrame):
+        return np.zeros(X.shape[1], dtype=bool)
+    return np.asarray([isinstance(d, np.dtype) and d.kind in "biuf" for d in X.dtypes], dtype=bool)
 
 
 def _n_rows(X):

@@ -119,7 +119,8 @@ class _TreeSumMixin(ShrinkageMixin):
         self.n_trees_ = len(self.trees_)
         self.complexity_ = int(sum(len(t.left) // 2 for t in self.trees_))
         self.rules_ = [[_conjunction(edges) for edges in t.leaf_paths()] for t in self.trees_]
-        self._importances, self._tree_importances = self._training_importances(X_encoded, w)
+        leaves = [tree.row_leaf for tree in grown]  # each row's leaf, as the trees' apply finds it
+        self._importances, self._tree_importances = self._training_importances(X_encoded, w, leaves)
         total = self._importances.sum()
         self.feature_importances_ = self._importances.sum(axis=1) / total if total > 0 else np.zeros(self.n_features_in_)
         return self
@@ -135,9 +136,10 @@ class _TreeSumMixin(ShrinkageMixin):
         """Sum of the trees' values, shape (n_samples, n_outputs)."""
         return sum(t.value[t.apply(X_encoded)] for t in self.trees_)
 
-    def _training_importances(self, X_encoded, w):
+    def _training_importances(self, X_encoded, w, leaves=None):
         """Mean absolute contribution of each feature, and of each tree, over the training
-        rows, in chunks of rows that bound the memory of the contributions."""
+        rows, in chunks of rows that bound the memory of the contributions; ``leaves``:
+        each tree's leaf of every row, if known."""
         weights = w / w.sum()
         n_samples, n_features = X_encoded.shape
         n_outputs = self.trees_[0].value.shape[1]
@@ -146,9 +148,9 @@ class _TreeSumMixin(ShrinkageMixin):
         rows_per_chunk = batch_units("auto", row_cells=n_features, unit_cells=n_features * n_outputs)
         for start, stop in chunk_bounds(n_samples, rows_per_chunk):
             X, chunk_weights = X_encoded[start:stop], weights[start:stop]
-            leaves = [tree.apply(X) for tree in self.trees_]
-            per_feature += np.einsum("njk,n->jk", np.abs(self._contributions(X, leaves)), chunk_weights)
-            for t, (tree, leaf) in enumerate(zip(self.trees_, leaves)):
+            chunk = [tree.apply(X) for tree in self.trees_] if leaves is None else [leaf[start:stop] for leaf in leaves]
+            per_feature += np.einsum("njk,n->jk", np.abs(self._contributions(X, chunk)), chunk_weights)
+            for t, (tree, leaf) in enumerate(zip(self.trees_, chunk)):
                 per_tree[t] += np.abs(tree.value[leaf] - tree.value[0]).T @ chunk_weights
         return per_feature, per_tree
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import expit, log_softmax, softmax
+from scipy.special import expit
 
 __all__ = ["GrownTree", "grow_tree_sum", "make_loss"]
 
@@ -73,7 +73,7 @@ class _Loss:
         """``(g, h)`` of shapes (n, n_outputs) and (n, n_outputs), or (n, 1) for a constant hessian."""
         if self.name == "squared_error":
             return w[:, None] * (F - Y), w[:, None]
-        p = expit(F) if self.name == "log_loss" else softmax(F, axis=1)
+        p = expit(F) if self.name == "log_loss" else _softmax(F)
         return w[:, None] * (p - Y), w[:, None] * np.maximum(p * (1 - p), 1e-16)
 
     def deviance(self, F, Y, w):
@@ -84,8 +84,23 @@ class _Loss:
         if self.name == "log_loss":
             log_p = -np.logaddexp(0.0, np.where(Y > 0.5, -F, F))  # log P(the row's class)
         else:
-            log_p = (Y * log_softmax(F, axis=1)).sum(axis=1, keepdims=True)
+            log_p = (Y * _log_softmax(F)).sum(axis=1, keepdims=True)
         return float(-2.0 * (w @ log_p.sum(axis=1)))
+
+
+def _softmax(F):
+    """The softmax of each row: scipy's arithmetic without its per-call dispatch."""
+    e = np.exp(F - np.max(F, axis=1, keepdims=True))
+    return e / np.sum(e, axis=1, keepdims=True)
+
+
+def _log_softmax(F):
+    """The log-softmax of each row: scipy's arithmetic without its per-call dispatch."""
+    top = np.max(F, axis=1, keepdims=True)
+    top[~np.isfinite(top)] = 0
+    shifted = F - top
+    with np.errstate(divide="ignore"):
+        return shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
 
 
 def make_loss(name: str, l2: float = 0.0) -> _Loss:
@@ -108,6 +123,7 @@ class GrownTree:
     op: list = field(default_factory=list)  # "<=", "!=", "not missing"; "" at a leaf
     threshold: list = field(default_factory=list)  # threshold, level code or inf; NaN at a leaf
     missing_left: list = field(default_factory=list)
+    row_leaf: np.ndarray | None = None  # (n_samples,) the leaf of each training row
 
     @classmethod
     def leaf(cls, value, weight, count):
@@ -155,7 +171,7 @@ class _Layout:
     @classmethod
     def from_bins(cls, bins, had_missing):
         counts = np.asarray(bins.n_bins, dtype=np.intp)
-        offset = np.r_[0, np.cumsum(counts)[:-1]].astype(np.intp)
+        offset = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.intp)
         feature = np.repeat(np.arange(len(counts)), counts)
         local = np.arange(counts.sum()) - offset[feature]
         last = counts[feature] - 1
@@ -195,18 +211,20 @@ def _best_splits(A, layout, n_outputs, min_samples_leaf, l2):
     before = np.concatenate([np.zeros_like(end[:, :, :1]), end[:, :, :-1]], axis=2)
     present = left[:, :, layout.missing - 1] - before  # every value bin of each feature
     left -= np.repeat(before, layout.counts, axis=2)  # the feature's bins up to this one
-    left[:, :, layout.levels] = present[:, :, layout.level_features] - A[:, :, layout.levels]  # other levels
+    if len(layout.levels):
+        left[:, :, layout.levels] = present[:, :, layout.level_features] - A[:, :, layout.levels]  # other levels
     left[:, :, layout.missing] = present  # present against missing values
     total = end[:, :, :1] - before[:, :, :1]  # (n_slots, n_columns, 1): every row once
 
     # Missing values to the right (or present against missing); then to the left, for the
     # bins of the features that held missing values at fit (elsewhere it is the same split).
     bins_left = layout.missing_left_bins
-    left_with_missing = left[:, :, bins_left] + A[:, :, layout.missing_of_left_bins]
+    sides = [(left, layout.allowed)]
+    if len(bins_left):
+        left_with_missing = left[:, :, bins_left] + A[:, :, layout.missing_of_left_bins]
+        sides.append((left_with_missing, layout.allowed_left))
     best = []
-    for side, allowed in ((left, layout.allowed), (left_with_missing, layout.allowed_left)):
-        if not side.shape[2]:
-            continue
+    for side, allowed in sides:
         score = _children_score(side, total, n_outputs, l2)  # (n_slots, n_side_bins)
         rows = side[:, -1]
         least = min_samples_leaf * (1 - _TIE_TOLERANCE)  # weights summed in another order
@@ -219,7 +237,7 @@ def _best_splits(A, layout, n_outputs, min_samples_leaf, l2):
         right = best[0][0]
         margin = _TIE_TOLERANCE * np.abs(np.where(np.isfinite(right), right, 0.0))
         to_left = best[1][0] > right + margin
-    score = np.where(to_left, best[-1][0], best[0][0])
+    score = np.where(to_left, best[-1][0], best[0][0]) if len(best) == 2 else best[0][0]
     b = np.where(to_left, bins_left[best[-1][1]], best[0][1]) if len(best) == 2 else best[0][1]
     chosen = left[slots, :, b]  # (n_slots, n_columns)
     if to_left.any():
@@ -280,13 +298,14 @@ class _Histograms:
         self.free.append(slot)
 
     def add(self, slots, codes, values):
-        """Add rows' ``values`` (n, k) into the first ``k`` columns of their slots.
+        """Add rows' ``values`` into the first columns of their slots.
 
         ``slots`` has shape (n,) or (m, n): one slot per row, or per row in each of ``m``
-        trees (-1: none); ``codes`` (n, n_features) holds the rows' flat bins. The rows
-        are counted into the touched slots only, by ``np.bincount`` over a flat ``(column,
-        slot, bin)`` index (rows without a slot into one more slot per column, dropped).
-        Returns the touched slots.
+        trees (-1: none); ``values`` (n, k) holds the rows' values for every slot row, or
+        (m, n, k) one set per slot row; ``codes`` (n, n_features) holds the rows' flat
+        bins. The rows are counted into the touched slots only, by ``np.bincount`` over a
+        flat ``(column, slot, bin)`` index (rows without a slot into one more slot per
+        column, dropped). Returns the touched slots.
         """
         slots = np.atleast_2d(slots)  # (m, n)
         n_bins = self.n_bins
@@ -298,18 +317,23 @@ class _Histograms:
         cells = ((compact[slots + 1] * n_bins)[:, :, None] + codes[None]).ravel()  # (m * n * n_features,)
         size = len(touched) * n_bins
         block = size + n_bins  # each column's sums, then the dropped rows without a slot
-        n_columns = values.shape[1]
+        n_columns = values.shape[-1]
+        # Each column's value of every cell, laid out as the cells: (k, m * n * n_features).
+        by_column = values.T if values.ndim == 2 else values.transpose(2, 0, 1).reshape(n_columns, -1)
+        weights = np.repeat(by_column, codes.shape[1], axis=1)
+        if values.ndim == 2 and len(slots) > 1:
+            weights = np.tile(weights, (1, len(slots)))
         # Every column in one np.bincount while the cells are few (the calls cost more than
         # the counting), one per column otherwise (faster on many rows): the same sums,
         # added in the same order.
-        groups = [range(n_columns)] if len(cells) <= _ONE_COUNT_CELLS else [[c] for c in range(n_columns)]
-        shape = (slots.shape[0], len(values), codes.shape[1])  # a row's value, per tree and feature
-        for group in groups:
-            k = len(group)
-            weights = np.broadcast_to(values.T[group, None, :, None], (k, *shape)).ravel()
-            index = (cells[None] + block * np.arange(k)[:, None]).ravel() if k > 1 else cells
-            sums = np.bincount(index, weights, minlength=k * block).reshape(k, block)[:, :size]
-            self.A[touched, group[0]:group[-1] + 1] += sums.reshape(k, len(touched), n_bins).transpose(1, 0, 2)
+        if len(cells) <= _ONE_COUNT_CELLS:
+            index = (cells[None] + block * np.arange(n_columns)[:, None]).ravel()
+            sums = np.bincount(index, weights.ravel(), minlength=n_columns * block).reshape(n_columns, block)
+            self.A[touched, :n_columns] += sums[:, :size].reshape(n_columns, len(touched), n_bins).transpose(1, 0, 2)
+        else:
+            for c in range(n_columns):
+                sums = np.bincount(cells, weights[c], minlength=block)[:size]
+                self.A[touched, c] += sums.reshape(len(touched), n_bins)
         return touched
 
 
@@ -335,7 +359,8 @@ def grow_tree_sum(binned, bins, Y, w, loss, *, max_splits, max_trees, max_depth,
     Returns
     -------
     trees : list of GrownTree
-        The first tree holds the initial prediction; the growth stops before
+        The first tree holds the initial prediction; ``row_leaf`` the leaf of each row
+        of ``binned``. The growth stops before
         ``max_splits`` splits when no split lowers the deviance by ``min_gain`` of the
         constant model's.
     """
@@ -358,6 +383,7 @@ def grow_tree_sum(binned, bins, Y, w, loss, *, max_splits, max_trees, max_depth,
     track_root = max_trees is None or max_trees > 1
     owner = {first: (0, 0), new_root: (-1, 0)}  # slot -> (tree, node); tree -1 is a new tree
     trees = [GrownTree.leaf(F[0], w.sum(), positive.sum())]
+    trees[0].row_leaf = np.zeros(n_samples, dtype=np.intp)
     row_slot = [np.full(n_samples, first, dtype=np.intp)]  # per tree: the slot of each row's leaf
     active = [first]  # leaves that may be split, oldest first: they win ties
     root_open = False
@@ -381,6 +407,7 @@ def grow_tree_sum(binned, bins, Y, w, loss, *, max_splits, max_trees, max_depth,
         if tree_id < 0:  # the root of a new tree: it starts as a leaf of value 0
             tree_id = len(trees)
             trees.append(GrownTree.leaf(np.zeros(n_outputs), w.sum(), positive.sum()))
+            trees[-1].row_leaf = np.zeros(n_samples, dtype=np.intp)
             row_slot.append(np.full(n_samples, slot, dtype=np.intp))
             owner[new_root] = (-1, 0)
         tree = trees[tree_id]
@@ -406,6 +433,7 @@ def grow_tree_sum(binned, bins, Y, w, loss, *, max_splits, max_trees, max_depth,
             for side, step in zip((goes_left, ~goes_left), steps)
         ]
         tree.left[node], tree.right[node] = children
+        tree.row_leaf[rows] = np.where(goes_left, children[0], children[1])
         tree.feature[node], tree.op[node], tree.threshold[node] = j, _OPS[op], threshold
         tree.missing_left[node] = missing_left
 
@@ -416,12 +444,9 @@ def grow_tree_sum(binned, bins, Y, w, loss, *, max_splits, max_trees, max_depth,
         g[rows] = g_new
         if not loss.constant_hessian:
             h[rows] = h_new
-        codes_rows = codes[rows]
         others = [row_slot[t][rows] for t in range(len(trees)) if t != tree_id]
         if track_root:
             others.append(np.full(len(rows), new_root, dtype=np.intp))
-        if others:
-            dirty.update(hist.add(np.stack(others), codes_rows, change).tolist())
 
         # The two new leaves, counted from their rows.
         if slot != new_root:
@@ -437,6 +462,12 @@ def grow_tree_sum(binned, bins, Y, w, loss, *, max_splits, max_trees, max_depth,
             new_slots = [-1, -1]  # too deep to be split: no slot
         child_slots = np.where(goes_left, new_slots[0], new_slots[1])
         row_slot[tree_id][rows] = child_slots
-        hist.add(child_slots, codes_rows, np.hstack([g[rows], h[rows], w[rows, None]]))
+        # One count for the other slots (the change of the gradients; the weights stay)
+        # and the new leaves (their rows' sums): distinct slots, so the same sums.
+        values = np.zeros((len(others) + 1, len(rows), hist.A.shape[1]))
+        values[:-1, :, :change.shape[1]] = change
+        values[-1] = np.hstack([g[rows], h[rows], w[rows, None]])
+        dirty.update(hist.add(np.stack([*others, child_slots]), codes[rows], values).tolist())
         root_open = track_root and (max_trees is None or len(trees) < max_trees)
     return trees
+

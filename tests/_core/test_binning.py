@@ -157,3 +157,31 @@ def test_cuts_are_those_placed_one_at_a_time(counts, max_bins, heavy):
     for i in heavy:  # point masses
         counts[i % len(counts)] *= 50
     np.testing.assert_array_equal(_cuts_by_count(counts, max_bins), _cuts_one_at_a_time(counts, max_bins))
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 150), n_features=st.integers(1, 6), max_bins=st.integers(2, 40))
+def test_columns_cut_together_as_each_alone(seed, n, n_features, max_bins):
+    """fit_bins cuts the numeric columns without point masses in one pass over all of them:
+    the thresholds and edges of each column are those of _quantile_thresholds on its present
+    values alone, for columns of every shape (few or many distinct values, point masses, all
+    missing)."""
+    from glassbox._core._binning import _quantile_thresholds
+
+    rng = np.random.default_rng(seed)
+    makers = [
+        lambda: rng.normal(size=n),
+        lambda: rng.integers(0, rng.integers(1, 30), n).astype(float),
+        lambda: np.where(rng.random(n) < 0.4, 0.0, rng.exponential(size=n)),
+        lambda: np.full(n, np.nan),
+        lambda: np.round(rng.normal(size=n), 1),
+    ]
+    X = np.column_stack([makers[rng.integers(len(makers))]() for _ in range(n_features)])
+    X[rng.random(X.shape) < 0.1] = np.nan
+    bins = fit_bins(X, np.zeros(n_features, dtype=bool), max_bins=max_bins)
+    for j in range(n_features):
+        values = X[~np.isnan(X[:, j]), j]
+        cuts, upper = _quantile_thresholds(values, max_bins)
+        np.testing.assert_array_equal(bins.thresholds[j], cuts)
+        low, high = (values.min(), values.max()) if len(values) else (np.nan, np.nan)
+        np.testing.assert_array_equal(bins.edges[j], np.concatenate([[low], upper, [high]]))

@@ -225,3 +225,54 @@ def test_decode_keeps_mixed_and_integer_columns_column_by_column():
     decoded = model._feature_schema.decode(encoded)
     assert list(decoded.dtypes) == [np.float64, np.int64, np.float32]
     pd.testing.assert_frame_equal(decoded, frame)
+
+
+def _column_kinds(rng, n):
+    """Columns of every kind a table may hold, with missing values."""
+    words = np.array(["b", "a", "c", "ab", "B", ""], dtype=object)
+    strings = words[rng.integers(0, len(words), n)]
+    strings[rng.random(n) < 0.2] = None
+    with_nan = strings.copy()
+    with_nan[rng.random(n) < 0.2] = np.nan
+    mixed = strings.copy()
+    mixed[rng.random(n) < 0.3] = 7  # strings and numbers: categorical, sorted as text
+    return {
+        "float": np.where(rng.random(n) < 0.2, np.nan, rng.normal(size=n)),
+        "int": rng.integers(-3, 3, n),
+        "bool": rng.random(n) < 0.5,
+        "nullable": pd.array(np.where(rng.random(n) < 0.2, None, rng.integers(0, 5, n)), dtype="Int64"),
+        "strings": strings,
+        "with_nan": with_nan,
+        "mixed": mixed,
+        "string_dtype": pd.array(strings, dtype="string"),
+        "category": pd.Categorical(strings, categories=["c", "b", "a", "ab", "B", ""]),
+        "numbers_as_objects": np.where(rng.random(n) < 0.2, None, rng.integers(0, 4, n)).astype(object),
+        "bytes": np.array([b"x", b"y"], dtype=object)[rng.integers(0, 2, n)],
+    }
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 40), as_array=st.booleans(),
+       kinds=st.lists(st.sampled_from(sorted(_column_kinds(np.random.default_rng(0), 2))), min_size=1, max_size=6))
+def test_fit_encoding_in_one_pass_equals_schema_then_encode(seed, n, as_array, kinds):
+    """validate_X at fit learns the schema and encodes in one pass over the columns: the same
+    schema and codes as learn_schema followed by schema.encode, for every kind of column."""
+    if as_array:  # an object array holding pandas' NA is not read as numbers (not a table a user has)
+        kinds = [kind for kind in kinds if kind != "nullable"] or ["float"]
+    columns = _column_kinds(np.random.default_rng(seed), n)
+    frame = pd.DataFrame({f"{kind}{j}": columns[kind] for j, kind in enumerate(kinds)})
+    X = frame.to_numpy(dtype=object) if as_array else frame
+    model = Model()
+    encoded = validate_X(model, X, reset=True)
+    schema = learn_schema(X)
+    fitted = model._feature_schema
+    np.testing.assert_array_equal(fitted.is_categorical, schema.is_categorical)
+    for mine, theirs in zip(fitted.categories, schema.categories):
+        assert (mine is None and theirs is None) or (list(mine) == list(theirs) and mine.dtype == theirs.dtype)
+    np.testing.assert_array_equal(encoded, schema.encode(X))
+
+
+def test_unhashable_values_are_named_at_fit():
+    frame = pd.DataFrame({"x": ["a", ["b"], "c"]})
+    with pytest.raises(TypeError, match="Column 'x'.*not 'list'"):
+        validate_X(Model(), frame, reset=True)

@@ -550,20 +550,22 @@ def test_columns_are_matched_by_name_and_categories_as_themselves(penguins):
 
 
 @pytest.mark.parametrize("n_columns", [1, 3, 7])
-def test_histograms_are_the_brute_force_sums_counted_either_way(monkeypatch, n_columns):
+@pytest.mark.parametrize("per_tree", [False, True])
+def test_histograms_are_the_brute_force_sums_counted_either_way(monkeypatch, n_columns, per_tree):
     """The histogram of (slot, column, bin) sums, counted in one np.bincount or one per
-    column, equals the sums of a loop over rows, trees and features, to the bit for either."""
+    column, equals the sums of a loop over rows, trees and features, to the bit for either,
+    whether every tree's slots get the rows' values or each tree its own values."""
     from glassbox.models import _treesum_growth
 
     rng = np.random.default_rng(n_columns)
     n_rows, n_features, n_bins = 50, 4, 7
     codes = rng.integers(0, n_bins, size=(n_rows, n_features)) + n_bins * np.arange(n_features)
     slots = rng.integers(-1, 5, size=(3, n_rows))  # three trees; -1: the row is in no slot
-    values = rng.normal(size=(n_rows, n_columns))
+    values = rng.normal(size=(3, n_rows, n_columns) if per_tree else (n_rows, n_columns))
     expected = np.zeros((6, n_columns, n_features * n_bins))
     for t, i, j in product(range(3), range(n_rows), range(n_features)):
         if slots[t, i] >= 0:
-            expected[slots[t, i], :, codes[i, j]] += values[i]
+            expected[slots[t, i], :, codes[i, j]] += values[t, i] if per_tree else values[i]
     counted = []
     for limit in (0, 10**9):  # one bincount per column, then one for all
         monkeypatch.setattr(_treesum_growth, "_ONE_COUNT_CELLS", limit)
@@ -573,3 +575,64 @@ def test_histograms_are_the_brute_force_sums_counted_either_way(monkeypatch, n_c
         np.testing.assert_allclose(hist.A, expected, rtol=1e-12, atol=1e-12)
         counted.append(hist.A)
     np.testing.assert_array_equal(counted[0], counted[1])
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), budget=st.integers(1, 10), task=st.sampled_from(["regression", "binary", "multiclass"]),
+       zero_weights=st.booleans())
+def test_training_leaves_of_the_growth_are_those_apply_finds(seed, budget, task, zero_weights):
+    """fit reads each training row's leaf from the growth, not from apply: both must agree on
+    every row (missing values, categories, rows of zero weight, whose values the bins never
+    saw), and so must the training importances computed either way, to the bit."""
+    rng = np.random.default_rng(seed)
+    n = 80
+    X = pd.DataFrame({
+        "a": np.where(rng.random(n) < 0.2, np.nan, rng.normal(size=n)),
+        "b": rng.integers(0, 4, n).astype(float),
+        "c": np.where(rng.random(n) < 0.1, None, rng.choice(["x", "y", "z"], n)).astype(object),
+    })
+    y = X["a"].fillna(0) + (X["c"] == "x") + rng.normal(scale=0.3, size=n)
+    if task != "regression":
+        y = pd.cut(y, 2 if task == "binary" else 3, labels=False)
+    w = np.where(rng.random(n) < 0.2, 0.0, 1.0) if zero_weights else None
+    if zero_weights:
+        X.loc[w == 0, "a"] *= 10  # beyond the range the bins were learnt on
+    model_class = TreeSumRegressor if task == "regression" else TreeSumClassifier
+    model = model_class(max_splits=budget, min_samples_leaf=3).fit(X, y, sample_weight=w)
+    from glassbox.models import _treesum_base, _treesum_growth
+
+    X_encoded = model._encode(X)
+    grown = _treesum_growth.grow_tree_sum(
+        _treesum_base.apply_bins(model.bins_, X_encoded), model.bins_, *_growth_inputs(model, y, w, len(X)),
+        max_splits=budget, max_trees=None, max_depth=None, min_samples_leaf=3, min_gain=model.min_gain,
+    )
+    for tree, nodes in zip(grown, model.trees_):
+        np.testing.assert_array_equal(tree.row_leaf, nodes.apply(X_encoded))
+    weights = np.ones(n) if w is None else w
+    by_apply = model._training_importances(X_encoded, weights)
+    np.testing.assert_array_equal(by_apply[0], model._importances)
+    np.testing.assert_array_equal(by_apply[1], model._tree_importances)
+
+
+def _growth_inputs(model, y, w, n):
+    """The target, weights and loss that fit hands the growth."""
+    from glassbox.models._treesum_growth import make_loss
+
+    Y, loss_name = model._target(y, n)
+    return Y, np.ones(n) if w is None else w, make_loss(loss_name, model.l2_regularization)
+
+
+def test_softmax_and_log_softmax_are_scipys_to_the_bit():
+    """The growth takes the (log-)softmax without scipy's dispatch: the same arithmetic, so
+    the same bits, on ordinary, large and infinite scores."""
+    from scipy.special import log_softmax
+
+    from glassbox.models._treesum_growth import _log_softmax, _softmax
+
+    rng = np.random.default_rng(0)
+    F = rng.normal(scale=30, size=(200, 4))
+    F[0] = [1e308, -1e308, 0.0, 5.0]
+    F[1, 2] = -np.inf
+    np.testing.assert_array_equal(_softmax(F[1:]), softmax(F[1:], axis=1))
+    with np.errstate(over="ignore", invalid="ignore"):
+        np.testing.assert_array_equal(_log_softmax(F), log_softmax(F, axis=1))
