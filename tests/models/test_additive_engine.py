@@ -44,13 +44,23 @@ def test_drawn_rounds_take_consecutive_slices_of_each_epochs_permutation():
             np.testing.assert_array_equal(rows._rows(epoch * 3 + part), expected)
 
 
+@pytest.mark.parametrize("sampled", [False, True])
 @pytest.mark.parametrize(("loss", "n_scores"), [("binary", 1), ("multinomial", 3), ("squared", 1)])
-def test_a_batch_counts_its_rows_in_every_cell(loss, n_scores):
-    n, n_bags = 500, 3
-    prob = problem(n=n, loss=loss, n_scores=n_scores)
-    weight = bag_weights(n, n_bags)
-    rows = _AllRows(prob, np.zeros((n, n_bags, n_scores)), weight)
-    batch = rows.batch(0, None)
+def test_a_batch_counts_its_rows_in_every_cell(loss, n_scores, sampled):
+    n_all, n_bags = 500, 3
+    prob = problem(n=n_all, loss=loss, n_scores=n_scores, round_samples=200 if sampled else None)
+    weight = bag_weights(n_all, n_bags)
+    offsets = np.zeros((n_all, n_bags, n_scores))
+    if sampled:  # the rows of a drawn round
+        source = _SampledRows(prob, offsets, weight, row_seed=2)
+        batch = source.batch(1, np.zeros((prob.n_cells, n_bags * n_scores)))
+        rows = source._rows(1)
+        prob = problem(n=n_all, loss=loss, n_scores=n_scores)
+        prob = BoostingProblem(**{**prob.__dict__, "codes": prob.codes[rows], "y": prob.y[rows]})
+        weight = weight[rows]
+    else:
+        batch = _AllRows(prob, offsets, weight).batch(0, None)
+    n = len(weight)
     gh = np.random.default_rng(1).normal(size=(n, 2 * n_bags * n_scores)).astype(np.float32)
     histograms = batch.histograms(gh)
     np.testing.assert_array_equal(histograms, np.asarray(batch.design.T @ gh, dtype=np.float64))
@@ -236,3 +246,4 @@ def test_pair_trees_are_the_brute_force_trees():
         for m in range(M):
             expected = _pair_tree(*(a[p, :, :, m] for a in grids), prob.min_samples_leaf)
             np.testing.assert_allclose(values[p, :, :, m], expected, rtol=1e-9, atol=1e-12)
+
