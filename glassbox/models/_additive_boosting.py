@@ -327,7 +327,8 @@ class _SampledRows(_Rows):
             self.offsets = offsets.reshape(n, -1)  # (n, M): a view
         base = train_weight.max(axis=1, initial=0.0)  # the weight of a row wherever it trains
         mask = train_weight > 0
-        self._split_weight = np.array_equal(np.where(mask, base[:, None], 0.0), train_weight)
+        self._split_weight = all(np.array_equal(np.where(mask[:, k], base, 0.0), train_weight[:, k])
+                                 for k in range(mask.shape[1]))  # bag by bag: no temporary of (n, K) floats
         if self._split_weight:
             self._base_weight, self._mask = base, mask
         m, t = problem.round_samples, problem.n_terms
