@@ -309,13 +309,32 @@ class _AllRows(_Rows):
 
 
 class _SampledRows(_Rows):
-    """``round_samples`` rows in every round, their scores computed from the cells."""
+    """``round_samples`` rows in every round, their scores computed from the cells.
+
+    What a round gathers of its rows is kept small: offsets the same for every row (the
+    intercept's start) are added as one row, and training weights that are a sample
+    weight or zero per bag are gathered as that weight and a mask of the bags.
+    """
 
     def __init__(self, problem, offsets, train_weight, row_seed):
         super().__init__(problem, offsets, train_weight)
         self.seed = row_seed
         self._epoch, self._permutation = None, None
         self.columns = np.arange(offsets.shape[1] * offsets.shape[2])  # of the active bags, bag-major
+        n = len(offsets)
+        self._offset_row = offsets[0].reshape(-1) if offsets.strides[0] == 0 else None  # (M,) when constant
+        if self._offset_row is None and offsets.flags.c_contiguous:
+            self.offsets = offsets.reshape(n, -1)  # (n, M): a view
+        base = train_weight.max(axis=1, initial=0.0)  # the weight of a row wherever it trains
+        mask = train_weight > 0
+        self._split_weight = all(np.array_equal(np.where(mask[:, k], base, 0.0), train_weight[:, k])
+                                 for k in range(mask.shape[1]))  # bag by bag: no temporary of (n, K) floats
+        if self._split_weight:
+            self._base_weight, self._mask = base, mask
+        m, t = problem.round_samples, problem.n_terms
+        self._indptr = np.arange(0, m * (t + 1) + 1, t + 1, dtype=np.int64)  # every round has m rows
+        self._ones = {dtype: np.ones(m * (t + 1), dtype=dtype) for dtype in (np.float32, np.float64)}
+        self._starts = (np.arange(t + 1) * problem.cell_width).astype(np.int32)
 
     def keep(self, keep, columns):
         super().keep(keep, columns)
@@ -324,11 +343,30 @@ class _SampledRows(_Rows):
     def batch(self, round_, cells):
         problem = self.problem
         rows = self._rows(round_)
-        design = problem.design(rows)
-        scores = _float64(design) @ cells  # float64: the cells are
-        scores += _columns(np.take(self.offsets, rows, axis=0).reshape(len(rows), -1), self.columns)
-        weight = _columns(np.take(self.train_weight, rows, axis=0), self.active)
+        design, design64 = self._designs(rows)
+        scores = design64 @ cells  # float64: the cells are
+        if self._offset_row is not None:
+            scores += self._offset_row[self.columns]
+        else:
+            scores += _columns(np.take(self.offsets, rows, axis=0).reshape(len(rows), -1), self.columns)
+        if self._split_weight:
+            weight = _columns(np.take(self._mask, rows, axis=0), self.active) * np.take(self._base_weight, rows)[:, None]
+        else:
+            weight = _columns(np.take(self.train_weight, rows, axis=0), self.active)
         return _Batch(problem, design, scores, problem.y[rows], weight)
+
+    def _designs(self, rows):
+        """The one-hot design of ``rows`` (see :func:`one_hot`), with float32 and with
+        float64 ones: the product with the float64 cells then skips scipy's conversion of
+        the data, to the same numbers."""
+        problem = self.problem
+        m, t = len(rows), problem.n_terms
+        columns = np.empty((m, t + 1), dtype=np.int32)
+        np.add(np.take(problem.codes, rows, axis=0), self._starts[:-1], out=columns[:, :t])
+        columns[:, t] = self._starts[-1]
+        shape, indices = (m, problem.n_cells), columns.ravel()
+        return (sp.csr_matrix((self._ones[np.float32], indices, self._indptr), shape=shape),
+                sp.csr_matrix((self._ones[np.float64], indices, self._indptr), shape=shape))
 
     def _rows(self, round_):
         """The rows of a round: consecutive slices of a permutation drawn once per epoch,
@@ -345,12 +383,6 @@ class _SampledRows(_Rows):
 
     def apply(self, delta):
         pass  # the next round computes its rows' scores from the cells
-
-
-def _float64(design):
-    """``design`` with float64 ones: its product with float64 values then skips scipy's
-    conversion of the data, to the same numbers."""
-    return sp.csr_matrix((np.ones(design.nnz), design.indices, design.indptr), shape=design.shape)
 
 
 def _columns(a, columns):
@@ -436,12 +468,10 @@ def _weighted_gradients(loss, F, y, C, weight):
         work = p.copy()
         work[np.arange(n), :, y] -= 1.0
         work, p = work.reshape(n, M), p.reshape(n, M)
-    work *= weight  # in place: the same numbers as the expression, with fewer temporaries
-    out[:, 0] = work
-    np.subtract(1.0, p, out=work)
+    np.multiply(work, weight, out=out[:, 0])  # products in float64, rounded once to float32
+    np.subtract(1.0, p, out=work)  # in place: the same numbers as the expression, with fewer temporaries
     work *= p
-    work *= weight  # p * (1 - p) * weight
-    out[:, 1] = work
+    np.multiply(work, weight, out=out[:, 1])  # p * (1 - p) * weight
     return out.reshape(n, 2 * M)
 
 

@@ -212,21 +212,18 @@ def quadrant_split(G, H, count_valid, draws=None):
 def _prefix(A, axis):
     """Cumulative sums along ``axis``, the same numbers as ``np.cumsum``.
 
-    On large arrays, adding slice after slice is several times faster than numpy's
-    accumulation along an inner axis; both add in the same order.
+    On large arrays, the sums are laid out in memory with ``axis`` outermost (the result
+    is a view with the axes of ``A``), so that they add one contiguous slice to the next:
+    several times faster than numpy's accumulation along an inner axis, or than slices
+    whose memory interleaves (numpy copies those before it adds in place). Both add in
+    the same order.
     """
     if A.size <= 2**15:
         return np.cumsum(A, axis=axis)
-    if np.prod(A.shape[axis + 1:]) < 16:  # slices of short runs: numpy's accumulation is the faster
-        return np.cumsum(A, axis=axis, dtype=np.float64)
-    out = np.array(A, dtype=np.float64, copy=True)
-    index = [slice(None)] * A.ndim
-    for i in range(1, A.shape[axis]):
-        index[axis] = i
-        current = tuple(index)
-        index[axis] = i - 1
-        out[current] += out[tuple(index)]
-    return out
+    out = np.moveaxis(A, axis, 0).astype(np.float64, order="C")  # a copy, ``axis`` outermost
+    for i in range(1, len(out)):
+        out[i] += out[i - 1]
+    return np.moveaxis(out, 0, axis)
 
 
 def pair_updates(problem, G, H, state, draws, out=None):
@@ -248,13 +245,12 @@ def pair_updates(problem, G, H, state, draws, out=None):
     g, h, n = (np.concatenate([b[:, :, -1], a[:, -1]]) for a, b in zip(along_1, along_2))  # (2P, W, M)
     split, found, _, _, _ = _splits(g, h, _cut_valid(n, leaf), None if draws is None else np.tile(draws[1], (2, 1)))
     # The halves of every first split, as histograms along the other axis (4P terms):
-    # the cumulated sums at the split, picked by flat position in the (P, W, W, M) arrays.
-    pair, cell, column = np.arange(P)[:, None, None] * W, np.arange(W)[None, :, None], np.arange(M)
-    at_1 = ((pair + split[:P][:, None, :]) * W + cell) * M + column  # (P, W, M): [p, split, j, m]
-    at_2 = ((pair + cell) * W + split[P:][:, None, :]) * M + column  # [p, i, split, m]
+    # the cumulated sums at the split.
+    pair, cell, column = np.arange(P)[:, None, None], np.arange(W)[None, :, None], np.arange(M)[None, None, :]
+    split_1, split_2 = split[:P][:, None, :], split[P:][:, None, :]  # (P, 1, M)
     halves = [np.concatenate([lo1, a[:, -1] - lo1, lo2, b[:, :, -1] - lo2])
               for a, b in zip(along_1, along_2)
-              for lo1, lo2 in [(np.take(a, at_1), np.take(b, at_2))]]  # (4P, W, M) each
+              for lo1, lo2 in [(a[pair, split_1, cell, column], b[pair, cell, split_2, column])]]  # (4P, W, M) each
     half_draws = None if draws is None else np.concatenate([draws[2], draws[3], draws[2], draws[3]])
     s, _, left, right, gain = _splits(*halves[:2], _cut_valid(halves[2], leaf), half_draws)
     gain = gain.reshape(4, P, M)
@@ -264,16 +260,20 @@ def pair_updates(problem, G, H, state, draws, out=None):
     first = gain_1 >= gain_2  # (P, M): split along axis 1 first
     if draws is not None:
         first = np.where(np.isfinite(gain_1) & np.isfinite(gain_2), draws[0] < 0.5, first)
-    # Each half's values along the other axis, zero where neither orientation splits.
-    sides = np.where(cell <= s[:, None, :], left[:, None, :], right[:, None, :]).reshape(4, P, W, M)
-    sides = np.where((found[0] | found[1])[:, None, :], sides, 0.0)
-    # The grid, written in place: the second orientation, then the first where it is kept.
-    first = first[:, None, None, :]
+    # Each half's values along the other axis, zero where neither orientation splits,
+    # as (4, P, M, W): the grid is written column by column, along runs of W cells.
+    sides = np.where(np.arange(W) <= s[:, :, None], left[:, :, None], right[:, :, None]).reshape(4, P, M, W)
+    sides = np.where((found[0] | found[1])[:, :, None], sides, 0.0)
+    # The grid (P, M, W, W), the second orientation, then the first where it is kept.
+    first = first[:, :, None, None]
+    lower = np.arange(W) <= split[:, :, None, None]  # (2P, M, 1, W): cells at or below the first split
+    grid = np.empty((P, M, W, W))
+    grid[...] = sides[3][..., None]
+    np.copyto(grid, sides[2][..., None], where=lower[P:])  # lower along axis 2
+    np.copyto(grid, sides[1][:, :, None, :], where=first)
+    np.copyto(grid, sides[0][:, :, None, :], where=first & lower[:P].swapaxes(2, 3))
     out = np.empty((P, W, W, M)) if out is None else out.reshape(P, W, W, M)
-    out[...] = sides[3][:, :, None, :]
-    np.copyto(out, sides[2][:, :, None, :], where=cell[None] <= split[P:][:, None, None, :])  # lower along axis 2
-    np.copyto(out, sides[1][:, None, :, :], where=first)
-    np.copyto(out, sides[0][:, None, :, :], where=first & (cell[..., None] <= split[:P][:, None, None, :]))
+    out[...] = grid.transpose(0, 2, 3, 1)
     return out
 
 

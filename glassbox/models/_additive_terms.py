@@ -51,8 +51,11 @@ class _MainLayout:
                              int(value_bins[is_categorical].max(initial=0)))
 
     def codes(self, codes):
-        """Cell of every row in every term, (n, p) in engine order, the missing bin last."""
-        padded = codes[:, self.order]  # a copy
+        """Cell of every row in every term, (n, p) in engine order, the missing bin last.
+
+        C order whatever the order of ``codes``: the rounds gather rows of it.
+        """
+        padded = np.take(codes, self.order, axis=1)  # a copy, C-contiguous
         missing = padded == (self.n_bins[self.order] - 1)[None, :]
         padded[missing] = self.width - 1
         return padded

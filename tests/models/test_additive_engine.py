@@ -1,6 +1,6 @@
 """The boosting engine of the additive models against brute force: the rows of the drawn
-rounds, the histograms and counts of a batch, the gradients, the stacked validation
-losses and the pair trees written in place."""
+rounds and what a drawn round gathers of them, the histograms and counts of a batch, the
+gradients, the stacked validation losses, the prefix sums and the pair trees."""
 
 import numpy as np
 import pytest
@@ -14,7 +14,7 @@ from glassbox.models._additive_boosting import (
     _Validation,
     _weighted_gradients,
 )
-from glassbox.models._additive_splits import pair_updates
+from glassbox.models._additive_splits import EPS, _prefix, pair_updates
 
 
 def problem(kind="main", n=600, n_terms=3, width=5, loss="binary", n_scores=1, round_samples=None, seed=0):
@@ -44,13 +44,23 @@ def test_drawn_rounds_take_consecutive_slices_of_each_epochs_permutation():
             np.testing.assert_array_equal(rows._rows(epoch * 3 + part), expected)
 
 
+@pytest.mark.parametrize("sampled", [False, True])
 @pytest.mark.parametrize(("loss", "n_scores"), [("binary", 1), ("multinomial", 3), ("squared", 1)])
-def test_a_batch_counts_its_rows_in_every_cell(loss, n_scores):
-    n, n_bags = 500, 3
-    prob = problem(n=n, loss=loss, n_scores=n_scores)
-    weight = bag_weights(n, n_bags)
-    rows = _AllRows(prob, np.zeros((n, n_bags, n_scores)), weight)
-    batch = rows.batch(0, None)
+def test_a_batch_counts_its_rows_in_every_cell(loss, n_scores, sampled):
+    n_all, n_bags = 500, 3
+    prob = problem(n=n_all, loss=loss, n_scores=n_scores, round_samples=200 if sampled else None)
+    weight = bag_weights(n_all, n_bags)
+    offsets = np.zeros((n_all, n_bags, n_scores))
+    if sampled:  # the rows of a drawn round
+        source = _SampledRows(prob, offsets, weight, row_seed=2)
+        batch = source.batch(1, np.zeros((prob.n_cells, n_bags * n_scores)))
+        rows = source._rows(1)
+        prob = problem(n=n_all, loss=loss, n_scores=n_scores)
+        prob = BoostingProblem(**{**prob.__dict__, "codes": prob.codes[rows], "y": prob.y[rows]})
+        weight = weight[rows]
+    else:
+        batch = _AllRows(prob, offsets, weight).batch(0, None)
+    n = len(weight)
     gh = np.random.default_rng(1).normal(size=(n, 2 * n_bags * n_scores)).astype(np.float32)
     histograms = batch.histograms(gh)
     np.testing.assert_array_equal(histograms, np.asarray(batch.design.T @ gh, dtype=np.float64))
@@ -127,3 +137,113 @@ def test_pair_trees_written_in_place_are_the_returned_ones():
     pair_updates(prob, G, H, batch, None, out=out)
     np.testing.assert_array_equal(out.reshape(values.shape), values)
     assert np.isfinite(values).all() and np.any(values != 0)
+
+
+@pytest.mark.parametrize("offsets_kind", ["constant", "per_row"])
+@pytest.mark.parametrize("weight_kind", ["sample_weight_or_zero", "any"])
+def test_a_drawn_round_gathers_its_rows_scores_and_weights(offsets_kind, weight_kind):
+    n, n_bags, n_scores = 700, 3, 3
+    prob = problem(n=n, loss="multinomial", n_scores=n_scores, round_samples=200)
+    rng = np.random.default_rng(5)
+    if offsets_kind == "constant":  # the intercept's start: the same for every row
+        offsets = np.broadcast_to(rng.normal(size=n_scores), (n, n_bags, n_scores))
+    else:
+        offsets = rng.normal(size=(n, n_bags, n_scores))
+    if weight_kind == "sample_weight_or_zero":
+        weight = np.where(rng.random((n, n_bags)) < 0.2, 0.0, rng.uniform(0.5, 2.0, n)[:, None])
+    else:
+        weight = bag_weights(n, n_bags)
+    source = _SampledRows(prob, offsets, weight, row_seed=3)
+    assert source._split_weight == (weight_kind == "sample_weight_or_zero")
+    cells = rng.normal(size=(prob.n_cells, n_bags * n_scores))
+    keep = np.array([True, False, True])
+    for round_ in range(4):
+        if round_ == 2:  # a bag stops: the others keep their columns
+            source.keep(keep, (np.flatnonzero(keep)[:, None] * n_scores + np.arange(n_scores)).ravel())
+            cells = cells[:, (np.flatnonzero(keep)[:, None] * n_scores + np.arange(n_scores)).ravel()]
+        bags = np.flatnonzero(keep) if round_ >= 2 else np.arange(n_bags)
+        batch = source.batch(round_, cells)
+        rows = source._rows(round_)
+        expected = cells[-1] + sum(cells[t * prob.width + prob.codes[rows, t].astype(np.intp)]
+                                   for t in range(prob.n_terms))
+        expected = expected + offsets[rows][:, bags].reshape(len(rows), -1)
+        np.testing.assert_allclose(batch.scores, expected, rtol=1e-12, atol=1e-12)
+        np.testing.assert_array_equal(np.repeat(weight[rows][:, bags], n_scores, axis=1), batch.weight)
+        np.testing.assert_array_equal(batch.y, prob.y[rows])
+        design = np.zeros((len(rows), prob.n_cells))
+        for t in range(prob.n_terms):
+            design[np.arange(len(rows)), t * prob.width + prob.codes[rows, t]] = 1.0
+        design[:, -1] = 1.0
+        np.testing.assert_array_equal(batch.design.toarray(), design)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("axis", [1, 2])
+def test_prefix_sums_are_numpys_cumulative_sums_to_the_last_bit(axis, dtype):
+    rng = np.random.default_rng(6)
+    for shape in [(3, 5, 5, 4), (4, 33, 33, 9)]:  # numpy's own below 2**15 values, slices beyond
+        A = rng.normal(size=shape).astype(dtype)
+        out = _prefix(A, axis)
+        expected = np.cumsum(A.astype(np.float64) if A.size > 2**15 else A, axis=axis)
+        assert out.shape == A.shape
+        np.testing.assert_array_equal(out, expected)
+
+
+def _stump(g, h, n, leaf):
+    """Brute force: the best split of one ordered histogram, (split, found, left, right, gain)."""
+    best, found = None, False
+    for s in range(len(g) - 1):
+        gl, hl, nl = g[:s + 1].sum(), h[:s + 1].sum(), n[:s + 1].sum()
+        gr, hr, nr = g[s + 1:].sum(), h[s + 1:].sum(), n[s + 1:].sum()
+        if min(nl, nr) >= leaf and min(hl, hr) > EPS:
+            gain = gl * gl / hl + gr * gr / hr
+            if best is None or gain > best[0]:
+                best, found = (gain, s, -gl / hl, -gr / hr), True
+    if found:
+        return best[1], True, best[2], best[3], best[0]
+    whole = -g.sum() / h.sum() if h.sum() > EPS else 0.0
+    return None, False, whole, whole, whole * whole * h.sum() if h.sum() > EPS else 0.0
+
+
+def _pair_tree(g, h, n, leaf):
+    """Brute force: the two-level tree of one grid, its value in every cell."""
+    grown = []
+    for grid_g, grid_h, grid_n in [(g, h, n), (g.T, h.T, n.T)]:  # split axis 1 first, then axis 2 first
+        s, found, _, _, _ = _stump(grid_g.sum(axis=1), grid_h.sum(axis=1), grid_n.sum(axis=1), leaf)
+        if not found:
+            grown.append((-np.inf, None))
+            continue
+        values, gain = np.zeros(g.shape), 0.0
+        for half in (slice(None, s + 1), slice(s + 1, None)):
+            hs, _, left, right, half_gain = _stump(grid_g[half].sum(axis=0), grid_h[half].sum(axis=0),
+                                                   grid_n[half].sum(axis=0), leaf)
+            cut = len(g) if hs is None else hs + 1
+            values[half, :cut], values[half, cut:] = left, right
+            gain += half_gain
+        grown.append((gain, values))
+    (gain_1, values_1), (gain_2, values_2) = grown
+    if values_1 is None and values_2 is None:
+        return np.zeros(g.shape)
+    return values_1 if gain_1 >= gain_2 else values_2.T
+
+
+def test_pair_trees_are_the_brute_force_trees():
+    P, W, M = 2, 33, 16  # 2 * 33 * 33 * 16 values: the sums go slice by slice
+    rng = np.random.default_rng(7)
+    prob = problem(kind="pair", n_terms=P, width=W)
+    counts = rng.integers(0, 4, (P * W * W + 1, M)).astype(np.float32)
+    counts[: W * W, :2] = 0  # columns whose first pair has no rows: zero everywhere
+    G = rng.normal(size=(P * W * W, M)) * (counts[:-1] > 0)
+    H = rng.uniform(0.1, 1.0, size=(P * W * W, M)) * counts[:-1]
+
+    class State:
+        cache = {}
+
+    State.counts = counts
+    values = pair_updates(prob, G, H, State, None).reshape(P, W, W, M)
+    grids = [a.reshape(P, W, W, M) for a in (G, H, counts[:-1])]
+    for p in range(P):
+        for m in range(M):
+            expected = _pair_tree(*(a[p, :, :, m] for a in grids), prob.min_samples_leaf)
+            np.testing.assert_allclose(values[p, :, :, m], expected, rtol=1e-9, atol=1e-12)
+
