@@ -47,7 +47,7 @@ class SlotReader:
             parts = []
             for start in range(0, count, step):
                 stop = min(count, start + step)
-                parts.append((start, stop, _reduction(target[start:stop].T, self.n_phi).tocsr()))
+                parts.append((start, stop, _reduction(target[start:stop].T, self.n_phi)))
             self.parts.append(parts)
         self.buffer_rows = self.width * min(step, max(counts, default=0))
 
