@@ -14,6 +14,7 @@ import numpy as np
 from ._subtrees import _reduction
 
 _CACHE_CELLS = 2**18  # floats of values read at once (2 MiB): written, then summed while in cache
+_MIN_GROUP = 64  # tables read at once, at least
 
 
 class SlotReader:
@@ -40,7 +41,7 @@ class SlotReader:
         self.width = columns.shape[1]
         self.n_phi = ens.n_model_features * ens.n_outputs
         rows = max(1, min(int(expected_rows), 4096))
-        step = max(64, _CACHE_CELLS // (self.width * rows))
+        step = max(_MIN_GROUP, _CACHE_CELLS // (self.width * rows))
         self.parts = []  # per slot: (start, stop, reduction) of each group of tables
         for j, count in enumerate(counts):
             target = features[:count, j, None] * ens.n_outputs + columns[:count]  # (count, width)
