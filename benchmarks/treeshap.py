@@ -156,6 +156,8 @@ def main():
                         help="forests: only this depth (the table is then printed, not written)")
     parser.add_argument("--mode", choices=["path-dependent", "interventional"], default=None,
                         help="forests: only this value function (the table is then printed, not written)")
+    parser.add_argument("--merge", action="store_true",
+                        help="forests, with --data/--depth/--mode: replace those cases' rows in the written table")
     args = parser.parse_args()
     repeats = args.repeats or (1 if args.quick else 3)
     if args.part == "forests":
@@ -226,12 +228,41 @@ def forests(repeats, args):
                 results.append(row)
         if not selected:
             write_forests(results, args)  # after each data set: a long run stopped early keeps its rows
+    if selected and args.merge:
+        write_forests(merged_rows(results), args, rerun=sys.argv[1:])
 
 
-def write_forests(results, args):
+def merged_rows(results):
+    """The written table's rows, those of the cases in ``results`` replaced by them."""
+    rows = []
+    for line in FOREST_RESULTS.read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if not line.startswith("| ") or len(cells) != 13 or cells[0] == "data":
+            continue
+        depth, shape = cells[1].split(": ", 1)
+        low, high = (float(v) for v in cells[7].split("-"))
+        load = tuple(float(v) for v in cells[9].split("-"))
+        rows.append({
+            "data": cells[0], "depth": None if depth == "default depth" else 8, "shape": shape, "mode": cells[2],
+            "runs": int(cells[3]), "glassbox rows/s": float(cells[4].replace(",", "")),
+            "shap rows/s": float(cells[5].replace(",", "")), "ratio": float(cells[6].rstrip("x")),
+            "ratio range": (low, high), "cpu ratio": float(cells[8].rstrip("x")), "load": load,
+            "max |glassbox - shap|": float(cells[10]), "additivity glassbox": float(cells[11]),
+            "additivity shap": float(cells[12]),
+        })
+    new = {(r["data"], r["depth"], r["mode"]): r for r in results}
+    merged = [new.pop((r["data"], r["depth"], r["mode"]), r) for r in rows]
+    return merged + list(new.values())
+
+
+def write_forests(results, args, rerun=None):
     command = "OMP_NUM_THREADS=1 .venv/bin/python benchmarks/treeshap.py --part forests" + (
         " --quick" if args.quick else ""
     ) + (f" --repeats {args.repeats}" if args.repeats else "")
+    if rerun is not None:  # a previous run's table with some cases re-run: say which
+        previous = FOREST_RESULTS.read_text().splitlines()[2]
+        command = f"{previous.removeprefix('Command: ')}; re-run since: `.venv/bin/python benchmarks/treeshap.py {' '.join(rerun)}`"
+        command = command.strip("`")
     lines = [
         "# TreeSHAP on the forests people train: glassbox vs shap's TreeExplainer",
         "",
