@@ -34,7 +34,16 @@ from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor, ExtraTreeRegressor
 
 from glassbox._core import read_tree_model
-from glassbox.explainers._treeshap import TreeShap, _engines, _explainer, _pairs, _planner, is_tree_model, tree_shap
+from glassbox.explainers._treeshap import (
+    TreeShap,
+    _engines,
+    _explainer,
+    _pairs,
+    _planner,
+    _slots,
+    is_tree_model,
+    tree_shap,
+)
 
 # ---------------------------------------------------------------------------------------
 # Brute-force references
@@ -293,6 +302,43 @@ def test_random_small_trees_equal_the_brute_force(problem, expected_rows):
     for i in range(len(x)):
         expected = brute_interventional(model.predict, x[i], background, weights)
         np.testing.assert_allclose(values[i], expected, rtol=0, atol=1e-9)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_problems(), st.integers(1, 3))
+def test_tables_read_a_few_at_a_time_equal_the_brute_force(problem, group):
+    # Tables are read and summed in groups (_slots.SlotReader); groups of 1 to 3 tables
+    # cross every boundary between groups, in block tables and in symmetric trees (stumps).
+    model, X, background, weights = problem
+    x = X[:3]
+    trees = forest_trees(model)
+    with mock.patch.object(_slots, "_CACHE_CELLS", 0), mock.patch.object(_slots, "_MIN_GROUP", group):
+        values, _ = TreeShap(model).explain(x)
+        intervened, _ = TreeShap(model, background=background, background_weights=weights).explain(x)
+    for i in range(len(x)):
+        np.testing.assert_allclose(values[i], brute_path_dependent(trees, x[i]), rtol=0, atol=1e-9)
+        expected = brute_interventional(model.predict, x[i], background, weights)
+        np.testing.assert_allclose(intervened[i], expected, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", ["forest-multiclass", "forest-multioutput", "gb-multiclass"])
+def test_tables_read_a_few_at_a_time_with_several_outputs_equal_the_brute_force(name):
+    model, X = fitted(name)
+    with mock.patch.object(_slots, "_CACHE_CELLS", 0), mock.patch.object(_slots, "_MIN_GROUP", 2):
+        values, _, method = tree_shap(model, X[:3])
+        background, weights = X[200:206], np.full(6, 1 / 6)
+        intervened, _, _ = tree_shap(model, X[:3], background=background)
+    # Several outputs: each group's values are read output by output.
+    assert values.shape[2] > 1
+    expected, _, _ = tree_shap(model, X[:3])
+    np.testing.assert_allclose(values, expected, rtol=0, atol=1e-12)
+    for i in range(3):
+        brute = brute_interventional(getattr(model, method), X[i], background, weights)
+        np.testing.assert_allclose(intervened[i], brute, rtol=0, atol=1e-10)
+    if not name.startswith("gb"):
+        trees = forest_trees(model)
+        for i in range(3):
+            np.testing.assert_allclose(values[i], brute_path_dependent(trees, X[i]), rtol=0, atol=1e-10)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -35,7 +35,8 @@ Leaf tables then merge bottom-up into *blocks*: a subtree whose root has ``d`` p
 features and ``k`` internal nodes is indexed by the root's fail pattern and the
 directions taken at its ``k`` internal nodes, ``d + k`` bits. Explaining rows is one
 comparison per internal node, a few integer operations per node above the blocks,
-and one table read per block feature, for all rows of a chunk at once. Blocks merge
+and one table read per block feature, for all rows of a chunk at once (summed into the
+values a few hundred tables at a time, while in cache: ``_slots``). Blocks merge
 when the reads they save pay for building them, given the number of rows expected.
 
 Leaves with too many distinct path features for a table use formulas without tables:
@@ -61,7 +62,8 @@ The trees are read into node arrays by :func:`glassbox._core.read_tree_model`. H
 ``_explainer`` holds :class:`TreeShap` and :func:`tree_shap`; ``_engines`` the choice
 of method per tree and leaf; ``_paths`` the paths of the nodes, the router and the
 descent of fail patterns; ``_tables`` the leaf tables; ``_planner`` the blocks and how
-rows are explained with them; ``_oblivious`` the tables of symmetric trees; ``_linear``
+rows are explained with them; ``_slots`` the reading of tables into the values;
+``_oblivious`` the tables of symmetric trees; ``_linear``
 and ``_subtrees`` the path-dependent pass without leaf tables; ``_pairs`` the
 interventional compatible pairs. glassbox's own trees register their reader with the
 core from :mod:`glassbox.models._tree`.

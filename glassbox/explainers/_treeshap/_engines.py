@@ -96,6 +96,7 @@ class _Engines:
                     symmetric_depth,
                     None if reference is None else (goes_left, weights),
                     expected,
+                    expected_rows,
                 )
             )
         if tabled.any():

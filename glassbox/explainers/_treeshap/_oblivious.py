@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._planner import slot_reductions
+from ._slots import SlotReader
 from ._tables import _interventional_tables, _path_dependent_tables
 
 MAX_DEPTH = 8  # a tree table costs d * 4**D gathers to build: deeper symmetric trees go the general way
@@ -84,9 +84,11 @@ class _ObliviousTables:
         (interventional), or ``None`` (path-dependent).
     expected_value : ndarray of shape (n_outputs,)
         The trees' share of the base value is added to it.
+    expected_rows : int, default=1000
+        Rows expected per call (how many tables are read at once).
     """
 
-    def __init__(self, ens, paths, trees, depth, reference, expected_value):
+    def __init__(self, ens, paths, trees, depth, reference, expected_value, expected_rows=1000):
         self.width = ens.value.shape[1]
         self.n_output_rows = ens.n_model_features * ens.n_outputs
         n_trees, d_max = len(trees), int(depth.max())
@@ -134,7 +136,8 @@ class _ObliviousTables:
                                 None if reference is None else weights, expected_value)  # fmt: skip
         self.counts = [int((n_features > j).sum()) for j in range(d_slots)]
         features = paths.features[chain[np.arange(n_trees), depth]]  # (n_trees, width of paths)
-        self.reduce = slot_reductions(ens, features, ens.tree_columns[trees], self.counts)
+        self.read = SlotReader(ens, features, ens.tree_columns[trees], self.counts, expected_rows)
+        self.slot_tables = [[self.tables[o, j] for o in range(self.width)] for j in range(d_slots)]
 
     def _build(self, ens, paths, part, D, d, leaf_of, slot, reference_index, weights, expected_value):
         """Tree tables of the trees ``part``, all of depth ``D`` with ``d`` features."""
@@ -185,10 +188,4 @@ class _ObliviousTables:
         n_rows = goes_left.shape[1]
         index = self._index(goes_left)
         index += self.base
-        phi = np.zeros((self.n_output_rows, n_rows))
-        values = np.empty((self.width * len(self.base), n_rows))
-        for j, (count, reduce) in enumerate(zip(self.counts, self.reduce)):
-            for o in range(self.width):
-                self.tables[o, j].take(index[:count], out=values[o * count : (o + 1) * count])
-            phi += reduce @ values[: self.width * count]
-        return phi
+        return self.read(self.slot_tables, index, np.zeros((self.n_output_rows, n_rows)))

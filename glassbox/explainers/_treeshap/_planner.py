@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import sparse
 
 from ._paths import _Descent
+from ._slots import SlotReader
 from ._tables import _interventional_tables, _path_dependent_tables, _pattern_products, _quadrature
 
 _MAX_TABLE_BITS = 12  # a lookup table has at most 2**12 patterns per feature slot
@@ -63,34 +63,6 @@ def table_bits(d, n_reference, expected_rows, walked=False):
     while bits > 0 and sizes[d <= bits].sum() > _TABLE_BUDGET:
         bits -= 1
     return bits
-
-
-def slot_reductions(ens, features, columns, counts):
-    """Sparse matrices adding values read per feature slot into the rows of phi.
-
-    Tables are read slot by slot, the ``counts[j]`` first tables (blocks or trees)
-    having slot ``j``; their values, output-major (``width`` times ``counts[j]``), add
-    into row ``feature * n_outputs + column`` of phi.
-
-    Parameters
-    ----------
-    ens : TreeEnsemble
-    features : ndarray of shape (n_tables, n_slots)
-        Feature of each slot of each table.
-    columns : ndarray of shape (n_tables, width)
-        Output column of each value of each table.
-    counts : list of int
-    """
-    reductions = []
-    for j, count in enumerate(counts):
-        rows = (features[:count, j, None] * ens.n_outputs + columns[:count]).T.ravel()
-        reductions.append(
-            sparse.csr_matrix(
-                (np.ones(len(rows)), (rows, np.arange(len(rows)))),
-                shape=(ens.n_model_features * ens.n_outputs, columns.shape[1] * count),
-            )
-        )
-    return reductions
 
 
 class _Plan:
@@ -361,12 +333,11 @@ class _Plan:
             else:
                 self.direction_steps.append((i, has, block_gpos[has, i]))
         self.block_base = block_base[:, None]
-        self.slot_counts = slot_counts
-        self.rank_ranges = list(zip(rank_offset[:-1], rank_offset[1:]))
         self.n_slots = int(sum(slot_counts))
-        # One sparse matrix per slot j adds the values read for slot j of every block
-        # into the rows of phi (feature * n_outputs + output column).
-        self.reduce = slot_reductions(ens, block_features, ens.tree_columns[self.tree_of[roots]], slot_counts)
+        ranges = zip(rank_offset[:-1], rank_offset[1:])
+        self.slot_tables = [[self.tables[o, lo:hi] for o in range(self.width)] for lo, hi in ranges]
+        columns = ens.tree_columns[self.tree_of[roots]]
+        self.read = SlotReader(ens, block_features, columns, slot_counts, self.expected_rows)
 
     def _fill_alike(self, stacked, kind, leaves, rank_offset, base, n_bits):
         """Fill a run of consecutive single-leaf or sibling-pair blocks by slicing.
@@ -441,8 +412,9 @@ class _Plan:
             np.multiply(product, (vl * sat_left + vr * fail_right)[:, :, None], out=weighted[..., 1])
             flat = weighted.reshape(n_blocks, len(t), -1)
             loss = ((-w / (1.0 - t)) @ flat).reshape(n_blocks, -1, 2)  # (n_blocks, 2**m, 2)
+            whole = np.matmul(gain, flat)  # every parent slot at once (see _path_dependent_tables)
             for j in range(m):  # index bit j + 1 is parent feature j: failed half from loss
-                np.matmul(gain[:, j : j + 1], flat, out=slots[j].reshape(n_blocks, 1, -1))
+                np.copyto(slots[j].reshape(n_blocks, -1), whole[:, j])
                 failed = (slice(None), slice(None), 1)
                 slots[j].reshape(n_blocks, -1, 2, 2**j, 2)[failed] = loss.reshape(n_blocks, -1, 2, 2**j, 2)[failed]
             # The new feature's value per direction, per unit of mass.
@@ -500,10 +472,5 @@ class _Plan:
                     local |= bit
                 else:
                     local[blocks] |= bit
-            index = np.add(local, self.block_base, dtype=np.intp)
-            values = np.empty((self.width * self.n_blocks, n_rows))
-            for count, (lo, hi), reduce in zip(self.slot_counts, self.rank_ranges, self.reduce):
-                for o in range(self.width):
-                    self.tables[o, lo:hi].take(index[:count], out=values[o * count : (o + 1) * count], mode="clip")
-                phi += reduce @ values[: self.width * count]
+            self.read(self.slot_tables, np.add(local, self.block_base, dtype=np.intp), phi)
         return phi

@@ -88,9 +88,13 @@ def _path_dependent_tables(ratio, scale=None, out=None):
         gain = gain * scale[:, None, None]
         loss *= scale[:, None]
     tables = np.empty((n_leaves, d, 2**d)) if out is None else out
+    # One batched product for all slots (a product per slot costs 3-4x more: numpy
+    # calls BLAS once per leaf and slot), copied into the slots when they are apart.
+    whole = np.matmul(gain, product, out=None if isinstance(tables, list) else tables)
     for j in range(d):
         table = tables[j] if isinstance(tables, list) else tables[:, j]
-        np.matmul(gain[:, j : j + 1], product, out=table[:, None, :])
+        if isinstance(tables, list):
+            np.copyto(table, whole[:, j])
         # patterns failing feature j: the second half of each 2**(j+1)
         failed = (slice(None), slice(None), 1)
         table.reshape(n_leaves, -1, 2, 2**j)[failed] = loss.reshape(n_leaves, -1, 2, 2**j)[failed]
