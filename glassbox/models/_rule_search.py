@@ -369,7 +369,8 @@ class _RuleListSearch:
     def _best_insertion(self, rules):
         """``(position, rule)`` of the best rule to insert anywhere in ``rules``."""
         longest = self._free(rules)
-        options = [self._best_rule_at(rules, position, insert=True, longest=longest)
+        first = self.first_firing(rules)
+        options = [self._best_rule_at(rules, position, insert=True, longest=longest, first=first)
                    for position in range(len(rules) + 1)]
         position = int(np.argmax([gain for gain, _ in options]))
         return position, options[position][1]
@@ -384,7 +385,7 @@ class _RuleListSearch:
         alive = np.bincount(self.first_firing(rules), self.weight, minlength=len(rules) + 1)[:-1] > 0
         return [rule for rule, keep in zip(rules, alive) if keep]
 
-    def _best_rule_at(self, rules, position, *, insert, longest):
+    def _best_rule_at(self, rules, position, *, insert, longest, first=None):
         """The rule of at most ``longest`` conditions to insert at ``position`` (or to
         put in place of the rule there) that most increases the log-likelihood of the
         whole list, and the increase; ``(0.0, None)`` when no rule does. An inserted
@@ -398,9 +399,15 @@ class _RuleListSearch:
         ``counts(cell) - counts(cell and candidate)``.
         """
         space = self.space
-        reach = np.flatnonzero(self.first_firing(rules) >= position)  # rows reaching the position
+        first = self.first_firing(rules) if first is None else first
+        reach = np.flatnonzero(first >= position)  # rows reaching the position
         following = rules[position:] if insert else rules[position + 1 :]
-        cell = self.first_firing(following, reach)  # (n_reach,)
+        # The first following rule of a row reaching the position is its first rule, but
+        # for the rows the replaced rule captured.
+        cell = first[reach] - (position if insert else position + 1)  # (n_reach,)
+        if not insert:
+            captured = np.flatnonzero(cell < 0)
+            cell[captured] = self.first_firing(following, reach[captured])
         n_cells = len(following) + 1  # the following rules and the default
         totals = self.cell_counts(cell, n_cells, reach)  # (n_cells, K)
 

@@ -22,6 +22,7 @@ from ..explanation import Explanation
 from ._conditions import Conditions
 from ._render._rules import rule_list_python, rule_list_sql, rule_list_text, rule_texts
 from ._rule_candidates import _CandidateSpace
+from ._rule_pruning import _pruned, cross_validated_pruning, pruning_path
 from ._rule_search import _RTOL, _first_true, _RuleListSearch, _split_gain
 
 if TYPE_CHECKING:
@@ -31,6 +32,8 @@ __all__ = ["RuleListClassifier"]
 
 # min_support="auto": 5 rows, or this share of the training weight when that is more.
 _AUTO_MIN_SUPPORT, _AUTO_SUPPORT_SHARE = 5, 0.0025
+# pruning="cv": folds of the cross-validation that chooses the penalty per condition.
+_PRUNING_FOLDS = 3
 
 
 class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
@@ -186,6 +189,7 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
         "max_bins": [Interval(Integral, 2, None, closed="left")],
         "shrinkage": [StrOptions({"hierarchical", "laplace"}), None],
         "shrinkage_strength": [Interval(Real, 0, None, closed="left")],
+        "pruning": [StrOptions({"cv"}), Interval(Real, 0, None, closed="left"), None],
     }
 
     # Fitted attributes.
@@ -209,6 +213,7 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
         max_bins: int = 16,
         shrinkage: Literal["hierarchical", "laplace"] | None = "hierarchical",
         shrinkage_strength: float = 10.0,
+        pruning: Literal["cv"] | None = None,
     ) -> None:
         self.max_rules = max_rules
         self.max_conditions = max_conditions
@@ -218,6 +223,7 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
         self.max_bins = max_bins
         self.shrinkage = shrinkage
         self.shrinkage_strength = shrinkage_strength
+        self.pruning = pruning
 
     # -- fitting -------------------------------------------------------------------
     def fit(self: EstimatorT, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> EstimatorT:
@@ -242,31 +248,50 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
         n_samples = X_encoded.shape[0]
         labels, self.classes_ = check_target(self, y, n_samples, task="classification", min_classes=2)
         weight = check_sample_weight(sample_weight, n_samples)
-        if self.min_support == "auto":
-            min_support = max(float(_AUTO_MIN_SUPPORT), _AUTO_SUPPORT_SHARE * weight.sum())
-        elif isinstance(self.min_support, Integral):
-            min_support = float(self.min_support)
-        else:
-            min_support = self.min_support * weight.sum()
+        min_support = self._min_support(weight.sum())
         if 2 * min_support > weight.sum():
             warnings.warn(f"min_support={self.min_support} is more than half the training weight "
                           f"({weight.sum():g}): no rule can capture that much and leave as much to the rules after "
                           "it, so the list has the default rule only.", UserWarning, stacklevel=2)
         space = _CandidateSpace.build(X_encoded, weight > 0, self._feature_schema, max_bins=self.max_bins)
-        search = _RuleListSearch(
-            space,
-            labels,
-            weight,
-            len(self.classes_),
-            max_rules=self.max_rules,
-            max_conditions=self.max_conditions,
-            max_complexity=self.max_complexity,
-            min_support=max(min_support, _RTOL * weight.sum()),
-            beam_width=self.beam_width,
-        )
+
+        def search_on(rows):
+            """The search on the training rows ``rows`` (positions), or all of them."""
+            if rows is None:
+                return _RuleListSearch(space, labels, weight, len(self.classes_), **self._search_params(weight.sum()))
+            return _RuleListSearch(space.rows(rows), labels[rows], weight[rows], len(self.classes_),
+                                   **self._search_params(weight[rows].sum()))
+
+        search = search_on(None)
         rules = search.run()
+        self.pruning_alpha_ = 0.0
+        if self.pruning == "cv" and rules:
+            kept, self.pruning_alpha_ = cross_validated_pruning(
+                lambda rows: search_on(rows).run(), search.rule_holds, labels, weight, len(self.classes_), rules,
+                lambda counts: _shrunk_probabilities(counts, self.shrinkage, self.shrinkage_strength),
+                n_folds=_PRUNING_FOLDS)
+            rules = [rules[i] for i in kept]
+        elif self.pruning is not None and rules:
+            self.pruning_alpha_ = float(self.pruning)
+            holds = np.column_stack([search.rule_holds(rule) for rule in rules])
+            alphas, kept = pruning_path(holds, labels, weight, len(self.classes_), rules)
+            rules = [rules[i] for i in _pruned(alphas, kept, self.pruning_alpha_)]
         self._store_rules(space, rules, search)
         return self
+
+    def _min_support(self, total_weight):
+        """``min_support`` in training weight, for rows of ``total_weight``."""
+        if self.min_support == "auto":
+            return max(float(_AUTO_MIN_SUPPORT), _AUTO_SUPPORT_SHARE * total_weight)
+        if isinstance(self.min_support, Integral):
+            return float(self.min_support)
+        return self.min_support * total_weight
+
+    def _search_params(self, total_weight):
+        """Keyword arguments of the search on rows of ``total_weight``."""
+        return {"max_rules": self.max_rules, "max_conditions": self.max_conditions,
+                "max_complexity": self.max_complexity, "beam_width": self.beam_width,
+                "min_support": max(self._min_support(total_weight), _RTOL * total_weight)}
 
     def _store_rules(self, space, rules, search):
         """Keep the distinct conditions of ``rules``, their text, supports and probabilities."""
