@@ -131,9 +131,20 @@ class _RuleListSearch:
         self.hist_weight = None if np.all(weight == 1.0) else weight  # None: unweighted counts
         self.n_seeds = max(_N_SEEDS, beam_width)
         self._holds = {}  # rule -> whether each training row satisfies it
+        self._xlogx_table = None  # c log c of every whole count up to n_samples
         self.exhaustive_pairs = max_conditions >= 2 and n_classes * space.n_bins**2 <= _MAX_PAIR_CELLS
 
     # -- shared counting -------------------------------------------------------------
+    def _xlogx(self, counts):
+        """``c log c`` (0 at 0) of weighted counts; of whole counts (no ``sample_weight``)
+        read from a table, several times faster than the logarithm and equal to it."""
+        if self.hist_weight is not None:
+            return xlogy(counts, counts)
+        if self._xlogx_table is None:
+            whole = np.arange(len(self.labels) + 1, dtype=np.float64)
+            self._xlogx_table = xlogy(whole, whole)
+        return self._xlogx_table[counts.astype(np.intp)]
+
     def first_firing(self, rules, rows=None):
         """Position of the first of ``rules`` each training row satisfies (``len(rules)``
         for none), for all rows or the positions ``rows``."""
@@ -421,8 +432,8 @@ class _RuleListSearch:
             support, rest_support = by_class.sum(axis=0), rest.sum(axis=1)  # (...), (n_cells, ...)
             valid = (support >= self.min_support) & (rest_support[-1] >= self.min_support)
             valid &= ((rest_support >= self.min_support) | (rest_support <= _RTOL * self.min_support)).all(axis=0)
-            value = xlogy(by_class, by_class).sum(axis=0) - xlogy(support, support)
-            value += xlogy(rest, rest).sum(axis=(0, 1)) - xlogy(rest_support, rest_support).sum(axis=0)
+            value = self._xlogx(by_class).sum(axis=0) - self._xlogx(support)
+            value += self._xlogx(rest).sum(axis=(0, 1)) - self._xlogx(rest_support).sum(axis=0)
             return np.where(valid, value, -np.inf), support
 
         def extended(rule):
