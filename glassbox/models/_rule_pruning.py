@@ -9,7 +9,8 @@ this gives a sequence of shorter lists and, for each, the penalty per condition
 rows: the search runs again on each of ``n_folds`` folds' complement, the fold's list is
 pruned at each candidate penalty, and the penalty whose lists predict their held-out
 rows best (log-likelihood, with the probabilities the model would predict) prunes the
-list of all rows.
+list of all rows. The same cross-validation can instead choose the budget of conditions
+itself among a few, the list of all rows being then searched within it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 
 from ._rule_search import _first_true, _log_likelihood
 
-__all__ = ["cross_validated_pruning", "pruning_path"]
+__all__ = ["cross_validated_budget", "cross_validated_pruning", "pruned_at", "pruning_path"]
 
 
 def _fold_of(labels, n_folds):
@@ -88,7 +89,7 @@ def _heldout_loglik(holds_train, holds_test, kept, train, test, n_classes, proba
     return out
 
 
-def _pruned(alphas, kept, alpha):
+def pruned_at(alphas, kept, alpha):
     """The list of the sequence kept at penalty ``alpha``."""
     return kept[int(np.searchsorted(alphas, alpha, side="right")) - 1]
 
@@ -125,4 +126,27 @@ def cross_validated_pruning(fit_rules, rule_holds, labels, weight, n_classes, ru
                                  (labels[test], weight[test]), n_classes, probabilities)
         total += loglik[np.searchsorted(fold_alphas, candidates, side="right") - 1]
     alpha = float(candidates[int(np.argmax(total))])
-    return _pruned(alphas, kept, alpha), alpha
+    return pruned_at(alphas, kept, alpha), alpha
+
+
+def cross_validated_budget(fit_rules, rule_holds, labels, weight, n_classes, budgets, probabilities, *, n_folds):
+    """The budget of conditions, among ``budgets``, whose lists predict held-out rows best.
+
+    ``fit_rules(rows, budget)`` runs the search on the training rows ``rows`` within
+    ``budget`` conditions and returns its rules. Each fold's complement is searched at
+    every budget and its list scored by the log-likelihood of the fold's rows (with the
+    probabilities the model would predict); the budget of highest sum over the folds is
+    returned, the smallest among ties.
+    """
+    total = np.zeros(len(budgets))
+    fold = _fold_of(labels, n_folds)
+    for v in range(n_folds):
+        train, test = np.flatnonzero(fold != v), np.flatnonzero(fold == v)
+        for b, budget in enumerate(budgets):
+            rules = fit_rules(train, budget)
+            holds = (np.column_stack([rule_holds(rule) for rule in rules]) if rules
+                     else np.zeros((len(labels), 0), dtype=bool))
+            total[b] += _heldout_loglik(holds[train], holds[test], [np.arange(len(rules))],
+                                        (labels[train], weight[train]), (labels[test], weight[test]), n_classes,
+                                        probabilities)[0]
+    return budgets[int(np.argmax(total))]

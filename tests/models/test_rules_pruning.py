@@ -1,5 +1,8 @@
-"""Cost-complexity pruning of a rule list (``pruning``): the weakest-link sequence against
-brute force, and the penalty chosen by cross-validation on noise and on signal."""
+"""Pruning a rule list (``pruning``): the weakest-link sequence against brute force, the
+penalty chosen by cross-validation on noise and signal, and the budget chosen by
+cross-validation against a cross-validation written with the public estimator."""
+
+import itertools
 
 import numpy as np
 import pandas as pd
@@ -118,3 +121,46 @@ def test_pruning_is_validated():
         RuleListClassifier(pruning="bic").fit(X, y)
     with pytest.raises(ValueError, match="pruning"):
         RuleListClassifier(pruning=-1.0).fit(X, y)
+
+
+def deal_folds(y, n_folds):
+    """Rows of each class dealt to the folds in turn."""
+    fold = np.empty(len(y), dtype=int)
+    for k in np.unique(y):
+        rows = np.flatnonzero(y == k)
+        fold[rows] = np.arange(len(rows)) % n_folds
+    return fold
+
+
+def binary_cells(seed, rows_per_cell=8, n_columns=4):
+    """Every combination of binary columns (the same conditions on any subset of rows),
+    labelled 1 with probability 0.7 where ``x0 = 1``, 0.35 elsewhere, each combination
+    moved by up to 0.1: on some seeds the held-out rows favour the full budget, on others
+    a single condition."""
+    rng = np.random.default_rng(seed)
+    grid = np.array(list(itertools.product([0.0, 1.0], repeat=n_columns)))
+    p = np.where(grid[:, 0] == 1, 0.7, 0.35) + rng.uniform(-0.1, 0.1, len(grid))
+    X = pd.DataFrame(np.repeat(grid, rows_per_cell, axis=0), columns=[f"x{j}" for j in range(n_columns)])
+    return X, (rng.uniform(size=len(X)) < np.repeat(p, rows_per_cell)).astype(int)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_budget_chosen_is_the_one_of_best_held_out_likelihood(seed):
+    """``pruning="cv_budget"`` equals a cross-validation written with the public
+    estimator: every budget fitted on each fold's complement, scored by the held-out
+    log-likelihood of ``predict_proba``, and the best budget refitted on all rows."""
+    X, y = binary_cells(seed)
+    params = {"max_rules": 8, "max_conditions": 2, "min_support": 3}
+    fold = deal_folds(y, 3)
+    scores = {}
+    for budget in (1, 2, 4, 8):
+        scores[budget] = 0.0
+        for v in range(3):
+            train, test = fold != v, fold == v
+            model = RuleListClassifier(**params, max_complexity=budget).fit(X[train], y[train])
+            scores[budget] += np.log(model.predict_proba(X[test])[np.arange(test.sum()), y[test]]).sum()
+    best = max(scores, key=lambda budget: (scores[budget], -budget))
+    chosen = RuleListClassifier(**params, max_complexity=8, pruning="cv_budget").fit(X, y)
+    expected = RuleListClassifier(**params, max_complexity=best).fit(X, y)
+    assert chosen.rules_ == expected.rules_
+    np.testing.assert_array_equal(chosen.rule_proba_, expected.rule_proba_)
