@@ -135,6 +135,10 @@ class _CandidateSpace:
         out.conditions, out.lo, out.hi, out.extra = self.conditions[keep], self.lo[keep], self.hi[keep], self.extra[keep]
         return out
 
+    def rows(self, rows):
+        """The same candidates on the training rows ``rows`` only (positions)."""
+        return _CandidateSpace(self.conditions, self.lo, self.hi, self.extra, self.flat_bins[rows], self.n_bins)
+
     def __len__(self):
         return len(self.lo)
 

@@ -131,9 +131,20 @@ class _RuleListSearch:
         self.hist_weight = None if np.all(weight == 1.0) else weight  # None: unweighted counts
         self.n_seeds = max(_N_SEEDS, beam_width)
         self._holds = {}  # rule -> whether each training row satisfies it
+        self._xlogx_table = None  # c log c of every whole count up to n_samples
         self.exhaustive_pairs = max_conditions >= 2 and n_classes * space.n_bins**2 <= _MAX_PAIR_CELLS
 
     # -- shared counting -------------------------------------------------------------
+    def _xlogx(self, counts):
+        """``c log c`` (0 at 0) of weighted counts; of whole counts (no ``sample_weight``)
+        read from a table, several times faster than the logarithm and equal to it."""
+        if self.hist_weight is not None:
+            return xlogy(counts, counts)
+        if self._xlogx_table is None:
+            whole = np.arange(len(self.labels) + 1, dtype=np.float64)
+            self._xlogx_table = xlogy(whole, whole)
+        return self._xlogx_table[counts.astype(np.intp)]
+
     def first_firing(self, rules, rows=None):
         """Position of the first of ``rules`` each training row satisfies (``len(rules)``
         for none), for all rows or the positions ``rows``."""
@@ -369,7 +380,8 @@ class _RuleListSearch:
     def _best_insertion(self, rules):
         """``(position, rule)`` of the best rule to insert anywhere in ``rules``."""
         longest = self._free(rules)
-        options = [self._best_rule_at(rules, position, insert=True, longest=longest)
+        first = self.first_firing(rules)
+        options = [self._best_rule_at(rules, position, insert=True, longest=longest, first=first)
                    for position in range(len(rules) + 1)]
         position = int(np.argmax([gain for gain, _ in options]))
         return position, options[position][1]
@@ -384,7 +396,7 @@ class _RuleListSearch:
         alive = np.bincount(self.first_firing(rules), self.weight, minlength=len(rules) + 1)[:-1] > 0
         return [rule for rule, keep in zip(rules, alive) if keep]
 
-    def _best_rule_at(self, rules, position, *, insert, longest):
+    def _best_rule_at(self, rules, position, *, insert, longest, first=None):
         """The rule of at most ``longest`` conditions to insert at ``position`` (or to
         put in place of the rule there) that most increases the log-likelihood of the
         whole list, and the increase; ``(0.0, None)`` when no rule does. An inserted
@@ -398,9 +410,15 @@ class _RuleListSearch:
         ``counts(cell) - counts(cell and candidate)``.
         """
         space = self.space
-        reach = np.flatnonzero(self.first_firing(rules) >= position)  # rows reaching the position
+        first = self.first_firing(rules) if first is None else first
+        reach = np.flatnonzero(first >= position)  # rows reaching the position
         following = rules[position:] if insert else rules[position + 1 :]
-        cell = self.first_firing(following, reach)  # (n_reach,)
+        # The first following rule of a row reaching the position is its first rule, but
+        # for the rows the replaced rule captured.
+        cell = first[reach] - (position if insert else position + 1)  # (n_reach,)
+        if not insert:
+            captured = np.flatnonzero(cell < 0)
+            cell[captured] = self.first_firing(following, reach[captured])
         n_cells = len(following) + 1  # the following rules and the default
         totals = self.cell_counts(cell, n_cells, reach)  # (n_cells, K)
 
@@ -414,8 +432,8 @@ class _RuleListSearch:
             support, rest_support = by_class.sum(axis=0), rest.sum(axis=1)  # (...), (n_cells, ...)
             valid = (support >= self.min_support) & (rest_support[-1] >= self.min_support)
             valid &= ((rest_support >= self.min_support) | (rest_support <= _RTOL * self.min_support)).all(axis=0)
-            value = xlogy(by_class, by_class).sum(axis=0) - xlogy(support, support)
-            value += xlogy(rest, rest).sum(axis=(0, 1)) - xlogy(rest_support, rest_support).sum(axis=0)
+            value = self._xlogx(by_class).sum(axis=0) - self._xlogx(support)
+            value += self._xlogx(rest).sum(axis=(0, 1)) - self._xlogx(rest_support).sum(axis=0)
             return np.where(valid, value, -np.inf), support
 
         def extended(rule):

@@ -22,6 +22,7 @@ from ..explanation import Explanation
 from ._conditions import Conditions
 from ._render._rules import rule_list_python, rule_list_sql, rule_list_text, rule_texts
 from ._rule_candidates import _CandidateSpace
+from ._rule_pruning import cross_validated_budget, cross_validated_pruning, pruned_at, pruning_path
 from ._rule_search import _RTOL, _first_true, _RuleListSearch, _split_gain
 
 if TYPE_CHECKING:
@@ -31,6 +32,8 @@ __all__ = ["RuleListClassifier"]
 
 # min_support="auto": 5 rows, or this share of the training weight when that is more.
 _AUTO_MIN_SUPPORT, _AUTO_SUPPORT_SHARE = 5, 0.0025
+# pruning="cv": folds of the cross-validation that chooses the penalty per condition.
+_PRUNING_FOLDS = 3
 
 
 class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
@@ -103,6 +106,19 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
         not which rules are learnt.
     shrinkage_strength : float, default=10.0
         Strength of the shrinkage, in training weight (rows).
+    pruning : "cv", "cv_budget", float or None, default=None
+        Cut the list back to what held-out rows support. A float: cost-complexity
+        pruning as CART's weakest link, at that penalty per condition (in nats): rules
+        are dropped one at a time, each time the one whose removal loses the least
+        training log-likelihood per condition, while that loss is below the penalty.
+        ``"cv"``: the same, the penalty chosen by 3-fold cross-validation (the search
+        runs again on each fold's complement; the penalty whose pruned lists predict the
+        held-out rows best, in log-likelihood with the shrunk probabilities, is kept).
+        ``"cv_budget"``: the budget of conditions (``max_complexity``, or
+        ``max_rules * max_conditions``) is chosen among it, its half, quarter and eighth
+        by the same 3-fold cross-validation, and the list is searched within the chosen
+        budget. Either cross-validation costs several more searches (three for ``"cv"``,
+        up to twelve smaller ones for ``"cv_budget"``). ``None``: the list as found.
 
     Attributes
     ----------
@@ -124,6 +140,11 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
         before it.
     complexity_ : int
         Conditions over all rules: what a reader must read.
+    pruning_alpha_ : float
+        The penalty per condition, in nats, the list was pruned at (0 without pruning).
+    pruning_budget_ : int
+        The budget of conditions the list was searched within: the one chosen with
+        ``pruning="cv_budget"``, else ``max_complexity`` or ``max_rules * max_conditions``.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -186,6 +207,7 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
         "max_bins": [Interval(Integral, 2, None, closed="left")],
         "shrinkage": [StrOptions({"hierarchical", "laplace"}), None],
         "shrinkage_strength": [Interval(Real, 0, None, closed="left")],
+        "pruning": [StrOptions({"cv", "cv_budget"}), Interval(Real, 0, None, closed="left"), None],
     }
 
     # Fitted attributes.
@@ -197,6 +219,8 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
     rule_support_: np.ndarray  # (n_rules + 1,)
     rule_gain_: np.ndarray  # (n_rules,)
     complexity_: int
+    pruning_alpha_: float
+    pruning_budget_: int
 
     def __init__(
         self,
@@ -209,6 +233,7 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
         max_bins: int = 16,
         shrinkage: Literal["hierarchical", "laplace"] | None = "hierarchical",
         shrinkage_strength: float = 10.0,
+        pruning: Literal["cv"] | None = None,
     ) -> None:
         self.max_rules = max_rules
         self.max_conditions = max_conditions
@@ -218,6 +243,7 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
         self.max_bins = max_bins
         self.shrinkage = shrinkage
         self.shrinkage_strength = shrinkage_strength
+        self.pruning = pruning
 
     # -- fitting -------------------------------------------------------------------
     def fit(self: EstimatorT, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> EstimatorT:
@@ -242,31 +268,68 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
         n_samples = X_encoded.shape[0]
         labels, self.classes_ = check_target(self, y, n_samples, task="classification", min_classes=2)
         weight = check_sample_weight(sample_weight, n_samples)
-        if self.min_support == "auto":
-            min_support = max(float(_AUTO_MIN_SUPPORT), _AUTO_SUPPORT_SHARE * weight.sum())
-        elif isinstance(self.min_support, Integral):
-            min_support = float(self.min_support)
-        else:
-            min_support = self.min_support * weight.sum()
+        min_support = self._min_support(weight.sum())
         if 2 * min_support > weight.sum():
             warnings.warn(f"min_support={self.min_support} is more than half the training weight "
                           f"({weight.sum():g}): no rule can capture that much and leave as much to the rules after "
                           "it, so the list has the default rule only.", UserWarning, stacklevel=2)
         space = _CandidateSpace.build(X_encoded, weight > 0, self._feature_schema, max_bins=self.max_bins)
-        search = _RuleListSearch(
-            space,
-            labels,
-            weight,
-            len(self.classes_),
-            max_rules=self.max_rules,
-            max_conditions=self.max_conditions,
-            max_complexity=self.max_complexity,
-            min_support=max(min_support, _RTOL * weight.sum()),
-            beam_width=self.beam_width,
-        )
-        rules = search.run()
+
+        search, rules = self._search(space, labels, weight)
         self._store_rules(space, rules, search)
         return self
+
+    def _search(self, space, labels, weight):
+        """The search on all training rows and its rules, pruned as ``pruning`` asks."""
+        def search_on(rows, budget=None):
+            """The search on the training rows ``rows`` (positions), or all of them."""
+            params = self._search_params(weight.sum() if rows is None else weight[rows].sum())
+            if budget is not None:
+                params["max_complexity"] = budget
+            if rows is None:
+                return _RuleListSearch(space, labels, weight, len(self.classes_), **params)
+            return _RuleListSearch(space.rows(rows), labels[rows], weight[rows], len(self.classes_), **params)
+
+        budget = None
+        self.pruning_budget_ = self.max_rules * self.max_conditions
+        if self.max_complexity is not None:
+            self.pruning_budget_ = min(self.max_complexity, self.pruning_budget_)
+        if self.pruning == "cv_budget":
+            budgets = sorted({max(1, self.pruning_budget_ // 2**k) for k in range(4)})
+            budget = self.pruning_budget_ = cross_validated_budget(
+                lambda rows, b: search_on(rows, b).run(), lambda rule: space.rule_holds(rule), labels, weight,
+                len(self.classes_), budgets,
+                lambda counts: _shrunk_probabilities(counts, self.shrinkage, self.shrinkage_strength),
+                n_folds=_PRUNING_FOLDS)
+        search = search_on(None, budget)
+        rules = search.run()
+        self.pruning_alpha_ = 0.0
+        if self.pruning == "cv" and rules:
+            kept, self.pruning_alpha_ = cross_validated_pruning(
+                lambda rows: search_on(rows).run(), search.rule_holds, labels, weight, len(self.classes_), rules,
+                lambda counts: _shrunk_probabilities(counts, self.shrinkage, self.shrinkage_strength),
+                n_folds=_PRUNING_FOLDS)
+            rules = [rules[i] for i in kept]
+        elif self.pruning not in (None, "cv_budget") and rules:
+            self.pruning_alpha_ = float(self.pruning)
+            holds = np.column_stack([search.rule_holds(rule) for rule in rules])
+            alphas, kept = pruning_path(holds, labels, weight, len(self.classes_), rules)
+            rules = [rules[i] for i in pruned_at(alphas, kept, self.pruning_alpha_)]
+        return search, rules
+
+    def _min_support(self, total_weight):
+        """``min_support`` in training weight, for rows of ``total_weight``."""
+        if self.min_support == "auto":
+            return max(float(_AUTO_MIN_SUPPORT), _AUTO_SUPPORT_SHARE * total_weight)
+        if isinstance(self.min_support, Integral):
+            return float(self.min_support)
+        return self.min_support * total_weight
+
+    def _search_params(self, total_weight):
+        """Keyword arguments of the search on rows of ``total_weight``."""
+        return {"max_rules": self.max_rules, "max_conditions": self.max_conditions,
+                "max_complexity": self.max_complexity, "beam_width": self.beam_width,
+                "min_support": max(self._min_support(total_weight), _RTOL * total_weight)}
 
     def _store_rules(self, space, rules, search):
         """Keep the distinct conditions of ``rules``, their text, supports and probabilities."""
