@@ -27,8 +27,8 @@ __all__ = ["_CandidateSpace"]
 
 # -- candidate conditions ------------------------------------------------------------------
 def _as_arrays(block):
-    """A column's candidates ``(feature, op, value, missing, lo, hi, extra)``, scalars
-    broadcast to the length of the array parts, as seven 1-D arrays."""
+    """A column's candidates ``(feature, op, value, missing, lo, hi, extra, hole)``,
+    scalars broadcast to the length of the array parts, as eight 1-D arrays."""
     sizes = [np.size(part) for part in block if np.ndim(part)]
     n = max(sizes) if sizes else 1
     return [np.broadcast_to(np.asarray(part, dtype=object if k == 1 else None), (n,)) for k, part in enumerate(block)]
@@ -41,9 +41,10 @@ class _CandidateSpace:
     ----------
     conditions : Conditions
         The ``n_conditions`` candidates.
-    lo, hi, extra : ndarray of int of shape (n_conditions,)
-        Condition ``i`` holds on the flat bins ``lo[i] <= b < hi[i]`` and on the flat bin
-        ``extra[i]`` (``-1`` for none): these are the columns of ``A``.
+    lo, hi, extra, hole : ndarray of int of shape (n_conditions,)
+        Condition ``i`` holds on the flat bins ``lo[i] <= b < hi[i]`` but ``hole[i]``,
+        and on the flat bin ``extra[i]`` (``-1`` for none): these are the columns of
+        ``A``. A hole is a level left out of its column (``x != level``).
     flat_bins : ndarray of int of shape (n_samples, n_features)
         The flat bin of every training cell (``B`` as indices); column ``j``'s bins
         follow those of column ``j - 1``: its value bins, then its missing bin.
@@ -51,9 +52,9 @@ class _CandidateSpace:
         Total number of flat bins.
     """
 
-    def __init__(self, conditions, lo, hi, extra, flat_bins, n_bins):
+    def __init__(self, conditions, lo, hi, extra, hole, flat_bins, n_bins):
         self.conditions = conditions
-        self.lo, self.hi, self.extra = lo, hi, extra
+        self.lo, self.hi, self.extra, self.hole = lo, hi, extra, hole
         self.flat_bins = flat_bins
         self.bins_by_column = np.ascontiguousarray(flat_bins.T)  # (n_features, n_samples)
         self.n_bins = n_bins
@@ -68,14 +69,15 @@ class _CandidateSpace:
         self.cell_bins = flat_bins[off_mode]
 
     @classmethod
-    def build(cls, X, used, schema, *, max_bins):
+    def build(cls, X, used, schema, *, max_bins, negations=False):
         """Candidates of encoded training rows ``X``, learnt on the rows where ``used``
         (those of positive weight); candidates that hold on all of them or on none are
-        left out."""
+        left out. With ``negations``, ``x != level`` for the levels of each categorical
+        column of three or more occupied bins (with two, it is the other bin's condition)."""
         n_samples, n_features = X.shape
         bins = fit_bins(X[used], schema.is_categorical, max_bins=max_bins, categories=schema.categories, subsample=None)
         flat = np.empty(X.shape, dtype=np.intp)
-        blocks = []  # per column: the candidates' (feature, op, value, missing, lo, hi, extra)
+        blocks = []  # per column: the candidates' (feature, op, value, missing, lo, hi, extra, hole)
         offset = 0
         for j in range(n_features):
             column = X[:, j]
@@ -92,7 +94,13 @@ class _CandidateSpace:
                 local = np.full(n_samples, n_values, dtype=np.intp)
                 local[~is_missing] = slot[codes]
                 start = offset + np.arange(len(kept))
-                blocks.append((j, "==", kept.astype(float), False, start, start + 1, -1))
+                blocks.append((j, "==", kept.astype(float), False, start, start + 1, -1, -1))
+                if negations and len(np.unique(local[used])) >= 3:
+                    # x != level: every bin of the column but the level's; the missing bin
+                    # too when the column has missing values, so that it is then the
+                    # exact complement of x == level.
+                    blocks.append((j, "!=", kept.astype(float), has_missing, offset, offset + n_values + has_missing,
+                                   -1, start))
             else:
                 cuts = bins.thresholds[j]
                 n_values = len(cuts) + 1
@@ -108,22 +116,22 @@ class _CandidateSpace:
                 fields = [
                     np.column_stack([np.broadcast_to(kind[f], len(cuts)) for kind in kinds]).ravel() for f in range(5)
                 ]
-                blocks.append((j, fields[0], np.repeat(cuts, len(kinds)), *fields[1:]))
+                blocks.append((j, fields[0], np.repeat(cuts, len(kinds)), *fields[1:], -1))
             if has_missing:
-                blocks.append((j, "missing", np.nan, False, offset + n_values, offset + n_values + 1, -1))
+                blocks.append((j, "missing", np.nan, False, offset + n_values, offset + n_values + 1, -1, -1))
             flat[:, j] = offset + local
             offset += n_values + 1
         parts = [_as_arrays(block) for block in blocks]
-        feature, op, value, missing, lo, hi, extra = (
-            np.concatenate([part[k] for part in parts]) if parts else np.empty(0) for k in range(7)
+        feature, op, value, missing, lo, hi, extra, hole = (
+            np.concatenate([part[k] for part in parts]) if parts else np.empty(0) for k in range(8)
         )
         conditions = Conditions.from_lists(feature, op, value, missing)
-        lo, hi, extra = lo.astype(np.intp), hi.astype(np.intp), extra.astype(np.intp)
+        lo, hi, extra, hole = (part.astype(np.intp) for part in (lo, hi, extra, hole))
         # Only the bins some training row falls in are kept: a run of bins stays a run.
         occupied = np.bincount(flat.ravel(), minlength=offset) > 0
         rank = np.concatenate([[0], np.cumsum(occupied)])  # new index of each old bin
-        extra = np.where((extra >= 0) & occupied[np.maximum(extra, 0)], rank[np.maximum(extra, 0)], -1)
-        space = cls(conditions, rank[lo], rank[hi], extra, rank[flat], int(rank[-1]))
+        extra, hole = (np.where((b >= 0) & occupied[np.maximum(b, 0)], rank[np.maximum(b, 0)], -1) for b in (extra, hole))
+        space = cls(conditions, rank[lo], rank[hi], extra, hole, rank[flat], int(rank[-1]))
         n_used = np.bincount(space.flat_bins[used].ravel(), minlength=space.n_bins)
         rows = space.condition_counts(n_used[:, None].astype(float))[:, 0]
         return space.subset((rows > 0) & (rows < used.sum()))
@@ -132,12 +140,14 @@ class _CandidateSpace:
         """The same space with only the candidates where ``keep``."""
         keep = np.flatnonzero(keep)
         out = copy.copy(self)  # the bins of the rows are shared
-        out.conditions, out.lo, out.hi, out.extra = self.conditions[keep], self.lo[keep], self.hi[keep], self.extra[keep]
+        out.conditions, out.lo, out.hi = self.conditions[keep], self.lo[keep], self.hi[keep]
+        out.extra, out.hole = self.extra[keep], self.hole[keep]
         return out
 
     def rows(self, rows):
         """The same candidates on the training rows ``rows`` only (positions)."""
-        return _CandidateSpace(self.conditions, self.lo, self.hi, self.extra, self.flat_bins[rows], self.n_bins)
+        return _CandidateSpace(self.conditions, self.lo, self.hi, self.extra, self.hole, self.flat_bins[rows],
+                               self.n_bins)
 
     def __len__(self):
         return len(self.lo)
@@ -149,8 +159,9 @@ class _CandidateSpace:
         """
         prefix = np.concatenate([np.zeros((1,) + hist.shape[1:], hist.dtype), np.cumsum(hist, axis=0)])
         out = prefix[self.hi] - prefix[self.lo]
-        has_extra = self.extra >= 0
+        has_extra, has_hole = self.extra >= 0, self.hole >= 0
         out[has_extra] += hist[self.extra[has_extra]]
+        out[has_hole] -= hist[self.hole[has_hole]]
         return out
 
     def histogram(self, group, labels, weight, n_groups, n_classes):
@@ -257,16 +268,17 @@ class _CandidateSpace:
             left = np.ascontiguousarray(self.condition_counts(table).T, dtype=np.float32)  # (n_bins, m) = (A.T H)^T
             per_bin.append(left)
             prefix.append(np.concatenate([np.zeros((1, m), np.float32), np.cumsum(left, axis=0)]))
-        has_extra = np.flatnonzero(self.extra >= 0)
+        has_extra, has_hole = np.flatnonzero(self.extra >= 0), np.flatnonzero(self.hole >= 0)
         block = max(1, min(256, block_cells // max(m, 1)))
         for start in range(0, m, block):
             stop = min(m, start + block)
             counts = np.empty((n_classes, stop, stop - start), dtype=np.float32)
-            extra = has_extra[has_extra < stop]
+            extra, hole = has_extra[has_extra < stop], has_hole[has_hole < stop]
             for k in range(n_classes):
                 cumulative = prefix[k][:, start:stop]
                 counts[k] = cumulative[self.hi[:stop]] - cumulative[self.lo[:stop]]
                 counts[k, extra] += per_bin[k][self.extra[extra], start:stop]
+                counts[k, hole] -= per_bin[k][self.hole[hole], start:stop]
             yield start, stop, counts
 
     def rule_holds(self, rule, rows=None):
@@ -276,7 +288,7 @@ class _CandidateSpace:
         for i in rule:
             b = self.bins_by_column[self.conditions.feature[i]]  # (n_samples,), contiguous
             b = b if rows is None else b[rows]
-            out &= ((b >= self.lo[i]) & (b < self.hi[i])) | (b == self.extra[i])
+            out &= (((b >= self.lo[i]) & (b < self.hi[i])) & (b != self.hole[i])) | (b == self.extra[i])
         return out
 
 

@@ -83,7 +83,7 @@ def counting_problem():
     X, y = mixed(n=160, seed=3)
     X_encoded, schema = encoded(X)
     weight = np.random.default_rng(1).integers(0, 4, len(y)).astype(float)  # integers: float32-exact
-    space = _CandidateSpace.build(X_encoded, weight > 0, schema, max_bins=6)
+    space = _CandidateSpace.build(X_encoded, weight > 0, schema, max_bins=6, negations=True)
     target = np.zeros((len(y), 3))
     target[np.arange(len(y)), y] = weight
     return X_encoded, y, weight, space, target
@@ -95,9 +95,9 @@ def test_condition_matrix_is_bins_times_conditions(counting_problem):
     B = np.zeros((len(X_encoded), space.n_bins))
     np.put_along_axis(B, space.flat_bins, 1.0, axis=1)  # one-hot bin of every cell
     bins = np.arange(space.n_bins)[:, None]
-    A = ((bins >= space.lo) & (bins < space.hi)) | (bins == space.extra)  # (n_bins, m)
+    A = ((bins >= space.lo) & (bins < space.hi) & (bins != space.hole)) | (bins == space.extra)  # (n_bins, m)
     np.testing.assert_array_equal(C, B @ A > 0)
-    assert len(space) > 30 and set(space.conditions.op) == {"<=", ">", "==", "missing"}
+    assert len(space) > 30 and set(space.conditions.op) == {"<=", ">", "==", "!=", "missing"}
 
 
 def test_single_and_pair_counts_equal_a_naive_loop(counting_problem):
@@ -318,7 +318,7 @@ def test_penguins_multiclass_with_categoricals_and_missing(penguins):
     assert (model.predict(X) == y).mean() > 0.9
     for j, op in zip(model.conditions_.feature, model.conditions_.op):
         is_categorical = X.columns[j] in ("island", "sex")  # never compared as numbers
-        assert op in ({"==", "missing"} if is_categorical else {"<=", ">", "missing"})
+        assert op in ({"==", "!=", "missing"} if is_categorical else {"<=", ">", "missing"})
     assert any(X.columns[j] in ("island", "sex") for j in model.conditions_.feature)
     assert not np.isnan(model.predict_proba(X[X.isna().any(axis=1)])).any()
 

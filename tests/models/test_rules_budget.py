@@ -1,5 +1,6 @@
 """RuleListClassifier under a budget of conditions over all rules (``max_complexity``):
-the list found against brute force over every list within the budget."""
+the list found against brute force over every list within the budget, with and without
+the negations ``x != level`` of a categorical column."""
 
 import itertools
 
@@ -30,19 +31,48 @@ def loglik(first, y, n_groups):
     return float((xlogy(counts, counts).sum(axis=1) - xlogy(counts.sum(axis=1), counts.sum(axis=1))).sum())
 
 
-def brute_force(X, y, budget, max_conditions=2):
+def with_category(seed, rows_per_cell=20, levels=("a", "b", "c", None), n_binary=3):
+    """``n_binary`` binary columns beside a categorical one of ``levels`` (None: missing),
+    every combination ``rows_per_cell`` times, labelled 1 with a probability drawn per
+    combination."""
+    rng = np.random.default_rng(seed)
+    grid = list(itertools.product(*[[0.0, 1.0]] * n_binary, levels))
+    p = rng.beta(0.5, 0.5, len(grid))
+    X = pd.DataFrame([row for row in grid for _ in range(rows_per_cell)],
+                     columns=[f"x{j}" for j in range(n_binary)] + ["cat"])
+    X["cat"] = X["cat"].astype(object)
+    y = (rng.uniform(size=len(X)) < np.repeat(p, rows_per_cell)).astype(int)
+    return X, y
+
+
+def brute_force(X, y, budget, max_conditions=2, rules=None):
     """The best training log-likelihood over every list of rules of at most
-    ``max_conditions`` conditions ``x = 0`` or ``x = 1`` and ``budget`` conditions in all."""
-    values = X.to_numpy()
-    conditions = [values[:, j] == v for j in range(values.shape[1]) for v in (0.0, 1.0)]
-    rules = [(len(c), np.logical_and.reduce([conditions[i] for i in c]))
-             for size in range(1, max_conditions + 1) for c in itertools.combinations(range(len(conditions)), size)]
+    ``max_conditions`` conditions, ``budget`` conditions in all and at most ``rules``
+    rules (``None``: no limit but the budget): ``x = 0`` or ``x = 1``
+    of a binary column; ``x = level``, ``x != level`` (which holds for a missing value when
+    the column has some: the complement of ``x = level``) and ``x is missing`` of a
+    categorical column."""
+    conditions = []
+    for name in X.columns:
+        column = X[name]
+        if column.dtype == object:
+            for level in column.dropna().unique():
+                conditions += [column == level, column != level]  # pandas: None != level
+            conditions.append(column.isna())
+        else:
+            conditions += [column.to_numpy() == v for v in (0.0, 1.0)]
+    conditions = [np.asarray(c, dtype=bool) for c in conditions]
+    rules_ = [(len(c), np.logical_and.reduce([conditions[i] for i in c]))
+              for size in range(1, max_conditions + 1) for c in itertools.combinations(range(len(conditions)), size)]
     best = loglik(np.zeros(len(y), dtype=int), y, 1)
+    max_rules = budget if rules is None else rules
 
     def extend(first, n_rules, left):
         nonlocal best
         best = max(best, loglik(first, y, n_rules + 1))
-        for size, holds in rules:
+        if n_rules == max_rules:
+            return
+        for size, holds in rules_:
             if size <= left:
                 new = np.where((first == n_rules) & holds, n_rules, first)
                 new[new == n_rules] = np.where(holds[new == n_rules], n_rules, n_rules + 1)
@@ -63,6 +93,26 @@ def test_the_list_is_the_most_likely_within_the_budget_of_conditions(seed, budge
     model = RuleListClassifier(max_rules=budget, max_complexity=budget, min_support=1, shrinkage=None).fit(X, y)
     assert model.complexity_ <= budget
     assert all(len(conds) <= 2 for conds in model.rule_conditions_)
+    np.testing.assert_allclose(fitted_loglik(model, X, y), brute_force(X, y, budget), rtol=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_with_negations_the_one_rule_is_the_most_likely(seed):
+    """Every rule of one or two conditions is scored: a list of one rule is exact."""
+    X, y = with_category(seed)
+    model = RuleListClassifier(max_rules=1, min_support=1, shrinkage=None, negations=True).fit(X, y)
+    np.testing.assert_allclose(fitted_loglik(model, X, y), brute_force(X, y, 2, rules=1), rtol=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("budget", [2, 3])
+def test_with_negations_a_wide_beam_finds_the_most_likely_list(seed, budget):
+    """On a small table (two binary columns, a category of levels a, b and missing) a
+    wide beam finds the best list within the budget, negations included."""
+    X, y = with_category(seed, levels=("a", "b", None), n_binary=2)
+    model = RuleListClassifier(max_rules=budget, max_complexity=budget, min_support=1, shrinkage=None,
+                               beam_width=16, negations=True).fit(X, y)
+    assert model.complexity_ <= budget
     np.testing.assert_allclose(fitted_loglik(model, X, y), brute_force(X, y, budget), rtol=1e-9)
 
 
