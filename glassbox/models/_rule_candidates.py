@@ -2,10 +2,11 @@
 
 The candidate conditions are single-column tests: ``x <= t`` and ``x > t`` at quantile
 thresholds of each numeric column (with ``... or x is missing`` variants when the column
-has missing values), ``x = level`` for the levels of each categorical column, and
-``x is missing``. Their truth values on the training rows form a boolean matrix ``C`` of
-shape ``(n_samples, n_conditions)``. Every candidate holds on a set of bins of its column
-(a run of consecutive value bins, and possibly the missing bin), so ``C`` factorises as
+has missing values), ``x = level`` for the levels of each categorical column (and, with
+``negations``, ``x != level``), and ``x is missing``. Their truth values on the training
+rows form a boolean matrix ``C`` of shape ``(n_samples, n_conditions)``. Every candidate
+holds on a set of bins of its column (a run of consecutive bins less at most one of them,
+and possibly the missing bin), so ``C`` factorises as
 ``C = B @ A``: ``B`` of shape ``(n_samples, n_bins)`` is the one-hot bin of every cell
 and ``A`` of shape ``(n_bins, n_conditions)`` says which bins each condition holds on.
 The class counts of every rule of one or two conditions come from matrix products,
