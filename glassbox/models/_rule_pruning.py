@@ -89,6 +89,13 @@ def _heldout_loglik(holds_train, holds_test, kept, train, test, n_classes, proba
     return out
 
 
+def _holds(rule_holds, rules, n_rows):
+    """Which rows satisfy each of ``rules``, shape (n_rows, len(rules))."""
+    if not rules:
+        return np.zeros((n_rows, 0), dtype=bool)
+    return np.column_stack([rule_holds(rule) for rule in rules])
+
+
 def pruned_at(alphas, kept, alpha):
     """The list of the sequence kept at penalty ``alpha``."""
     return kept[int(np.searchsorted(alphas, alpha, side="right")) - 1]
@@ -105,12 +112,7 @@ def cross_validated_pruning(fit_rules, rule_holds, labels, weight, n_classes, ru
     (as rpart does); the one of highest held-out log-likelihood summed over the folds is
     chosen, the smallest among ties.
     """
-    def holds_of(rule_list):
-        if not rule_list:
-            return np.zeros((len(labels), 0), dtype=bool)
-        return np.column_stack([rule_holds(rule) for rule in rule_list])
-
-    alphas, kept = pruning_path(holds_of(rules), labels, weight, n_classes, rules)
+    alphas, kept = pruning_path(_holds(rule_holds, rules, len(labels)), labels, weight, n_classes, rules)
     # Each list of the path is kept for penalties in [alphas[j], alphas[j + 1]): the
     # geometric mean stands for that range, and infinity for the last (the empty list).
     upper = np.append(alphas[1:], np.inf)
@@ -120,7 +122,7 @@ def cross_validated_pruning(fit_rules, rule_holds, labels, weight, n_classes, ru
     for v in range(n_folds):
         train, test = np.flatnonzero(fold != v), np.flatnonzero(fold == v)
         fold_rules = fit_rules(train)
-        holds = holds_of(fold_rules)
+        holds = _holds(rule_holds, fold_rules, len(labels))
         fold_alphas, fold_kept = pruning_path(holds[train], labels[train], weight[train], n_classes, fold_rules)
         loglik = _heldout_loglik(holds[train], holds[test], fold_kept, (labels[train], weight[train]),
                                  (labels[test], weight[test]), n_classes, probabilities)
@@ -144,8 +146,7 @@ def cross_validated_budget(fit_rules, rule_holds, labels, weight, n_classes, bud
         train, test = np.flatnonzero(fold != v), np.flatnonzero(fold == v)
         for b, budget in enumerate(budgets):
             rules = fit_rules(train, budget)
-            holds = (np.column_stack([rule_holds(rule) for rule in rules]) if rules
-                     else np.zeros((len(labels), 0), dtype=bool))
+            holds = _holds(rule_holds, rules, len(labels))
             total[b] += _heldout_loglik(holds[train], holds[test], [np.arange(len(rules))],
                                         (labels[train], weight[train]), (labels[test], weight[test]), n_classes,
                                         probabilities)[0]
