@@ -411,16 +411,14 @@ def test_random_deep_forests_equal_the_brute_force(problem, max_table_bits):
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(deep_problems(), st.sampled_from([0, 2**22]))
-def test_compatible_pairs_per_tree_group_equal_the_brute_force(problem, dense_gains):
-    # Every tree its own group, with its own numbering of failed-feature sets; gains
-    # added up sparse (0) or dense.
+@given(deep_problems())
+def test_compatible_pairs_per_tree_group_equal_the_brute_force(problem):
+    # Every tree its own group, with its own numbering of failed-feature sets.
     model, X, background, weights = problem
     x = X[-3:]
     with (
         mock.patch.object(_planner, "_MAX_TABLE_BITS", 0),
         mock.patch.object(_pairs, "_GROUP_NODES", 1),
-        mock.patch.object(_pairs, "_DENSE_GAINS", dense_gains),
     ):
         explainer = TreeShap(model, background=background, background_weights=weights, expected_rows=3)
         values, _ = explainer.explain(x)

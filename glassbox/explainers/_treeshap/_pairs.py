@@ -30,7 +30,6 @@ from ._subtrees import _reduction
 from ._tables import _shapley_weights
 
 _GROUP_NODES = 2**13  # nodes per group of trees
-_DENSE_GAINS = 2**22  # gains per (row, set) in a dense array up to this many cells
 
 
 def _chunk_tables():
@@ -114,7 +113,7 @@ class _CompatiblePairs:
             set_of[rows] = (np.cumsum(present, dtype=np.int32) - 1)[set_of[rows]]
             group.n_columns = int(present.sum()) * self.n_outputs
             # Gains per (row, set, output column), spread over the set's features.
-            group.spread = sparse.kron(set_features[np.flatnonzero(present)], identity, format="csr")
+            group.spread_t = sparse.kron(set_features[np.flatnonzero(present)], identity, format="csr").T
         self.failures, self.set_of = (failures * self.stride).ravel(), set_of.ravel() * self.n_outputs
         columns = ens.tree_columns[ens.tree_of[leaves]]
         self.leaf_columns, self.leaf_value = columns, ens.value[leaves]
@@ -141,14 +140,11 @@ class _CompatiblePairs:
             if not gains:
                 continue
             keys, data = (np.concatenate(part) for part in zip(*gains))
-            n_columns = group.n_columns
-            if n_rows * n_columns <= _DENSE_GAINS:
-                by_set = np.bincount(keys, weights=data, minlength=n_rows * n_columns)
-                phi += (by_set.reshape(n_rows, n_columns) @ group.spread).T
-            else:
-                row, column = np.divmod(keys, n_columns)
-                by_set = sparse.csr_matrix((data, (row, column)), shape=(n_rows, n_columns))
-                phi += (by_set @ group.spread).T.toarray()
+            # Dense: its n_columns floats per row are in cells_per_row, so the chunks of
+            # rows keep it within their budget (a sparse matrix spent most of its time
+            # sorting its duplicate entries).
+            by_set = np.bincount(keys, weights=data, minlength=n_rows * group.n_columns)
+            phi += group.spread_t @ by_set.reshape(n_rows, group.n_columns).T
         return phi
 
     def leaf_pairs(self, leaves, compatible, failed, n_rows, n_columns):
@@ -261,7 +257,7 @@ class _PairPass:
         self.n_leaves = sum(len(level["leaf"]) for level in self.levels)
         self.kept = None  # bit sets of the background rows satisfying each edge's feature so far
         # Set by _CompatiblePairs: the leaves, and the sets of failed features of this group.
-        self.leaves, self.n_columns, self.spread = None, 0, None
+        self.leaves, self.n_columns, self.spread_t = None, 0, None
 
     def _satisfied(self, goes_left):
         """Rows satisfying each edge's feature so far, shape (size + 1, n_rows); last row true."""
