@@ -411,21 +411,43 @@ def test_random_deep_forests_equal_the_brute_force(problem, max_table_bits):
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(deep_problems(), st.sampled_from([0, 2**22]))
-def test_compatible_pairs_per_tree_group_equal_the_brute_force(problem, dense_gains):
-    # Every tree its own group, with its own numbering of failed-feature sets; gains
-    # added up sparse (0) or dense.
+@given(deep_problems())
+def test_compatible_pairs_per_tree_group_equal_the_brute_force(problem):
+    # Every tree its own group, with its own numbering of failed-feature sets.
     model, X, background, weights = problem
     x = X[-3:]
     with (
         mock.patch.object(_planner, "_MAX_TABLE_BITS", 0),
         mock.patch.object(_pairs, "_GROUP_NODES", 1),
-        mock.patch.object(_pairs, "_DENSE_GAINS", dense_gains),
     ):
         explainer = TreeShap(model, background=background, background_weights=weights, expected_rows=3)
         values, _ = explainer.explain(x)
     pairs = explainer._plan.engines[-1]
     assert isinstance(pairs, _pairs._CompatiblePairs) and len(pairs.groups) == len(model.estimators_)
+    output = model.predict_proba if hasattr(model, "predict_proba") else model.predict
+    for i in range(len(x)):
+        expected = brute_interventional(output, x[i], background, weights)
+        np.testing.assert_allclose(values[i].reshape(expected.shape), expected, rtol=0, atol=1e-9)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(deep_problems(), st.integers(65, 200), st.integers(0, 2**16), st.booleans())
+def test_compatible_pairs_over_several_words_equal_the_brute_force(problem, n_background, seed, equal_weights):
+    # More than 64 background rows: the bit sets have two to four words per (node, row),
+    # laid out word-major; equal weights are folded into the closed forms.
+    model, X, _, _ = problem
+    rng = np.random.default_rng(seed)
+    background = X[rng.integers(0, len(X), n_background)]
+    weights = np.full(n_background, 1 / n_background) if equal_weights else rng.random(n_background) + 0.1
+    weights /= weights.sum()
+    x = X[-3:]
+    with mock.patch.object(_planner, "_MAX_TABLE_BITS", 0):
+        explainer = TreeShap(
+            model, background=background, background_weights=None if equal_weights else weights, expected_rows=3
+        )
+        values, _ = explainer.explain(x)
+    pairs = explainer._plan.engines[-1]
+    assert isinstance(pairs, _pairs._CompatiblePairs) and pairs.n_words >= 2
     output = model.predict_proba if hasattr(model, "predict_proba") else model.predict
     for i in range(len(x)):
         expected = brute_interventional(output, x[i], background, weights)

@@ -140,6 +140,7 @@ class _Pass:
         frontier, inner = roots, np.flatnonzero(~is_block[roots])
         self.levels = []
         max_blocks = 0
+        edges = []  # (children, parents, has_previous, leaf) per level: their factors in one call below
         while len(inner):
             parents = frontier[inner]
             n_parents = len(parents)
@@ -150,11 +151,9 @@ class _Pass:
             previous = last[np.concatenate([inner, inner]), slot]
             last = last[np.concatenate([inner, inner])]
             last[np.arange(m), slot] = size + np.arange(m)
-            ratios, weights = _edge_factors(paths, children, twice, previous >= 0, t, w)
             leaf = (left[children] < 0) | ~kept[children]
             block = is_block[children]
-            if self.width == 1:  # a leaf's G becomes its H = value * G at once
-                ratios[leaf] *= ens.value[children[leaf]][:, None, :]
+            edges.append((children, twice, previous >= 0, leaf))
             rows = ens.feature[twice][:, None] * ens.n_outputs + columns[twice]
             block_local = np.flatnonzero(block)
             max_blocks = max(max_blocks, len(block_local))
@@ -164,9 +163,7 @@ class _Pass:
                     "previous": np.where(previous >= 0, previous, -2),  # -2: the always-true row
                     "router": paths.gpos[twice],
                     "is_left": (np.arange(m) < n_parents)[:, None],
-                    "ratios": np.ascontiguousarray(ratios.reshape(3 * m, self.K)),
                     "case_base": (3 * np.arange(m))[:, None],
-                    "weights": np.stack([weights[:, 1], weights[:, 0] - weights[:, 1]], axis=2),  # (m, K, 2)
                     "n_parents": n_parents,
                     "leaf": np.flatnonzero(leaf),
                     "leaf_value": ens.value[children[leaf]][:, None, :, None],
@@ -178,10 +175,27 @@ class _Pass:
             size += m
             frontier, inner = children, np.flatnonzero(~leaf & ~block)
         self.size = size
+        self._edge_tables(ens, paths, edges, t, w)
         self.output_rows = np.concatenate(self.output_rows) if self.output_rows else np.zeros(0, np.intp)
         self.reduce = _reduction(self.output_rows, self.n_output_rows)
         widest = max(tables.n_features.max(initial=0), 1)
         self.cells_per_row = size * self.K * (self.width + 1) + max_blocks * (2 + widest) * self.width * self.K
+
+    def _edge_tables(self, ens, paths, edges, t, w):
+        """Each level's factor ratios (3 m, K) and weights (m, K, 2), from one call for all levels."""
+        if not edges:
+            return
+        children, parents, has_previous, leaf = (np.concatenate(part) for part in zip(*edges))
+        ratios, weights = _edge_factors(paths, children, parents, has_previous, t, w)
+        if self.width == 1:  # a leaf's G becomes its H = value * G at once
+            ratios[leaf] *= ens.value[children[leaf]][:, None, :]
+        weights = np.stack([weights[:, 1], weights[:, 0] - weights[:, 1]], axis=2)  # (n_edges, K, 2)
+        start = 0
+        for level, (level_children, *_) in zip(self.levels, edges):
+            stop = start + len(level_children)
+            level["ratios"] = np.ascontiguousarray(ratios[start:stop].reshape(3 * (stop - start), self.K))
+            level["weights"] = weights[start:stop]
+            start = stop
 
     def _blocks(self, ens, tables, blocks, local, last, columns):
         """Explain-time data of the subtrees met at one level, by number of features."""

@@ -30,7 +30,6 @@ from ._subtrees import _reduction
 from ._tables import _shapley_weights
 
 _GROUP_NODES = 2**13  # nodes per group of trees
-_DENSE_GAINS = 2**22  # gains per (row, set) in a dense array up to this many cells
 
 
 def _chunk_tables():
@@ -114,7 +113,7 @@ class _CompatiblePairs:
             set_of[rows] = (np.cumsum(present, dtype=np.int32) - 1)[set_of[rows]]
             group.n_columns = int(present.sum()) * self.n_outputs
             # Gains per (row, set, output column), spread over the set's features.
-            group.spread = sparse.kron(set_features[np.flatnonzero(present)], identity, format="csr")
+            group.spread_t = sparse.kron(set_features[np.flatnonzero(present)], identity, format="csr").T
         self.failures, self.set_of = (failures * self.stride).ravel(), set_of.ravel() * self.n_outputs
         columns = ens.tree_columns[ens.tree_of[leaves]]
         self.leaf_columns, self.leaf_value = columns, ens.value[leaves]
@@ -141,17 +140,14 @@ class _CompatiblePairs:
             if not gains:
                 continue
             keys, data = (np.concatenate(part) for part in zip(*gains))
-            n_columns = group.n_columns
-            if n_rows * n_columns <= _DENSE_GAINS:
-                by_set = np.bincount(keys, weights=data, minlength=n_rows * n_columns)
-                phi += (by_set.reshape(n_rows, n_columns) @ group.spread).T
-            else:
-                row, column = np.divmod(keys, n_columns)
-                by_set = sparse.csr_matrix((data, (row, column)), shape=(n_rows, n_columns))
-                phi += (by_set @ group.spread).T.toarray()
+            # Dense: its n_columns floats per row are in cells_per_row, so the chunks of
+            # rows keep it within their budget (a sparse matrix spent most of its time
+            # sorting its duplicate entries).
+            by_set = np.bincount(keys, weights=data, minlength=n_rows * group.n_columns)
+            phi += group.spread_t @ by_set.reshape(group.n_columns, n_rows)
         return phi
 
-    def leaf_pairs(self, leaves, compatible, failed, n_rows, n_columns):
+    def leaf_pairs(self, leaves, compatible, failed, n_rows):
         """Weights of the compatible pairs at some leaves.
 
         Parameters
@@ -162,16 +158,14 @@ class _CompatiblePairs:
             Bit sets of the background rows compatible with each (leaf, row).
         failed : ndarray of shape (n_leaves, n_rows)
             Path features each row fails at each leaf (``|B|``).
-        n_columns : int
-            Columns of the gains per row: the sets of the leaves' group of trees
-            times the outputs.
 
         Returns
         -------
         loss : ndarray of shape (n_leaves, n_rows, width)
             What each feature the row fails loses, per leaf and row.
         gains : tuple (keys, data)
-            Gains per ``row * n_columns + set * n_outputs + column``.
+            Gains per ``(set * n_outputs + column) * n_rows + row``: set-major, so the
+            product spreading them over the sets' features reads contiguous rows.
         """
         n_leaves = len(leaves)
         n_items = n_leaves * n_rows
@@ -180,9 +174,9 @@ class _CompatiblePairs:
         # Per (leaf, row): where its pairs' entries start, its failures, its row of gains.
         item_base = np.repeat(index * self.n_reference, n_rows)
         item_failed = failed.ravel()
-        item_row = (np.arange(n_rows) * n_columns + columns[:, :1]).ravel()
+        item_row = (columns[:, :1] * n_rows + np.arange(n_rows)).ravel()
         # The compatible pairs: the set bits of the bit sets, 16 at a time.
-        chunks = compatible.reshape(n_items, -1).view(np.uint16)
+        chunks = np.ascontiguousarray(compatible).reshape(n_items, -1).view(np.uint16)
         shift = int(np.log2(chunks.shape[1]))
         where = np.flatnonzero(chunks)
         bits = chunks.ravel()[where]
@@ -204,12 +198,13 @@ class _CompatiblePairs:
             gained *= self.mass[reference]
         loss = np.bincount(item, weights=lost, minlength=n_items).reshape(n_leaves, n_rows, 1) * value[:, None, :]
         key = self.set_of[pair]
+        key *= n_rows
         key += item_row[item]
         if self.width == 1:
             gained *= np.repeat(value[:, 0], n_rows)[item]
             return loss, (key, gained)
         leaf_local = item // n_rows
-        keys = key[:, None] + (columns[leaf_local] - columns[leaf_local, :1])
+        keys = key[:, None] + (columns[leaf_local] - columns[leaf_local, :1]) * n_rows
         return loss, (keys.ravel(), (gained[:, None] * value[leaf_local]).ravel())
 
 
@@ -261,7 +256,7 @@ class _PairPass:
         self.n_leaves = sum(len(level["leaf"]) for level in self.levels)
         self.kept = None  # bit sets of the background rows satisfying each edge's feature so far
         # Set by _CompatiblePairs: the leaves, and the sets of failed features of this group.
-        self.leaves, self.n_columns, self.spread = None, 0, None
+        self.leaves, self.n_columns, self.spread_t = None, 0, None
 
     def _satisfied(self, goes_left):
         """Rows satisfying each edge's feature so far, shape (size + 1, n_rows); last row true."""
@@ -311,7 +306,9 @@ class _PairPass:
         n_rows = goes_left.shape[1]
         satisfied = np.empty((self.size + 1, n_rows), bool)
         satisfied[-1] = True
-        compatible = np.broadcast_to(pairs.everyone, (self.n_roots, n_rows, self.n_words))
+        # Bit sets word-major, (node, word, row): the words are few (two for 100 background
+        # rows), so rows are the long inner loop of every operation on them.
+        compatible = np.broadcast_to(pairs.everyone[None, :, None], (self.n_roots, self.n_words, n_rows))
         failed = np.zeros((self.n_roots, n_rows), np.int16)
         stash = []
         for level in self.levels:
@@ -321,13 +318,17 @@ class _PairPass:
             s &= before
             first_fail = before & ~s
             n = level["n_parents"]
-            keep = np.where(s[:, :, None], np.uint64(2**64 - 1), self.kept[level["positions"]][:, None, :])
-            keep.reshape(2, n, n_rows, -1)[...] &= compatible[None]
+            # A row satisfying the edge keeps every background row: all bits set.
+            keep = np.bitwise_or(self.kept[level["positions"]][:, :, None], np.negative(s, dtype=np.uint64)[:, None, :])
+            keep.reshape(2, n, self.n_words, n_rows)[...] &= compatible[None]
             child_failed = (first_fail.reshape(2, n, n_rows) + failed[None]).reshape(2 * n, n_rows)
             loss = None
             if len(level["leaf"]):
                 loss, leaf_gains = pairs.leaf_pairs(
-                    level["leaves"], keep[level["leaf"]], child_failed[level["leaf"]], n_rows, self.n_columns
+                    level["leaves"],
+                    keep[level["leaf"]].transpose(0, 2, 1),
+                    child_failed[level["leaf"]],
+                    n_rows,
                 )
                 gains.append(leaf_gains)
             compatible, failed = keep[level["next"]], child_failed[level["next"]]

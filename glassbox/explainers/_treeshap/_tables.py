@@ -177,7 +177,9 @@ def _interventional_tables(reference, d, out=None):
     # (1-t)^(|V|-1) / t; loss[U] (1-t)^(|U|-1).
     spare = (w / t)[:, None] * (1.0 - t)[:, None] ** np.maximum(pop - 1, 0)
     weights = np.stack([(w / t)[:, None] * (1.0 - t)[:, None] ** pop, spare, spare * t[:, None]])
-    gain, spare, loss = np.einsum("squ,qul->slu", weights, z)  # each (n_leaves, size)
+    # Each (n_leaves, size), patterns contiguous: read below in blocks of 2**j patterns
+    # (as einsum's "slu" output, leaves contiguous, every reshape below was a copy).
+    gain, spare, loss = np.ascontiguousarray(np.einsum("squ,qul->sul", weights, z).transpose(0, 2, 1))
     tables = np.empty((n_leaves, d, size)) if out is None else out
     for j in range(d):
         # Axis 2 of these views is bit j of the pattern: 0 where feature j is
