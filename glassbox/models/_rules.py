@@ -248,7 +248,7 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
         max_bins: int = 16,
         shrinkage: Literal["hierarchical", "laplace"] | None = "hierarchical",
         shrinkage_strength: float = 10.0,
-        pruning: Literal["cv"] | None = None,
+        pruning: Literal["cv", "cv_budget"] | float | None = None,
         negations: bool = False,
     ) -> None:
         self.max_rules = max_rules
