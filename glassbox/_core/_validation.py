@@ -539,6 +539,8 @@ def _check_levels(present, name):
 
 
 def _to_float(values, name):
+    if isinstance(values, np.ndarray) and values.dtype.kind == "O":  # numbers with None, NaN or pd.NA
+        values = pd.Series(values, copy=False)
     try:
         if isinstance(values, pd.Series):
             return values.to_numpy(dtype=np.float64, na_value=np.nan)

@@ -98,6 +98,16 @@ def test_user_frame_is_not_modified(penguins):
     pd.testing.assert_frame_equal(penguins, copy)
 
 
+@pytest.mark.parametrize("missing", [None, np.nan, pd.NA], ids=["None", "NaN", "pd.NA"])
+def test_object_array_of_numbers_reads_every_missing_marker_as_missing(missing):
+    X = np.array([[1.0, 2], [missing, 3], [3.5, 1]], dtype=object)
+    model = Model()
+    encoded = validate_X(model, X, reset=True)
+    assert not model._feature_schema.is_categorical.any()
+    np.testing.assert_array_equal(encoded, [[1.0, 2.0], [np.nan, 3.0], [3.5, 1.0]])
+    np.testing.assert_array_equal(validate_X(model, X, reset=False), encoded)
+
+
 @pytest.mark.parametrize(
     ("X", "error", "match"),
     [
