@@ -28,7 +28,7 @@ from ._masking import (
     predict_rows,
     sample_background,
 )
-from ._numeric import format_number, gauss_legendre, plain, safe_mean_std, safe_norm, safe_std
+from ._numeric import format_number, gauss_legendre, plain, safe_mean_std, safe_norm, safe_std, softmax_rows
 from ._params import HasMethods, Interval, InvalidParameterError, Options, StrOptions, validate_params
 from ._random import chunk_rngs, draw_seed, row_keys, row_rngs
 from ._response import OUTPUTS, PROBA_CLIP, ModelOutput, ModelResponse, final_estimator, has_classes, log_odds
@@ -119,6 +119,7 @@ __all__ = [
     "safe_mean_std",
     "safe_norm",
     "safe_std",
+    "softmax_rows",
     "run_chunks",
     "sample_background",
     "tree_depths",

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["format_number", "gauss_legendre", "plain", "safe_mean_std", "safe_norm", "safe_std"]
+__all__ = ["format_number", "gauss_legendre", "plain", "safe_mean_std", "safe_norm", "safe_std", "softmax_rows"]
 
 
 def gauss_legendre(n_points: int) -> tuple[np.ndarray, np.ndarray]:
@@ -17,6 +17,16 @@ def gauss_legendre(n_points: int) -> tuple[np.ndarray, np.ndarray]:
     """
     nodes, weights = np.polynomial.legendre.leggauss(max(int(n_points), 1))
     return (nodes + 1.0) / 2.0, weights / 2.0
+
+
+def softmax_rows(F: np.ndarray) -> np.ndarray:
+    """The softmax of each row of a 2-D array of finite scores.
+
+    scipy's arithmetic without its per-call dispatch, which costs more than the work on
+    the small arrays of a fitting loop.
+    """
+    e = np.exp(F - np.max(F, axis=1, keepdims=True))
+    return e / np.sum(e, axis=1, keepdims=True)
 
 
 def format_number(value: float, digits: int = 4) -> str:

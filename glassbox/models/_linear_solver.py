@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from .._core import PROBA_CLIP
+from .._core import PROBA_CLIP, softmax_rows
 
 __all__ = ["_Logistic", "_Multinomial", "_Problem", "_Squared"]
 
@@ -73,8 +73,7 @@ class _Multinomial:
         return -w @ ((Y * eta).sum(axis=1) - _logsumexp(eta))
 
     def derivatives(self, eta, Y, w):
-        shifted = np.exp(eta - eta.max(axis=1, keepdims=True))
-        p = shifted / shifted.sum(axis=1, keepdims=True)
+        p = softmax_rows(eta)
         curvature = w[:, None, None] * (p[:, :, None] * np.eye(p.shape[1]) - p[:, :, None] * p[:, None, :])
         return w[:, None] * (p - Y), curvature
 

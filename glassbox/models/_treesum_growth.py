@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import expit
 
+from .._core import softmax_rows
+
 __all__ = ["GrownTree", "grow_tree_sum", "make_loss"]
 
 # Split operators of the grown nodes, as TreeNodes spells them.
@@ -73,7 +75,7 @@ class _Loss:
         """``(g, h)`` of shapes (n, n_outputs) and (n, n_outputs), or (n, 1) for a constant hessian."""
         if self.name == "squared_error":
             return w[:, None] * (F - Y), w[:, None]
-        p = expit(F) if self.name == "log_loss" else _softmax(F)
+        p = expit(F) if self.name == "log_loss" else softmax_rows(F)
         return w[:, None] * (p - Y), w[:, None] * np.maximum(p * (1 - p), 1e-16)
 
     def deviance(self, F, Y, w):
@@ -86,12 +88,6 @@ class _Loss:
         else:
             log_p = (Y * _log_softmax(F)).sum(axis=1, keepdims=True)
         return float(-2.0 * (w @ log_p.sum(axis=1)))
-
-
-def _softmax(F):
-    """The softmax of each row: scipy's arithmetic without its per-call dispatch."""
-    e = np.exp(F - np.max(F, axis=1, keepdims=True))
-    return e / np.sum(e, axis=1, keepdims=True)
 
 
 def _log_softmax(F):

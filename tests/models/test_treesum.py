@@ -623,16 +623,17 @@ def _growth_inputs(model, y, w, n):
 
 
 def test_softmax_and_log_softmax_are_scipys_to_the_bit():
-    """The growth takes the (log-)softmax without scipy's dispatch: the same arithmetic, so
+    """The growth (and the linear solver) take the (log-)softmax without scipy's dispatch: the same arithmetic, so
     the same bits, on ordinary, large and infinite scores."""
     from scipy.special import log_softmax
 
-    from glassbox.models._treesum_growth import _log_softmax, _softmax
+    from glassbox._core import softmax_rows
+    from glassbox.models._treesum_growth import _log_softmax
 
     rng = np.random.default_rng(0)
     F = rng.normal(scale=30, size=(200, 4))
     F[0] = [1e308, -1e308, 0.0, 5.0]
     F[1, 2] = -np.inf
-    np.testing.assert_array_equal(_softmax(F[1:]), softmax(F[1:], axis=1))
+    np.testing.assert_array_equal(softmax_rows(F[1:]), softmax(F[1:], axis=1))
     with np.errstate(over="ignore", invalid="ignore"):
         np.testing.assert_array_equal(_log_softmax(F), log_softmax(F, axis=1))
