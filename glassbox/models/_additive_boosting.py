@@ -55,14 +55,20 @@ def one_hot(codes, widths):
     -------
     design : csr_matrix of shape (n_samples, sum(widths) + 1), float32
     """
+    starts = np.concatenate([[0], np.cumsum(widths)]).astype(np.int32)
+    indices, indptr = _one_hot_indices(codes, starts)
+    return sp.csr_matrix((np.ones(len(indices), dtype=np.float32), indices, indptr),
+                         shape=(len(codes), int(starts[-1]) + 1))
+
+
+def _one_hot_indices(codes, starts):
+    """The column indices and row pointers of :func:`one_hot`'s design; ``starts`` (int32)
+    holds each term's first column, then the intercept's."""
     n, t = codes.shape
-    starts = np.concatenate([[0], np.cumsum(widths)])
     columns = np.empty((n, t + 1), dtype=np.int32)  # (n, terms + intercept)
-    np.add(codes, starts[:-1].astype(np.int32), out=columns[:, :t])  # no int64 temporary
+    np.add(codes, starts[:-1], out=columns[:, :t])  # no int64 temporary
     columns[:, t] = starts[-1]
-    indptr = np.arange(0, n * (t + 1) + 1, t + 1, dtype=np.int64)
-    return sp.csr_matrix((np.ones(n * (t + 1), dtype=np.float32), columns.ravel(), indptr),
-                         shape=(n, starts[-1] + 1))
+    return columns.ravel(), np.arange(0, n * (t + 1) + 1, t + 1, dtype=np.int64)
 
 
 def term_scores(codes, cell_width, values, rows=slice(None)):
@@ -332,7 +338,6 @@ class _SampledRows(_Rows):
         if self._split_weight:
             self._base_weight, self._mask = base, mask
         m, t = problem.round_samples, problem.n_terms
-        self._indptr = np.arange(0, m * (t + 1) + 1, t + 1, dtype=np.int64)  # every round has m rows
         self._ones = {dtype: np.ones(m * (t + 1), dtype=dtype) for dtype in (np.float32, np.float64)}
         self._starts = (np.arange(t + 1) * problem.cell_width).astype(np.int32)
 
@@ -360,13 +365,10 @@ class _SampledRows(_Rows):
         float64 ones: the product with the float64 cells then skips scipy's conversion of
         the data, to the same numbers."""
         problem = self.problem
-        m, t = len(rows), problem.n_terms
-        columns = np.empty((m, t + 1), dtype=np.int32)
-        np.add(np.take(problem.codes, rows, axis=0), self._starts[:-1], out=columns[:, :t])
-        columns[:, t] = self._starts[-1]
-        shape, indices = (m, problem.n_cells), columns.ravel()
-        return (sp.csr_matrix((self._ones[np.float32], indices, self._indptr), shape=shape),
-                sp.csr_matrix((self._ones[np.float64], indices, self._indptr), shape=shape))
+        indices, indptr = _one_hot_indices(np.take(problem.codes, rows, axis=0), self._starts)
+        shape = (len(rows), problem.n_cells)  # every round has round_samples rows, as the ones
+        return (sp.csr_matrix((self._ones[np.float32], indices, indptr), shape=shape),
+                sp.csr_matrix((self._ones[np.float64], indices, indptr), shape=shape))
 
     def _rows(self, round_):
         """The rows of a round: consecutive slices of a permutation drawn once per epoch,
