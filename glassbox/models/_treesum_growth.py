@@ -160,8 +160,8 @@ class _Layout:
     missing: np.ndarray  # (n_features,) flat missing bin of each feature
     missing_left_bins: np.ndarray  # flat bins that may send missing values left
     level_features: np.ndarray  # feature of each level bin
-    allowed: np.ndarray  # (n_bins,) bins whose split sends missing values right (all but the last value)
-    allowed_left: np.ndarray  # for missing_left_bins: whose split may send them left (all but "missing")
+    disallowed: np.ndarray  # (n_bins,) bins whose split may not send missing values right (the last value)
+    disallowed_left: np.ndarray  # for missing_left_bins: whose split may not send them left ("missing")
     missing_of_left_bins: np.ndarray  # the missing bin of each of missing_left_bins' features
 
     @classmethod
@@ -177,7 +177,7 @@ class _Layout:
         missing_left = np.flatnonzero(had_missing[feature] & ((kind == _THRESHOLD) | (kind == _LEVEL)))
         levels, missing = np.flatnonzero(kind == _LEVEL), offset + counts - 1
         return cls(offset, counts, int(counts.sum()), feature, local, kind, levels, missing, missing_left,
-                   feature[levels], kind != _LAST_VALUE, kind[missing_left] != _MISSING, missing[feature[missing_left]])
+                   feature[levels], kind == _LAST_VALUE, kind[missing_left] == _MISSING, missing[feature[missing_left]])
 
 
 # -- split finding ------------------------------------------------------------------------
@@ -199,45 +199,46 @@ def _best_splits(A, layout, n_outputs, min_samples_leaf, l2):
     ``n_outputs``) and the rows' weights. A split is scored by its decrease of the
     second-order loss, ``sum_k G_k^2 / (H_k + l2)`` over the children minus the leaf's;
     both children must hold a training weight of ``min_samples_leaf`` (rows, for unit
-    weights).
+    weights). Every slot is scored in one pass over the array: the number of numpy
+    calls does not grow with the slots.
     """
     n_slots = len(A)
     left = np.cumsum(A, axis=2)  # (n_slots, n_columns, n_bins)
     end = left[:, :, layout.missing]  # (n_slots, n_columns, n_features)
     before = np.concatenate([np.zeros_like(end[:, :, :1]), end[:, :, :-1]], axis=2)
     present = left[:, :, layout.missing - 1] - before  # every value bin of each feature
-    left -= np.repeat(before, layout.counts, axis=2)  # the feature's bins up to this one
+    left -= before[:, :, layout.feature]  # the feature's bins up to this one
     if len(layout.levels):
         left[:, :, layout.levels] = present[:, :, layout.level_features] - A[:, :, layout.levels]  # other levels
     left[:, :, layout.missing] = present  # present against missing values
-    total = end[:, :, :1] - before[:, :, :1]  # (n_slots, n_columns, 1): every row once
+    total = end[:, :, :1]  # (n_slots, n_columns, 1): every row once (the first feature's bins)
 
     # Missing values to the right (or present against missing); then to the left, for the
     # bins of the features that held missing values at fit (elsewhere it is the same split).
     bins_left = layout.missing_left_bins
-    sides = [(left, layout.allowed)]
+    sides = [(left, layout.disallowed)]
     if len(bins_left):
         left_with_missing = left[:, :, bins_left] + A[:, :, layout.missing_of_left_bins]
-        sides.append((left_with_missing, layout.allowed_left))
+        sides.append((left_with_missing, layout.disallowed_left))
+    least = min_samples_leaf * (1 - _TIE_TOLERANCE)  # weights summed in another order
+    slots = np.arange(n_slots)
     best = []
-    for side, allowed in sides:
+    for side, disallowed in sides:
         score = _children_score(side, total, n_outputs, l2)  # (n_slots, n_side_bins)
         rows = side[:, -1]
-        least = min_samples_leaf * (1 - _TIE_TOLERANCE)  # weights summed in another order
-        score[(rows < least) | (total[:, -1] - rows < least) | ~allowed] = -np.inf
+        score[(rows < least) | (total[:, -1] - rows < least) | disallowed] = -np.inf
         choice = _first_best(score, axis=1)
-        best.append((score[np.arange(n_slots), choice], choice))
-    slots = np.arange(n_slots)
+        best.append((score[slots, choice], choice))
     to_left = np.zeros(n_slots, dtype=bool)
-    if len(best) == 2:  # missing values left only where strictly better
-        right = best[0][0]
-        margin = _TIE_TOLERANCE * np.abs(np.where(np.isfinite(right), right, 0.0))
-        to_left = best[1][0] > right + margin
-    score = np.where(to_left, best[-1][0], best[0][0]) if len(best) == 2 else best[0][0]
-    b = np.where(to_left, bins_left[best[-1][1]], best[0][1]) if len(best) == 2 else best[0][1]
+    score, b = best[0]
     chosen = left[slots, :, b]  # (n_slots, n_columns)
-    if to_left.any():
-        chosen = np.where(to_left[:, None], left_with_missing[slots, :, best[-1][1]], chosen)
+    if len(best) == 2:  # missing values left only where strictly better
+        margin = _TIE_TOLERANCE * np.abs(np.where(np.isfinite(score), score, 0.0))
+        to_left = best[1][0] > score + margin
+        if to_left.any():
+            score = np.where(to_left, best[1][0], score)
+            b = np.where(to_left, bins_left[best[1][1]], b)
+            chosen = np.where(to_left[:, None], left_with_missing[slots, :, best[1][1]], chosen)
     total = total[:, :, 0]
     gain = score - _score(total, n_outputs, l2)
     # Where the leaf holds no missing value of the feature, they go to the larger child.
@@ -250,8 +251,14 @@ def _best_splits(A, layout, n_outputs, min_samples_leaf, l2):
 def _children_score(left, total, n_outputs, l2):
     """``sum_k G_k^2 / (H_k + l2)`` over both children of every candidate, shape (n_slots, n_bins)."""
     G, H = left[:, :n_outputs], left[:, n_outputs:-1]
-    G_right, H_right = total[:, :n_outputs] - G, total[:, n_outputs:-1] - H
-    score = G * G / (H + l2) + G_right * G_right / (H_right + l2)  # 0 / 0 where a side is empty: dropped
+    right = total[:, :n_outputs] - G  # the right child's G, then its score
+    H_right = total[:, n_outputs:-1] - H
+    right *= right
+    H_right += l2
+    right /= H_right
+    score = G * G
+    score /= H + l2
+    score += right  # 0 / 0 where a side is empty: dropped
     return score[:, 0] if n_outputs == 1 else score.sum(axis=1)
 
 
@@ -272,20 +279,28 @@ def _score(sums, n_outputs, l2):
 # -- growth ----------------------------------------------------------------------------
 class _Histograms:
     """Per slot, column and flat bin: sums of gradients, hessians and weights, shape
-    (capacity, n_columns, n_bins).
+    (capacity, n_columns, n_bins), with each slot's best split once it is scored.
 
-    Slots are reused once their leaf is split; the array grows when every slot is taken.
+    Slots are reused once their leaf is split; the arrays grow when every slot is taken.
+    ``dirty`` marks the slots whose sums changed since their best split was found.
     """
 
     def __init__(self, n_bins, n_columns, capacity):
         self.n_bins = n_bins
         self.A = np.zeros((capacity, n_columns, n_bins))
         self.free = list(range(capacity))[::-1]
+        self.dirty = np.zeros(capacity, dtype=bool)
+        self.gain = np.full(capacity, -np.inf)  # the cached best split of each slot
+        self.bin = np.zeros(capacity, dtype=np.intp)
+        self.missing_left = np.zeros(capacity, dtype=bool)
+        self.sums = np.zeros((capacity, 2, n_columns))  # its left and right children's sums
 
     def take(self):
         if not self.free:
             capacity = len(self.A)
-            self.A = np.concatenate([self.A, np.zeros_like(self.A)])
+            for name in ("A", "dirty", "gain", "bin", "missing_left", "sums"):
+                array = getattr(self, name)
+                setattr(self, name, np.concatenate([array, np.zeros_like(array)]))
             self.free = list(range(2 * capacity - 1, capacity - 1, -1))
         return self.free.pop()
 
@@ -293,42 +308,74 @@ class _Histograms:
         self.A[slot] = 0.0
         self.free.append(slot)
 
-    def add(self, slots, codes, values):
-        """Add rows' ``values`` into the first columns of their slots.
+    def score(self, slots, layout, n_outputs, min_samples_leaf, l2):
+        """Find and keep the best split of each of ``slots`` (an int array)."""
+        with np.errstate(divide="ignore", invalid="ignore"):  # empty sides score 0 / 0, then -inf
+            best = _best_splits(self.A[slots], layout, n_outputs, min_samples_leaf, l2)
+        self.gain[slots], self.bin[slots], self.missing_left[slots] = best.gain, best.bin, best.missing_left
+        self.sums[slots, 0], self.sums[slots, 1] = best.left, best.right
+        self.dirty[slots] = False
+
+    def add(self, slots, codes, values, more=None):
+        """Add rows' ``values`` into the first columns of their slots; mark those slots dirty.
 
         ``slots`` has shape (n,) or (m, n): one slot per row, or per row in each of ``m``
         trees (-1: none); ``values`` (n, k) holds the rows' values for every slot row, or
         (m, n, k) one set per slot row; ``codes`` (n, n_features) holds the rows' flat
-        bins. The rows are counted into the touched slots only, by ``np.bincount`` over a
-        flat ``(column, slot, bin)`` index (rows without a slot into one more slot per
-        column, dropped). Returns the touched slots.
+        bins. ``more``: another ``(slots, values)`` pair of the same rows, counted in the
+        same pass after the first, with as many columns or more. The rows are counted
+        into the touched slots only, by ``np.bincount`` over a flat ``(column, slot,
+        bin)`` index (rows without a slot into one more slot per column, dropped).
+        Returns the touched slots.
         """
-        slots = np.atleast_2d(slots)  # (m, n)
-        n_bins = self.n_bins
-        touched = np.flatnonzero(np.bincount(slots.ravel() + 1, minlength=len(self.A) + 1)[1:])
+        groups = [(np.atleast_2d(slots), values)] + ([(np.atleast_2d(more[0]), more[1])] if more is not None else [])
+        capacity, n_bins = len(self.A), self.n_bins
+        seen = np.zeros(capacity + 1, dtype=bool)
+        for group_slots, _ in groups:
+            seen[group_slots.ravel() + 1] = True
+        touched = np.flatnonzero(seen[1:])
         if not len(touched):
             return touched
-        compact = np.full(len(self.A) + 1, len(touched))
+        self.dirty[touched] = True
+        compact = np.full(capacity + 1, len(touched))
         compact[touched + 1] = np.arange(len(touched))
-        cells = ((compact[slots + 1] * n_bins)[:, :, None] + codes[None]).ravel()  # (m * n * n_features,)
+        n_rows, n_features = codes.shape
         size = len(touched) * n_bins
         block = size + n_bins  # each column's sums, then the dropped rows without a slot
-        n_columns = values.shape[-1]
-        # Each column's value of every cell, laid out as the cells: (k, m * n * n_features).
-        by_column = values.T if values.ndim == 2 else values.transpose(2, 0, 1).reshape(n_columns, -1)
-        weights = np.repeat(by_column, codes.shape[1], axis=1)
-        if values.ndim == 2 and len(slots) > 1:
-            weights = np.tile(weights, (1, len(slots)))
+        n_columns = groups[-1][1].shape[-1]
+        # Every cell's flat (slot, bin), group after group; each column's value of every
+        # cell, laid out as the cells, in one broadcast copy per group: the columns every
+        # group has over all cells, the others over the last group's cells only.
+        all_slots = np.concatenate([group_slots for group_slots, _ in groups]) if len(groups) == 2 else groups[0][0]
+        cells = ((compact[all_slots + 1] * n_bins)[:, :, None] + codes).ravel()
+        shared = groups[0][1].shape[-1]
+        weights = np.empty((shared, len(all_slots), n_rows, n_features))
+        extra = np.empty((n_columns - shared, len(groups[-1][0]), n_rows, n_features))
+        start = 0
+        for group_slots, group_values in groups:
+            by_row = group_values.T[:, None] if group_values.ndim == 2 else group_values.transpose(2, 0, 1)
+            weights[:, start:start + len(group_slots)] = by_row[:shared, :, :, None]
+            start += len(group_slots)
+        extra[...] = by_row[shared:, :, :, None]
+        weights = weights.reshape(shared, len(cells))
+        extra = extra.reshape(n_columns - shared, len(groups[-1][0]) * n_rows * n_features)
+        last_cells = cells[len(cells) - extra.shape[1]:]
+
+        def column(c):
+            return (cells, weights[c]) if c < shared else (last_cells, extra[c - shared])
+
         # Every column in one np.bincount while the cells are few (the calls cost more than
         # the counting), one per column otherwise (faster on many rows): the same sums,
         # added in the same order.
         if len(cells) <= _ONE_COUNT_CELLS:
-            index = (cells[None] + block * np.arange(n_columns)[:, None]).ravel()
-            sums = np.bincount(index, weights.ravel(), minlength=n_columns * block).reshape(n_columns, block)
-            self.A[touched, :n_columns] += sums[:, :size].reshape(n_columns, len(touched), n_bins).transpose(1, 0, 2)
+            parts = [column(c) for c in range(n_columns)]
+            index = np.concatenate([cell + block * c for c, (cell, _) in enumerate(parts)])
+            counts = np.bincount(index, np.concatenate([v for _, v in parts]), minlength=n_columns * block)
+            sums = counts.reshape(n_columns, block)[:, :size]
+            self.A[touched, :n_columns] += sums.reshape(n_columns, len(touched), n_bins).transpose(1, 0, 2)
         else:
             for c in range(n_columns):
-                sums = np.bincount(cells, weights[c], minlength=block)[:size]
+                sums = np.bincount(*column(c), minlength=block)[:size]
                 self.A[touched, c] += sums.reshape(len(touched), n_bins)
         return touched
 
@@ -370,41 +417,48 @@ def grow_tree_sum(binned, bins, Y, w, loss, *, max_splits, max_trees, max_depth,
     # A split must lower the deviance by a share min_gain of the constant model's.
     tolerance = max(min_gain, _RELATIVE_TOLERANCE) * loss.deviance(F, Y, w)
 
+    least = min_samples_leaf * (1 - _TIE_TOLERANCE)  # the least weight of a leaf, as _best_splits reads it
     hist = _Histograms(layout.n_bins, n_outputs + h.shape[1] + 1, capacity=min(2 * max_splits + 2, 64))
     new_root, first = hist.take(), hist.take()  # the potential new tree, and the first tree's root
     # The last histogram column is the rows' weight: min_samples_leaf bounds a leaf's
     # training weight, so a row of weight 2 counts as two rows, as repeating it would.
     hist.add(np.full(n_samples, first), codes, np.hstack([g, h, w[:, None]]))
     hist.A[new_root] = hist.A[first]
+    hist.dirty[new_root] = True
     track_root = max_trees is None or max_trees > 1
     owner = {first: (0, 0), new_root: (-1, 0)}  # slot -> (tree, node); tree -1 is a new tree
     trees = [GrownTree.leaf(F[0], w.sum(), positive.sum())]
     trees[0].row_leaf = np.zeros(n_samples, dtype=np.intp)
-    row_slot = [np.full(n_samples, first, dtype=np.intp)]  # per tree: the slot of each row's leaf
+    # Per tree, the slot of each row's leaf; the row after the last tree's is the new root's
+    # (every row), so the other slots of a split's rows are one gather.
+    row_slot = np.full((min(8, max_splits + 2), n_samples), new_root, dtype=np.intp)
+    row_slot[0] = first
     active = [first]  # leaves that may be split, oldest first: they win ties
     root_open = False
-    cached = {}  # slot -> (gain, flat bin, missing_left, left sums, right sums)
-    dirty = {first, new_root}
     for _ in range(max_splits):
-        candidates = active + ([new_root] if root_open else [])
-        stale = np.asarray([s for s in candidates if s in dirty], dtype=np.intp)
-        if len(stale):
-            with np.errstate(divide="ignore", invalid="ignore"):  # empty sides score 0 / 0, then -inf
-                best = _best_splits(hist.A[stale], layout, n_outputs, min_samples_leaf, loss.l2)
-            for i, s in enumerate(stale.tolist()):
-                cached[s] = (best.gain[i], int(best.bin[i]), bool(best.missing_left[i]), best.left[i], best.right[i])
-                dirty.discard(s)
-        gains = [cached[s][0] for s in candidates]
-        if not candidates or not max(gains) > tolerance:
+        candidates = np.asarray(active + ([new_root] if root_open else []), dtype=np.intp)
+        if not len(candidates):
             break
-        slot = candidates[int(_first_best(np.asarray(gains)))]
-        _, flat_bin, missing_left, sums_left, sums_right = cached.pop(slot)
+        stale = candidates[hist.dirty[candidates]]
+        if len(stale):
+            hist.score(stale, layout, n_outputs, min_samples_leaf, loss.l2)
+            # A leaf without a valid split never has one (validity depends on its rows'
+            # weights only): it is scored no more.
+            if np.isneginf(hist.gain[stale]).any():
+                active = [s for s in active if hist.gain[s] != -np.inf]
+        gains = hist.gain[candidates]
+        if not gains.max() > tolerance:
+            break
+        slot = int(candidates[_first_best(gains)])
+        flat_bin, missing_left = int(hist.bin[slot]), bool(hist.missing_left[slot])
+        sums_left, sums_right = hist.sums[slot]
         tree_id, node = owner.pop(slot)
         if tree_id < 0:  # the root of a new tree: it starts as a leaf of value 0
             tree_id = len(trees)
             trees.append(GrownTree.leaf(np.zeros(n_outputs), w.sum(), positive.sum()))
             trees[-1].row_leaf = np.zeros(n_samples, dtype=np.intp)
-            row_slot.append(np.full(n_samples, slot, dtype=np.intp))
+            if len(row_slot) < len(trees) + 1:
+                row_slot = np.concatenate([row_slot, np.full_like(row_slot, new_root)])
             owner[new_root] = (-1, 0)
         tree = trees[tree_id]
         rows = np.flatnonzero(row_slot[tree_id] == slot)
@@ -424,8 +478,9 @@ def grow_tree_sum(binned, bins, Y, w, loss, *, max_splits, max_trees, max_depth,
             goes_left = np.where(is_missing, missing_left, column <= local)
         steps = [-s[:n_outputs] / (s[n_outputs:-1] + loss.l2) for s in (sums_left, sums_right)]  # Newton steps
         depth = tree.depth[node] + 1
+        w_rows = w[rows]
         children = [
-            tree.add_node(tree.value[node] + step, w[rows[side]].sum(), positive[rows[side]].sum(), depth)
+            tree.add_node(tree.value[node] + step, w_rows[side].sum(), positive[rows[side]].sum(), depth)
             for side, step in zip((goes_left, ~goes_left), steps)
         ]
         tree.left[node], tree.right[node] = children
@@ -435,35 +490,32 @@ def grow_tree_sum(binned, bins, Y, w, loss, *, max_splits, max_trees, max_depth,
 
         # The rows' new scores and gradients; the change goes to every other slot they are in.
         F[rows] += np.where(goes_left[:, None], steps[0], steps[1])
-        g_new, h_new = loss.gradients(F[rows], Y[rows], w[rows])
+        g_new, h_new = loss.gradients(F[rows], Y[rows], w_rows)
         change = g_new - g[rows] if loss.constant_hessian else np.hstack([g_new - g[rows], h_new - h[rows]])
         g[rows] = g_new
         if not loss.constant_hessian:
             h[rows] = h_new
-        others = [row_slot[t][rows] for t in range(len(trees)) if t != tree_id]
-        if track_root:
-            others.append(np.full(len(rows), new_root, dtype=np.intp))
+        n_slot_rows = len(trees) + track_root  # the trees', then the new root's
+        others = row_slot[np.flatnonzero(np.arange(n_slot_rows) != tree_id)[:, None], rows]
 
         # The two new leaves, counted from their rows.
         if slot != new_root:
             hist.release(slot)
         active = [s for s in active if s != slot]
+        # A leaf too deep, or too light for two children of min_samples_leaf, gets no slot:
+        # it can never be split, so its sums are never needed.
+        new_slots = [-1, -1]
         if max_depth is None or depth < max_depth:
-            new_slots = [hist.take(), hist.take()]
-            for s, child in zip(new_slots, children):
-                owner[s] = (tree_id, child)
-            active += new_slots
-            dirty.update(new_slots)
-        else:
-            new_slots = [-1, -1]  # too deep to be split: no slot
+            for side, child in enumerate(children):
+                if tree.weight[child] >= 2 * least:
+                    new_slots[side] = hist.take()
+                    owner[new_slots[side]] = (tree_id, child)
+                    active.append(new_slots[side])
+                    hist.dirty[new_slots[side]] = True
         child_slots = np.where(goes_left, new_slots[0], new_slots[1])
-        row_slot[tree_id][rows] = child_slots
+        row_slot[tree_id, rows] = child_slots
         # One count for the other slots (the change of the gradients; the weights stay)
-        # and the new leaves (their rows' sums): distinct slots, so the same sums.
-        values = np.zeros((len(others) + 1, len(rows), hist.A.shape[1]))
-        values[:-1, :, :change.shape[1]] = change
-        values[-1] = np.hstack([g[rows], h[rows], w[rows, None]])
-        dirty.update(hist.add(np.stack([*others, child_slots]), codes[rows], values).tolist())
+        # and the new leaves (their rows' sums), in this order.
+        hist.add(others, codes[rows], change, more=(child_slots, np.hstack([g_new, h_new, w_rows[:, None]])))
         root_open = track_root and (max_trees is None or len(trees) < max_trees)
     return trees
-
