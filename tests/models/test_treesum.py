@@ -40,14 +40,14 @@ def continuous(n_samples=60, n_features=3, seed=0, task="regression"):
     return X, np.digitize(score, np.quantile(score, [1 / 3, 2 / 3]))
 
 
-def reference_growth(X, y, task, l2, max_splits, min_gain=0.0):
+def reference_growth(X, y, task, l2, max_splits, min_gain=0.0, min_samples_leaf=1):
     """FIGS from its definition, with no histogram: at each step every split of every leaf
     of every tree, and of the root of a new tree, is scored by the decrease of the
     second-order loss, sum_k G_k^2 / (H_k + l2) over the children minus the leaf's, with
     thresholds between consecutive distinct values; the best moves its rows by a Newton
     step, unless its decrease is below ``min_gain`` times the deviance of the start (the
-    squared error, or twice the log-loss). Returns the training scores after each step
-    (the start first)."""
+    squared error, or twice the log-loss); both children must hold ``min_samples_leaf``
+    rows. Returns the training scores after each step (the start first)."""
     n = len(X)
     if task == "regression":
         Y = y[:, None].astype(float)
@@ -83,6 +83,8 @@ def reference_growth(X, y, task, l2, max_splits, min_gain=0.0):
                 values = np.unique(X[mask, j])
                 for low, high in zip(values[:-1], values[1:]):
                     left = mask & (X[:, j] <= (low + high) / 2)
+                    if min(left.sum(), (mask & ~left).sum()) < min_samples_leaf:
+                        continue
                     gain = score(left) + score(mask & ~left) - score(mask)
                     if gain > best[0] * (1 + 1e-9):
                         best = (gain, (i, mask, left))
@@ -138,6 +140,22 @@ def test_growth_follows_the_definition_step_by_step(task, l2, min_gain):
                             min_samples_leaf=1).fit(X, y)
         assert model.complexity_ == min(splits, len(history) - 1)
         np.testing.assert_allclose(scores_of(model, X), history[model.complexity_], rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize(("task", "min_samples_leaf"), [("regression", 6), ("binary", 9), ("multiclass", 7)])
+def test_growth_with_leaves_too_light_to_split_follows_the_definition(task, min_samples_leaf):
+    """Leaves of fewer than twice min_samples_leaf rows are never scored again (no split of
+    theirs is valid): the growth still takes the best valid split at every step, on every
+    leaf that can be split, over many trees of small leaves."""
+    X, y = continuous(n_samples=50, task=task, seed=3)
+    history = reference_growth(X, y, task, 1.0, max_splits=14, min_samples_leaf=min_samples_leaf)
+    model_class = TreeSumRegressor if task == "regression" else TreeSumClassifier
+    model = model_class(max_splits=14, l2_regularization=1.0, min_gain=0.0, max_bins=255,
+                        min_samples_leaf=min_samples_leaf).fit(X, y)
+    assert model.complexity_ == len(history) - 1
+    assert model.n_trees_ > 2
+    assert min(t.n_samples[t.leaves].min() for t in model.trees_) < 2 * min_samples_leaf  # leaves that cannot split
+    np.testing.assert_allclose(scores_of(model, X), history[-1], rtol=1e-9, atol=1e-9)
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])
@@ -637,3 +655,123 @@ def test_softmax_and_log_softmax_are_scipys_to_the_bit():
     np.testing.assert_array_equal(softmax_rows(F[1:]), softmax(F[1:], axis=1))
     with np.errstate(over="ignore", invalid="ignore"):
         np.testing.assert_array_equal(_log_softmax(F), log_softmax(F, axis=1))
+
+
+def test_histograms_count_a_second_group_with_more_columns(monkeypatch):
+    """The other trees' slots get the change of the gradient columns only and the new leaves
+    every column, in one count: the sums of a loop over rows, either way of counting."""
+    from glassbox.models import _treesum_growth
+
+    rng = np.random.default_rng(1)
+    n_rows, n_features, n_bins = 40, 3, 5
+    codes = rng.integers(0, n_bins, size=(n_rows, n_features)) + n_bins * np.arange(n_features)
+    others = rng.integers(-1, 4, size=(2, n_rows))  # two other trees: slots 0..3
+    children = rng.integers(4, 6, size=n_rows)  # the new leaves: slots 4 and 5
+    change, full = rng.normal(size=(n_rows, 2)), rng.normal(size=(n_rows, 3))
+    expected = np.zeros((6, 3, n_features * n_bins))
+    for i, j in product(range(n_rows), range(n_features)):
+        for t in range(2):
+            if others[t, i] >= 0:
+                expected[others[t, i], :2, codes[i, j]] += change[i]
+        expected[children[i], :, codes[i, j]] += full[i]
+    counted = []
+    for limit in (0, 10**9):
+        monkeypatch.setattr(_treesum_growth, "_ONE_COUNT_CELLS", limit)
+        hist = _treesum_growth._Histograms(n_features * n_bins, 3, capacity=6)
+        touched = hist.add(others, codes, change, more=(children, full))
+        np.testing.assert_array_equal(touched, np.unique(np.r_[others[others >= 0], children]))
+        np.testing.assert_array_equal(hist.dirty, np.isin(np.arange(6), touched))
+        np.testing.assert_allclose(hist.A, expected, rtol=1e-12, atol=1e-12)
+        counted.append(hist.A)
+    np.testing.assert_array_equal(counted[0], counted[1])
+
+
+def brute_force_best_split(A, n_bins, categorical, had_missing, n_outputs, min_samples_leaf, l2):
+    """The best split of one slot's histogram ``A`` (n_columns, n_bins), candidate by
+    candidate with explicit sums: ``(gain, flat bin, missing_left)``, or ``None``."""
+    from glassbox.models._treesum_growth import _TIE_TOLERANCE
+
+    def score(sums):
+        return float((sums[:n_outputs] ** 2 / (sums[n_outputs:-1] + l2)).sum())
+
+    total = A[:, :n_bins[0]].sum(axis=1)
+    least = min_samples_leaf * (1 - _TIE_TOLERANCE)
+    sides = ([], [])  # (score, flat bin, left sums): missing values right, then left
+    offset = 0
+    for nb, is_cat, has_missing in zip(n_bins, categorical, had_missing):
+        missing = offset + nb - 1
+        present = A[:, offset:missing].sum(axis=1)
+        for local in range(nb - 1):
+            flat = offset + local
+            if is_cat:
+                left = present - A[:, flat]
+            elif local == nb - 2:
+                continue  # every present value left: the missingness split below
+            else:
+                left = A[:, offset:flat + 1].sum(axis=1)
+            for side, sums in enumerate([left, left + A[:, missing]] if has_missing else [left]):
+                if min(sums[-1], total[-1] - sums[-1]) >= least:
+                    sides[side].append((score(sums) + score(total - sums), flat, sums))
+        if min(present[-1], total[-1] - present[-1]) >= least:
+            sides[0].append((score(present) + score(total - present), missing, present))
+        offset += nb
+
+    def first_best(candidates):
+        if not candidates:
+            return None
+        top = max(c[0] for c in candidates)
+        return next(c for c in candidates if c[0] >= top - _TIE_TOLERANCE * abs(top))
+
+    right, left = first_best(sides[0]), first_best(sides[1])
+    if right is None and left is None:
+        return None
+    to_left = left is not None and (right is None or left[0] > right[0] + _TIE_TOLERANCE * abs(right[0]))
+    best_score, flat, sums = left if to_left else right
+    feature = np.searchsorted(np.cumsum(n_bins), flat, side="right")
+    missing = int(np.cumsum(n_bins)[feature] - 1)
+    if A[-1, missing] == 0:  # no missing value in the leaf: they go to the larger child
+        to_left = sums[-1] >= total[-1] - sums[-1]
+    return best_score - score(total), flat, bool(to_left)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), n_outputs=st.sampled_from([1, 3]), constant_hessian=st.booleans(),
+       n_features=st.integers(1, 4), min_samples_leaf=st.integers(1, 6), l2=st.sampled_from([0.0, 2.0]))
+def test_all_slots_scored_at_once_equal_the_brute_force_of_each(seed, n_outputs, constant_hessian, n_features,
+                                                                min_samples_leaf, l2):
+    """One vectorised pass over every slot's histograms finds, for each slot, the best split
+    that a loop over every candidate (thresholds, levels, missingness; missing values either
+    way) finds from explicit sums: the same gain, bin and side of the missing values."""
+    from types import SimpleNamespace
+
+    from glassbox.models._treesum_growth import _best_splits, _Layout
+
+    rng = np.random.default_rng(seed)
+    n_bins = rng.integers(2, 7, size=n_features) + 1  # value bins, then the missing bin
+    categorical = rng.random(n_features) < 0.4
+    had_missing = rng.random(n_features) < 0.5
+    layout = _Layout.from_bins(SimpleNamespace(n_bins=n_bins, is_categorical=categorical), had_missing)
+    n_slots, n_rows = 5, 30
+    n_columns = n_outputs + (1 if constant_hessian else n_outputs) + 1
+    A = np.zeros((n_slots, n_columns, layout.n_bins))
+    for s in range(n_slots):  # each slot: rows with random bins, gradients, hessians and weights
+        rows = rng.integers(4, n_rows)
+        codes = [rng.integers(0, nb - (0 if m and rng.random() < 0.6 else 1), size=rows) + o
+                 for nb, m, o in zip(n_bins, had_missing, layout.offset)]
+        g = rng.normal(size=(rows, n_outputs))
+        w = rng.integers(1, 3, size=rows).astype(float)
+        h = w[:, None] if constant_hessian else w[:, None] * rng.uniform(0.05, 0.25, size=(rows, n_outputs))
+        values = np.hstack([g, h, w[:, None]])
+        for code in codes:
+            np.add.at(A[s].T, code, values)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        best = _best_splits(A, layout, n_outputs, min_samples_leaf, l2)
+    for s in range(n_slots):
+        expected = brute_force_best_split(A[s], n_bins, categorical, had_missing, n_outputs, min_samples_leaf, l2)
+        if expected is None:
+            assert best.gain[s] == -np.inf
+            continue
+        gain, flat, missing_left = expected
+        np.testing.assert_allclose(best.gain[s], gain, rtol=1e-9, atol=1e-9)
+        assert (best.bin[s], best.missing_left[s]) == (flat, missing_left)
+        np.testing.assert_allclose(best.left[s] + best.right[s], A[s, :, :n_bins[0]].sum(axis=1), rtol=1e-9, atol=1e-9)
