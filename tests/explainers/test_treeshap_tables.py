@@ -14,7 +14,11 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from glassbox.explainers._treeshap._tables import _interventional_tables, _path_dependent_tables
+from glassbox.explainers._treeshap._tables import (
+    _interventional_tables,
+    _path_dependent_tables,
+    _product_game_tables,
+)
 
 
 def brute_shapley(game, d):
@@ -76,6 +80,27 @@ def test_path_dependent_tables_equal_the_brute_force(leaf, scaled):
         for failed in range(2**d):
             expected = factor * brute_path_dependent(ratio[leaf_index], failed)
             np.testing.assert_allclose(out[leaf_index, :, failed], expected, rtol=1e-9, atol=1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 7), st.integers(1, 4), st.integers(1, 3), st.integers(0, 2**32 - 1))
+def test_product_game_tables_equal_the_sums_pattern_by_pattern(k, n_nodes, n, seed):
+    """Each slot of any bit, low or high half, equals its sum over quadrature nodes of
+    the coefficient its bit selects times the product of the factors the pattern
+    selects, computed pattern by pattern (the kernel splits the bits in two halves)."""
+    rng = np.random.default_rng(seed)
+    satisfied, failed = rng.normal(size=(2, n, n_nodes, k))
+    slot_bits = list(rng.integers(0, max(k, 1), size=k + 1)) if k else []
+    gain, loss = rng.normal(size=(2, n, n_nodes, len(slot_bits)))
+    out = [np.full((n, 2**k), np.nan) for _ in slot_bits]
+    _product_game_tables(satisfied, failed, gain, loss, slot_bits, out)
+    for pattern in range(2**k):
+        is_set = ((pattern >> np.arange(k)) & 1).astype(bool)
+        product = np.where(is_set, failed, satisfied).prod(axis=2)  # (n, n_nodes)
+        for j, bit in enumerate(slot_bits):
+            coefficient = loss[:, :, j] if is_set[bit] else gain[:, :, j]
+            expected = (coefficient * product).sum(axis=1)
+            np.testing.assert_allclose(out[j][:, pattern], expected, rtol=1e-12, atol=1e-12)
 
 
 @settings(max_examples=20, deadline=None)

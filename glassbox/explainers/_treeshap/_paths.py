@@ -43,23 +43,28 @@ class _Paths:
         n_unique = np.zeros(n, np.intp)
         bit = np.full(n, -1, np.intp)
         ratio = np.ones((n, width))
+        cover = ens.cover.astype(np.float64, copy=False)
+        flat_features, flat_ratio = features.reshape(-1), ratio.reshape(-1)
         for children in levels[1:]:
+            # A child's path is its parent's, with the parent's feature added (a new
+            # slot) or its ratio updated; written row by row, then the one slot per
+            # child through flat indices (2-d fancy indexing costs twice as much).
             p = parent[children]
             f = ens.feature[p]
             path = features[p]
-            match = path == f[:, None]
-            found = match.any(axis=1)
-            slot = np.where(found, match.argmax(axis=1), n_unique[p])
-            rows = np.arange(len(children))
-            path[rows, slot] = f
             features[children] = path
+            match = path == f[:, None]
+            first = match.argmax(axis=1)
+            found = match[np.arange(len(children)), first]
+            slot = np.where(found, first, n_unique[p])
+            flat = children * width + slot
+            flat_features[flat] = f
             n_unique[children] = n_unique[p] + ~found
             bit[children] = slot
-            r = ratio[p]
+            ratio[children] = ratio[p]
             with np.errstate(invalid="ignore", divide="ignore"):
-                step = np.where(ens.cover[p] > 0, ens.cover[children] / ens.cover[p], 0.0)
-            r[rows, slot] *= step
-            ratio[children] = r
+                step = np.where(cover[p] > 0, cover[children] / cover[p], 0.0)
+            flat_ratio[flat] *= step
         n_internal = np.zeros(n, np.intp)
         for level in reversed(levels):
             inner = level[left[level] >= 0]

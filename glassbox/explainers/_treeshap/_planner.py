@@ -6,7 +6,7 @@ import numpy as np
 
 from ._paths import _Descent
 from ._slots import SlotReader
-from ._tables import _interventional_tables, _path_dependent_tables, _pattern_products, _quadrature
+from ._tables import _interventional_tables, _path_dependent_tables, _product_game_tables, _quadrature
 
 _MAX_TABLE_BITS = 12  # a lookup table has at most 2**12 patterns per feature slot
 _TABLE_BUDGET = 2**25  # floats of lookup tables per model (256 MiB); beyond, leaves go without
@@ -390,16 +390,19 @@ class _Plan:
         t, w = _quadrature((n_features + 1) // 2)
         r = ratio[:, None, :]  # (n_blocks, 1, m)
         satisfied = r + t[None, :, None] * (1.0 - r)  # (n_blocks, Q, m)
-        product = _pattern_products(satisfied, r * (1.0 - t)[None, :, None])  # (n_blocks, Q, 2**m)
-        gain = (w[None, :, None] * (1.0 - r) / satisfied).transpose(0, 2, 1)  # (n_blocks, m, Q)
+        failed = r * (1.0 - t)[None, :, None]
+        gain = w[None, :, None] * (1.0 - r) / satisfied  # (n_blocks, Q, m)
+        loss = np.broadcast_to((-w / (1.0 - t))[None, :, None], gain.shape)
 
         def factors(rho):  # the new feature's factor when satisfied / failed, (n_blocks, Q)
             return rho[:, None] + t * (1.0 - rho[:, None]), rho[:, None] * (1.0 - t)
 
         (sat_left, fail_left), (sat_right, fail_right) = factors(rho_left), factors(rho_right)
-        mass = w @ product  # (n_blocks, 2**m): integral of the parent's product
+        # mass[U]: integral of the parent's product
+        mass = np.empty((n_blocks, 2**m))
+        weight = np.broadcast_to(w[None, :, None], (n_blocks, len(t), 1))
+        _product_game_tables(satisfied, failed, weight, weight, [0], [mass])
         span = n_blocks * 2**n_features
-        weighted = np.empty((n_blocks, len(t), 2**m, 2))
         for o in range(self.width):
             # Slot j of every block of the run, written in place: (n_blocks, 2**m, 2).
             slots = [
@@ -407,16 +410,18 @@ class _Plan:
                 for j in range(n_features)
             ]
             vl, vr = value_left[:, o, None], value_right[:, o, None]
-            # Going right (0): the left leaf fails the new feature; going left (1): the right one.
-            np.multiply(product, (vl * fail_left + vr * sat_right)[:, :, None], out=weighted[..., 0])
-            np.multiply(product, (vl * sat_left + vr * fail_right)[:, :, None], out=weighted[..., 1])
-            flat = weighted.reshape(n_blocks, len(t), -1)
-            loss = ((-w / (1.0 - t)) @ flat).reshape(n_blocks, -1, 2)  # (n_blocks, 2**m, 2)
-            whole = np.matmul(gain, flat)  # every parent slot at once (see _path_dependent_tables)
-            for j in range(m):  # index bit j + 1 is parent feature j: failed half from loss
-                np.copyto(slots[j].reshape(n_blocks, -1), whole[:, j])
-                failed = (slice(None), slice(None), 1)
-                slots[j].reshape(n_blocks, -1, 2, 2**j, 2)[failed] = loss.reshape(n_blocks, -1, 2, 2**j, 2)[failed]
+            # Index bit 0 is the direction, a factor mixing the two leaves: going right
+            # (0) the left leaf fails the new feature, going left (1) the right one.
+            # Index bit j + 1 is parent feature j.
+            direction = np.stack([vl * fail_left + vr * sat_right, vl * sat_left + vr * fail_right], axis=2)
+            _product_game_tables(
+                np.concatenate([direction[:, :, :1], satisfied], axis=2),
+                np.concatenate([direction[:, :, 1:], failed], axis=2),
+                gain,
+                loss,
+                range(1, m + 1),
+                [slot.reshape(n_blocks, -1) for slot in slots[:m]],
+            )
             # The new feature's value per direction, per unit of mass.
             np.multiply(mass, (-vl * rho_left[:, None] + vr * (1.0 - rho_right[:, None])), out=slots[m][..., 0])
             np.multiply(mass, (vl * (1.0 - rho_left[:, None]) - vr * rho_right[:, None]), out=slots[m][..., 1])

@@ -73,32 +73,70 @@ def _path_dependent_tables(ratio, scale=None, out=None):
     ``f_k(t) = r_k + t (s_k - r_k)``: a polynomial of degree ``d - 1``, integrated
     exactly by ``ceil(d / 2)`` Gauss-Legendre nodes. With ``P(U, t)`` the product of
     all ``f_k`` for fail pattern ``U``, a satisfied feature gets
-    ``(1 - r_j) P / (r_j + t (1 - r_j))`` and a failed one ``-P / (1 - t)``, so the
-    tables of all patterns are one batched matrix product.
+    ``(1 - r_j) P / (r_j + t (1 - r_j))`` and a failed one ``-P / (1 - t)``
+    (:func:`_product_game_tables`).
     """
     n_leaves, d = ratio.shape
+    tables = np.empty((n_leaves, d, 2**d)) if out is None else out
+    if d == 0:
+        return tables
     t, w = _quadrature((d + 1) // 2)
     r = ratio[:, None, :]  # (n_leaves, 1, d)
     satisfied = r + t[None, :, None] * (1.0 - r)  # factor of a satisfied feature, (n_leaves, Q, d)
-    failed = r * (1.0 - t)[None, :, None]
-    product = _pattern_products(satisfied, failed)  # P(U, t); bit k of U set: feature k failed
-    gain = (w[None, :, None] * (1.0 - r) / satisfied).transpose(0, 2, 1)  # (n_leaves, d, Q)
-    loss = (-w / (1.0 - t)) @ product  # (n_leaves, 2**d)
+    gain = w[None, :, None] * (1.0 - r) / satisfied
+    loss = np.broadcast_to((-w / (1.0 - t))[None, :, None], gain.shape)
     if scale is not None:
         gain = gain * scale[:, None, None]
-        loss *= scale[:, None]
-    tables = np.empty((n_leaves, d, 2**d)) if out is None else out
-    # One batched product for all slots (a product per slot costs 3-4x more: numpy
-    # calls BLAS once per leaf and slot), copied into the slots when they are apart.
-    whole = np.matmul(gain, product, out=None if isinstance(tables, list) else tables)
-    for j in range(d):
-        table = tables[j] if isinstance(tables, list) else tables[:, j]
-        if isinstance(tables, list):
-            np.copyto(table, whole[:, j])
-        # patterns failing feature j: the second half of each 2**(j+1)
-        failed = (slice(None), slice(None), 1)
-        table.reshape(n_leaves, -1, 2, 2**j)[failed] = loss.reshape(n_leaves, -1, 2, 2**j)[failed]
+        loss = loss * scale[:, None, None]
+    slots = tables if isinstance(tables, list) else [tables[:, j] for j in range(d)]
+    _product_game_tables(satisfied, r * (1.0 - t)[None, :, None], gain, loss, range(d), slots)
     return tables
+
+
+def _product_game_tables(satisfied, failed, gain, loss, slot_bits, out):
+    """Quadrature sums over products of factors, for every pattern of ``k`` bits.
+
+    With ``P(U, q)`` the product over bits ``i`` of ``failed[:, q, i]`` where bit ``i``
+    of ``U`` is set and ``satisfied[:, q, i]`` where it is clear, slot ``j`` gets
+    ``out[j][:, U] = sum_q c_j(U, q) P(U, q)``, where ``c_j`` is ``loss[:, q, j]`` when
+    bit ``slot_bits[j]`` of ``U`` is set and ``gain[:, q, j]`` otherwise.
+
+    ``P`` is the outer product of the products over the low and the high half of
+    the bits, so each slot is one batched matrix product of a (2**high, Q) and a
+    (Q, 2**low) matrix per table, the coefficient folded into the half holding the
+    slot's bit: the tables are written once, straight into ``out``, and no array of
+    the size of a table is built besides. Measured on the kernel alone (700 to 3,200
+    leaves of 6 to 8 features): 1.05-1.4x faster than the product of all ``2**k``
+    patterns followed by one product for all slots, whose failed halves were then
+    overwritten, and half its memory; in a whole build of a depth-8 forest the
+    difference is within the noise of a shared machine (the writes of the tables
+    into fresh memory dominate).
+
+    Parameters
+    ----------
+    satisfied, failed : ndarray of shape (n, Q, k)
+    gain, loss : ndarray of shape (n, Q, n_slots)
+    slot_bits : sequence of int
+        The bit each slot's coefficient depends on.
+    out : list of n_slots arrays of shape (n, 2**k)
+        Written in place (views of a larger array are fine).
+    """
+    n, n_nodes, k = satisfied.shape
+    low = k // 2
+    low_products = _pattern_products(satisfied[:, :, :low], failed[:, :, :low])  # (n, Q, 2**low)
+    high_products = _pattern_products(satisfied[:, :, low:], failed[:, :, low:])  # (n, Q, 2**high)
+    high_rows = high_products.transpose(0, 2, 1)  # (n, 2**high, Q)
+    low_index, high_index = np.arange(2**low), np.arange(2 ** (k - low))
+    for j, bit in enumerate(slot_bits):
+        table = np.reshape(out[j], (n, 2 ** (k - low), 2**low), copy=False)  # a view: only the last axis is split
+        if bit < low:
+            set_ = ((low_index >> bit) & 1).astype(bool)
+            coefficient = np.where(set_, loss[:, :, j, None], gain[:, :, j, None])
+            np.matmul(high_rows, coefficient * low_products, out=table)
+        else:
+            set_ = ((high_index >> (bit - low)) & 1).astype(bool)
+            coefficient = np.where(set_, loss[:, :, j, None], gain[:, :, j, None])
+            np.matmul((coefficient * high_products).transpose(0, 2, 1), low_products, out=table)
 
 
 def _pattern_products(satisfied, failed):
@@ -189,4 +227,3 @@ def _interventional_tables(reference, d, out=None):
         np.subtract(gain.reshape(shape)[:, :, 0], spare.reshape(shape)[:, :, 1], out=table[:, :, 0])
         np.negative(loss.reshape(shape)[:, :, 1], out=table[:, :, 1])
     return tables
-
