@@ -405,14 +405,19 @@ class _Neighbourhood:
     def sample(self, rows, rngs, bounds=None):
         """Perturbations of encoded ``rows`` of shape (c, p), one generator per row.
 
-        ``bounds`` are the rows' :meth:`bin_bounds`, computed here when not given.
+        ``bounds`` are the rows' :meth:`bin_bounds`, computed here when not given. A
+        feature drawn from the training values takes a uniform position in its sorted
+        column of ``pool``, drawn as uint16; the samples are one ``take`` of these
+        positions, and the design and distances are read off the
+        positions themselves, never off the values.
 
         Returns
         -------
         samples : ndarray of shape (c, num_samples, p)
             Encoded perturbed rows; ``samples[:, 0]`` are the rows themselves.
         design : ndarray of shape (c, num_samples, p)
-            Their interpretable representation.
+            Their interpretable representation: bool in quartile mode (the same-bin
+            indicators), float in continuous mode.
         row_design : ndarray of shape (c, p)
             The interpretable representation of the rows.
         distance2 : ndarray of shape (c, num_samples)
@@ -429,23 +434,30 @@ class _Neighbourhood:
         safe_scale = np.where(numeric, self.scale, 1.0)
         row_design = np.where(moving, (rows - self.mean) / safe_scale, 1.0)
         samples = np.empty((n_rows, self.num_samples, n_features))
-        design = np.empty(samples.shape)
+        design = np.empty(samples.shape, dtype=np.float64 if self.continuous else bool)
         distance2 = np.empty((n_rows, self.num_samples))
+        offsets = np.arange(n_features) * n_pool
+        # "same bin" is low <= pick < high: pick - low, wrapping as uint16, below the width
+        width = high - low
+        shifted = np.empty((self.num_samples, n_features), dtype=np.uint16)
+        positions = np.empty((self.num_samples, n_features), dtype=np.intp)
+        ones = np.ones(n_features)
         for i, rng in enumerate(rngs):
             drawn = np.flatnonzero(~moving[i])  # from the training values
             picks = rng.integers(0, n_pool, size=(self.num_samples, len(drawn)), dtype=np.uint16)
-            same_bin = (picks >= low[i, drawn]) & (picks < high[i, drawn])
-            positions = picks.astype(np.intp)
-            positions += drawn * n_pool
             if len(drawn) == n_features:
-                flat_pool.take(positions, out=samples[i])
-                design[i] = same_bin
-                distance2[i] = n_features - design[i] @ np.ones(n_features)  # indicators: 1 at the row
+                np.subtract(picks, low[i], out=shifted)
+                same_bin = np.less(shifted, width[i], out=design[i])
+                np.add(picks, offsets, out=positions)
+                flat_pool.take(positions, out=samples[i], mode="clip")
+                distance2[i] = n_features - same_bin @ ones  # indicators: 1 at the row
                 continue
+            same_bin = (picks - low[i, drawn]) < width[i, drawn]
+            picked = offsets[drawn] + picks
             distance2[i] = len(drawn) - np.count_nonzero(same_bin, axis=1)
             moved = np.flatnonzero(moving[i])  # by Gaussian noise around the row
             noise = rng.standard_normal((self.num_samples, len(moved)))
-            samples[i][:, drawn], design[i][:, drawn] = flat_pool.take(positions), same_bin
+            samples[i][:, drawn], design[i][:, drawn] = flat_pool.take(picked, mode="clip"), same_bin
             samples[i][:, moved] = rows[i, moved] + noise * self.scale[moved]
             design[i][:, moved] = row_design[i, moved] + noise
             distance2[i] += np.einsum("np,np->n", noise, noise)

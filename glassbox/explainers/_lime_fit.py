@@ -99,7 +99,7 @@ def group_moments(design, weights, outputs, n_groups=N_GROUPS):
     Parameters
     ----------
     design : ndarray of shape (c, N, p)
-        Interpretable representation of each row's samples.
+        Interpretable representation of each row's samples (float, or bool indicators).
     weights : ndarray of shape (c, N)
     outputs : ndarray of shape (c, N, o)
     n_groups : int
@@ -121,12 +121,13 @@ def group_moments(design, weights, outputs, n_groups=N_GROUPS):
     n_terms = 1 + n_features + n_outputs
     # [1, design, outputs] times the square roots of the weights: the moments are its
     # cross products with itself (a symmetric product), group by group
-    root = np.sqrt(weights)[:, :, None]
+    root = np.sqrt(weights)
     scaled = np.empty((n_rows, n_groups * size, n_terms))
     scaled[:, n_samples:] = 0.0
-    scaled[:, :n_samples, :1] = root
-    np.multiply(design, root, out=scaled[:, :n_samples, 1 : n_features + 1])
-    np.multiply(outputs, root, out=scaled[:, :n_samples, n_features + 1 :])
+    scaled[:, :n_samples, 0] = root
+    np.multiply(design, root[:, :, None], out=scaled[:, :n_samples, 1 : n_features + 1])
+    for k in range(n_outputs):  # a column at a time: a loop over the samples, not over pairs of outputs
+        np.multiply(outputs[:, :, k], root, out=scaled[:, :n_samples, n_features + 1 + k])
     scaled = scaled.reshape(n_rows * n_groups, size, n_terms)
     products = scaled.transpose(0, 2, 1) @ scaled
     products = products.reshape(n_rows, n_groups, n_terms, n_terms)
