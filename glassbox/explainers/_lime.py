@@ -44,7 +44,7 @@ from .._core import (
     sample_background,
 )
 from ._base import LocalExplainer
-from ._lime_fit import LocalModels, group_moments
+from ._lime_fit import LocalModels, group_moments, moment_cells
 from ._lime_text import TEXT_KERNEL_WIDTH, lime_documents
 
 if TYPE_CHECKING:
@@ -116,9 +116,12 @@ default="auto"
         ``X, y``. ``"auto"``: fitted models are used as they are, others fitted.
     batch_size : int or "auto", default="auto"
         Most perturbed rows per model call; bounds memory. A chunk holds
-        ``batch_size // num_samples`` explained rows (at least one). ``"auto"``: chunks
-        of about 16 MiB of perturbed rows, evaluated in model calls of at most 8192 rows
-        (which keep a network's activations in cache).
+        ``batch_size * p // (num_samples * p + 20 * (p + 1 + n_outputs)**2)`` explained
+        rows (at least one): ``batch_size // num_samples`` rows but for the weighted
+        moments of each row, 20 Gram matrices, which outweigh the perturbed rows when
+        ``num_samples`` is small. ``"auto"``: chunks of about 16 MiB of perturbed rows and
+        moments, evaluated in model calls of at most 8192 rows (which keep a network's
+        activations in cache).
     n_jobs : int or None, default=None
         Workers evaluating chunks (joblib). Results do not depend on it.
     random_state : int, RandomState instance or None, default=None
@@ -314,7 +317,12 @@ default="auto"
             return self._explain_documents(X)
         X_encoded, model_output = self._prepare(X)
         n_rows, n_features = X_encoded.shape
-        rows_per_chunk = batch_units(self.batch_size, row_cells=n_features, unit_cells=self.num_samples * n_features)
+        n_outputs = len(model_output.output_names)
+        rows_per_chunk = batch_units(
+            self.batch_size,
+            row_cells=n_features,
+            unit_cells=self.num_samples * n_features + moment_cells(self.num_samples, n_features, n_outputs),
+        )
         local = LocalModels(self.num_features, self.feature_selection, float(self.alpha), self.num_samples)
         low, high = self._neighbourhood.bin_bounds(X_encoded)
         args = [

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.linear_model import lars_path_gram
 
-__all__ = ["N_GROUPS", "LocalModels", "group_moments"]
+__all__ = ["N_GROUPS", "LocalModels", "group_moments", "moment_cells"]
 
 N_GROUPS = 20
 """Groups of samples of the jackknife behind the standard errors of the weights."""
@@ -91,6 +91,17 @@ class LocalModels:
             selected = np.argsort(-score, axis=-1, kind="stable")[..., :k]
             return selected, np.ones(selected.shape, dtype=bool)
         return _lasso_path_selection(gram, cross, k, self.num_samples)
+
+
+def moment_cells(n_samples, n_features, n_outputs, n_groups=N_GROUPS):
+    """Floats one explained row holds in the products of :func:`group_moments`.
+
+    ``G (p + 1 + o)**2``, independent of the number of samples: with few samples a row
+    they outweigh the samples themselves (``20 * 33**2`` against ``100 * 30`` floats for
+    100 samples of 30 features), so the batch policy counts them beside the samples,
+    and a chunk stays within ``batch_size`` rows' worth of floats whatever ``num_samples``.
+    """
+    return min(n_groups, n_samples) * (n_features + 1 + n_outputs) ** 2
 
 
 def group_moments(design, weights, outputs, n_groups=N_GROUPS):
