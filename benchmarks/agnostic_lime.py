@@ -273,7 +273,7 @@ def bench_phases(X, model, n_rows, repeats):
 
     phases = {  # (module object, attribute, phase)
         "sampling (perturbed rows, design, distances)": (lime_module._Neighbourhood, "sample"),
-        "model evaluations (predict_proba)": (lime_module, "predict_rows"),
+        "model evaluations (predict_proba)": (lime_module.AdaptiveCalls, "__call__"),
         "kernel weights": (lime_module._Neighbourhood, "weights"),
         "weighted moments (one batched product per chunk)": (lime_module, "group_moments"),
         "selection, batched ridge solves, jackknife": (lime_module.LocalModels, "fit"),

@@ -30,14 +30,15 @@ from numpy.typing import ArrayLike
 from sklearn.utils import check_random_state
 
 from .._core import (
+    AdaptiveCalls,
     Bins,
     Interval,
     StrOptions,
+    Workspace,
     apply_bins,
     batch_units,
     chunk_bounds,
     fit_bins,
-    predict_rows,
     row_rngs,
     run_chunks,
     safe_mean_std,
@@ -120,8 +121,10 @@ default="auto"
         rows (at least one): ``batch_size // num_samples`` rows but for the weighted
         moments of each row, 20 Gram matrices, which outweigh the perturbed rows when
         ``num_samples`` is small. ``"auto"``: chunks of about 16 MiB of perturbed rows and
-        moments, evaluated in model calls of at most 8192 rows (which keep a network's
-        activations in cache).
+        moments, each evaluated in model calls of 8192 rows (which keep a network's
+        activations in cache) or in one call (which saves a forest its cost per call),
+        whichever the first chunk's timing found faster
+        (:class:`~glassbox._core.AdaptiveCalls`); results do not depend on it.
     n_jobs : int or None, default=None
         Workers evaluating chunks (joblib). Results do not depend on it.
     random_state : int, RandomState instance or None, default=None
@@ -325,9 +328,10 @@ default="auto"
         )
         local = LocalModels(self.num_features, self.feature_selection, float(self.alpha), self.num_samples)
         low, high = self._neighbourhood.bin_bounds(X_encoded)
+        workspace, calls = Workspace(), AdaptiveCalls(self.batch_size)
         args = [
             (self._neighbourhood, local, model_output, X_encoded[s:e], self._seed, (low[s:e], high[s:e]),
-             self.batch_size)
+             calls, workspace)
             for s, e in chunk_bounds(n_rows, rows_per_chunk)
         ]
         chunks = run_chunks(_explain_chunk, args, n_jobs=self.n_jobs, verbose=self.verbose, desc="LIME")
@@ -410,10 +414,12 @@ class _Neighbourhood:
         high = np.where(row_bins >= 0, self.starts[features, row_bins + 1], low).astype(np.uint16)
         return low, high
 
-    def sample(self, rows, rngs, bounds=None):
+    def sample(self, rows, rngs, bounds=None, workspace=None):
         """Perturbations of encoded ``rows`` of shape (c, p), one generator per row.
 
-        ``bounds`` are the rows' :meth:`bin_bounds`, computed here when not given. A
+        ``bounds`` are the rows' :meth:`bin_bounds`, computed here when not given; the
+        arrays returned are built on the buffers of ``workspace`` (a
+        :class:`~glassbox._core.Workspace`) when one is given. A
         feature drawn from the training values takes a uniform position in its sorted
         column of ``pool``, drawn as uint16; the samples are one ``take`` of these
         positions, and the design and distances are read off the
@@ -441,14 +447,15 @@ class _Neighbourhood:
         moving = numeric & ~np.isnan(rows) if self.continuous else np.zeros(rows.shape, dtype=bool)
         safe_scale = np.where(numeric, self.scale, 1.0)
         row_design = np.where(moving, (rows - self.mean) / safe_scale, 1.0)
-        samples = np.empty((n_rows, self.num_samples, n_features))
-        design = np.empty(samples.shape, dtype=np.float64 if self.continuous else bool)
-        distance2 = np.empty((n_rows, self.num_samples))
+        new = _fresh if workspace is None else workspace.array
+        samples = new("samples", (n_rows, self.num_samples, n_features), np.float64)
+        design = new("design", samples.shape, np.float64 if self.continuous else bool)
+        distance2 = new("distance2", (n_rows, self.num_samples), np.float64)
         offsets = np.arange(n_features) * n_pool
         # "same bin" is low <= pick < high: pick - low, wrapping as uint16, below the width
         width = high - low
-        shifted = np.empty((self.num_samples, n_features), dtype=np.uint16)
-        positions = np.empty((self.num_samples, n_features), dtype=np.intp)
+        shifted = new("shifted", (self.num_samples, n_features), np.uint16)
+        positions = new("positions", (self.num_samples, n_features), np.intp)
         ones = np.ones(n_features)
         for i, rng in enumerate(rngs):
             drawn = np.flatnonzero(~moving[i])  # from the training values
@@ -479,25 +486,32 @@ class _Neighbourhood:
         return np.exp(distance2 * (-0.5 / self.kernel_width**2))
 
 
-def _explain_chunk(neighbourhood, local, model_output, rows, seed, bounds, batch_size):
+def _explain_chunk(neighbourhood, local, model_output, rows, seed, bounds, calls, workspace):
     """Sample a chunk of rows (each from its own generator, keyed by ``seed`` and the row),
-    evaluate the model on them (in calls of at most ``MODEL_ROWS`` rows with
-    ``batch_size="auto"``, which run fastest), fit every local model.
+    evaluate the model on them (in the calls ``calls``, an
+    :class:`~glassbox._core.AdaptiveCalls`, finds fastest), fit every local model.
 
     Returns the weights (c, o, p), intercepts (c, o), weighted R² (c, o), standard errors
     of the weights (c, o, p) and the rows' design (c, p). Outputs enter the moments
-    centred on the row's own output, which keeps the sums well scaled.
+    centred on the row's own output, which keeps the sums well scaled. The samples,
+    design and moments are built on the buffers of ``workspace``, which the chunks
+    share.
     """
-    samples, design, row_design, distance2 = neighbourhood.sample(rows, row_rngs(seed, rows), bounds)
+    samples, design, row_design, distance2 = neighbourhood.sample(rows, row_rngs(seed, rows), bounds, workspace)
     n_rows, n_samples, n_features = samples.shape
-    outputs = predict_rows(model_output, samples.reshape(n_rows * n_samples, n_features), batch_size=batch_size)
+    outputs = calls(model_output, samples.reshape(n_rows * n_samples, n_features))
     outputs = outputs.reshape(n_rows, n_samples, -1)
     del samples
     row_outputs = outputs[:, 0, :].copy()
     outputs -= row_outputs[:, None, :]
-    moments = group_moments(design, neighbourhood.weights(distance2), outputs)
+    moments = group_moments(design, neighbourhood.weights(distance2), outputs, workspace=workspace)
     coef, intercept, r2, std = local.fit(moments, row_design)
     return coef, intercept + row_outputs, r2, std, row_design
+
+
+def _fresh(name, shape, dtype):
+    """A new uninitialised array: :meth:`Workspace.array` without a workspace."""
+    return np.empty(shape, dtype=dtype)
 
 
 def _standardisation(X, is_categorical):

@@ -104,7 +104,7 @@ def moment_cells(n_samples, n_features, n_outputs, n_groups=N_GROUPS):
     return min(n_groups, n_samples) * (n_features + 1 + n_outputs) ** 2
 
 
-def group_moments(design, weights, outputs, n_groups=N_GROUPS):
+def group_moments(design, weights, outputs, n_groups=N_GROUPS, workspace=None):
     """Weighted moments of the design of a chunk of rows, in contiguous groups of samples.
 
     Parameters
@@ -115,6 +115,9 @@ def group_moments(design, weights, outputs, n_groups=N_GROUPS):
     outputs : ndarray of shape (c, N, o)
     n_groups : int
         Groups of samples (at most ``N``).
+    workspace : Workspace, optional
+        Lends the weighted design and its products its buffers (the moments returned
+        are views of them, valid until the next chunk asks the workspace again).
 
     Returns
     -------
@@ -133,14 +136,17 @@ def group_moments(design, weights, outputs, n_groups=N_GROUPS):
     # [1, design, outputs] times the square roots of the weights: the moments are its
     # cross products with itself (a symmetric product), group by group
     root = np.sqrt(weights)
-    scaled = np.empty((n_rows, n_groups * size, n_terms))
+    shape = (n_rows, n_groups * size, n_terms)
+    scaled = np.empty(shape) if workspace is None else workspace.array("scaled", shape, np.float64)
     scaled[:, n_samples:] = 0.0
     scaled[:, :n_samples, 0] = root
     np.multiply(design, root[:, :, None], out=scaled[:, :n_samples, 1 : n_features + 1])
     for k in range(n_outputs):  # a column at a time: a loop over the samples, not over pairs of outputs
         np.multiply(outputs[:, :, k], root, out=scaled[:, :n_samples, n_features + 1 + k])
     scaled = scaled.reshape(n_rows * n_groups, size, n_terms)
-    products = scaled.transpose(0, 2, 1) @ scaled
+    shape = (n_rows * n_groups, n_terms, n_terms)
+    products = None if workspace is None else workspace.array("products", shape, np.float64)
+    products = np.matmul(scaled.transpose(0, 2, 1), scaled, out=products)
     products = products.reshape(n_rows, n_groups, n_terms, n_terms)
     terms = n_features + 1
     gram = products[..., :terms, :terms]
