@@ -289,10 +289,11 @@ class AdaptiveCalls:
     keeps a network's activations in cache; but other models pay a fixed cost per call
     (a forest dispatches its trees to threads at every call), and then one call of the
     whole chunk is faster. The first stack of at least ``4 * MODEL_ROWS`` rows is
-    evaluated in two calls of ``MODEL_ROWS`` rows and one of the rest, and the times per
-    row of the second and of the third decide: later stacks go to the model in one call
-    when it took at least 10% less time per row, in calls of ``MODEL_ROWS`` rows
-    otherwise. Outputs do not depend on the choice (a model's output for a row does not
+    evaluated in two calls of ``MODEL_ROWS`` rows and one of the rest, and their CPU
+    times per row decide (CPU time: a machine shared with other work stretches the
+    wall time of one call and not of the other): later stacks go to the model in one
+    call when that took at least 15% less time per row than the faster of the two
+    others, in calls of ``MODEL_ROWS`` rows otherwise. Outputs do not depend on the choice (a model's output for a row does not
     depend on the other rows of the call), only the time does. With an int
     ``batch_size`` calls hold ``batch_size`` rows, as in :func:`predict_rows`. The
     timings are kept per thread, and a copy pickled to a worker process starts afresh.
@@ -327,10 +328,10 @@ class AdaptiveCalls:
             return model_output(Z) if self.whole else predict_rows(model_output, Z)
         parts, seconds = [], []
         for start, stop in ((0, MODEL_ROWS), (MODEL_ROWS, 2 * MODEL_ROWS), (2 * MODEL_ROWS, len(Z))):
-            begin = time.perf_counter()
+            begin = time.process_time()
             parts.append(model_output(Z[start:stop]))
-            seconds.append((time.perf_counter() - begin) / (stop - start))
-        self._local.whole = bool(seconds[2] < 0.9 * seconds[1])
+            seconds.append((time.process_time() - begin) / (stop - start))
+        self._local.whole = bool(seconds[2] < 0.85 * min(seconds[:2]))
         return np.concatenate(parts)
 
     def __getstate__(self) -> dict:

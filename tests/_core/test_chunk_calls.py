@@ -11,8 +11,8 @@ from glassbox._core import MODEL_ROWS, AdaptiveCalls, Workspace
 
 
 class SlowModel:
-    """A row-wise model whose calls cost ``per_call`` seconds plus ``per_row2`` times the
-    square of their rows (a cost per row that grows with the call); it records the size
+    """A row-wise model whose calls cost ``per_call`` seconds of CPU plus ``per_row2`` times
+    the square of their rows (a cost per row that grows with the call); it records the size
     of each call."""
 
     def __init__(self, per_call=0.0, per_row2=0.0):
@@ -20,7 +20,9 @@ class SlowModel:
 
     def __call__(self, Z):
         self.sizes.append(len(Z))
-        time.sleep(self.per_call + self.per_row2 * len(Z) ** 2)
+        end = time.process_time() + self.per_call + self.per_row2 * len(Z) ** 2
+        while time.process_time() < end:  # busy: the calls are timed in CPU time
+            pass
         return np.column_stack([Z.sum(axis=1), Z[:, 0] ** 2])
 
 
