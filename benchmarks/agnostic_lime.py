@@ -28,6 +28,7 @@ for flipping the forest's prediction; no peer runs here.
 
 Run:  .venv/bin/python benchmarks/agnostic_lime.py          (full, about 3 minutes)
       .venv/bin/python benchmarks/agnostic_lime.py --quick  (fewer rows, one repeat)
+      .venv/bin/python benchmarks/agnostic_lime.py --quick --repeats 3  (fewer rows, medians of 3)
 """
 
 import os
@@ -273,7 +274,7 @@ def bench_phases(X, model, n_rows, repeats):
 
     phases = {  # (module object, attribute, phase)
         "sampling (perturbed rows, design, distances)": (lime_module._Neighbourhood, "sample"),
-        "model evaluations (predict_proba)": (lime_module, "predict_rows"),
+        "model evaluations (predict_proba)": (lime_module.AdaptiveCalls, "__call__"),
         "kernel weights": (lime_module._Neighbourhood, "weights"),
         "weighted moments (one batched product per chunk)": (lime_module, "group_moments"),
         "selection, batched ridge solves, jackknife": (lime_module.LocalModels, "fit"),
@@ -342,8 +343,11 @@ def table(records):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rows and a single repeat")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="alternating repeats of the timings (default: 1 with --quick, 5 otherwise)")
     args = parser.parse_args()
     n_rows, n_lime_rows, repeats = (10, 3, 1) if args.quick else (60, 10, 5)
+    repeats = repeats if args.repeats is None else max(1, args.repeats)
     load_before = os.getloadavg()[0]
     X, y = load_breast_cancer(return_X_y=True)
     models = [
@@ -357,7 +361,8 @@ def main():
     scaling_records = bench_scaling(X, y, (1000, 10000) if args.quick else (1000, 10000, 100000))
     cf_records = [bench_counterfactuals(X, y, n_rows, repeats)]
 
-    command = f"OMP_NUM_THREADS=1 .venv/bin/python benchmarks/agnostic_lime.py{' --quick' if args.quick else ''}"
+    command = (f"OMP_NUM_THREADS=1 .venv/bin/python benchmarks/agnostic_lime.py{' --quick' if args.quick else ''}"
+               f"{f' --repeats {args.repeats}' if args.repeats is not None else ''}")
     verdicts = []
     for record in lime_records:
         met = "met" if record["_speedup"] >= 20 else "not met"
@@ -375,7 +380,7 @@ def main():
         "# LIME and counterfactuals on breast_cancer",
         "",
         f"Produced by `{command}` (Python {platform.python_version()}, 1 thread, "
-        f"{'quick run' if args.quick else 'full run'}; {os.cpu_count()} cores, load average "
+        f"{'quick run' if args.quick else 'full run'}, {repeats} repeat{'s' if repeats > 1 else ''}; {os.cpu_count()} cores, load average "
         f"{load_before:.1f} before and {os.getloadavg()[0]:.1f} after: absolute times move with the load, "
         "ratios of alternating runs less).",
         "",
@@ -413,8 +418,9 @@ def main():
         "",
         "## Scaling and peak memory (MLP, 100 samples a row, 10 features)",
         "",
-        "Rows are explained in chunks of at most 8192 perturbed rows, each reduced to its local models before "
-        "the next, so the memory beyond the result arrays should not grow with the rows explained.",
+        "Rows are explained in chunks of about 16 MiB of perturbed rows and moments (with few samples a row, "
+        "the 20 Gram matrices of each row count most), each reduced to its local models before the next, so the "
+        "memory beyond the result arrays should not grow with the rows explained.",
         "",
         table(scaling_records),
         "",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ._batching import (
     AUTO_CELLS,
     LOG_FORMAT,
+    Workspace,
     batch_units,
     check_batch_size,
     chunk_bounds,
@@ -20,6 +21,7 @@ from ._batching import (
 from ._binning import Bins, QuantileBinner, apply_bins, bin_labels, fit_bins
 from ._masking import (
     MODEL_ROWS,
+    AdaptiveCalls,
     Background,
     KMeansBackground,
     kmeans_background,
@@ -60,6 +62,7 @@ from ._validation import (
 )
 
 __all__ = [
+    "AdaptiveCalls",
     "AUTO_CELLS",
     "LOG_FORMAT",
     "MODEL_ROWS",
@@ -69,6 +72,7 @@ __all__ = [
     "SPLIT_NOT_EQUAL",
     "SPLIT_NUMERIC",
     "UNKNOWN_CODE",
+    "Workspace",
     "Background",
     "Bins",
     "FeatureSchema",

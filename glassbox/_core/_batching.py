@@ -8,6 +8,8 @@ instead, at :data:`AUTO_CELLS` floats unless the caller knows a better size for 
 work. :func:`batch_units` turns that rule into the number of units (explained rows,
 model rows, network points) a chunk takes; :func:`chunk_bounds` cuts the work; and
 :func:`run_chunks` runs the chunks in order, in this process or through joblib.
+:class:`Workspace` lends the chunks of one call the same buffers, so that each chunk
+does not fault in fresh pages for arrays of the size the last one used.
 
 Chunk boundaries depend on ``batch_size`` only, never on ``n_jobs``, so results do not
 depend on the number of workers or the joblib backend.
@@ -22,16 +24,19 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from numbers import Integral
 from typing import Any, Literal
 
+import numpy as np
 from joblib import Parallel, delayed
 
 __all__ = [
     "AUTO_CELLS",
     "LOG_FORMAT",
+    "Workspace",
     "batch_units",
     "check_batch_size",
     "chunk_bounds",
@@ -137,6 +142,47 @@ def run_chunks(
         done.append(result)
         progress.step()
     return done
+
+
+class Workspace:
+    """Buffers reused by the chunks of one call, one set per thread.
+
+    Chunks of the same call build arrays of the same shapes; allocating them afresh
+    costs a page fault per 4 KiB whenever the allocator has handed the memory back to
+    the system in between (glibc does for arrays of megabytes). ``array(name, shape,
+    dtype)`` returns an uninitialised array backed by the buffer kept under ``name``,
+    grown when too small. A chunk must be done with its arrays before the next asks for
+    them (chunks of one thread run one after the other; threads get their own buffers).
+    Pickled (to a joblib worker process) it travels empty.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> work = Workspace()
+    >>> a = work.array("samples", (2, 3), np.float64)
+    >>> b = work.array("samples", (3, 2), np.float64)
+    >>> bool(np.shares_memory(a, b)), b.shape
+    (True, (3, 2))
+    """
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def array(self, name: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+        """An uninitialised array of ``shape`` and ``dtype`` on the buffer ``name``."""
+        buffers = self._local.__dict__.setdefault("buffers", {})
+        dtype = np.dtype(dtype)
+        size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        buffer = buffers.get(name)
+        if buffer is None or buffer.nbytes < size:
+            buffer = buffers[name] = np.empty(size, dtype=np.uint8)
+        return buffer[:size].view(dtype).reshape(shape)
+
+    def __getstate__(self) -> dict:
+        return {}
+
+    def __setstate__(self, state: dict) -> None:
+        self._local = threading.local()
 
 
 def progress_logger(verbose: bool | int = True) -> logging.Logger | None:

@@ -30,21 +30,22 @@ from numpy.typing import ArrayLike
 from sklearn.utils import check_random_state
 
 from .._core import (
+    AdaptiveCalls,
     Bins,
     Interval,
     StrOptions,
+    Workspace,
     apply_bins,
     batch_units,
     chunk_bounds,
     fit_bins,
-    predict_rows,
     row_rngs,
     run_chunks,
     safe_mean_std,
     sample_background,
 )
 from ._base import LocalExplainer
-from ._lime_fit import LocalModels, group_moments
+from ._lime_fit import LocalModels, group_moments, moment_cells
 from ._lime_text import TEXT_KERNEL_WIDTH, lime_documents
 
 if TYPE_CHECKING:
@@ -116,9 +117,14 @@ default="auto"
         ``X, y``. ``"auto"``: fitted models are used as they are, others fitted.
     batch_size : int or "auto", default="auto"
         Most perturbed rows per model call; bounds memory. A chunk holds
-        ``batch_size // num_samples`` explained rows (at least one). ``"auto"``: chunks
-        of about 16 MiB of perturbed rows, evaluated in model calls of at most 8192 rows
-        (which keep a network's activations in cache).
+        ``batch_size * p // (num_samples * p + 20 * (p + 1 + n_outputs)**2)`` explained
+        rows (at least one): ``batch_size // num_samples`` rows but for the weighted
+        moments of each row, 20 Gram matrices, which outweigh the perturbed rows when
+        ``num_samples`` is small. ``"auto"``: chunks of about 16 MiB of perturbed rows and
+        moments, each evaluated in model calls of 8192 rows (which keep a network's
+        activations in cache) or in one call (which saves a forest its cost per call),
+        whichever the first chunk's timing found faster
+        (:class:`~glassbox._core.AdaptiveCalls`); results do not depend on it.
     n_jobs : int or None, default=None
         Workers evaluating chunks (joblib). Results do not depend on it.
     random_state : int, RandomState instance or None, default=None
@@ -314,12 +320,18 @@ default="auto"
             return self._explain_documents(X)
         X_encoded, model_output = self._prepare(X)
         n_rows, n_features = X_encoded.shape
-        rows_per_chunk = batch_units(self.batch_size, row_cells=n_features, unit_cells=self.num_samples * n_features)
+        n_outputs = len(model_output.output_names)
+        rows_per_chunk = batch_units(
+            self.batch_size,
+            row_cells=n_features,
+            unit_cells=self.num_samples * n_features + moment_cells(self.num_samples, n_features, n_outputs),
+        )
         local = LocalModels(self.num_features, self.feature_selection, float(self.alpha), self.num_samples)
         low, high = self._neighbourhood.bin_bounds(X_encoded)
+        workspace, calls = Workspace(), AdaptiveCalls(self.batch_size)
         args = [
             (self._neighbourhood, local, model_output, X_encoded[s:e], self._seed, (low[s:e], high[s:e]),
-             self.batch_size)
+             calls, workspace)
             for s, e in chunk_bounds(n_rows, rows_per_chunk)
         ]
         chunks = run_chunks(_explain_chunk, args, n_jobs=self.n_jobs, verbose=self.verbose, desc="LIME")
@@ -402,17 +414,24 @@ class _Neighbourhood:
         high = np.where(row_bins >= 0, self.starts[features, row_bins + 1], low).astype(np.uint16)
         return low, high
 
-    def sample(self, rows, rngs, bounds=None):
+    def sample(self, rows, rngs, bounds=None, workspace=None):
         """Perturbations of encoded ``rows`` of shape (c, p), one generator per row.
 
-        ``bounds`` are the rows' :meth:`bin_bounds`, computed here when not given.
+        ``bounds`` are the rows' :meth:`bin_bounds`, computed here when not given; the
+        arrays returned are built on the buffers of ``workspace`` (a
+        :class:`~glassbox._core.Workspace`) when one is given. A
+        feature drawn from the training values takes a uniform position in its sorted
+        column of ``pool``, drawn as uint16; the samples are one ``take`` of these
+        positions, and the design and distances are read off the
+        positions themselves, never off the values.
 
         Returns
         -------
         samples : ndarray of shape (c, num_samples, p)
             Encoded perturbed rows; ``samples[:, 0]`` are the rows themselves.
         design : ndarray of shape (c, num_samples, p)
-            Their interpretable representation.
+            Their interpretable representation: bool in quartile mode (the same-bin
+            indicators), float in continuous mode.
         row_design : ndarray of shape (c, p)
             The interpretable representation of the rows.
         distance2 : ndarray of shape (c, num_samples)
@@ -428,24 +447,32 @@ class _Neighbourhood:
         moving = numeric & ~np.isnan(rows) if self.continuous else np.zeros(rows.shape, dtype=bool)
         safe_scale = np.where(numeric, self.scale, 1.0)
         row_design = np.where(moving, (rows - self.mean) / safe_scale, 1.0)
-        samples = np.empty((n_rows, self.num_samples, n_features))
-        design = np.empty(samples.shape)
-        distance2 = np.empty((n_rows, self.num_samples))
+        new = _fresh if workspace is None else workspace.array
+        samples = new("samples", (n_rows, self.num_samples, n_features), np.float64)
+        design = new("design", samples.shape, np.float64 if self.continuous else bool)
+        distance2 = new("distance2", (n_rows, self.num_samples), np.float64)
+        offsets = np.arange(n_features) * n_pool
+        # "same bin" is low <= pick < high: pick - low, wrapping as uint16, below the width
+        width = high - low
+        shifted = new("shifted", (self.num_samples, n_features), np.uint16)
+        positions = new("positions", (self.num_samples, n_features), np.intp)
+        ones = np.ones(n_features)
         for i, rng in enumerate(rngs):
             drawn = np.flatnonzero(~moving[i])  # from the training values
             picks = rng.integers(0, n_pool, size=(self.num_samples, len(drawn)), dtype=np.uint16)
-            same_bin = (picks >= low[i, drawn]) & (picks < high[i, drawn])
-            positions = picks.astype(np.intp)
-            positions += drawn * n_pool
             if len(drawn) == n_features:
-                flat_pool.take(positions, out=samples[i])
-                design[i] = same_bin
-                distance2[i] = n_features - design[i] @ np.ones(n_features)  # indicators: 1 at the row
+                np.subtract(picks, low[i], out=shifted)
+                same_bin = np.less(shifted, width[i], out=design[i])
+                np.add(picks, offsets, out=positions)
+                flat_pool.take(positions, out=samples[i], mode="clip")
+                distance2[i] = n_features - same_bin @ ones  # indicators: 1 at the row
                 continue
+            same_bin = (picks - low[i, drawn]) < width[i, drawn]
+            picked = offsets[drawn] + picks
             distance2[i] = len(drawn) - np.count_nonzero(same_bin, axis=1)
             moved = np.flatnonzero(moving[i])  # by Gaussian noise around the row
             noise = rng.standard_normal((self.num_samples, len(moved)))
-            samples[i][:, drawn], design[i][:, drawn] = flat_pool.take(positions), same_bin
+            samples[i][:, drawn], design[i][:, drawn] = flat_pool.take(picked, mode="clip"), same_bin
             samples[i][:, moved] = rows[i, moved] + noise * self.scale[moved]
             design[i][:, moved] = row_design[i, moved] + noise
             distance2[i] += np.einsum("np,np->n", noise, noise)
@@ -459,25 +486,32 @@ class _Neighbourhood:
         return np.exp(distance2 * (-0.5 / self.kernel_width**2))
 
 
-def _explain_chunk(neighbourhood, local, model_output, rows, seed, bounds, batch_size):
+def _explain_chunk(neighbourhood, local, model_output, rows, seed, bounds, calls, workspace):
     """Sample a chunk of rows (each from its own generator, keyed by ``seed`` and the row),
-    evaluate the model on them (in calls of at most ``MODEL_ROWS`` rows with
-    ``batch_size="auto"``, which run fastest), fit every local model.
+    evaluate the model on them (in the calls ``calls``, an
+    :class:`~glassbox._core.AdaptiveCalls`, finds fastest), fit every local model.
 
     Returns the weights (c, o, p), intercepts (c, o), weighted R² (c, o), standard errors
     of the weights (c, o, p) and the rows' design (c, p). Outputs enter the moments
-    centred on the row's own output, which keeps the sums well scaled.
+    centred on the row's own output, which keeps the sums well scaled. The samples,
+    design and moments are built on the buffers of ``workspace``, which the chunks
+    share.
     """
-    samples, design, row_design, distance2 = neighbourhood.sample(rows, row_rngs(seed, rows), bounds)
+    samples, design, row_design, distance2 = neighbourhood.sample(rows, row_rngs(seed, rows), bounds, workspace)
     n_rows, n_samples, n_features = samples.shape
-    outputs = predict_rows(model_output, samples.reshape(n_rows * n_samples, n_features), batch_size=batch_size)
+    outputs = calls(model_output, samples.reshape(n_rows * n_samples, n_features))
     outputs = outputs.reshape(n_rows, n_samples, -1)
     del samples
     row_outputs = outputs[:, 0, :].copy()
     outputs -= row_outputs[:, None, :]
-    moments = group_moments(design, neighbourhood.weights(distance2), outputs)
+    moments = group_moments(design, neighbourhood.weights(distance2), outputs, workspace=workspace)
     coef, intercept, r2, std = local.fit(moments, row_design)
     return coef, intercept + row_outputs, r2, std, row_design
+
+
+def _fresh(name, shape, dtype):
+    """A new uninitialised array: :meth:`Workspace.array` without a workspace."""
+    return np.empty(shape, dtype=dtype)
 
 
 def _standardisation(X, is_categorical):

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.linear_model import lars_path_gram
 
-__all__ = ["N_GROUPS", "LocalModels", "group_moments"]
+__all__ = ["N_GROUPS", "LocalModels", "group_moments", "moment_cells"]
 
 N_GROUPS = 20
 """Groups of samples of the jackknife behind the standard errors of the weights."""
@@ -93,17 +93,31 @@ class LocalModels:
         return _lasso_path_selection(gram, cross, k, self.num_samples)
 
 
-def group_moments(design, weights, outputs, n_groups=N_GROUPS):
+def moment_cells(n_samples, n_features, n_outputs, n_groups=N_GROUPS):
+    """Floats one explained row holds in the products of :func:`group_moments`.
+
+    ``G (p + 1 + o)**2``, independent of the number of samples: with few samples a row
+    they outweigh the samples themselves (``20 * 33**2`` against ``100 * 30`` floats for
+    100 samples of 30 features), so the batch policy counts them beside the samples,
+    and a chunk stays within ``batch_size`` rows' worth of floats whatever ``num_samples``.
+    """
+    return min(n_groups, n_samples) * (n_features + 1 + n_outputs) ** 2
+
+
+def group_moments(design, weights, outputs, n_groups=N_GROUPS, workspace=None):
     """Weighted moments of the design of a chunk of rows, in contiguous groups of samples.
 
     Parameters
     ----------
     design : ndarray of shape (c, N, p)
-        Interpretable representation of each row's samples.
+        Interpretable representation of each row's samples (float, or bool indicators).
     weights : ndarray of shape (c, N)
     outputs : ndarray of shape (c, N, o)
     n_groups : int
         Groups of samples (at most ``N``).
+    workspace : Workspace, optional
+        Lends the weighted design and its products its buffers (the moments returned
+        are views of them, valid until the next chunk asks the workspace again).
 
     Returns
     -------
@@ -121,14 +135,18 @@ def group_moments(design, weights, outputs, n_groups=N_GROUPS):
     n_terms = 1 + n_features + n_outputs
     # [1, design, outputs] times the square roots of the weights: the moments are its
     # cross products with itself (a symmetric product), group by group
-    root = np.sqrt(weights)[:, :, None]
-    scaled = np.empty((n_rows, n_groups * size, n_terms))
+    root = np.sqrt(weights)
+    shape = (n_rows, n_groups * size, n_terms)
+    scaled = np.empty(shape) if workspace is None else workspace.array("scaled", shape, np.float64)
     scaled[:, n_samples:] = 0.0
-    scaled[:, :n_samples, :1] = root
-    np.multiply(design, root, out=scaled[:, :n_samples, 1 : n_features + 1])
-    np.multiply(outputs, root, out=scaled[:, :n_samples, n_features + 1 :])
+    scaled[:, :n_samples, 0] = root
+    np.multiply(design, root[:, :, None], out=scaled[:, :n_samples, 1 : n_features + 1])
+    for k in range(n_outputs):  # a column at a time: a loop over the samples, not over pairs of outputs
+        np.multiply(outputs[:, :, k], root, out=scaled[:, :n_samples, n_features + 1 + k])
     scaled = scaled.reshape(n_rows * n_groups, size, n_terms)
-    products = scaled.transpose(0, 2, 1) @ scaled
+    shape = (n_rows * n_groups, n_terms, n_terms)
+    products = None if workspace is None else workspace.array("products", shape, np.float64)
+    products = np.matmul(scaled.transpose(0, 2, 1), scaled, out=products)
     products = products.reshape(n_rows, n_groups, n_terms, n_terms)
     terms = n_features + 1
     gram = products[..., :terms, :terms]
