@@ -62,23 +62,44 @@ class _LinearPathDependent:
         value[leaves] = ens.value[leaves]
         ens = dataclasses.replace(ens, value=value)
         kept = paths.with_ancestors(leaves)
+        # Each tree's own K: half the most distinct features on a path to one of its leaves.
+        tree_K = np.zeros(len(ens.roots), np.intp)
+        np.maximum.at(tree_K, ens.tree_of[leaves], (paths.n_unique[leaves] + 1) // 2)
+        tree_K = np.maximum(tree_K, 1)
         trees = np.unique(ens.tree_of[leaves])
-        self.K = max(1, (int(paths.n_unique[leaves].max(initial=1)) + 1) // 2)
-        t, w = gauss_legendre(self.K)
+        self.K = int(tree_K[trees].max(initial=1))
         roots, features, above = self._choose_subtrees(ens, paths, kept, expected_rows)
-        tables = _SubtreeTables(ens, paths, roots, features, above, t, w)
-        # Trees in groups of about _GROUP_NODES nodes of the pass (those not inside a subtree).
+        # Trees by K, in groups of about _GROUP_NODES nodes of the pass (those not inside
+        # a subtree); a group takes its trees' largest K.
+        is_root = np.zeros(ens.n_nodes, bool)
+        is_root[roots] = True
         inside = np.zeros(ens.n_nodes, bool)
-        block_of = np.full(ens.n_nodes, -1, np.intp)
-        block_of[roots] = np.arange(len(roots))
         for level in paths.levels[1:]:
             above_node = paths.parent[level]
-            inside[level] = inside[above_node] | (block_of[above_node] >= 0)
+            inside[level] = inside[above_node] | is_root[above_node]
+        trees = trees[np.argsort(tree_K[trees], kind="stable")]
         counts = np.bincount(ens.tree_of[kept & ~inside], minlength=len(ens.roots))[trees]
         cuts = np.flatnonzero(np.diff(np.floor(np.cumsum(counts) / _GROUP_NODES))) + 1
-        self.groups = [_Pass(ens, paths, group, kept, tables, block_of, t, w) for group in np.split(trees, cuts)]
+        groups = np.split(trees, cuts)
+        group_K = np.array([tree_K[group].max() for group in groups])
+        K_of_tree = np.zeros(len(ens.roots), np.intp)
+        for group, K in zip(groups, group_K):
+            K_of_tree[group] = K
+        # The subtrees' tables, one set per K (the quadrature of the trees they are in).
+        block_of = np.full(ens.n_nodes, -1, np.intp)
+        self.groups, self.table_cells = [], 0
+        for K in np.unique(group_K):
+            t, w = gauss_legendre(int(K))
+            mine = roots[K_of_tree[ens.tree_of[roots]] == K]
+            block_of[mine] = np.arange(len(mine))
+            tables = _SubtreeTables(ens, paths, mine, features, above, t, w)
+            self.table_cells += tables.cells()
+            self.groups += [
+                _Pass(ens, paths, group, kept, tables, block_of, t, w)
+                for group, group_k in zip(groups, group_K)
+                if group_k == K
+            ]
         self._cells = max(group.cells_per_row for group in self.groups)
-        self.table_cells = tables.cells()
 
     def _choose_subtrees(self, ens, paths, kept, expected_rows):
         """Subtrees read from tables: their roots, features and features split above.
