@@ -38,6 +38,7 @@ from glassbox.explainers._treeshap import (
     TreeShap,
     _engines,
     _explainer,
+    _linear,
     _pairs,
     _planner,
     _slots,
@@ -408,6 +409,26 @@ def test_random_deep_forests_equal_the_brute_force(problem, max_table_bits):
         np.testing.assert_allclose(interventional[i], expected, rtol=0, atol=1e-9)
     unknown = np.zeros(X.shape[1], bool)
     np.testing.assert_allclose(base[0], sum(conditional_expectation(t, x[0], unknown, True) for t in trees), atol=1e-12)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(deep_problems(), st.sampled_from([3, 10**4]))
+def test_linear_pass_per_tree_group_equal_the_brute_force(problem, expected_rows):
+    # Every tree its own pass, with its own K (half its most path features) and its own
+    # subtree tables, read after going down: of one bit (3 rows expected) or up to ten.
+    model, X, _, _ = problem
+    x = X[-3:]
+    with (
+        mock.patch.object(_planner, "_MAX_TABLE_BITS", 0),
+        mock.patch.object(_linear, "_GROUP_NODES", 1),
+    ):
+        explainer = TreeShap(model, expected_rows=expected_rows)
+        values, _ = explainer.explain(x)
+    linear = explainer._plan.engines[-1]
+    assert isinstance(linear, _linear._LinearPathDependent) and len(linear.groups) == len(model.estimators_)
+    trees = forest_trees(model)
+    for i in range(len(x)):
+        np.testing.assert_allclose(values[i], brute_path_dependent(trees, x[i]), rtol=0, atol=1e-9)
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -62,23 +62,44 @@ class _LinearPathDependent:
         value[leaves] = ens.value[leaves]
         ens = dataclasses.replace(ens, value=value)
         kept = paths.with_ancestors(leaves)
+        # Each tree's own K: half the most distinct features on a path to one of its leaves.
+        tree_K = np.zeros(len(ens.roots), np.intp)
+        np.maximum.at(tree_K, ens.tree_of[leaves], (paths.n_unique[leaves] + 1) // 2)
+        tree_K = np.maximum(tree_K, 1)
         trees = np.unique(ens.tree_of[leaves])
-        self.K = max(1, (int(paths.n_unique[leaves].max(initial=1)) + 1) // 2)
-        t, w = gauss_legendre(self.K)
+        self.K = int(tree_K[trees].max(initial=1))
         roots, features, above = self._choose_subtrees(ens, paths, kept, expected_rows)
-        tables = _SubtreeTables(ens, paths, roots, features, above, t, w)
-        # Trees in groups of about _GROUP_NODES nodes of the pass (those not inside a subtree).
+        # Trees by K, in groups of about _GROUP_NODES nodes of the pass (those not inside
+        # a subtree); a group takes its trees' largest K.
+        is_root = np.zeros(ens.n_nodes, bool)
+        is_root[roots] = True
         inside = np.zeros(ens.n_nodes, bool)
-        block_of = np.full(ens.n_nodes, -1, np.intp)
-        block_of[roots] = np.arange(len(roots))
         for level in paths.levels[1:]:
             above_node = paths.parent[level]
-            inside[level] = inside[above_node] | (block_of[above_node] >= 0)
+            inside[level] = inside[above_node] | is_root[above_node]
+        trees = trees[np.argsort(tree_K[trees], kind="stable")]
         counts = np.bincount(ens.tree_of[kept & ~inside], minlength=len(ens.roots))[trees]
         cuts = np.flatnonzero(np.diff(np.floor(np.cumsum(counts) / _GROUP_NODES))) + 1
-        self.groups = [_Pass(ens, paths, group, kept, tables, block_of, t, w) for group in np.split(trees, cuts)]
+        groups = np.split(trees, cuts)
+        group_K = np.array([tree_K[group].max() for group in groups])
+        K_of_tree = np.zeros(len(ens.roots), np.intp)
+        for group, K in zip(groups, group_K):
+            K_of_tree[group] = K
+        # The subtrees' tables, one set per K (the quadrature of the trees they are in).
+        block_of = np.full(ens.n_nodes, -1, np.intp)
+        self.groups, self.table_cells = [], 0
+        for K in np.unique(group_K):
+            t, w = gauss_legendre(int(K))
+            mine = roots[K_of_tree[ens.tree_of[roots]] == K]
+            block_of[mine] = np.arange(len(mine))
+            tables = _SubtreeTables(ens, paths, mine, features, above, t, w)
+            self.table_cells += tables.cells()
+            self.groups += [
+                _Pass(ens, paths, group, kept, tables, block_of, t, w)
+                for group, group_k in zip(groups, group_K)
+                if group_k == K
+            ]
         self._cells = max(group.cells_per_row for group in self.groups)
-        self.table_cells = tables.cells()
 
     def _choose_subtrees(self, ens, paths, kept, expected_rows):
         """Subtrees read from tables: their roots, features and features split above.
@@ -116,7 +137,10 @@ class _Pass:
     """The nodes of some trees above their tabled subtrees, level by level.
 
     Only the nodes ``kept`` are explained through; the others (no leaf of the engine
-    below) end the pass with nothing below them.
+    below) end the pass with nothing below them. Going down, ``G`` of every node met is
+    written to one array; the subtrees met at every level are then read from their
+    tables at once (a few reads by number of features, not one per level), which
+    writes their ``H`` before going up.
     """
 
     def __init__(self, ens, paths, trees, kept, tables, block_of, t, w):
@@ -130,17 +154,16 @@ class _Pass:
         self.n_roots = len(roots)
         is_block = block_of >= 0
         self.output_rows, self.n_contributions = [], 0  # phi row of each row of the contributions
-        # Positions in ``satisfied``: the roots, then every edge met; two more rows, always
-        # true (no earlier split on the feature) and always false (padding).
+        # Positions in ``satisfied`` and ``G``: the roots, then every edge met; ``satisfied``
+        # has two more rows, always true (no earlier split on the feature) and always false.
         size = len(roots)
-        self.root_blocks = self._blocks(
-            ens, tables, block_of[roots[is_block[roots]]], np.flatnonzero(is_block[roots]), None, columns
-        )
         last = np.full((len(roots), width_slots), -1, np.intp)
-        frontier, inner = roots, np.flatnonzero(~is_block[roots])
+        root_blocks = np.flatnonzero(is_block[roots])
+        met = [(root_blocks, block_of[roots[root_blocks]], last[root_blocks])]  # subtrees: position, block, last
+        frontier, frontier_start, inner = roots, 0, np.flatnonzero(~is_block[roots])
         self.levels = []
-        max_blocks = 0
         edges = []  # (children, parents, has_previous, leaf) per level: their factors in one call below
+        n_met = len(root_blocks)
         while len(inner):
             parents = frontier[inner]
             n_parents = len(parents)
@@ -152,14 +175,14 @@ class _Pass:
             last = last[np.concatenate([inner, inner])]
             last[np.arange(m), slot] = size + np.arange(m)
             leaf = (left[children] < 0) | ~kept[children]
-            block = is_block[children]
+            block = np.flatnonzero(is_block[children])
             edges.append((children, twice, previous >= 0, leaf))
+            met.append((size + block, block_of[children[block]], last[block]))
             rows = ens.feature[twice][:, None] * ens.n_outputs + columns[twice]
-            block_local = np.flatnonzero(block)
-            max_blocks = max(max_blocks, len(block_local))
             self.levels.append(
                 {
                     "positions": slice(size, size + m),
+                    "parents": frontier_start + inner,
                     "previous": np.where(previous >= 0, previous, -2),  # -2: the always-true row
                     "router": paths.gpos[twice],
                     "is_left": (np.arange(m) < n_parents)[:, None],
@@ -167,19 +190,29 @@ class _Pass:
                     "n_parents": n_parents,
                     "leaf": np.flatnonzero(leaf),
                     "leaf_value": ens.value[children[leaf]][:, None, :, None],
-                    "next": np.flatnonzero(~leaf & ~block),
-                    "blocks": self._blocks(ens, tables, block_of[children[block]], block_local, last[block], columns),
+                    "next": np.flatnonzero(~leaf & ~is_block[children]),
+                    "blocks": block,
+                    "met": slice(n_met, n_met + len(block)),
                     "contributions": self._take_rows(rows),
                 }
             )
+            n_met += len(block)
+            frontier, frontier_start = children, size
             size += m
-            frontier, inner = children, np.flatnonzero(~leaf & ~block)
-        self.size = size
+            inner = self.levels[-1]["next"]
+        self.size, self.n_met = size, n_met
         self._edge_tables(ens, paths, edges, t, w)
+        positions, blocks, lasts = (np.concatenate(part) for part in zip(*met))
+        self.block_groups = self._blocks(ens, tables, positions, blocks, lasts, columns)
         self.output_rows = np.concatenate(self.output_rows) if self.output_rows else np.zeros(0, np.intp)
         self.reduce = _reduction(self.output_rows, self.n_output_rows)
         widest = max(tables.n_features.max(initial=0), 1)
-        self.cells_per_row = size * self.K * (self.width + 1) + max_blocks * (2 + widest) * self.width * self.K
+        largest = max((len(group["positions"]) for group in self.block_groups), default=0)
+        self.cells_per_row = (
+            size * self.K * (self.width + 1)
+            + (n_met * self.width * self.K if self.width > 1 else 0)
+            + largest * (2 + widest) * self.width * self.K
+        )
 
     def _edge_tables(self, ens, paths, edges, t, w):
         """Each level's factor ratios (3 m, K) and weights (m, K, 2), from one call for all levels."""
@@ -197,27 +230,33 @@ class _Pass:
             level["weights"] = weights[start:stop]
             start = stop
 
-    def _blocks(self, ens, tables, blocks, local, last, columns):
-        """Explain-time data of the subtrees met at one level, by number of features."""
+    def _blocks(self, ens, tables, positions, blocks, lasts, columns):
+        """Explain-time data of all the subtrees met, by number of features.
+
+        ``positions``: the subtrees' rows of ``G``; ``lasts``: for each, the row of
+        ``satisfied`` of the last edge on each of its path features (-1: none).
+        """
         out = []
-        for f in np.unique(tables.n_features[blocks]):
-            chosen = np.flatnonzero(tables.n_features[blocks] == f)
+        n_features = tables.n_features[blocks]
+        for f in np.unique(n_features):
+            chosen = np.flatnonzero(n_features == f)
             b = blocks[chosen]
             n_above = tables.above[b].sum(axis=1)
             # State bits: the features split above (their last edge's row of
             # ``satisfied``), then the directions at the internal nodes.
             above_source = np.full((len(b), max(int(n_above.max()), 1)), -1, np.intp)  # -1: always false
-            if last is not None:
-                which, slot = np.nonzero(tables.above[b])
-                rank = np.cumsum(tables.above[b], axis=1)[which, slot] - 1
-                above_source[which, rank] = last[chosen][which, slot]
+            which, slot = np.nonzero(tables.above[b])
+            rank = np.cumsum(tables.above[b], axis=1)[which, slot] - 1
+            above_source[which, rank] = lasts[chosen][which, slot]
             direction_source = tables.direction[b, : int((tables.n_bits[b] - n_above).max())]
             direction_source = np.where(direction_source >= 0, direction_source, self.n_router_rows - 1)
             rows = tables.features[b, :f, None] * ens.n_outputs + columns[tables.roots[b]][:, None, :]
             out.append(
                 {
-                    "local": local[chosen],
+                    "met": chosen,
+                    "positions": positions[chosen],
                     "above": above_source,
+                    "above_shift": np.arange(above_source.shape[1])[None, :, None],
                     "direction": direction_source,
                     "shift": n_above[:, None, None] + np.arange(direction_source.shape[1])[None, :, None],
                     "base": tables.state_base[b][:, None],
@@ -241,9 +280,8 @@ class _Pass:
         contributions = np.empty((len(self.output_rows), n_rows))
         satisfied = np.empty((self.size + 2, n_rows), bool)
         satisfied[-2], satisfied[-1] = True, False
-        G = np.ones((self.n_roots, n_rows, K))
-        for group in self.root_blocks:
-            self._read(group, G[group["local"]], satisfied, goes_left, contributions)
+        G = np.empty((self.size, n_rows, K))  # G of every node met, then H where width is 1
+        G[: self.n_roots] = 1.0
         stash = []
         for level in self.levels:
             s = satisfied[level["positions"]]
@@ -253,28 +291,27 @@ class _Pass:
             case = np.subtract(2, before.view(np.int8), dtype=np.intp)
             case -= s.view(np.int8)
             case += level["case_base"]
-            g = level["ratios"].take(case, axis=0)  # (m, n_rows, K)
-            g.reshape(2, level["n_parents"], n_rows, K)[...] *= G[None]
-            below_blocks = []
-            for group in level["blocks"]:
-                local = group["local"]
-                H = self._read(group, g[local], satisfied, goes_left, contributions)
-                if width == 1:
-                    g[local] = H[:, :, 0]
-                else:
-                    below_blocks.append((local, H))
-            G = g[level["next"]]
-            stash.append((g, before, s, below_blocks))
+            g = G[level["positions"]]
+            level["ratios"].take(case, axis=0, out=g, mode="clip")  # (m, n_rows, K); "clip": unbuffered
+            g.reshape(2, level["n_parents"], n_rows, K)[...] *= G[level["parents"]][None]
+            stash.append((before, s))
+        H_blocks = np.empty((self.n_met, n_rows, width, K)) if width > 1 else None
+        for group in self.block_groups:
+            H = self._read(group, G[group["positions"]], satisfied, goes_left, contributions)
+            if width == 1:
+                G[group["positions"]] = H[:, :, 0]
+            else:
+                H_blocks[group["met"]] = H
         below = None
-        for level, (g, before, s, below_blocks) in zip(reversed(self.levels), reversed(stash)):
+        for level, (before, s) in zip(reversed(self.levels), reversed(stash)):
+            g = G[level["positions"]]
             m = len(g)
             if width == 1:
                 H = g.reshape(m, n_rows, 1, K)
             else:
                 H = np.empty((m, n_rows, width, K))
                 H[level["leaf"]] = level["leaf_value"] * g[level["leaf"]][:, :, None, :]
-                for local, H_block in below_blocks:
-                    H[local] = H_block
+                H[level["blocks"]] = H_blocks[level["met"]]
             if below is not None:
                 half = len(below) // 2
                 H[level["next"]] = below[:half] + below[half:]
@@ -289,9 +326,7 @@ class _Pass:
     def _read(self, group, G, satisfied, goes_left, contributions):
         """Write the subtrees' contributions; return their ``H``, shape (n, n_rows, width, K)."""
         n, n_rows = len(G), G.shape[1]
-        index = np.zeros((n, n_rows), np.intp)
-        for q in range(group["above"].shape[1]):
-            index |= np.left_shift(satisfied[group["above"][:, q]], q, dtype=np.intp)
+        index = np.left_shift(satisfied[group["above"]], group["above_shift"], dtype=np.intp).sum(axis=1)
         index |= np.left_shift(goes_left[group["direction"]], group["shift"], dtype=np.intp).sum(axis=1)
         index += group["base"]
         M = group["M"].take(index, axis=0).reshape(n, n_rows, group["f"] * self.width, self.K)
