@@ -35,6 +35,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Bins", "QuantileBinner", "apply_bins", "bin_labels", "fit_bins"]
 
+# Most values (rows x columns) cut in one pass of :func:`_numeric_thresholds`, whose arrays
+# of the pass's values take about eight times their size (a few tens of MB here).
+_VALUES_PER_PASS = 2**19
+
 
 @dataclass(frozen=True, eq=False)
 class Bins:
@@ -99,7 +103,11 @@ def fit_bins(
         X_fit = X
     thresholds, edges = [], []
     n_bins = np.empty(n_features, dtype=np.intp)
-    numeric = _numeric_thresholds(X_fit, np.flatnonzero(~np.asarray(is_categorical, dtype=bool)), max_bins)
+    numeric_columns = np.flatnonzero(~np.asarray(is_categorical, dtype=bool))
+    per_pass = max(1, _VALUES_PER_PASS // max(len(X_fit), 1))  # the pass holds several arrays of its values
+    numeric = {}
+    for start in range(0, len(numeric_columns), per_pass):
+        numeric.update(_numeric_thresholds(X_fit, numeric_columns[start:start + per_pass], max_bins))
     for j in range(n_features):
         column = X_fit[:, j]
         if j in numeric:  # cut with the other columns

@@ -80,8 +80,8 @@ class AdditiveClassifier(_AdditiveModel, ClassifierMixin, BaseEstimator):
     n_iter_no_change : int, default=20
         Rounds without an improvement of the validation loss before a bag stops.
     tol : float, default=1e-4
-        Improvement of the validation loss that counts, relative to its value at the
-        start of the stage.
+        Improvement of the validation loss that counts, relative to the bag's validation
+        loss at the start (of the intercept alone), in both stages.
     min_samples_leaf : int, default=4
         Fewest training rows in each leaf of a tree.
     round_samples : int or None, default=20_000
@@ -314,8 +314,8 @@ class AdditiveRegressor(_AdditiveModel, RegressorMixin, BaseEstimator):
     n_iter_no_change : int, default=20
         Rounds without an improvement of the validation loss before a bag stops.
     tol : float, default=1e-4
-        Improvement of the validation loss that counts, relative to its value at the
-        start of the stage.
+        Improvement of the validation loss that counts, relative to the bag's validation
+        loss at the start (of the intercept alone), in both stages.
     min_samples_leaf : int, default=4
         Fewest training rows in each leaf of a tree.
     round_samples : int or None, default=20_000

@@ -71,13 +71,15 @@ def _draw_bags(n_bags, seed, y, weight, fraction, max_val=None):
     return _Bags(train_weight, val_rows, val_weight, np.array(seeds), row_seeds)
 
 
-def _boost_chunk(problem, offsets, train_weight, val_rows, val_weight, seeds, row_seed):
+def _boost_chunk(problem, offsets, train_weight, val_rows, val_weight, seeds, row_seed, scale):
     rngs = [np.random.default_rng(s) for s in seeds]
-    return boost_bags(problem, offsets, train_weight, val_rows, val_weight, rngs, row_seed)
+    return boost_bags(problem, offsets, train_weight, val_rows, val_weight, rngs, row_seed, scale)
 
 
-def _run_bags(problem, offsets, bags, n_jobs, *, stage):
-    """Boost every bag, chunk by chunk; returns cells (K, n_cells + 1, C) and rounds (K,).
+def _run_bags(problem, offsets, bags, n_jobs, *, stage, scale=None):
+    """Boost every bag, chunk by chunk; returns cells (K, n_cells + 1, C), rounds (K,) and
+    the losses the improvements counted relative to (K,), ``scale`` if given (see
+    :func:`boost_bags`).
 
     A chunk is a run of consecutive bags: its offsets and weights are views, not copies
     of the data's size.
@@ -87,9 +89,9 @@ def _run_bags(problem, offsets, bags, n_jobs, *, stage):
         consecutive = slice(int(chunk[0]), int(chunk[-1]) + 1)
         args.append((problem, offsets[:, consecutive], bags.train_weight[:, consecutive],
                      [bags.val_rows[b] for b in chunk], [bags.val_weight[b] for b in chunk], bags.seeds[chunk, stage],
-                     int(bags.row_seeds[stage])))
+                     int(bags.row_seeds[stage]), None if scale is None else scale[chunk]))
     results = run_chunks(_boost_chunk, args, n_jobs=n_jobs)
-    return np.concatenate([r[0] for r in results]), np.concatenate([r[1] for r in results])
+    return tuple(np.concatenate([r[i] for r in results]) for i in range(3))
 
 
 def _bag_scores(problem, cells, init):

@@ -127,14 +127,14 @@ class _AdditiveModel(TransparentMixin):
 
         # Stage 1: the main terms. Stage 2: the pairs, ranked on the residual of the
         # averaged main terms and boosted on each bag's own.
-        main_scores, intercepts, bag_scores, main_rounds = self._boost_main_terms(
+        main_scores, intercepts, bag_scores, main_rounds, start_loss = self._boost_main_terms(
             codes, y, loss, n_scores, init, bags, monotone)
         groups = _interaction_groups(self.bins_, schema, bin_weight, self.max_interaction_bins)
         pairs = self._choose_pairs(schema, groups, codes, y, weight, loss, bag_scores, monotone, bin_weight, seed)
         pair_tables, pair_rounds = [], np.zeros(self.outer_bags, dtype=np.intp)
         if pairs:
             pair_tables, pair_intercepts, pair_rounds = self._boost_pairs(
-                pairs, groups, codes, y, loss, n_scores, bag_scores, bags)
+                pairs, groups, codes, y, loss, n_scores, bag_scores, bags, start_loss)
             intercepts = intercepts + pair_intercepts
 
         # Centre and purify every bag, then average the bags.
@@ -153,18 +153,24 @@ class _AdditiveModel(TransparentMixin):
         """Boost the main terms of every bag.
 
         Returns each feature's scores (K, n_bins, C), the bags' intercepts (K, C), every
-        bag's scores of the rows (n, K, C) and the rounds each bag ran.
+        bag's scores of the rows (n, K, C), the rounds each bag ran and each bag's
+        validation loss at the start (K,), that of the intercept alone.
         """
         layout = _MainLayout(self.bins_, self._feature_schema.is_categorical)
         problem = self._problem(_compact(layout.codes(codes), layout.width), "main", layout.n_terms, layout.width,
                                 y, loss, n_scores, n_numeric=layout.n_numeric, value_widths=layout.value_widths,
                                 monotone=monotone[layout.order])
         offsets = np.broadcast_to(init, (len(codes), self.outer_bags, n_scores))
-        cells, rounds = _run_bags(problem, offsets, bags, self.n_jobs, stage=0)  # (K, n_cells + 1, C)
-        return layout.scores(cells), init + cells[:, -1, :], _bag_scores(problem, cells, init), rounds
+        cells, rounds, start_loss = _run_bags(problem, offsets, bags, self.n_jobs, stage=0)  # (K, n_cells + 1, C)
+        return layout.scores(cells), init + cells[:, -1, :], _bag_scores(problem, cells, init), rounds, start_loss
 
-    def _boost_pairs(self, pairs, groups, codes, y, loss, n_scores, bag_scores, bags):
+    def _boost_pairs(self, pairs, groups, codes, y, loss, n_scores, bag_scores, bags, start_loss):
         """Boost the pairs of every bag on top of its main terms.
+
+        A bag's improvements count relative to ``start_loss``, the validation loss of its
+        intercept alone, as in the main stage: not relative to the loss of its main terms,
+        which on data the main terms nearly fit is so small that the pairs would go on
+        chasing improvements of no weight for the problem.
 
         Returns each pair's table (K, Ga, Gb, C), the intercepts' change (K, C) and the
         rounds each bag ran.
@@ -172,7 +178,7 @@ class _AdditiveModel(TransparentMixin):
         layout = _PairLayout(pairs, groups)
         problem = self._problem(_compact(layout.codes(codes), layout.width**2), "pair", len(pairs), layout.width,
                                 y, loss, n_scores)
-        cells, rounds = _run_bags(problem, bag_scores, bags, self.n_jobs, stage=1)
+        cells, rounds, _ = _run_bags(problem, bag_scores, bags, self.n_jobs, stage=1, scale=start_loss)
         return layout.tables(cells), cells[:, -1, :], rounds
 
     def _set_terms(self, intercepts, main_scores, bin_weight, pairs, pair_tables, pair_weight):

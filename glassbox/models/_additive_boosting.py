@@ -150,7 +150,7 @@ class BoostingProblem:
         return self.round_samples is not None and len(self.y) > self.round_samples
 
 
-def boost_bags(problem, offsets, train_weight, val_rows, val_weight, rngs, row_seed):
+def boost_bags(problem, offsets, train_weight, val_rows, val_weight, rngs, row_seed, scale=None):
     """Boost the terms of ``problem`` in several outer bags at once.
 
     Parameters
@@ -166,6 +166,10 @@ def boost_bags(problem, offsets, train_weight, val_rows, val_weight, rngs, row_s
         Draw the random splits of the smoothing rounds, bag by bag.
     row_seed : int
         Draws the rows of every round when ``problem.sampled``; the same for all bags.
+    scale : ndarray of shape (n_bags,), default=None
+        The loss each bag's improvements count relative to (an improvement counts when
+        it exceeds ``problem.tol * scale``); by default the bag's validation loss at the
+        start, before any round.
 
     Returns
     -------
@@ -173,6 +177,8 @@ def boost_bags(problem, offsets, train_weight, val_rows, val_weight, rngs, row_s
         Value of every cell (the intercept last) at each bag's best validation round.
     n_rounds : ndarray of int of shape (n_bags,)
         Rounds each bag ran.
+    scale : ndarray of shape (n_bags,)
+        The loss improvements counted relative to.
     """
     C, n_cells = problem.n_scores, problem.n_cells
     K = train_weight.shape[1]
@@ -180,7 +186,8 @@ def boost_bags(problem, offsets, train_weight, val_rows, val_weight, rngs, row_s
     best_cells = np.zeros((K, n_cells, C))
     best_loss = np.full(K, np.inf)
     reference = np.full(K, np.inf)  # loss when the patience counter last restarted
-    scale = np.full(K, np.nan)  # loss at the start: improvements count relative to it
+    measure = scale is None  # improvements count relative to the loss at the start
+    scale = np.full(K, np.nan) if measure else np.array(scale, dtype=np.float64)
     waiting = np.zeros(K, dtype=np.intp)
     n_rounds = np.zeros(K, dtype=np.intp)
     active = np.arange(K)  # bags still boosting, in order
@@ -194,7 +201,7 @@ def boost_bags(problem, offsets, train_weight, val_rows, val_weight, rngs, row_s
             if loss < best_loss[bag]:
                 best_loss[bag] = loss
                 best_cells[bag] = cells[:, i * C:(i + 1) * C]
-            if round_ == 0:
+            if round_ == 0 and measure:
                 scale[bag] = abs(loss)
             if not np.isfinite(reference[bag]) or loss < reference[bag] - problem.tol * scale[bag]:
                 reference[bag] = loss
@@ -219,7 +226,7 @@ def boost_bags(problem, offsets, train_weight, val_rows, val_weight, rngs, row_s
         cells += delta
         rows.apply(delta)
         validation.apply(delta)
-    return best_cells, n_rounds
+    return best_cells, n_rounds, scale
 
 
 def _round_update(problem, batch, rngs, active, round_):

@@ -185,3 +185,29 @@ def test_columns_cut_together_as_each_alone(seed, n, n_features, max_bins):
         np.testing.assert_array_equal(bins.thresholds[j], cuts)
         low, high = (values.min(), values.max()) if len(values) else (np.nan, np.nan)
         np.testing.assert_array_equal(bins.edges[j], np.concatenate([[low], upper, [high]]))
+
+
+def test_columns_cut_in_passes_as_in_one(monkeypatch):
+    """Numeric columns are cut a few at a time (the pass's memory grows with its values):
+    the bins are those of one pass over every column, to the bit."""
+    import glassbox._core._binning as binning
+
+    rng = np.random.default_rng(11)
+    X = np.column_stack([rng.normal(size=300), rng.integers(0, 5, 300).astype(float),
+                         np.where(rng.random(300) < 0.4, 0.0, rng.exponential(size=300)),
+                         rng.integers(0, 3, 300).astype(float), np.round(rng.normal(size=300), 1),
+                         rng.uniform(size=300)])
+    X[rng.random(X.shape) < 0.1] = np.nan
+    is_categorical = np.array([False, False, False, True, False, False])
+    whole = fit_bins(X, is_categorical, max_bins=16)
+    monkeypatch.setattr(binning, "_VALUES_PER_PASS", 2 * 300)  # two columns a pass, the last alone
+    passes = []
+    cut = binning._numeric_thresholds
+    monkeypatch.setattr(binning, "_numeric_thresholds", lambda X, c, m: passes.append(list(c)) or cut(X, c, m))
+    parts = fit_bins(X, is_categorical, max_bins=16)
+    assert passes == [[0, 1], [2, 4], [5]]
+    for j in range(X.shape[1]):
+        for name in ("thresholds", "edges"):
+            a, b = getattr(whole, name)[j], getattr(parts, name)[j]
+            assert (a is None and b is None) or np.array_equal(a, b)
+    np.testing.assert_array_equal(whole.n_bins, parts.n_bins)

@@ -13,6 +13,7 @@ from glassbox.models._additive_boosting import (
     _SampledRows,
     _Validation,
     _weighted_gradients,
+    boost_bags,
 )
 from glassbox.models._additive_splits import EPS, _prefix, pair_updates
 
@@ -122,6 +123,50 @@ def test_stacked_validation_losses_are_each_bags_own(sampled, loss, n_scores):
     validation.keep(keep)
     rows.keep(keep, (np.flatnonzero(keep)[:, None] * n_scores + np.arange(n_scores)).ravel())
     np.testing.assert_array_equal(validation.losses(rows), losses[keep])
+
+
+def _learnable(n=600, n_bags=3, seed=4):
+    """A binary problem two features explain, with each bag's validation rows."""
+    prob = problem(n=n, n_terms=2, width=6, seed=seed)
+    logit = 1.5 * (prob.codes[:, 0] - 2.5) / 2.5 - (prob.codes[:, 1] == 3)
+    y = (np.random.default_rng(seed).random(n) < expit(logit)).astype(int)
+    prob = BoostingProblem(**{**prob.__dict__, "y": y, "max_rounds": 60})
+    rng = np.random.default_rng(seed + 1)
+    val_rows = [np.sort(rng.choice(n, 90, replace=False)) for _ in range(n_bags)]
+    weight = np.ones((n, n_bags))
+    for k, rows in enumerate(val_rows):
+        weight[rows, k] = 0.0
+    val_weight = [rng.uniform(0.5, 2.0, 90) for _ in range(n_bags)]
+    return prob, np.full((n, n_bags, 1), 0.3), weight, val_rows, val_weight
+
+
+def _boost(prob, offsets, weight, val_rows, val_weight, scale=None):
+    rngs = [np.random.default_rng(k) for k in range(weight.shape[1])]
+    return boost_bags(prob, offsets, weight, val_rows, val_weight, rngs, 0, scale)
+
+
+def test_improvements_count_relative_to_the_loss_at_the_start_by_default():
+    prob, offsets, weight, val_rows, val_weight = _learnable()
+    cells, rounds, scale = _boost(prob, offsets, weight, val_rows, val_weight)
+    y = prob.y
+    start = [np.average(np.logaddexp(0.0, 0.3) - y[r] * 0.3, weights=w)  # the scores start at 0.3
+             for r, w in zip(val_rows, val_weight)]
+    np.testing.assert_allclose(scale, start, rtol=1e-12)
+    again = _boost(prob, offsets, weight, val_rows, val_weight, scale=scale)  # the same loss, given
+    np.testing.assert_array_equal(again[0], cells)
+    np.testing.assert_array_equal(again[1], rounds)
+    np.testing.assert_array_equal(again[2], scale)
+
+
+def test_a_given_scale_decides_which_improvements_count():
+    prob, offsets, weight, val_rows, val_weight = _learnable()
+    _, rounds, _ = _boost(prob, offsets, weight, val_rows, val_weight)
+    assert (rounds > prob.n_iter_no_change).all()  # the problem is learnt for a while
+    # Relative to a huge loss no improvement counts: every bag stops after exactly
+    # n_iter_no_change rounds of patience.
+    _, rounds, scale = _boost(prob, offsets, weight, val_rows, val_weight, scale=np.full(3, 1e9))
+    np.testing.assert_array_equal(rounds, prob.n_iter_no_change)
+    np.testing.assert_array_equal(scale, 1e9)
 
 
 def test_pair_trees_written_in_place_are_the_returned_ones():

@@ -1,10 +1,11 @@
-"""Pairs of the additive models on a categorical axis: its order, and what pairs cost
-when there is no interaction to find."""
+"""Pairs of the additive models on a categorical axis: its order, what pairs cost
+when there is no interaction to find, and when the pair stage stops."""
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+import glassbox.models._additive_bags as additive_bags
 from glassbox.models import AdditiveClassifier
 
 N_LEVELS = 50
@@ -69,3 +70,37 @@ def test_rarest_levels_share_the_groups_of_a_small_grid():
     assert len(groups[-1]) == max(len(g) for g in groups) > 1  # the rarest levels are merged
     for more, fewer in zip(groups[:-1], groups[1:]):  # every level of a group at least as frequent as the next's
         assert counts[more].min() >= counts[fewer].max()
+
+
+def test_pair_stage_counts_improvements_relative_to_the_intercept_alone(monkeypatch):
+    # Both stages measure an improvement against the validation loss of the bag's
+    # intercept alone (the constant log-odds), computed here by hand from the rows each
+    # bag stops on; the pair stage used to measure it against the loss of the main
+    # terms, which is much smaller where they fit well.
+    calls = []
+    boost = additive_bags.boost_bags
+
+    def recording(problem, offsets, train_weight, val_rows, val_weight, rngs, row_seed, scale=None):
+        result = boost(problem, offsets, train_weight, val_rows, val_weight, rngs, row_seed, scale)
+        calls.append({"kind": problem.kind, "scale": scale, "offsets": offsets, "val_rows": val_rows,
+                      "val_weight": val_weight, "measured": result[2]})
+        return result
+
+    monkeypatch.setattr(additive_bags, "boost_bags", recording)
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(400, 3))
+    y = (X[:, 0] + X[:, 1] * X[:, 2] + 0.3 * rng.normal(size=400) > 0).astype(int)
+    weight = rng.uniform(0.5, 2.0, 400)
+    AdditiveClassifier(interactions=1, outer_bags=3, random_state=0).fit(X, y, sample_weight=weight)
+    (main,), (pair,) = ([c for c in calls if c["kind"] == kind] for kind in ("main", "pair"))
+    prior = np.average(y, weights=weight)
+    init = np.log(prior) - np.log(1.0 - prior)
+    constant = [np.average(np.logaddexp(0.0, init) - y[r] * init, weights=w)
+                for r, w in zip(main["val_rows"], main["val_weight"])]
+    assert main["scale"] is None
+    np.testing.assert_allclose(main["measured"], constant, rtol=1e-12)
+    np.testing.assert_allclose(pair["scale"], constant, rtol=1e-12)
+    np.testing.assert_array_equal(pair["measured"], pair["scale"])
+    own = [np.average(np.logaddexp(0.0, pair["offsets"][r, k, 0]) - y[r] * pair["offsets"][r, k, 0], weights=w)
+           for k, (r, w) in enumerate(zip(pair["val_rows"], pair["val_weight"]))]
+    assert (np.asarray(own) < 0.8 * np.asarray(constant)).all()  # the main terms' loss: another yardstick
