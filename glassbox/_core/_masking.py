@@ -293,10 +293,11 @@ class AdaptiveCalls:
     times per row decide (CPU time: a machine shared with other work stretches the
     wall time of one call and not of the other): later stacks go to the model in one
     call when that took at least 15% less time per row than the faster of the two
-    others, in calls of ``MODEL_ROWS`` rows otherwise. Outputs do not depend on the choice (a model's output for a row does not
-    depend on the other rows of the call), only the time does. With an int
-    ``batch_size`` calls hold ``batch_size`` rows, as in :func:`predict_rows`. The
-    timings are kept per thread, and a copy pickled to a worker process starts afresh.
+    others, in calls of ``MODEL_ROWS`` rows otherwise. Outputs do not depend on the
+    choice (a model's output for a row does not depend on the other rows of the call),
+    only the time does. With an int ``batch_size`` calls hold ``batch_size`` rows, as in
+    :func:`predict_rows`. The timings are kept per thread, and a copy pickled to a worker
+    process starts afresh.
 
     Parameters
     ----------

@@ -447,7 +447,7 @@ class _Neighbourhood:
         moving = numeric & ~np.isnan(rows) if self.continuous else np.zeros(rows.shape, dtype=bool)
         safe_scale = np.where(numeric, self.scale, 1.0)
         row_design = np.where(moving, (rows - self.mean) / safe_scale, 1.0)
-        new = _fresh if workspace is None else workspace.array
+        new = (Workspace() if workspace is None else workspace).array
         samples = new("samples", (n_rows, self.num_samples, n_features), np.float64)
         design = new("design", samples.shape, np.float64 if self.continuous else bool)
         distance2 = new("distance2", (n_rows, self.num_samples), np.float64)
@@ -507,11 +507,6 @@ def _explain_chunk(neighbourhood, local, model_output, rows, seed, bounds, calls
     moments = group_moments(design, neighbourhood.weights(distance2), outputs, workspace=workspace)
     coef, intercept, r2, std = local.fit(moments, row_design)
     return coef, intercept + row_outputs, r2, std, row_design
-
-
-def _fresh(name, shape, dtype):
-    """A new uninitialised array: :meth:`Workspace.array` without a workspace."""
-    return np.empty(shape, dtype=dtype)
 
 
 def _standardisation(X, is_categorical):

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.linear_model import lars_path_gram
 
+from .._core import Workspace
+
 __all__ = ["N_GROUPS", "LocalModels", "group_moments", "moment_cells"]
 
 N_GROUPS = 20
@@ -137,7 +139,8 @@ def group_moments(design, weights, outputs, n_groups=N_GROUPS, workspace=None):
     # cross products with itself (a symmetric product), group by group
     root = np.sqrt(weights)
     shape = (n_rows, n_groups * size, n_terms)
-    scaled = np.empty(shape) if workspace is None else workspace.array("scaled", shape, np.float64)
+    workspace = Workspace() if workspace is None else workspace
+    scaled = workspace.array("scaled", shape, np.float64)
     scaled[:, n_samples:] = 0.0
     scaled[:, :n_samples, 0] = root
     np.multiply(design, root[:, :, None], out=scaled[:, :n_samples, 1 : n_features + 1])
@@ -145,8 +148,7 @@ def group_moments(design, weights, outputs, n_groups=N_GROUPS, workspace=None):
         np.multiply(outputs[:, :, k], root, out=scaled[:, :n_samples, n_features + 1 + k])
     scaled = scaled.reshape(n_rows * n_groups, size, n_terms)
     shape = (n_rows * n_groups, n_terms, n_terms)
-    products = None if workspace is None else workspace.array("products", shape, np.float64)
-    products = np.matmul(scaled.transpose(0, 2, 1), scaled, out=products)
+    products = np.matmul(scaled.transpose(0, 2, 1), scaled, out=workspace.array("products", shape, np.float64))
     products = products.reshape(n_rows, n_groups, n_terms, n_terms)
     terms = n_features + 1
     gram = products[..., :terms, :terms]
