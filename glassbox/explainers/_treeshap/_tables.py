@@ -128,7 +128,7 @@ def _product_game_tables(satisfied, failed, gain, loss, slot_bits, out):
     high_rows = high_products.transpose(0, 2, 1)  # (n, 2**high, Q)
     low_index, high_index = np.arange(2**low), np.arange(2 ** (k - low))
     for j, bit in enumerate(slot_bits):
-        table = np.reshape(out[j], (n, 2 ** (k - low), 2**low), copy=False)  # a view: only the last axis is split
+        table = out[j].reshape(n, 2 ** (k - low), 2**low)  # splitting one axis: always a view
         if bit < low:
             set_ = ((low_index >> bit) & 1).astype(bool)
             coefficient = np.where(set_, loss[:, :, j, None], gain[:, :, j, None])
