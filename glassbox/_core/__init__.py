@@ -32,7 +32,7 @@ from ._masking import (
 )
 from ._numeric import format_number, gauss_legendre, plain, safe_mean_std, safe_norm, safe_std, softmax_rows
 from ._params import HasMethods, Interval, InvalidParameterError, Options, StrOptions, validate_params
-from ._random import chunk_rngs, draw_seed, row_keys, row_rngs
+from ._random import chunk_rngs, cv_folds, draw_seed, row_keys, row_rngs
 from ._response import OUTPUTS, PROBA_CLIP, ModelOutput, ModelResponse, final_estimator, has_classes, log_odds
 from ._target import check_sample_weight, check_target
 from ._trees import (
@@ -95,6 +95,7 @@ __all__ = [
     "check_target",
     "chunk_bounds",
     "chunk_rngs",
+    "cv_folds",
     "count_tree_splits",
     "draw_seed",
     "feature_index",

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike
+from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils import check_random_state
 
-__all__ = ["chunk_rngs", "draw_seed", "row_keys", "row_rngs"]
+__all__ = ["chunk_rngs", "cv_folds", "draw_seed", "row_keys", "row_rngs"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
@@ -23,6 +24,29 @@ def draw_seed(random_state: int | np.random.RandomState | np.random.Generator | 
     if isinstance(random_state, np.random.Generator):
         return int(random_state.integers(np.iinfo(np.int32).max))
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+def cv_folds(
+    n_folds: int, n_samples: int, labels: ArrayLike | None = None, random_state: int | None = None
+) -> KFold | StratifiedKFold | None:
+    """Shuffled folds for choosing a parameter by cross-validation on the training rows.
+
+    Stratified by ``labels`` when given (a classifier's classes), in at most as many
+    folds as the smallest class has rows; otherwise in at most one fold per row. ``None``
+    when fewer than 2 folds are possible. Split with ``folds.split(X, labels)``.
+
+    Examples
+    --------
+    >>> cv_folds(10, 100, [0] * 97 + [1] * 3, random_state=0).n_splits
+    3
+    >>> cv_folds(5, 1) is None
+    True
+    """
+    if labels is None:
+        n_splits, splitter = min(n_folds, n_samples), KFold
+    else:
+        n_splits, splitter = min(n_folds, int(np.unique(labels, return_counts=True)[1].min())), StratifiedKFold
+    return splitter(n_splits, shuffle=True, random_state=random_state) if n_splits >= 2 else None
 
 
 def chunk_rngs(seed: int, n_chunks: int) -> list[np.random.Generator]:

@@ -19,8 +19,8 @@ fold's own support.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.model_selection import KFold, StratifiedKFold
 
+from .._core import cv_folds
 from ._linear_solver import _Problem, _Squared
 
 __all__ = ["RELAX_GRID", "relaxed_coefficients"]
@@ -78,16 +78,14 @@ def _cv_scores(problem, penalties, alpha):
 
     None when there are fewer than 2 rows (of every class, for a classifier).
     """
-    n = len(problem.Y)
     if isinstance(problem.loss, _Squared):
-        n_splits, labels, splitter = min(_N_FOLDS, n), np.zeros(n), KFold
+        labels = None
     else:
         labels = problem.Y.argmax(axis=1) if problem.K > 1 else problem.Y[:, 0]
-        counts = np.unique(labels, return_counts=True)[1]
-        n_splits, splitter = min(_N_FOLDS, int(counts.min())), StratifiedKFold
-    if n_splits < 2:
+    splitter = cv_folds(_N_FOLDS, len(problem.Y), labels, random_state=_SEED)
+    if splitter is None:
         return None
-    folds = splitter(n_splits, shuffle=True, random_state=_SEED).split(problem.Z, labels)
+    n_splits, folds = splitter.n_splits, splitter.split(problem.Z, labels)
     scores = np.zeros((len(penalties), len(RELAX_GRID)))
     gammas = np.asarray(RELAX_GRID)
     for train, test in folds:

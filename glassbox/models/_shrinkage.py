@@ -22,9 +22,8 @@ from numbers import Real
 
 import numpy as np
 from sklearn.base import clone, is_classifier
-from sklearn.model_selection import KFold, StratifiedKFold
 
-from .._core import Interval, StrOptions, draw_seed, tree_depths
+from .._core import Interval, StrOptions, cv_folds, draw_seed, tree_depths
 
 __all__ = [
     "SHRINKAGE_CONSTRAINT",
@@ -84,17 +83,14 @@ class ShrinkageMixin:
         n_samples = len(X_encoded)
         y = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y).ravel()
         w = np.ones(n_samples) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-        if is_classifier(self):
-            n_splits, splitter = min(_N_FOLDS, int(np.unique(y, return_counts=True)[1].min())), StratifiedKFold
-        else:
-            n_splits, splitter = min(_N_FOLDS, n_samples), KFold
-        if n_splits < 2:
+        folds = cv_folds(_N_FOLDS, n_samples, y if is_classifier(self) else None, draw_seed(self.random_state))
+        if folds is None:
             what = "rows of every class" if is_classifier(self) else "rows"
+            fewest = int(np.unique(y, return_counts=True)[1].min()) if is_classifier(self) else n_samples
             raise ValueError(
                 f"shrinkage='cv' chooses lambda by {_N_FOLDS}-fold cross-validation and needs at least 2 {what}; "
-                f"got {n_splits}. Pass a number as shrinkage instead."
+                f"got {fewest}. Pass a number as shrinkage instead."
             )
-        folds = splitter(n_splits, shuffle=True, random_state=draw_seed(self.random_state))
         schema = self._feature_schema
         losses = np.zeros(len(SHRINKAGE_GRID))
         for train, test in folds.split(X_encoded, y):
@@ -105,7 +101,7 @@ class ShrinkageMixin:
             leaves = [t.apply(X_test) for t in trees]
             for i, shrinkage in enumerate(SHRINKAGE_GRID):
                 raw = sum(shrink_values(t, shrinkage)[leaf] for t, leaf in zip(trees, leaves))
-                losses[i] += model._holdout_loss(raw, y[test], w[test]) / n_splits
+                losses[i] += model._holdout_loss(raw, y[test], w[test]) / folds.n_splits
         return SHRINKAGE_GRID[int(np.argmin(losses))], losses
 
 
