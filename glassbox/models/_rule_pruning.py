@@ -19,7 +19,7 @@ import numpy as np
 
 from ._rule_search import _first_true, _log_likelihood
 
-__all__ = ["cross_validated_budget", "cross_validated_pruning", "pruned_at", "pruning_path"]
+__all__ = ["cross_validated_budget", "cross_validated_pruning", "pruned_at", "pruning_path", "rule_holds_matrix"]
 
 
 def _fold_of(labels, n_folds):
@@ -89,7 +89,7 @@ def _heldout_loglik(holds_train, holds_test, kept, train, test, n_classes, proba
     return out
 
 
-def _holds(rule_holds, rules, n_rows):
+def rule_holds_matrix(rule_holds, rules, n_rows):
     """Which rows satisfy each of ``rules``, shape (n_rows, len(rules))."""
     if not rules:
         return np.zeros((n_rows, 0), dtype=bool)
@@ -112,7 +112,7 @@ def cross_validated_pruning(fit_rules, rule_holds, labels, weight, n_classes, ru
     (as rpart does); the one of highest held-out log-likelihood summed over the folds is
     chosen, the smallest among ties.
     """
-    alphas, kept = pruning_path(_holds(rule_holds, rules, len(labels)), labels, weight, n_classes, rules)
+    alphas, kept = pruning_path(rule_holds_matrix(rule_holds, rules, len(labels)), labels, weight, n_classes, rules)
     # Each list of the path is kept for penalties in [alphas[j], alphas[j + 1]): the
     # geometric mean stands for that range, and infinity for the last (the empty list).
     upper = np.append(alphas[1:], np.inf)
@@ -122,7 +122,7 @@ def cross_validated_pruning(fit_rules, rule_holds, labels, weight, n_classes, ru
     for v in range(n_folds):
         train, test = np.flatnonzero(fold != v), np.flatnonzero(fold == v)
         fold_rules = fit_rules(train)
-        holds = _holds(rule_holds, fold_rules, len(labels))
+        holds = rule_holds_matrix(rule_holds, fold_rules, len(labels))
         fold_alphas, fold_kept = pruning_path(holds[train], labels[train], weight[train], n_classes, fold_rules)
         loglik = _heldout_loglik(holds[train], holds[test], fold_kept, (labels[train], weight[train]),
                                  (labels[test], weight[test]), n_classes, probabilities)
@@ -146,7 +146,7 @@ def cross_validated_budget(fit_rules, rule_holds, labels, weight, n_classes, bud
         train, test = np.flatnonzero(fold != v), np.flatnonzero(fold == v)
         for b, budget in enumerate(budgets):
             rules = fit_rules(train, budget)
-            holds = _holds(rule_holds, rules, len(labels))
+            holds = rule_holds_matrix(rule_holds, rules, len(labels))
             total[b] += _heldout_loglik(holds[train], holds[test], [np.arange(len(rules))],
                                         (labels[train], weight[train]), (labels[test], weight[test]), n_classes,
                                         probabilities)[0]

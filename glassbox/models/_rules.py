@@ -22,7 +22,13 @@ from ..explanation import Explanation
 from ._conditions import Conditions
 from ._render._rules import rule_list_python, rule_list_sql, rule_list_text, rule_texts
 from ._rule_candidates import _CandidateSpace
-from ._rule_pruning import cross_validated_budget, cross_validated_pruning, pruned_at, pruning_path
+from ._rule_pruning import (
+    cross_validated_budget,
+    cross_validated_pruning,
+    pruned_at,
+    pruning_path,
+    rule_holds_matrix,
+)
 from ._rule_search import _RTOL, _first_true, _RuleListSearch, _split_gain
 
 if TYPE_CHECKING:
@@ -315,7 +321,7 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
         if self.pruning == "cv_budget":
             budgets = sorted({max(1, self.pruning_budget_ // 2**k) for k in range(4)})
             budget = self.pruning_budget_ = cross_validated_budget(
-                lambda rows, b: search_on(rows, b).run(), lambda rule: space.rule_holds(rule), labels, weight,
+                lambda rows, b: search_on(rows, b).run(), space.rule_holds, labels, weight,
                 len(self.classes_), budgets,
                 lambda counts: _shrunk_probabilities(counts, self.shrinkage, self.shrinkage_strength),
                 n_folds=_PRUNING_FOLDS)
@@ -330,7 +336,7 @@ class RuleListClassifier(TransparentMixin, ClassifierMixin, BaseEstimator):
             rules = [rules[i] for i in kept]
         elif self.pruning not in (None, "cv_budget") and rules:
             self.pruning_alpha_ = float(self.pruning)
-            holds = np.column_stack([search.rule_holds(rule) for rule in rules])
+            holds = rule_holds_matrix(search.rule_holds, rules, len(labels))
             alphas, kept = pruning_path(holds, labels, weight, len(self.classes_), rules)
             rules = [rules[i] for i in pruned_at(alphas, kept, self.pruning_alpha_)]
         return search, rules
